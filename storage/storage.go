@@ -1,0 +1,550 @@
+// Package storage defines the records onboardkit persists and the small
+// interfaces, one per aggregate, that a storage adapter implements.
+//
+// The package holds no implementation: adapters live in its subpackages
+// (storage/memory, the default; storage/postgres, the reference for running
+// many replicas) and every adapter passes the conformance suite in
+// storage/storagetest. onboardkit keeps no state of its own, so every replica
+// of a host service must share one Store.
+//
+// # Contract every adapter honours
+//
+//   - Lookups of a missing record return an error wrapping [ErrNotFound].
+//   - A write that would break a uniqueness rule returns a [*DuplicateError]
+//     (errors.Is(err, ErrDuplicate) holds) naming the field.
+//   - Users carry a Version; [Users.UpdateUser] succeeds only when the stored
+//     version equals the one passed in, and otherwise returns [ErrConflict].
+//   - The "atomic" methods below are single conditional writes: two callers on
+//     two replicas can never both succeed where the contract says one.
+//   - Records are copied in and out: mutating a record after passing it in, or
+//     after receiving it, never changes what is stored.
+//   - PII that a later layer may encrypt (SSN, document numbers, document
+//     images, TOTP secrets) is held as [Sealed] bytes plus a key reference, so
+//     an encrypting layer can wrap a Store without changing these interfaces.
+//   - [Store.Tx] runs a unit of work that commits whole or not at all. The
+//     function may be run more than once when the adapter retries a
+//     serialization failure, so it must not have side effects outside the
+//     store (send messages after Tx returns).
+package storage
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Sentinel errors. Adapters wrap them; test with errors.Is.
+var (
+	// ErrNotFound reports that the record does not exist.
+	ErrNotFound = errors.New("storage: not found")
+	// ErrConflict reports that a conditional write found the record in another
+	// state than the caller expected: a stale user version, a challenge that is
+	// already consumed, burned or expired, a refresh token already rotated.
+	ErrConflict = errors.New("storage: conflict")
+	// ErrDuplicate reports that a unique field is already taken. The concrete
+	// error is a *DuplicateError naming the field.
+	ErrDuplicate = errors.New("storage: duplicate")
+)
+
+// DuplicateError is returned when a unique field is already taken.
+type DuplicateError struct {
+	// Field is the unique field: "phone", "email", "id", "name",
+	// "token", "address_index".
+	Field string
+}
+
+func (e *DuplicateError) Error() string {
+	return fmt.Sprintf("storage: duplicate %s", e.Field)
+}
+
+// Is makes errors.Is(err, ErrDuplicate) hold.
+func (e *DuplicateError) Is(target error) bool { return target == ErrDuplicate }
+
+// Sealed is an opaque PII value: the bytes as stored and the reference of the
+// key that sealed them. An empty KeyRef means the bytes are the clear value.
+// Adapters store both as they are and never interpret them.
+type Sealed struct {
+	KeyRef string
+	Data   []byte
+}
+
+// IsZero reports whether no value is held.
+func (s Sealed) IsZero() bool { return s.KeyRef == "" && len(s.Data) == 0 }
+
+// Clone returns a deep copy.
+func (s Sealed) Clone() Sealed {
+	return Sealed{KeyRef: s.KeyRef, Data: cloneBytes(s.Data)}
+}
+
+// Store is everything an onboardkit Service needs from storage.
+type Store interface {
+	Users
+	Credentials
+	Challenges
+	Sessions
+	TOTP
+	KYC
+	Accounts
+	Audit
+
+	// Tx runs fn in a unit of work. Every write made through the Store passed
+	// to fn commits together when fn returns nil, and none is visible to
+	// other callers if fn returns an error (which Tx returns). Calling Tx on
+	// the Store passed to fn joins the running unit of work. fn may run more
+	// than once when the adapter retries a serialization failure.
+	Tx(ctx context.Context, fn func(ctx context.Context, s Store) error) error
+}
+
+// ---------------------------------------------------------------------------
+// Users
+
+// User is the registration record of one customer.
+type User struct {
+	ID string
+	// Version is checked and incremented by UpdateUser (optimistic locking).
+	// CreateUser stores version 1.
+	Version int64
+
+	// Phone is E.164 ("+33614125910"), empty when the user signed up by email.
+	// Unique across users.
+	Phone         string
+	PhoneVerified bool
+	// Email is normalised by the caller; uniqueness is case-insensitive.
+	Email         string
+	EmailVerified bool
+	Locale        string
+
+	// Status is the registration status ("registered", "contact_verified",
+	// ..., see package onboarding).
+	Status string
+	// KYCStatus is the verification status ("not_started", "init",
+	// "under_review", ..., see package kyc). KYCTier is "" or "KYC_0", "KYC_1".
+	KYCStatus string
+	KYCTier   string
+
+	Profile    *Profile
+	Compliance *Compliance
+
+	// FailedLogins counts consecutive failed logins; LoginBlockedUntil is the
+	// throttle deadline they set. AdminLocked is an administrator's lock.
+	FailedLogins      int
+	LoginBlockedUntil time.Time
+	AdminLocked       bool
+
+	// TokensValidAfter is the per-user cutoff: access tokens issued before it
+	// are refused (set on password reset and sign-out-everywhere).
+	TokensValidAfter time.Time
+	// LastAuthAt is the time of the last password+OTP authentication, used to
+	// require a recent authentication for sensitive changes.
+	LastAuthAt time.Time
+
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// Profile holds the personal details of a user.
+type Profile struct {
+	FirstName   string
+	MiddleName  string
+	LastName    string
+	BirthDate   string // YYYY-MM-DD
+	Nationality string // ISO 3166-1 alpha-3
+	Address     Address
+	TimeZone    string
+	// SSN is sealed PII.
+	SSN Sealed
+	// ProfilePictureURL is optional.
+	ProfilePictureURL string
+}
+
+// Address is a residential address.
+type Address struct {
+	StreetLine1 string
+	StreetLine2 string
+	City        string
+	PostalCode  string
+	Country     string // ISO 3166-1 alpha-3
+	State       string
+}
+
+// Compliance holds the declarations of a user.
+type Compliance struct {
+	TermsAcceptedAt    time.Time
+	TermsVersion       string
+	PoliticallyExposed bool
+	// Questionnaire answers.
+	EmploymentStatus           string
+	SourceOfFunds              string
+	ExpectedMonthlyPaymentsUSD string
+	MostRecentOccupation       string
+	SubmittedAt                time.Time
+}
+
+// Clone returns a deep copy of u (nil stays nil).
+func (u *User) Clone() *User {
+	if u == nil {
+		return nil
+	}
+	c := *u
+	if u.Profile != nil {
+		p := *u.Profile
+		p.SSN = u.Profile.SSN.Clone()
+		c.Profile = &p
+	}
+	if u.Compliance != nil {
+		cp := *u.Compliance
+		c.Compliance = &cp
+	}
+	return &c
+}
+
+// Users stores user records.
+type Users interface {
+	// CreateUser stores u with Version 1 (and sets u.Version). A taken phone
+	// or email (case-insensitive) returns a *DuplicateError with Field
+	// "phone" or "email".
+	CreateUser(ctx context.Context, u *User) error
+	// GetUser returns the user with the id, or ErrNotFound.
+	GetUser(ctx context.Context, id string) (*User, error)
+	// GetUserByPhone returns the user with the exact E.164 phone.
+	GetUserByPhone(ctx context.Context, phone string) (*User, error)
+	// GetUserByEmail returns the user whose email matches case-insensitively.
+	GetUserByEmail(ctx context.Context, email string) (*User, error)
+	// UpdateUser replaces the stored user when its version equals u.Version,
+	// then increments the version (and u.Version). A stale version returns
+	// ErrConflict; a taken phone or email a *DuplicateError.
+	UpdateUser(ctx context.Context, u *User) error
+}
+
+// ---------------------------------------------------------------------------
+// Credentials
+
+// Credentials stores password hashes and their history.
+type Credentials interface {
+	// SetPassword makes hash the user's current password hash and records it
+	// in the history, keeping only the newest keep entries (at least 1).
+	SetPassword(ctx context.Context, userID, hash string, at time.Time, keep int) error
+	// GetPassword returns the current hash, or ErrNotFound.
+	GetPassword(ctx context.Context, userID string) (string, error)
+	// PasswordHistory returns up to limit hashes, newest first; the current
+	// hash is the first.
+	PasswordHistory(ctx context.Context, userID string, limit int) ([]string, error)
+}
+
+// ---------------------------------------------------------------------------
+// One-time-code challenges
+
+// Challenge is an issued one-time code (or a TOTP login challenge, which has
+// no code hash). Only the HMAC of the code is ever stored.
+type Challenge struct {
+	ID          string
+	UserID      string // may be empty (e.g. a decoy challenge)
+	Purpose     string // "phone_confirmation", "login", ...
+	Channel     string // "sms", "email", "totp"
+	Destination string // E.164 phone or email; masked before it is shown
+	CodeHash    []byte
+
+	CreatedAt   time.Time
+	ExpiresAt   time.Time
+	Attempts    int
+	MaxAttempts int
+	Sends       int
+	LastSentAt  time.Time
+	ResendAt    time.Time // next resend allowed at
+	ConsumedAt  time.Time // zero while unused
+
+	// Payload is opaque data the issuer attaches (e.g. the pending new
+	// password hash of a password change). It is returned as stored.
+	Payload []byte
+}
+
+// Clone returns a deep copy of c.
+func (c *Challenge) Clone() *Challenge {
+	if c == nil {
+		return nil
+	}
+	d := *c
+	d.CodeHash = cloneBytes(c.CodeHash)
+	d.Payload = cloneBytes(c.Payload)
+	return &d
+}
+
+// Challenges stores one-time-code challenges. The conditional methods are
+// the reason this interface exists: each is one atomic write.
+type Challenges interface {
+	// CreateChallenge stores c. A taken id returns a *DuplicateError.
+	CreateChallenge(ctx context.Context, c *Challenge) error
+	// GetChallenge returns the challenge, or ErrNotFound.
+	GetChallenge(ctx context.Context, id string) (*Challenge, error)
+	// FailChallengeAttempt atomically increments Attempts when the challenge
+	// is not consumed, Attempts < MaxAttempts and now < ExpiresAt, and
+	// returns the new attempt count. Otherwise it writes nothing and returns
+	// ErrConflict (ErrNotFound if there is no such challenge).
+	FailChallengeAttempt(ctx context.Context, id string, now time.Time) (attempts int, err error)
+	// ConsumeChallenge atomically sets ConsumedAt = now when the challenge is
+	// not consumed, Attempts < MaxAttempts, now < ExpiresAt and its CodeHash
+	// still equals codeHash (a resend in between replaces it). Otherwise it
+	// writes nothing and returns ErrConflict (ErrNotFound if missing).
+	// Of many concurrent callers, exactly one succeeds.
+	ConsumeChallenge(ctx context.Context, id string, codeHash []byte, now time.Time) error
+	// ResendChallenge atomically replaces the code of a challenge that is not
+	// consumed and whose Sends still equals prevSends: it sets CodeHash,
+	// Sends = prevSends+1, LastSentAt = sentAt, ResendAt and ExpiresAt.
+	// Attempts are kept. Otherwise it returns ErrConflict.
+	ResendChallenge(ctx context.Context, id string, prevSends int, codeHash []byte, sentAt, resendAt, expiresAt time.Time) error
+	// SetChallengeResendAt sets ResendAt (used to make a challenge whose
+	// message could not be sent resendable at once).
+	SetChallengeResendAt(ctx context.Context, id string, resendAt time.Time) error
+	// CountSend atomically increments and returns the send counter of key
+	// for the fixed window starting at windowStart. key is an opaque
+	// (hashed) destination key; windows are independent counters.
+	CountSend(ctx context.Context, key string, windowStart time.Time) (int, error)
+}
+
+// ---------------------------------------------------------------------------
+// Sessions and refresh-token families
+
+// RefreshToken is one refresh token of a session family. Only its hash is
+// stored. A family starts at login and continues through rotations; a token
+// that has been rotated has a non-zero RotatedAt.
+type RefreshToken struct {
+	Hash            []byte // SHA-256 (or HMAC) of the opaque token; unique
+	FamilyID        string
+	UserID          string
+	IssuedAt        time.Time
+	FamilyCreatedAt time.Time // absolute lifetime is measured from here
+	ExpiresAt       time.Time // idle expiry of this token
+	RotatedAt       time.Time // zero while current
+	RevokedAt       time.Time // zero while valid; set on the whole family
+}
+
+// Clone returns a deep copy of t.
+func (t *RefreshToken) Clone() *RefreshToken {
+	if t == nil {
+		return nil
+	}
+	c := *t
+	c.Hash = cloneBytes(t.Hash)
+	return &c
+}
+
+// Sessions stores refresh-token families.
+type Sessions interface {
+	// CreateRefreshToken stores t (the first token of a new family, or a
+	// token created outside rotation).
+	CreateRefreshToken(ctx context.Context, t *RefreshToken) error
+	// GetRefreshToken returns the token with the hash, rotated or revoked
+	// ones included, or ErrNotFound.
+	GetRefreshToken(ctx context.Context, hash []byte) (*RefreshToken, error)
+	// RotateRefreshToken atomically marks the token oldHash rotated at now,
+	// when it is neither rotated nor revoked, and stores next in its place.
+	// Otherwise nothing is written and ErrConflict is returned (ErrNotFound
+	// if oldHash is unknown). Of two concurrent rotations one wins.
+	RotateRefreshToken(ctx context.Context, oldHash []byte, next *RefreshToken, now time.Time) error
+	// RevokeFamily revokes every token of the family.
+	RevokeFamily(ctx context.Context, familyID string, now time.Time) error
+	// RevokeUserSessions revokes every token of every family of the user.
+	RevokeUserSessions(ctx context.Context, userID string, now time.Time) error
+}
+
+// ---------------------------------------------------------------------------
+// TOTP
+
+// TOTPEnrollment is a user's authenticator-app secret.
+type TOTPEnrollment struct {
+	UserID      string
+	Secret      Sealed // the base32 secret, sealed
+	Confirmed   bool
+	CreatedAt   time.Time
+	ConfirmedAt time.Time
+	// LastUsedStep is the last accepted time step (replay guard).
+	LastUsedStep int64
+}
+
+// TOTP stores authenticator enrollments and recovery codes.
+type TOTP interface {
+	// PutTOTP creates or replaces the user's enrollment.
+	PutTOTP(ctx context.Context, e *TOTPEnrollment) error
+	// GetTOTP returns the user's enrollment, or ErrNotFound.
+	GetTOTP(ctx context.Context, userID string) (*TOTPEnrollment, error)
+	// UseTOTPStep atomically sets LastUsedStep = step when step is greater
+	// than the stored one; otherwise it returns ErrConflict (a replay).
+	UseTOTPStep(ctx context.Context, userID string, step int64) error
+	// DeleteTOTP removes the enrollment and the recovery codes.
+	DeleteTOTP(ctx context.Context, userID string) error
+	// SetRecoveryCodes replaces the user's recovery codes by these hashes.
+	SetRecoveryCodes(ctx context.Context, userID string, hashes [][]byte, at time.Time) error
+	// UseRecoveryCode atomically marks the unused code with this hash used.
+	// It returns ErrNotFound when no unused code has the hash; of concurrent
+	// callers with the same code exactly one succeeds.
+	UseRecoveryCode(ctx context.Context, userID string, hash []byte, at time.Time) error
+	// CountRecoveryCodes returns how many unused recovery codes remain.
+	CountRecoveryCodes(ctx context.Context, userID string) (int, error)
+}
+
+// ---------------------------------------------------------------------------
+// KYC
+
+// Finding is one warning or error about a submitted document.
+type Finding struct {
+	Code    string
+	Message string
+}
+
+// KYCDocument is one submitted identity document.
+type KYCDocument struct {
+	ID             string
+	SubmissionID   string
+	Type           string // "passport", "id_card", ...
+	IssuingCountry string
+	MediaType      string
+	Number         Sealed // document number, sealed PII
+	Content        Sealed // decoded document bytes, sealed PII
+	ExpiryDate     string // YYYY-MM-DD or empty
+	Description    string
+	Warnings       []Finding
+	Errors         []Finding
+	CreatedAt      time.Time
+}
+
+// KYCSubmission is one KYC submission of a user with its documents.
+type KYCSubmission struct {
+	ID     string
+	UserID string
+	// Attempt numbers the user's submissions from 1.
+	Attempt          int
+	Status           string // verification status after this submission
+	MissingDocuments []string
+	MissingFields    []string
+	Reason           string // reviewer's reason, if any
+	SSN              Sealed
+	Documents        []KYCDocument
+	CreatedAt        time.Time
+	UpdatedAt        time.Time
+}
+
+// Clone returns a deep copy of s.
+func (s *KYCSubmission) Clone() *KYCSubmission {
+	if s == nil {
+		return nil
+	}
+	c := *s
+	c.MissingDocuments = cloneStrings(s.MissingDocuments)
+	c.MissingFields = cloneStrings(s.MissingFields)
+	c.SSN = s.SSN.Clone()
+	if s.Documents != nil {
+		c.Documents = make([]KYCDocument, len(s.Documents))
+		for i, d := range s.Documents {
+			d.Number = d.Number.Clone()
+			d.Content = d.Content.Clone()
+			d.Warnings = append([]Finding(nil), d.Warnings...)
+			d.Errors = append([]Finding(nil), d.Errors...)
+			c.Documents[i] = d
+		}
+	}
+	return &c
+}
+
+// KYC stores KYC submissions.
+type KYC interface {
+	// CreateKYCSubmission stores s and its documents.
+	CreateKYCSubmission(ctx context.Context, s *KYCSubmission) error
+	// LatestKYCSubmission returns the user's newest submission (highest
+	// Attempt), or ErrNotFound.
+	LatestKYCSubmission(ctx context.Context, userID string) (*KYCSubmission, error)
+	// UpdateKYCSubmissionStatus sets the status, reason and missing items of
+	// a submission.
+	UpdateKYCSubmissionStatus(ctx context.Context, id, status, reason string, missingDocuments []string, at time.Time) error
+}
+
+// ---------------------------------------------------------------------------
+// Accounts and portfolios
+
+// Account is a customer account holding portfolios.
+type Account struct {
+	ID                 string
+	UserID             string
+	Active             bool
+	TradingPortfolioID string
+	CreatedAt          time.Time
+	UpdatedAt          time.Time
+}
+
+// Portfolio is a typed portfolio of an account with its deposit address.
+type Portfolio struct {
+	ID        string
+	AccountID string
+	UserID    string
+	Name      string // unique per account
+	Type      string // "TRADING", "SAVINGS", ...
+	// Deposit address and how it was derived.
+	Chain          string
+	Address        string
+	DerivationPath string
+	KeyID          string // identifies the extended key the address derives from
+	AddressIndex   uint32
+	CreatedAt      time.Time
+}
+
+// Accounts stores accounts, portfolios and the address-index allocator.
+type Accounts interface {
+	// CreateAccount stores a.
+	CreateAccount(ctx context.Context, a *Account) error
+	// GetAccount returns the account, or ErrNotFound.
+	GetAccount(ctx context.Context, id string) (*Account, error)
+	// ListAccounts returns the user's accounts, oldest first.
+	ListAccounts(ctx context.Context, userID string) ([]*Account, error)
+	// ActivateAccounts marks every account of the user active and returns
+	// how many changed.
+	ActivateAccounts(ctx context.Context, userID string, at time.Time) (int, error)
+	// SetTradingPortfolio records the account's trading portfolio.
+	SetTradingPortfolio(ctx context.Context, accountID, portfolioID string, at time.Time) error
+	// CreatePortfolio stores p. A name already used in the account returns a
+	// *DuplicateError with Field "name".
+	CreatePortfolio(ctx context.Context, p *Portfolio) error
+	// GetPortfolio returns the portfolio, or ErrNotFound.
+	GetPortfolio(ctx context.Context, id string) (*Portfolio, error)
+	// ListPortfolios returns the account's portfolios, oldest first.
+	ListPortfolios(ctx context.Context, accountID string) ([]*Portfolio, error)
+	// AllocateAddressIndex atomically returns the next unused index for the
+	// (chain, keyID) pair, starting at 0. Indexes are never handed out twice,
+	// even when the unit of work that took one rolls back.
+	AllocateAddressIndex(ctx context.Context, chain, keyID string) (uint32, error)
+}
+
+// ---------------------------------------------------------------------------
+// Audit log
+
+// Event is one entry of the append-only audit log. Data must never hold
+// secrets or clear PII.
+type Event struct {
+	ID     string
+	Type   string // "user.registered", "session.reuse_detected", ...
+	UserID string
+	At     time.Time
+	Data   map[string]string
+}
+
+// Audit is the append-only audit log.
+type Audit interface {
+	// AppendEvent appends e.
+	AppendEvent(ctx context.Context, e *Event) error
+	// ListEvents returns the user's events, oldest first, at most limit
+	// (all when limit <= 0).
+	ListEvents(ctx context.Context, userID string, limit int) ([]*Event, error)
+}
+
+func cloneBytes(b []byte) []byte {
+	if b == nil {
+		return nil
+	}
+	return append([]byte(nil), b...)
+}
+
+func cloneStrings(s []string) []string {
+	if s == nil {
+		return nil
+	}
+	return append([]string(nil), s...)
+}
