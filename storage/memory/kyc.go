@@ -1,0 +1,56 @@
+package memory
+
+import (
+	"context"
+	"time"
+
+	"github.com/onboardkit/onboardkit/storage"
+)
+
+// CreateKYCSubmission stores a copy of sub and its documents. A taken id
+// returns a *storage.DuplicateError with Field "id".
+func (s *Store) CreateKYCSubmission(_ context.Context, sub *storage.KYCSubmission) error {
+	t := s.lock()
+	defer s.unlock(t)
+	if _, ok := s.d.kyc[sub.ID]; ok {
+		return duplicate("id")
+	}
+	put(t, s.d.kyc, sub.ID, sub.Clone())
+	appendTo(t, s.d.kycUser, sub.UserID, sub.ID)
+	return nil
+}
+
+// LatestKYCSubmission returns a copy of the user's submission with the
+// highest Attempt (the newest stored among equals), or storage.ErrNotFound.
+func (s *Store) LatestKYCSubmission(_ context.Context, userID string) (*storage.KYCSubmission, error) {
+	t := s.lock()
+	defer s.unlock(t)
+	var latest *storage.KYCSubmission
+	for _, id := range s.d.kycUser[userID] {
+		if sub := s.d.kyc[id]; latest == nil || sub.Attempt >= latest.Attempt {
+			latest = sub
+		}
+	}
+	if latest == nil {
+		return nil, notFound("kyc submission")
+	}
+	return latest.Clone(), nil
+}
+
+// UpdateKYCSubmissionStatus sets the status, reason, missing documents and
+// UpdatedAt = at of a submission, or returns storage.ErrNotFound.
+func (s *Store) UpdateKYCSubmissionStatus(_ context.Context, id, status, reason string, missingDocuments []string, at time.Time) error {
+	t := s.lock()
+	defer s.unlock(t)
+	old, ok := s.d.kyc[id]
+	if !ok {
+		return notFound("kyc submission")
+	}
+	sub := *old // slices are shared, never modified in place
+	sub.Status = status
+	sub.Reason = reason
+	sub.MissingDocuments = append([]string(nil), missingDocuments...)
+	sub.UpdatedAt = at
+	put(t, s.d.kyc, id, &sub)
+	return nil
+}

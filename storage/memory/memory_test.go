@@ -1,0 +1,103 @@
+package memory_test
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/onboardkit/onboardkit/storage"
+	"github.com/onboardkit/onboardkit/storage/memory"
+)
+
+var t0 = time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
+
+// must fails the test on a non-nil error.
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatalf("unexpected error: %v", err)
+	}
+}
+
+// wantIs fails the test unless errors.Is(err, target).
+func wantIs(t *testing.T, err, target error) {
+	t.Helper()
+	if !errors.Is(err, target) {
+		t.Fatalf("got error %v, want %v", err, target)
+	}
+}
+
+func TestUserRoundTrip(t *testing.T) {
+	ctx := context.Background()
+	s := memory.New()
+	u := &storage.User{ID: "u1", Phone: "+33614125910", Email: "Ann@Example.com", Profile: &storage.Profile{FirstName: "Ann"}}
+	must(t, s.CreateUser(ctx, u))
+	if u.Version != 1 {
+		t.Fatalf("Version = %d, want 1", u.Version)
+	}
+	u.Profile.FirstName = "changed"
+
+	got, err := s.GetUserByEmail(ctx, "ann@EXAMPLE.com")
+	must(t, err)
+	if got.Profile.FirstName != "Ann" {
+		t.Fatalf("FirstName = %q: the caller's record leaked into the store", got.Profile.FirstName)
+	}
+
+	var dup *storage.DuplicateError
+	err = s.CreateUser(ctx, &storage.User{ID: "u2", Email: "ANN@example.com"})
+	if !errors.As(err, &dup) || dup.Field != "email" {
+		t.Fatalf("got %v, want duplicate email", err)
+	}
+
+	_, err = s.GetUser(ctx, "nope")
+	wantIs(t, err, storage.ErrNotFound)
+}
+
+func TestTxRollsBack(t *testing.T) {
+	ctx := context.Background()
+	s := memory.New()
+	boom := errors.New("boom")
+	err := s.Tx(ctx, func(ctx context.Context, tx storage.Store) error {
+		must(t, tx.CreateUser(ctx, &storage.User{ID: "u1", Phone: "+1"}))
+		must(t, tx.CreateChallenge(ctx, &storage.Challenge{ID: "c1"}))
+		_, err := tx.AllocateAddressIndex(ctx, "BTC", "k")
+		must(t, err)
+		return boom
+	})
+	wantIs(t, err, boom)
+	_, err = s.GetUser(ctx, "u1")
+	wantIs(t, err, storage.ErrNotFound)
+	_, err = s.GetUserByPhone(ctx, "+1")
+	wantIs(t, err, storage.ErrNotFound)
+	_, err = s.GetChallenge(ctx, "c1")
+	wantIs(t, err, storage.ErrNotFound)
+	i, err := s.AllocateAddressIndex(ctx, "BTC", "k")
+	must(t, err)
+	if i != 1 {
+		t.Fatalf("index = %d, want 1: an index taken in a failed Tx is never reused", i)
+	}
+}
+
+func TestConsumeOnce(t *testing.T) {
+	ctx := context.Background()
+	s := memory.New()
+	must(t, s.CreateChallenge(ctx, &storage.Challenge{ID: "c", CodeHash: []byte("h"), MaxAttempts: 5, ExpiresAt: t0.Add(time.Minute)}))
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	ok := 0
+	for range 50 {
+		wg.Go(func() {
+			if s.ConsumeChallenge(ctx, "c", []byte("h"), t0) == nil {
+				mu.Lock()
+				ok++
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	if ok != 1 {
+		t.Fatalf("%d consumers succeeded, want 1", ok)
+	}
+}
