@@ -1,0 +1,97 @@
+package otp
+
+import (
+	"errors"
+	"time"
+
+	"github.com/onboardkit/onboardkit"
+)
+
+// Sentinels for errors.Is, re-exported from the root package: every error the
+// package returns for a condition a caller can act on is an *onboardkit.Error
+// whose code matches one of these.
+var (
+	ErrInvalidCode       = onboardkit.ErrInvalidCode
+	ErrCodeExpired       = onboardkit.ErrCodeExpired
+	ErrTooManyAttempts   = onboardkit.ErrTooManyAttempts
+	ErrResendTooSoon     = onboardkit.ErrResendTooSoon
+	ErrSendLimit         = onboardkit.ErrSendLimit
+	ErrSendFailed        = onboardkit.ErrSendFailed
+	ErrValidation        = onboardkit.ErrValidation
+	ErrInvalidTransition = onboardkit.ErrInvalidTransition
+)
+
+// ErrNoSender is returned by Issue and Resend when no sender is configured
+// for the requested channel. It is a configuration error, not an
+// *onboardkit.Error (onboardkit.ErrorCode maps it to "internal").
+var ErrNoSender = errors.New("otp: no sender is configured for this channel")
+
+func invalidCode(msg string, remaining *int) *onboardkit.Error {
+	return &onboardkit.Error{
+		Code:              onboardkit.CodeInvalidCode,
+		Message:           msg,
+		AttemptsRemaining: remaining,
+		Fields:            []onboardkit.FieldError{{Field: "code", Code: string(onboardkit.CodeInvalidCode), Message: msg}},
+	}
+}
+
+func errWrongCode(remaining int) *onboardkit.Error {
+	return invalidCode("The code is not valid.", &remaining)
+}
+
+func errUnknownChallenge() *onboardkit.Error {
+	return invalidCode("The code is not valid.", nil)
+}
+
+func errAlreadyUsed() *onboardkit.Error {
+	return invalidCode("The code has already been used.", nil)
+}
+
+func errReplaced() *onboardkit.Error {
+	return invalidCode("The code was replaced by a newer one.", nil)
+}
+
+func errExpired() *onboardkit.Error {
+	return &onboardkit.Error{
+		Code:    onboardkit.CodeCodeExpired,
+		Message: "The code has expired; request a new one.",
+		Fields:  []onboardkit.FieldError{{Field: "code", Code: string(onboardkit.CodeCodeExpired), Message: "The code has expired."}},
+	}
+}
+
+func errTooMany() *onboardkit.Error {
+	zero := 0
+	return &onboardkit.Error{
+		Code:              onboardkit.CodeTooManyAttempts,
+		Message:           "Too many wrong codes; request a new one.",
+		AttemptsRemaining: &zero,
+		Fields:            []onboardkit.FieldError{{Field: "code", Code: string(onboardkit.CodeTooManyAttempts), Message: "Too many wrong codes."}},
+	}
+}
+
+func errTooSoon(retry time.Duration) *onboardkit.Error {
+	if retry < 0 {
+		retry = 0
+	}
+	return &onboardkit.Error{
+		Code:       onboardkit.CodeResendTooSoon,
+		Message:    "A new code cannot be sent yet.",
+		RetryAfter: retry,
+	}
+}
+
+func errSendLimit(retry time.Duration) *onboardkit.Error {
+	return &onboardkit.Error{
+		Code:       onboardkit.CodeSendLimit,
+		Message:    "No more codes can be sent for now.",
+		RetryAfter: retry,
+	}
+}
+
+func errSendFailed(cause error) *onboardkit.Error {
+	return &onboardkit.Error{
+		Code:    onboardkit.CodeSendFailed,
+		Message: "The message could not be sent; try again.",
+		Err:     cause,
+	}
+}
