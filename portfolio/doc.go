@@ -1,0 +1,31 @@
+// Package portfolio is the domain of customer accounts and their portfolios:
+// the Account and Portfolio records as the API shows them, the portfolio types
+// (TRADING, SAVINGS, STAKING and host-defined ones), name and cap validation,
+// the KYC gate, the auto-provisioning policy applied on KYC approval, and the
+// deposit addresses portfolios are linked to.
+//
+// # The KYC gate
+//
+// An account can be created once the user's contact (phone or email) is
+// verified ([CanCreateAccount]), but it stays inactive until the user's
+// identity verification status is "active" ([AccountActive]); approval
+// activates every account of the user. A portfolio can only be created for an
+// active account of a user whose verification is "active"
+// ([Planner.CanCreatePortfolio]); otherwise the error matches
+// onboardkit.ErrKYCNotActive. The package holds no storage: the onboarding
+// Service calls these pure functions and stores what they return.
+//
+// # Deposit addresses
+//
+// Each portfolio is linked to its own blockchain deposit address, handed out
+// by an [AddressProvider]. The package ships two providers deriving addresses
+// from an account-level BIP32 extended PUBLIC key, so the server never holds
+// a private key: [BitcoinDeriver] (BIP84 native segwit, bc1…/tb1…) and
+// [EthereumDeriver] (BIP44 coin type 60, EIP-55 checksummed 0x…). The
+// portfolio with address index i gets the external-chain child …/0/i; the
+// store allocates indexes per (Chain, KeyID) so no two portfolios share an
+// address ([AssignAddress]).
+//
+// [DevBitcoinZpub] and [DevEthereumXpub] are PUBLIC TEST KEYS whose private
+// keys are known to everyone; they exist for development and examples only.
+package portfolio

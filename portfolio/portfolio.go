@@ -1,0 +1,553 @@
+package portfolio
+
+import (
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/onboardkit/onboardkit"
+)
+
+// The built-in portfolio types. A host adds its own with [Config.Types].
+const (
+	TypeTrading = "TRADING"
+	TypeSavings = "SAVINGS"
+	TypeStaking = "STAKING"
+)
+
+// VerificationActive is the identity-verification status that opens the KYC
+// gate. Every other status ("not_started", "init", "under_review",
+// "waiting_for_information", "rejected", "inactive", or anything unknown)
+// keeps accounts inactive and refuses portfolios.
+const VerificationActive = "active"
+
+// Defaults of [Config].
+const (
+	// DefaultMaxPortfoliosPerAccount is the default cap on the portfolios of
+	// one account.
+	DefaultMaxPortfoliosPerAccount = 20
+	// DefaultTradingName is the default name of the auto-provisioned
+	// TRADING portfolio.
+	DefaultTradingName = "Trading"
+)
+
+// MaxNameLength is the longest portfolio name, in characters (Unicode code
+// points) after trimming.
+const MaxNameLength = 64
+
+// maxTypeLength is the longest portfolio type name.
+const maxTypeLength = 32
+
+// Address is the blockchain deposit address a portfolio is linked to and how
+// it was derived.
+type Address struct {
+	// Chain is the provider's chain: "bitcoin", "bitcoin-testnet" or
+	// "ethereum".
+	Chain string `json:"chain"`
+	// Address is the address in the chain's usual text form (bech32 for
+	// Bitcoin, EIP-55 checksummed hex for Ethereum).
+	Address string `json:"address"`
+	// DerivationPath is the BIP32 path of the address key, such as
+	// "m/84'/0'/0'/0/5".
+	DerivationPath string `json:"derivationPath"`
+}
+
+// Account is a customer account holding portfolios, as the API shows it.
+type Account struct {
+	// ID is the account id.
+	ID string `json:"accountId"`
+	// UserID is the id of the owning user.
+	UserID string `json:"userId"`
+	// Active is false until the user's identity verification is "active".
+	Active bool `json:"active"`
+	// CreatedAt is when the account was created (shown in UTC).
+	CreatedAt time.Time `json:"createdAt"`
+	// Portfolios are the account's portfolios, oldest first. It marshals
+	// as [] (never null) when empty.
+	Portfolios []Portfolio `json:"portfolios"`
+	// TradingPortfolioID is the id of the account's trading portfolio, ""
+	// when it has none yet.
+	TradingPortfolioID string `json:"tradingPortfolioId"`
+}
+
+// MarshalJSON renders the account with its portfolios as an array (never
+// null) and its timestamp in UTC.
+func (a Account) MarshalJSON() ([]byte, error) {
+	type plain Account
+	p := plain(a)
+	if p.Portfolios == nil {
+		p.Portfolios = []Portfolio{}
+	}
+	p.CreatedAt = p.CreatedAt.UTC()
+	return json.Marshal(p)
+}
+
+// Portfolio is a typed portfolio of an account with its deposit address, as
+// the API shows it. UserID, KeyID and AddressIndex are kept for storage and
+// never marshalled.
+type Portfolio struct {
+	// ID is the portfolio id.
+	ID string `json:"portfolioId"`
+	// AccountID is the id of the account holding the portfolio.
+	AccountID string `json:"accountId"`
+	// UserID is the id of the owning user (not shown).
+	UserID string `json:"-"`
+	// Name is unique within the account; see [ValidateName].
+	Name string `json:"name"`
+	// Type is one of the planner's types, such as [TypeTrading].
+	Type string `json:"portfolioAccountType"`
+	// Address is the deposit address the portfolio is linked to.
+	Address Address `json:"address"`
+	// KeyID identifies the extended key the address derives from (not
+	// shown); see [AddressProvider].
+	KeyID string `json:"-"`
+	// AddressIndex is the derivation index of the address (not shown).
+	AddressIndex uint32 `json:"-"`
+	// CreatedAt is when the portfolio was created (shown in UTC).
+	CreatedAt time.Time `json:"createdAt"`
+}
+
+// MarshalJSON renders the portfolio with its timestamp in UTC.
+func (p Portfolio) MarshalJSON() ([]byte, error) {
+	type plain Portfolio
+	q := plain(p)
+	q.CreatedAt = q.CreatedAt.UTC()
+	return json.Marshal(q)
+}
+
+// ---------------------------------------------------------------------------
+// The KYC gate
+
+// CanCreateAccount reports whether a user may create an account: only once
+// their contact (phone or email) is verified. Otherwise it returns an
+// *onboardkit.Error matching onboardkit.ErrInvalidTransition.
+func CanCreateAccount(contactVerified bool) error {
+	if !contactVerified {
+		return onboardkit.NewError(onboardkit.CodeInvalidTransition,
+			"Verify your phone number or email before creating an account.")
+	}
+	return nil
+}
+
+// AccountActive reports whether the accounts of a user whose identity
+// verification has the given status are active: only for "active".
+func AccountActive(verificationStatus string) bool {
+	return verificationStatus == VerificationActive
+}
+
+// NewAccount returns the account to store when a user asks for one: it checks
+// [CanCreateAccount] and sets Active from the user's verification status. id
+// is generated by the caller; createdAt comes from the caller's clock.
+func NewAccount(id, userID string, contactVerified bool, verificationStatus string, createdAt time.Time) (Account, error) {
+	if err := CanCreateAccount(contactVerified); err != nil {
+		return Account{}, err
+	}
+	if id == "" || userID == "" {
+		return Account{}, internalError("portfolio: NewAccount needs an account id and a user id")
+	}
+	return Account{
+		ID:         id,
+		UserID:     userID,
+		Active:     AccountActive(verificationStatus),
+		CreatedAt:  createdAt,
+		Portfolios: []Portfolio{},
+	}, nil
+}
+
+func kycGate(verificationStatus string, accountActive bool) error {
+	if !AccountActive(verificationStatus) {
+		return onboardkit.NewError(onboardkit.CodeKYCNotActive,
+			"Identity verification is not complete; portfolios can be created once it is approved.")
+	}
+	if !accountActive {
+		// Verification is active but the account was not activated yet
+		// (activation runs on approval); the caller may activate and retry.
+		return onboardkit.NewError(onboardkit.CodeKYCNotActive, "The account is not active yet.")
+	}
+	return nil
+}
+
+func internalError(msg string) *onboardkit.Error {
+	return onboardkit.NewError(onboardkit.CodeInternal, msg)
+}
+
+// ---------------------------------------------------------------------------
+// Names and types
+
+// Field codes of the validation errors of this package.
+const (
+	FieldCodeRequired          = "required"
+	FieldCodeTooLong           = "too_long"
+	FieldCodeInvalidCharacters = "invalid_characters"
+	FieldCodeUnsupported       = "unsupported"
+	FieldCodeNameTaken         = "name_taken"
+)
+
+// ValidateName checks a portfolio name and returns it normalized: surrounding
+// white space is trimmed; the rest must be 1 to [MaxNameLength] characters of
+// valid UTF-8 with no control characters (including tabs and new lines) and
+// no invisible format characters (zero-width or bidirectional controls).
+// Inner spaces and letters of every script are allowed. The error is an
+// *onboardkit.Error (code validation) with one field error on "name".
+// Uniqueness within the account is enforced by the store; see
+// [NameTakenError].
+func ValidateName(name string) (string, error) {
+	if fe := checkName(name); fe != nil {
+		return "", onboardkit.ValidationError(*fe)
+	}
+	return strings.TrimSpace(name), nil
+}
+
+func checkName(name string) *onboardkit.FieldError {
+	const field = "name"
+	if !utf8.ValidString(name) {
+		return &onboardkit.FieldError{Field: field, Code: FieldCodeInvalidCharacters,
+			Message: "The name is not valid UTF-8 text."}
+	}
+	n := strings.TrimSpace(name)
+	if n == "" {
+		return &onboardkit.FieldError{Field: field, Code: FieldCodeRequired, Message: "A name is required."}
+	}
+	if utf8.RuneCountInString(n) > MaxNameLength {
+		return &onboardkit.FieldError{Field: field, Code: FieldCodeTooLong,
+			Message: fmt.Sprintf("The name must be at most %d characters.", MaxNameLength)}
+	}
+	for _, r := range n {
+		if unicode.IsControl(r) || unicode.Is(unicode.Cf, r) || r == utf8.RuneError {
+			return &onboardkit.FieldError{Field: field, Code: FieldCodeInvalidCharacters,
+				Message: "The name must not contain control or invisible characters."}
+		}
+	}
+	return nil
+}
+
+// NameTakenError returns the error a caller reports when the store refuses a
+// portfolio name already used in the account: an *onboardkit.Error matching
+// onboardkit.ErrNameTaken with a field error on "name".
+func NameTakenError() *onboardkit.Error {
+	return &onboardkit.Error{
+		Code:    onboardkit.CodeNameTaken,
+		Message: "The account already has a portfolio with this name.",
+		Fields: []onboardkit.FieldError{{Field: "name", Code: FieldCodeNameTaken,
+			Message: "The account already has a portfolio with this name."}},
+	}
+}
+
+func validTypeName(t string) bool {
+	if t == "" || len(t) > maxTypeLength || t[0] < 'A' || t[0] > 'Z' {
+		return false
+	}
+	for i := 0; i < len(t); i++ {
+		c := t[i]
+		if !(c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+// ---------------------------------------------------------------------------
+// Config and Planner
+
+// Config is the portfolio policy of a host. Start from [DefaultConfig]: the
+// zero value of AutoProvision is false, which disables auto-provisioning.
+// Zero MaxPortfoliosPerAccount and empty DefaultTradingName take their
+// defaults in [NewPlanner].
+type Config struct {
+	// MaxPortfoliosPerAccount caps the portfolios of one account; creating
+	// one more returns limit_reached. 0 means [DefaultMaxPortfoliosPerAccount].
+	MaxPortfoliosPerAccount int
+	// Types lists host-defined portfolio types accepted on top of TRADING,
+	// SAVINGS and STAKING: upper-case ASCII letters, digits and '_', starting
+	// with a letter, at most 32 characters (e.g. "RETIREMENT").
+	Types []string
+	// AutoProvision, when true (the default of DefaultConfig), makes KYC
+	// approval give the user's first account (created if there is none) a
+	// TRADING portfolio; see [Planner.ProvisionPlan].
+	AutoProvision bool
+	// DefaultTradingName is the name of the auto-provisioned TRADING
+	// portfolio. "" means [DefaultTradingName].
+	DefaultTradingName string
+}
+
+// DefaultConfig returns the default policy: 20 portfolios per account, the
+// built-in types only, auto-provisioning on with a portfolio named "Trading".
+func DefaultConfig() Config {
+	return Config{
+		MaxPortfoliosPerAccount: DefaultMaxPortfoliosPerAccount,
+		AutoProvision:           true,
+		DefaultTradingName:      DefaultTradingName,
+	}
+}
+
+// Planner applies a [Config]: it validates portfolio requests, enforces the
+// KYC gate and the cap, and plans auto-provisioning. It holds no state beyond
+// its configuration and is safe for concurrent use.
+type Planner struct {
+	cfg   Config
+	types []string
+	known map[string]struct{}
+}
+
+// NewPlanner validates cfg, fills its defaults and returns a Planner. A bad
+// configuration returns an *onboardkit.Error (code validation) listing every
+// problem, with fields named after the Config fields.
+func NewPlanner(cfg Config) (*Planner, error) {
+	var problems []onboardkit.FieldError
+	switch {
+	case cfg.MaxPortfoliosPerAccount == 0:
+		cfg.MaxPortfoliosPerAccount = DefaultMaxPortfoliosPerAccount
+	case cfg.MaxPortfoliosPerAccount < 0:
+		problems = append(problems, onboardkit.FieldError{Field: "MaxPortfoliosPerAccount",
+			Code: "out_of_range", Message: "The cap must be positive (0 means the default)."})
+	}
+	if cfg.DefaultTradingName == "" {
+		cfg.DefaultTradingName = DefaultTradingName
+	} else if fe := checkName(cfg.DefaultTradingName); fe != nil {
+		fe.Field = "DefaultTradingName"
+		problems = append(problems, *fe)
+	} else {
+		cfg.DefaultTradingName = strings.TrimSpace(cfg.DefaultTradingName)
+	}
+	p := &Planner{known: make(map[string]struct{})}
+	for _, t := range []string{TypeTrading, TypeSavings, TypeStaking} {
+		p.known[t] = struct{}{}
+		p.types = append(p.types, t)
+	}
+	for i, t := range cfg.Types {
+		if !validTypeName(t) {
+			problems = append(problems, onboardkit.FieldError{Field: fmt.Sprintf("Types[%d]", i),
+				Code: "invalid_format", Message: "A type is 1-32 upper-case ASCII letters, digits or '_', starting with a letter."})
+			continue
+		}
+		if _, dup := p.known[t]; dup {
+			continue
+		}
+		p.known[t] = struct{}{}
+		p.types = append(p.types, t)
+	}
+	if len(problems) > 0 {
+		e := onboardkit.ValidationError(problems...)
+		e.Message = "The portfolio configuration is not valid."
+		return nil, e
+	}
+	cfg.Types = append([]string(nil), p.types[3:]...)
+	p.cfg = cfg
+	return p, nil
+}
+
+// Config returns the planner's configuration with its defaults filled in.
+func (p *Planner) Config() Config {
+	c := p.cfg
+	c.Types = append([]string(nil), c.Types...)
+	return c
+}
+
+// Types returns the accepted portfolio types: the built-in ones, then the
+// host's in configuration order.
+func (p *Planner) Types() []string { return append([]string(nil), p.types...) }
+
+// ValidateType checks a portfolio type and returns its canonical form:
+// surrounding space is trimmed and the match is case-insensitive ("trading"
+// is TRADING). An unknown type returns an *onboardkit.Error (code
+// validation) with a field error on "portfolioAccountType" listing the
+// accepted types.
+func (p *Planner) ValidateType(t string) (string, error) {
+	c, fe := p.checkType(t)
+	if fe != nil {
+		return "", onboardkit.ValidationError(*fe)
+	}
+	return c, nil
+}
+
+func (p *Planner) checkType(t string) (string, *onboardkit.FieldError) {
+	const field = "portfolioAccountType"
+	c := strings.ToUpper(strings.TrimSpace(t))
+	if c == "" {
+		return "", &onboardkit.FieldError{Field: field, Code: FieldCodeRequired, Message: "A portfolio type is required."}
+	}
+	if _, ok := p.known[c]; !ok {
+		return "", &onboardkit.FieldError{Field: field, Code: FieldCodeUnsupported,
+			Message: "The portfolio type must be one of " + strings.Join(p.types, ", ") + "."}
+	}
+	return c, nil
+}
+
+// CanCreatePortfolio applies the KYC gate and the cap: it returns an error
+// matching onboardkit.ErrKYCNotActive when the user's verification status is
+// not "active" or the account is not active, and one matching
+// onboardkit.ErrLimitReached when the account already has existing >=
+// MaxPortfoliosPerAccount portfolios.
+func (p *Planner) CanCreatePortfolio(verificationStatus string, accountActive bool, existing int) error {
+	if err := kycGate(verificationStatus, accountActive); err != nil {
+		return err
+	}
+	return p.checkCap(existing)
+}
+
+func (p *Planner) checkCap(existing int) error {
+	if existing >= p.cfg.MaxPortfoliosPerAccount {
+		return onboardkit.NewError(onboardkit.CodeLimitReached,
+			fmt.Sprintf("An account can hold at most %d portfolios.", p.cfg.MaxPortfoliosPerAccount))
+	}
+	return nil
+}
+
+// NewPortfolioRequest is what the caller knows when a user asks for a
+// portfolio.
+type NewPortfolioRequest struct {
+	// ID is the new portfolio's id, generated by the caller.
+	ID string
+	// AccountID is the account the portfolio goes in (already checked to
+	// belong to the user).
+	AccountID string
+	// UserID is the owning user.
+	UserID string
+	// Name is the name as the user typed it.
+	Name string
+	// Type is the requested portfolioAccountType.
+	Type string
+	// VerificationStatus is the user's identity-verification status.
+	VerificationStatus string
+	// AccountActive is the account's Active flag.
+	AccountActive bool
+	// Existing is how many portfolios the account already holds.
+	Existing int
+	// CreatedAt is the creation time from the caller's clock.
+	CreatedAt time.Time
+}
+
+// NewPortfolio checks a portfolio request and returns the portfolio to store,
+// with its name trimmed and its type canonical, but no address yet: give it
+// one with [AssignAddress] before storing it. Checks run in this order: the
+// KYC gate (kyc_not_active), the input (validation, listing every field
+// problem of accountId, name and portfolioAccountType), the cap
+// (limit_reached). Name uniqueness is left to the store; see [NameTakenError].
+func (p *Planner) NewPortfolio(req NewPortfolioRequest) (Portfolio, error) {
+	if err := kycGate(req.VerificationStatus, req.AccountActive); err != nil {
+		return Portfolio{}, err
+	}
+	if req.ID == "" || req.UserID == "" {
+		return Portfolio{}, internalError("portfolio: NewPortfolio needs a portfolio id and a user id")
+	}
+	var problems []onboardkit.FieldError
+	if strings.TrimSpace(req.AccountID) == "" {
+		problems = append(problems, onboardkit.FieldError{Field: "accountId", Code: FieldCodeRequired,
+			Message: "An account id is required."})
+	}
+	if fe := checkName(req.Name); fe != nil {
+		problems = append(problems, *fe)
+	}
+	typ, fe := p.checkType(req.Type)
+	if fe != nil {
+		problems = append(problems, *fe)
+	}
+	if len(problems) > 0 {
+		return Portfolio{}, onboardkit.ValidationError(problems...)
+	}
+	if err := p.checkCap(req.Existing); err != nil {
+		return Portfolio{}, err
+	}
+	return Portfolio{
+		ID:        req.ID,
+		AccountID: req.AccountID,
+		UserID:    req.UserID,
+		Name:      strings.TrimSpace(req.Name),
+		Type:      typ,
+		CreatedAt: req.CreatedAt,
+	}, nil
+}
+
+// ---------------------------------------------------------------------------
+// Auto-provisioning
+
+// Provision is what auto-provisioning asks the caller to do on KYC approval.
+// The zero value means nothing to do. Applying it is idempotent when the
+// caller re-plans from fresh data after a partial failure.
+type Provision struct {
+	// CreateAccount is true when the user has no account: create one
+	// (active), then a TRADING portfolio named TradingName in it and record
+	// it as the account's trading portfolio.
+	CreateAccount bool
+	// AccountID is the user's first (oldest) account when CreateAccount is
+	// false and there is something to do in it.
+	AccountID string
+	// CreateTrading asks for a TRADING portfolio named TradingName in the
+	// account (AccountID, or the new one), recorded as its trading
+	// portfolio.
+	CreateTrading bool
+	// TradingName is the name for the new TRADING portfolio: the configured
+	// DefaultTradingName, or "<name> 2", "<name> 3"… when the account
+	// already uses that name for another type.
+	TradingName string
+	// LinkTradingID is set when the account already holds a TRADING
+	// portfolio but does not record it as its trading portfolio (a previous
+	// run stopped half-way): record this id instead of creating one.
+	LinkTradingID string
+}
+
+// ProvisionPlan decides what auto-provisioning should do for a user whose
+// verification has just become "active", given all their accounts with
+// their Portfolios filled in. It plans nothing when AutoProvision is off,
+// when the first account already has a trading portfolio, or when that
+// account is full (the cap wins over provisioning).
+func (p *Planner) ProvisionPlan(accounts []Account) Provision {
+	if !p.cfg.AutoProvision {
+		return Provision{}
+	}
+	if len(accounts) == 0 {
+		return Provision{CreateAccount: true, CreateTrading: true, TradingName: p.cfg.DefaultTradingName}
+	}
+	first := 0
+	for i := range accounts {
+		if accounts[i].CreatedAt.Before(accounts[first].CreatedAt) {
+			first = i
+		}
+	}
+	acct := accounts[first]
+	if acct.TradingPortfolioID != "" {
+		return Provision{}
+	}
+	ps := append([]Portfolio(nil), acct.Portfolios...)
+	sort.SliceStable(ps, func(i, j int) bool { return ps[i].CreatedAt.Before(ps[j].CreatedAt) })
+	for _, pf := range ps {
+		if pf.Type == TypeTrading {
+			return Provision{AccountID: acct.ID, LinkTradingID: pf.ID}
+		}
+	}
+	if len(ps) >= p.cfg.MaxPortfoliosPerAccount {
+		return Provision{}
+	}
+	return Provision{AccountID: acct.ID, CreateTrading: true, TradingName: freeName(p.cfg.DefaultTradingName, ps)}
+}
+
+// freeName returns base, or base + " N" for the smallest N >= 2 that no
+// portfolio uses (names compared case-insensitively), cut to MaxNameLength.
+func freeName(base string, ps []Portfolio) string {
+	taken := func(n string) bool {
+		for _, p := range ps {
+			if strings.EqualFold(p.Name, n) {
+				return true
+			}
+		}
+		return false
+	}
+	if !taken(base) {
+		return base
+	}
+	for n := 2; ; n++ {
+		suffix := fmt.Sprintf(" %d", n)
+		b := []rune(base)
+		if len(b)+len(suffix) > MaxNameLength {
+			b = b[:MaxNameLength-len(suffix)]
+		}
+		name := strings.TrimSpace(string(b)) + suffix
+		if !taken(name) {
+			return name
+		}
+	}
+}
