@@ -1,0 +1,180 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
+
+	"github.com/onboardkit/onboardkit/storage"
+)
+
+const accountColumns = `id, user_id, active, trading_portfolio_id, created_at, updated_at`
+
+func scanAccount(row pgx.Row) (*storage.Account, error) {
+	var (
+		a                storage.Account
+		created, updated pgtype.Timestamptz
+	)
+	if err := row.Scan(&a.ID, &a.UserID, &a.Active, &a.TradingPortfolioID, &created, &updated); err != nil {
+		return nil, err
+	}
+	a.CreatedAt, a.UpdatedAt = fromTS(created), fromTS(updated)
+	return &a, nil
+}
+
+// CreateAccount stores a. A taken id returns a *storage.DuplicateError with
+// Field "id"; a user id naming no user an error wrapping storage.ErrNotFound.
+func (s *Store) CreateAccount(ctx context.Context, a *storage.Account) error {
+	_, err := s.exec(ctx, "create account", stmt{`INSERT INTO accounts (` + accountColumns + `)
+		VALUES ($1, $2, $3, $4, $5, $6)`, []any{
+		a.ID, a.UserID, a.Active, a.TradingPortfolioID, ts(a.CreatedAt), ts(a.UpdatedAt),
+	}})
+	return err
+}
+
+// GetAccount returns the account, or storage.ErrNotFound.
+func (s *Store) GetAccount(ctx context.Context, id string) (*storage.Account, error) {
+	a, err := scanAccount(s.q.QueryRow(ctx, `SELECT `+accountColumns+` FROM accounts WHERE id = $1`, id))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, notFound("get account")
+	}
+	if err != nil {
+		return nil, mapErr("get account", err)
+	}
+	return a, nil
+}
+
+// ListAccounts returns the user's accounts, oldest CreatedAt first
+// (creation order among equals); none is an empty list.
+func (s *Store) ListAccounts(ctx context.Context, userID string) ([]*storage.Account, error) {
+	rows, err := s.q.Query(ctx, `SELECT `+accountColumns+` FROM accounts WHERE user_id = $1
+		ORDER BY created_at ASC NULLS FIRST, seq`, userID)
+	if err != nil {
+		return nil, mapErr("list accounts", err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (*storage.Account, error) { return scanAccount(r) })
+	if err != nil {
+		return nil, mapErr("list accounts", err)
+	}
+	if out == nil {
+		out = []*storage.Account{}
+	}
+	return out, nil
+}
+
+// ActivateAccounts marks every inactive account of the user active with
+// UpdatedAt = at and returns how many changed.
+func (s *Store) ActivateAccounts(ctx context.Context, userID string, at time.Time) (int, error) {
+	tag, err := s.q.Exec(ctx, `UPDATE accounts SET active = true, updated_at = $2
+		WHERE user_id = $1 AND NOT active`, userID, ts(at))
+	if err != nil {
+		return 0, mapErr("activate accounts", err)
+	}
+	return int(tag.RowsAffected()), nil
+}
+
+// SetTradingPortfolio records the account's trading portfolio with
+// UpdatedAt = at, or returns storage.ErrNotFound for an unknown account.
+func (s *Store) SetTradingPortfolio(ctx context.Context, accountID, portfolioID string, at time.Time) error {
+	tag, err := s.q.Exec(ctx, `UPDATE accounts SET trading_portfolio_id = $2, updated_at = $3 WHERE id = $1`,
+		accountID, portfolioID, ts(at))
+	if err != nil {
+		return mapErr("set trading portfolio", err)
+	}
+	if tag.RowsAffected() == 0 {
+		return notFound("set trading portfolio")
+	}
+	return nil
+}
+
+const portfolioColumns = `id, account_id, user_id, name, portfolio_type, chain, address,
+	derivation_path, key_id, address_index, created_at`
+
+func scanPortfolio(row pgx.Row) (*storage.Portfolio, error) {
+	var (
+		p       storage.Portfolio
+		index   int64
+		created pgtype.Timestamptz
+	)
+	if err := row.Scan(&p.ID, &p.AccountID, &p.UserID, &p.Name, &p.Type, &p.Chain, &p.Address,
+		&p.DerivationPath, &p.KeyID, &index, &created); err != nil {
+		return nil, err
+	}
+	p.AddressIndex = uint32(index) // the column's CHECK keeps it in range
+	p.CreatedAt = fromTS(created)
+	return &p, nil
+}
+
+// CreatePortfolio stores p. A taken id returns a *storage.DuplicateError
+// with Field "id", a name already used in the account one with Field "name",
+// a deposit address (KeyID, Chain, AddressIndex) already used by another
+// portfolio one with Field "address_index" (checked only when KeyID is not
+// empty); an account or user id naming nothing an error wrapping
+// storage.ErrNotFound.
+func (s *Store) CreatePortfolio(ctx context.Context, p *storage.Portfolio) error {
+	_, err := s.exec(ctx, "create portfolio", stmt{`INSERT INTO portfolios (` + portfolioColumns + `)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`, []any{
+		p.ID, p.AccountID, p.UserID, p.Name, p.Type, p.Chain, p.Address, p.DerivationPath, p.KeyID,
+		int64(p.AddressIndex), ts(p.CreatedAt),
+	}})
+	return err
+}
+
+// GetPortfolio returns the portfolio, or storage.ErrNotFound.
+func (s *Store) GetPortfolio(ctx context.Context, id string) (*storage.Portfolio, error) {
+	p, err := scanPortfolio(s.q.QueryRow(ctx, `SELECT `+portfolioColumns+` FROM portfolios WHERE id = $1`, id))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, notFound("get portfolio")
+	}
+	if err != nil {
+		return nil, mapErr("get portfolio", err)
+	}
+	return p, nil
+}
+
+// ListPortfolios returns the account's portfolios, oldest CreatedAt first
+// (creation order among equals); none is an empty list.
+func (s *Store) ListPortfolios(ctx context.Context, accountID string) ([]*storage.Portfolio, error) {
+	rows, err := s.q.Query(ctx, `SELECT `+portfolioColumns+` FROM portfolios WHERE account_id = $1
+		ORDER BY created_at ASC NULLS FIRST, seq`, accountID)
+	if err != nil {
+		return nil, mapErr("list portfolios", err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (*storage.Portfolio, error) { return scanPortfolio(r) })
+	if err != nil {
+		return nil, mapErr("list portfolios", err)
+	}
+	if out == nil {
+		out = []*storage.Portfolio{}
+	}
+	return out, nil
+}
+
+// AllocateAddressIndex returns the next unused index for (chain, keyID),
+// starting at 0, with one upsert-increment of a counter row. It always runs
+// on the pool in its own implicit transaction, also when called on the Store
+// of a Tx, so an index taken by a unit of work that rolls back stays taken
+// and is never handed out twice. Once all 2^32 indexes of a pair are used it
+// returns an error wrapping storage.ErrConflict.
+func (s *Store) AllocateAddressIndex(ctx context.Context, chain, keyID string) (uint32, error) {
+	var next int64
+	err := s.retry(ctx, func() error {
+		return s.pool.QueryRow(ctx, `INSERT INTO address_counters (chain, key_id, next_index)
+			VALUES ($1, $2, 1)
+			ON CONFLICT (chain, key_id) DO UPDATE SET next_index = address_counters.next_index + 1
+			RETURNING next_index`, chain, keyID).Scan(&next)
+	})
+	if err != nil {
+		return 0, mapErr("allocate address index", err)
+	}
+	index := next - 1
+	if index < 0 || index > math.MaxUint32 {
+		return 0, conflict("allocate address index", fmt.Sprintf("address indexes of the key exhausted (%d)", index))
+	}
+	return uint32(index), nil
+}

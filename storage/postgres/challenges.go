@@ -1,0 +1,145 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
+
+	"github.com/onboardkit/onboardkit/storage"
+)
+
+const challengeColumns = `id, user_id, purpose, channel, destination, code_hash, created_at,
+	expires_at, attempts, max_attempts, sends, last_sent_at, resend_at, consumed_at, payload`
+
+const challengeExists = `SELECT EXISTS (SELECT 1 FROM challenges WHERE id = $1)`
+
+// CreateChallenge stores c (an empty UserID is stored as NULL). A taken id
+// returns a *storage.DuplicateError with Field "id"; a UserID naming no user
+// an error wrapping storage.ErrNotFound.
+func (s *Store) CreateChallenge(ctx context.Context, c *storage.Challenge) error {
+	_, err := s.exec(ctx, "create challenge", stmt{`INSERT INTO challenges (` + challengeColumns + `)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`, []any{
+		c.ID, text(c.UserID), c.Purpose, c.Channel, c.Destination, bytesOrNil(c.CodeHash), ts(c.CreatedAt),
+		ts(c.ExpiresAt), c.Attempts, c.MaxAttempts, c.Sends, ts(c.LastSentAt), ts(c.ResendAt),
+		ts(c.ConsumedAt), bytesOrNil(c.Payload),
+	}})
+	return err
+}
+
+// GetChallenge returns the challenge, or storage.ErrNotFound.
+func (s *Store) GetChallenge(ctx context.Context, id string) (*storage.Challenge, error) {
+	var (
+		c                                              pgtype.Text
+		ch                                             storage.Challenge
+		created, expires, lastSent, resend, consumedAt pgtype.Timestamptz
+		codeHash, payload                              []byte
+	)
+	err := s.q.QueryRow(ctx, `SELECT `+challengeColumns+` FROM challenges WHERE id = $1`, id).Scan(
+		&ch.ID, &c, &ch.Purpose, &ch.Channel, &ch.Destination, &codeHash, &created,
+		&expires, &ch.Attempts, &ch.MaxAttempts, &ch.Sends, &lastSent, &resend, &consumedAt, &payload)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, notFound("get challenge")
+	}
+	if err != nil {
+		return nil, mapErr("get challenge", err)
+	}
+	ch.UserID = c.String
+	ch.CodeHash, ch.Payload = bytesOrNil(codeHash), bytesOrNil(payload)
+	ch.CreatedAt, ch.ExpiresAt, ch.LastSentAt = fromTS(created), fromTS(expires), fromTS(lastSent)
+	ch.ResendAt, ch.ConsumedAt = fromTS(resend), fromTS(consumedAt)
+	return &ch, nil
+}
+
+// FailChallengeAttempt increments Attempts with one conditional UPDATE
+// (not consumed, attempts < max_attempts, expires_at > now) and returns the
+// new count; otherwise storage.ErrConflict (storage.ErrNotFound when the
+// challenge does not exist).
+func (s *Store) FailChallengeAttempt(ctx context.Context, id string, now time.Time) (int, error) {
+	var n int
+	err := s.q.QueryRow(ctx, `UPDATE challenges SET attempts = attempts + 1
+		WHERE id = $1 AND consumed_at IS NULL AND attempts < max_attempts AND expires_at > $2
+		RETURNING attempts`, id, ts(now)).Scan(&n)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return 0, s.missingOrConflict(ctx, "fail challenge attempt", "challenge not usable", challengeExists, id)
+	}
+	if err != nil {
+		return 0, mapErr("fail challenge attempt", err)
+	}
+	return n, nil
+}
+
+// ConsumeChallenge sets ConsumedAt = now with one conditional UPDATE (not
+// consumed, attempts < max_attempts, expires_at > now, code_hash equal to
+// codeHash); of concurrent callers exactly one matches the row. Otherwise it
+// returns storage.ErrConflict (storage.ErrNotFound when missing).
+func (s *Store) ConsumeChallenge(ctx context.Context, id string, codeHash []byte, now time.Time) error {
+	tag, err := s.q.Exec(ctx, `UPDATE challenges SET consumed_at = $2
+		WHERE id = $1 AND consumed_at IS NULL AND attempts < max_attempts AND expires_at > $2
+		AND code_hash IS NOT DISTINCT FROM $3`, id, ts(now), bytesOrNil(codeHash))
+	if err != nil {
+		return mapErr("consume challenge", err)
+	}
+	if tag.RowsAffected() == 0 {
+		return s.missingOrConflict(ctx, "consume challenge", "challenge not consumable", challengeExists, id)
+	}
+	return nil
+}
+
+// ResendChallenge replaces the code of an unconsumed challenge whose Sends
+// still equals prevSends, with one conditional UPDATE; attempts are kept.
+// Otherwise it returns storage.ErrConflict (storage.ErrNotFound when
+// missing).
+func (s *Store) ResendChallenge(ctx context.Context, id string, prevSends int, codeHash []byte, sentAt, resendAt, expiresAt time.Time) error {
+	tag, err := s.q.Exec(ctx, `UPDATE challenges
+		SET code_hash = $3, sends = sends + 1, last_sent_at = $4, resend_at = $5, expires_at = $6
+		WHERE id = $1 AND consumed_at IS NULL AND sends = $2`,
+		id, prevSends, bytesOrNil(codeHash), ts(sentAt), ts(resendAt), ts(expiresAt))
+	if err != nil {
+		return mapErr("resend challenge", err)
+	}
+	if tag.RowsAffected() == 0 {
+		return s.missingOrConflict(ctx, "resend challenge", "challenge changed", challengeExists, id)
+	}
+	return nil
+}
+
+// SetChallengeResendAt sets ResendAt, or returns storage.ErrNotFound.
+func (s *Store) SetChallengeResendAt(ctx context.Context, id string, resendAt time.Time) error {
+	tag, err := s.q.Exec(ctx, `UPDATE challenges SET resend_at = $2 WHERE id = $1`, id, ts(resendAt))
+	if err != nil {
+		return mapErr("set challenge resend", err)
+	}
+	if tag.RowsAffected() == 0 {
+		return notFound("set challenge resend")
+	}
+	return nil
+}
+
+// CountSend increments and returns the counter of (key, windowStart) with
+// one upsert. Rows of past windows stay until [Store.PruneSendCounters]
+// removes them.
+func (s *Store) CountSend(ctx context.Context, key string, windowStart time.Time) (int, error) {
+	var n int
+	err := s.q.QueryRow(ctx, `INSERT INTO send_counters (dest_key, window_start, n) VALUES ($1, $2, 1)
+		ON CONFLICT (dest_key, window_start) DO UPDATE SET n = send_counters.n + 1
+		RETURNING n`, key, windowStart.UTC()).Scan(&n)
+	if err != nil {
+		return 0, mapErr("count send", err)
+	}
+	return n, nil
+}
+
+// PruneSendCounters deletes the send counters of windows that started
+// before cutoff and returns how many it deleted. Run it from time to time
+// (for example daily with a cutoff of two days ago); the counts of the
+// current windows are not affected.
+func (s *Store) PruneSendCounters(ctx context.Context, cutoff time.Time) (int64, error) {
+	tag, err := s.q.Exec(ctx, `DELETE FROM send_counters WHERE window_start < $1`, cutoff.UTC())
+	if err != nil {
+		return 0, mapErr("prune send counters", err)
+	}
+	return tag.RowsAffected(), nil
+}

@@ -1,0 +1,106 @@
+// Package postgres is the PostgreSQL [storage.Store] of onboardkit, built on
+// pgx (pgxpool): the reference store for running many replicas of a host
+// service against one database.
+//
+// # Opening and migrating
+//
+// [Open] creates a pool from a DSN; [New] wraps a pool the caller already
+// has. Either way, call [Store.Migrate] once at start-up (every replica may
+// call it; see below) before using the Store:
+//
+//	st, err := postgres.Open(ctx, "postgres://app@db/app?sslmode=require",
+//		postgres.WithSchema("onboardkit"))
+//	if err != nil { ... }
+//	defer st.Close()
+//	if err := st.Migrate(ctx); err != nil { ... }
+//	svc := onboarding.New(st, ...)
+//
+// The schema ships as embedded SQL files (migrations/0001_init.sql, ...)
+// applied in order. Applied versions are recorded in the table
+// onboardkit_schema_migrations; each migration runs in one transaction
+// together with its version row.
+//
+// # Schema option
+//
+// [WithSchema] keeps every table in a dedicated schema, which is recommended
+// (the tables have plain names such as users and accounts). With Open the
+// pool's connections get that search_path. With New the caller must set it on
+// the pool before creating it, for example
+//
+//	cfg.ConnConfig.RuntimeParams["search_path"] = "onboardkit"
+//
+// or search_path=onboardkit in the DSN, and pass WithSchema("onboardkit") too:
+// Migrate then creates the schema when missing and refuses to run when the
+// connections resolve to another one.
+//
+// # Consistency across replicas
+//
+// Everything the storage contract calls atomic is a single conditional
+// statement, so two replicas can never both win:
+//
+//   - unique constraints on users.phone, lower(users.email), refresh-token
+//     hashes, portfolio (account, name) and deposit address (key, chain,
+//     index); a violation maps to *storage.DuplicateError by constraint name;
+//   - UpdateUser is UPDATE ... WHERE id = $1 AND version = $2 (optimistic
+//     locking);
+//   - FailChallengeAttempt, ConsumeChallenge, ResendChallenge, UseTOTPStep,
+//     UseRecoveryCode are UPDATE ... WHERE <state still as expected>; when
+//     nothing matches, a follow-up existence check tells storage.ErrNotFound
+//     from storage.ErrConflict;
+//   - CountSend and AllocateAddressIndex are INSERT ... ON CONFLICT DO UPDATE
+//     increments. AllocateAddressIndex always runs on the pool, outside any
+//     caller transaction, so a rolled-back unit of work never frees an index
+//     (the pool needs a second connection for it while a Tx holds one);
+//   - RotateRefreshToken marks the old token rotated with a conditional
+//     UPDATE and inserts the next one in the same transaction.
+//
+// The schema itself holds the invariants, also for writes that bypass this
+// package: foreign keys from every per-user table to users (and from
+// portfolios to accounts, from KYC documents to submissions), CHECK
+// constraints on the registration and KYC statuses and the KYC tier. A write
+// naming a missing user (or account, or submission) returns an error
+// wrapping storage.ErrNotFound. Deleting a user row cascades to its records,
+// except the audit log.
+//
+// # Transactions and retries
+//
+// [Store.Tx] runs at READ COMMITTED by default: the conditional writes above
+// and the user version check make every onboarding step safe at that level,
+// without the false conflicts SERIALIZABLE adds under load. [WithIsolation]
+// selects another level. A serialization failure (SQLSTATE 40001) or
+// deadlock (40P01), raised inside fn or by the commit, rolls the transaction
+// back and runs fn again, at most [WithRetries] times (default 5) after a
+// jittered exponential backoff ([WithBackoff]); fn must therefore have no
+// side effect outside the store. The Store passed to fn is bound to the
+// transaction: Tx on it joins the transaction, and it must not be used
+// concurrently or after fn returns. Inside a Tx, each write that can violate
+// a constraint runs under a savepoint, so a *storage.DuplicateError leaves
+// the transaction usable, as with the in-memory store.
+//
+// Times are stored as timestamptz in UTC and read back in UTC; a zero
+// time.Time is NULL and reads back as the zero time. PostgreSQL keeps
+// microseconds, so finer times are truncated (the in-memory store keeps
+// nanoseconds). Empty byte slices, string slices and finding lists read back
+// as nil.
+//
+// # CockroachDB and other PostgreSQL-compatible databases
+//
+// The migrations are plain SQL without extensions, functions or triggers
+// (expression and partial unique indexes, jsonb, text[], bigserial,
+// ON CONFLICT), and run on CockroachDB 22.1 or later, where bigserial columns
+// (used only to order rows created at the same time) come from
+// unique_rowid(). The exceptions:
+//
+//   - CockroachDB has no usable session advisory locks: open the Store with
+//     [WithoutMigrationLock]. Migrate then relies on the version table's
+//     primary key (each migration's transaction inserts its version row
+//     first, ON CONFLICT DO NOTHING), so concurrent migrators still apply
+//     each migration once; running Migrate from a single deploy job is the
+//     simplest choice there.
+//   - CockroachDB runs every transaction SERIALIZABLE whatever the requested
+//     level unless read committed is enabled on the cluster, so expect
+//     40001 retries under contention; the retry loop handles them.
+//   - Case-insensitive email uniqueness uses lower(), whose behaviour on
+//     non-ASCII letters depends on the database collation (the in-memory
+//     store uses Go's strings.ToLower).
+package postgres

@@ -1,0 +1,477 @@
+package postgres
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	mrand "math/rand/v2"
+	"regexp"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/onboardkit/onboardkit/storage"
+)
+
+// Option configures a Store.
+type Option func(*config)
+
+type config struct {
+	schema     string
+	lock       bool
+	iso        pgx.TxIsoLevel
+	retries    int
+	backoff    time.Duration
+	random     io.Reader
+	poolConfig []func(*pgxpool.Config)
+}
+
+// WithSchema keeps every table in the named schema (a plain identifier:
+// letters, digits and underscores, not starting with a digit).
+//
+// With [Open] the pool's connections get search_path set to the schema. With
+// [New] the caller configures the pool: set
+// cfg.ConnConfig.RuntimeParams["search_path"] to the schema (or add
+// search_path=name to the DSN) before creating it. In both cases [Store.Migrate]
+// creates the schema when it is missing and checks that the connections
+// resolve to it.
+func WithSchema(name string) Option { return func(c *config) { c.schema = name } }
+
+// WithoutMigrationLock makes [Store.Migrate] skip the PostgreSQL advisory
+// lock it otherwise takes. Use it on databases without advisory locks
+// (CockroachDB); Migrate then relies on the primary key of its version table
+// to apply each migration once (see the package documentation).
+func WithoutMigrationLock() Option { return func(c *config) { c.lock = false } }
+
+// WithIsolation sets the isolation level of the transactions [Store.Tx]
+// begins (default pgx.ReadCommitted; see the package documentation).
+func WithIsolation(level pgx.TxIsoLevel) Option { return func(c *config) { c.iso = level } }
+
+// WithRetries sets how many times a unit of work that failed with a
+// serialization failure (SQLSTATE 40001) or a deadlock (40P01) is retried
+// (default 5; 0 disables retries; negative values keep the default).
+func WithRetries(n int) Option {
+	return func(c *config) {
+		if n >= 0 {
+			c.retries = n
+		}
+	}
+}
+
+// WithBackoff sets the base delay before a retry (default 5ms). The delay of
+// retry n is drawn uniformly from [0, base·2ⁿ), capped at 64·base; zero
+// retries at once.
+func WithBackoff(base time.Duration) Option {
+	return func(c *config) {
+		if base >= 0 {
+			c.backoff = base
+		}
+	}
+}
+
+// WithRandom sets the source the retry jitter generator is seeded from
+// (default crypto/rand.Reader).
+func WithRandom(r io.Reader) Option { return func(c *config) { c.random = r } }
+
+// WithPoolConfig lets [Open] adjust the pool configuration parsed from the
+// DSN (pool size, tracers, AfterConnect, ...) before the pool is created. It
+// has no effect on [New].
+func WithPoolConfig(f func(*pgxpool.Config)) Option {
+	return func(c *config) {
+		if f != nil {
+			c.poolConfig = append(c.poolConfig, f)
+		}
+	}
+}
+
+// Store is a storage.Store on PostgreSQL, safe for concurrent use. Create it
+// with [Open] or [New] and call [Store.Migrate] before use.
+//
+// The Store that [Store.Tx] passes to its function is bound to one
+// transaction: it must not be used after the function returns, nor from
+// several goroutines at once (a pgx transaction is one connection).
+type Store struct {
+	pool *pgxpool.Pool
+	q    querier // the pool, or tx
+	tx   pgx.Tx  // non-nil for a Store bound to a transaction
+	sh   *shared
+}
+
+var _ storage.Store = (*Store)(nil)
+
+// shared is what a Store and its transaction-bound views have in common.
+type shared struct {
+	cfg     config
+	ownPool bool
+
+	mu  sync.Mutex
+	rng *mrand.Rand
+}
+
+// querier is what *pgxpool.Pool and pgx.Tx have in common.
+type querier interface {
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+	SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults
+}
+
+var schemaName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,62}$`)
+
+func newConfig(opts []Option) config {
+	c := config{lock: true, iso: pgx.ReadCommitted, retries: 5, backoff: 5 * time.Millisecond}
+	for _, o := range opts {
+		if o != nil {
+			o(&c)
+		}
+	}
+	if c.random == nil {
+		c.random = rand.Reader
+	}
+	return c
+}
+
+func (c *config) check() error {
+	if c.schema != "" && !schemaName.MatchString(c.schema) {
+		return errors.New("postgres: the schema name must be a plain identifier (letters, digits, underscores)")
+	}
+	return nil
+}
+
+// Open creates a pgxpool from dsn (a PostgreSQL URL or keyword/value string),
+// checks that the database answers and returns a Store that owns the pool
+// ([Store.Close] closes it). Call [Store.Migrate] before first use.
+func Open(ctx context.Context, dsn string, opts ...Option) (*Store, error) {
+	cfg := newConfig(opts)
+	if err := cfg.check(); err != nil {
+		return nil, err
+	}
+	pc, err := pgxpool.ParseConfig(dsn)
+	if err != nil {
+		// pgconn's parse errors redact the password.
+		return nil, fmt.Errorf("postgres: parse dsn: %w", err)
+	}
+	if cfg.schema != "" {
+		pc.ConnConfig.RuntimeParams["search_path"] = pgx.Identifier{cfg.schema}.Sanitize()
+	}
+	for _, f := range cfg.poolConfig {
+		f(pc)
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, pc)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: create pool: %w", err)
+	}
+	if err := pool.Ping(ctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("postgres: connect: %w", err)
+	}
+	s := newStore(pool, cfg)
+	s.sh.ownPool = true
+	return s, nil
+}
+
+// New returns a Store on a pool the caller owns ([Store.Close] leaves it
+// open). With [WithSchema] the pool must already select the schema (see
+// WithSchema). The pool needs at least two connections when
+// AllocateAddressIndex is called inside Tx, which takes a second one.
+func New(pool *pgxpool.Pool, opts ...Option) *Store {
+	return newStore(pool, newConfig(opts))
+}
+
+func newStore(pool *pgxpool.Pool, cfg config) *Store {
+	var seed [32]byte
+	if _, err := io.ReadFull(cfg.random, seed[:]); err != nil {
+		// The jitter only spreads retries; a fixed seed is harmless.
+		binary.LittleEndian.PutUint64(seed[:], 0x6f6e626f617264)
+	}
+	return &Store{pool: pool, q: pool, sh: &shared{cfg: cfg, rng: mrand.New(mrand.NewChaCha8(seed))}}
+}
+
+// Pool returns the underlying pool (for health checks and operations).
+func (s *Store) Pool() *pgxpool.Pool { return s.pool }
+
+// Close closes the pool when the Store owns it (it was made by [Open]).
+// Calling Close on the Store passed to a Tx function does nothing.
+func (s *Store) Close() {
+	if s.tx == nil && s.sh.ownPool {
+		s.pool.Close()
+	}
+}
+
+// Tx runs fn in a database transaction (at the level set by
+// [WithIsolation]) and commits when fn returns nil; when fn returns an error
+// the transaction rolls back and Tx returns the error. A serialization
+// failure or deadlock, from fn or from the commit, rolls back and runs fn
+// again, up to the [WithRetries] limit. Calling Tx on the Store passed to fn
+// joins the running transaction. AllocateAddressIndex is the one method that
+// escapes the transaction: it always runs on the pool.
+func (s *Store) Tx(ctx context.Context, fn func(ctx context.Context, s storage.Store) error) error {
+	if s.tx != nil {
+		return fn(ctx, s)
+	}
+	return s.retry(ctx, func() error { return s.runTx(ctx, fn) })
+}
+
+func (s *Store) runTx(ctx context.Context, fn func(ctx context.Context, s storage.Store) error) error {
+	tx, err := s.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: s.sh.cfg.iso})
+	if err != nil {
+		return fmt.Errorf("postgres: begin: %w", err)
+	}
+	done := false
+	defer func() {
+		if !done {
+			// fn failed or panicked: the transaction must not keep its
+			// connection.
+			_ = tx.Rollback(context.WithoutCancel(ctx))
+		}
+	}()
+	bound := &Store{pool: s.pool, q: tx, tx: tx, sh: s.sh}
+	if err := fn(ctx, bound); err != nil {
+		return err
+	}
+	done = true
+	if err := tx.Commit(ctx); err != nil {
+		return fmt.Errorf("postgres: commit: %w", err)
+	}
+	return nil
+}
+
+// retry runs f until it succeeds, fails with an error that a retry cannot
+// fix, or the retry budget is spent.
+func (s *Store) retry(ctx context.Context, f func() error) error {
+	for attempt := 0; ; attempt++ {
+		err := f()
+		if err == nil || attempt >= s.sh.cfg.retries || !retryable(err) {
+			return err
+		}
+		if werr := s.sh.wait(ctx, attempt); werr != nil {
+			return err
+		}
+	}
+}
+
+// retryable reports a serialization failure or a deadlock.
+func retryable(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && (pe.Code == "40001" || pe.Code == "40P01")
+}
+
+// wait sleeps the jittered backoff of retry attempt, or until ctx is done.
+func (sh *shared) wait(ctx context.Context, attempt int) error {
+	base := sh.cfg.backoff
+	if base <= 0 {
+		return ctx.Err()
+	}
+	d := base << min(attempt, 6)
+	sh.mu.Lock()
+	d = time.Duration(sh.rng.Int64N(int64(d)) + 1)
+	sh.mu.Unlock()
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// stmt is one statement of a batch.
+type stmt struct {
+	sql  string
+	args []any
+}
+
+// exec runs statements as one atomic unit in one round trip and returns
+// their command tags. On the pool they run as an implicit transaction
+// (retried like Tx); inside a Tx they run inside a savepoint, so a
+// constraint violation leaves the transaction usable and nothing of the
+// batch written.
+func (s *Store) exec(ctx context.Context, op string, stmts ...stmt) ([]pgconn.CommandTag, error) {
+	if s.tx == nil {
+		if len(stmts) == 1 {
+			var tag pgconn.CommandTag
+			err := s.retry(ctx, func() (err error) {
+				tag, err = s.pool.Exec(ctx, stmts[0].sql, stmts[0].args...)
+				return err
+			})
+			if err != nil {
+				return nil, mapErr(op, err)
+			}
+			return []pgconn.CommandTag{tag}, nil
+		}
+		var tags []pgconn.CommandTag
+		err := s.retry(ctx, func() (err error) {
+			tags, err = sendBatch(ctx, s.pool, stmts)
+			return err
+		})
+		if err != nil {
+			return nil, mapErr(op, err)
+		}
+		return tags, nil
+	}
+	all := make([]stmt, 0, len(stmts)+2)
+	all = append(all, stmt{sql: "SAVEPOINT onboardkit_write"})
+	all = append(all, stmts...)
+	all = append(all, stmt{sql: "RELEASE SAVEPOINT onboardkit_write"})
+	tags, err := sendBatch(ctx, s.tx, all)
+	if err != nil {
+		if constraintViolation(err) {
+			if _, rerr := s.tx.Exec(ctx, "ROLLBACK TO SAVEPOINT onboardkit_write"); rerr != nil {
+				return nil, mapErr(op, errors.Join(err, rerr))
+			}
+		}
+		return nil, mapErr(op, err)
+	}
+	return tags[1 : len(tags)-1], nil
+}
+
+func sendBatch(ctx context.Context, q querier, stmts []stmt) ([]pgconn.CommandTag, error) {
+	b := &pgx.Batch{}
+	for _, st := range stmts {
+		b.Queue(st.sql, st.args...)
+	}
+	br := q.SendBatch(ctx, b)
+	tags := make([]pgconn.CommandTag, len(stmts))
+	var err error
+	for i := range stmts {
+		if tags[i], err = br.Exec(); err != nil {
+			break
+		}
+	}
+	if cerr := br.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return nil, err
+	}
+	return tags, nil
+}
+
+// unit runs fn atomically: in its own transaction (retried like Tx) on the
+// pool, or inside a savepoint of the running transaction, rolled back to
+// when fn fails with anything but a serialization failure.
+func (s *Store) unit(ctx context.Context, fn func(q querier) error) error {
+	if s.tx == nil {
+		return s.Tx(ctx, func(_ context.Context, st storage.Store) error {
+			return fn(st.(*Store).tx)
+		})
+	}
+	sp, err := s.tx.Begin(ctx)
+	if err != nil {
+		return fmt.Errorf("postgres: savepoint: %w", err)
+	}
+	if err := fn(sp); err != nil {
+		if !retryable(err) {
+			if rerr := sp.Rollback(ctx); rerr != nil {
+				return errors.Join(err, rerr)
+			}
+		}
+		return err
+	}
+	if err := sp.Commit(ctx); err != nil {
+		return fmt.Errorf("postgres: release savepoint: %w", err)
+	}
+	return nil
+}
+
+func constraintViolation(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && len(pe.Code) == 5 && pe.Code[:2] == "23"
+}
+
+// duplicateFields maps unique constraints to the field a DuplicateError names.
+var duplicateFields = map[string]string{
+	"users_pkey":                  "id",
+	"users_phone_key":             "phone",
+	"users_email_lower_key":       "email",
+	"challenges_pkey":             "id",
+	"refresh_tokens_pkey":         "token",
+	"kyc_submissions_pkey":        "id",
+	"kyc_documents_pkey":          "id",
+	"accounts_pkey":               "id",
+	"portfolios_pkey":             "id",
+	"portfolios_account_name_key": "name",
+	"portfolios_address_key":      "address_index",
+	"events_id_key":               "id",
+}
+
+// mapErr turns database errors into the storage contract's: a unique
+// violation becomes a *storage.DuplicateError, a foreign-key violation (a
+// record naming a missing user, account or submission) wraps
+// storage.ErrNotFound. Other errors are wrapped with the operation name;
+// errors already mapped pass through.
+func mapErr(op string, err error) error {
+	if err == nil {
+		return nil
+	}
+	var de *storage.DuplicateError
+	if errors.As(err, &de) || errors.Is(err, storage.ErrNotFound) || errors.Is(err, storage.ErrConflict) {
+		return err
+	}
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		switch pe.Code {
+		case "23505":
+			field, ok := duplicateFields[pe.ConstraintName]
+			if !ok {
+				field = pe.ConstraintName
+			}
+			return &storage.DuplicateError{Field: field}
+		case "23503":
+			return &opError{op: op, msg: "a referenced record does not exist", err: storage.ErrNotFound, cause: err}
+		}
+	}
+	return fmt.Errorf("postgres: %s: %w", op, err)
+}
+
+// opError wraps a storage sentinel and keeps the database error as a cause.
+type opError struct {
+	op, msg string
+	err     error // the sentinel
+	cause   error // the database error, or nil
+}
+
+func (e *opError) Error() string { return "postgres: " + e.op + ": " + e.msg }
+func (e *opError) Unwrap() []error {
+	if e.cause == nil {
+		return []error{e.err}
+	}
+	return []error{e.err, e.cause}
+}
+
+func notFound(op string) error {
+	return &opError{op: op, msg: "not found", err: storage.ErrNotFound}
+}
+
+func conflict(op, msg string) error {
+	return &opError{op: op, msg: msg, err: storage.ErrConflict}
+}
+
+// exists reports whether the query (SELECT EXISTS (...)) holds.
+func (s *Store) exists(ctx context.Context, op, sql string, args ...any) (bool, error) {
+	var ok bool
+	if err := s.q.QueryRow(ctx, sql, args...).Scan(&ok); err != nil {
+		return false, mapErr(op, err)
+	}
+	return ok, nil
+}
+
+// missingOrConflict tells the two failures of a conditional write apart:
+// ErrNotFound when existsSQL finds no record, ErrConflict otherwise.
+func (s *Store) missingOrConflict(ctx context.Context, op, msg, existsSQL string, args ...any) error {
+	ok, err := s.exists(ctx, op, existsSQL, args...)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return notFound(op)
+	}
+	return conflict(op, msg)
+}

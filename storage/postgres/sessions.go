@@ -1,0 +1,110 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
+
+	"github.com/onboardkit/onboardkit/storage"
+)
+
+const tokenColumns = `hash, family_id, user_id, issued_at, family_created_at, expires_at, rotated_at, revoked_at`
+
+const insertToken = `INSERT INTO refresh_tokens (` + tokenColumns + `) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`
+
+func tokenValues(t *storage.RefreshToken) []any {
+	hash := t.Hash
+	if hash == nil {
+		hash = []byte{} // the primary key is NOT NULL
+	}
+	return []any{hash, t.FamilyID, text(t.UserID), ts(t.IssuedAt), ts(t.FamilyCreatedAt),
+		ts(t.ExpiresAt), ts(t.RotatedAt), ts(t.RevokedAt)}
+}
+
+// CreateRefreshToken stores t. A taken hash returns a
+// *storage.DuplicateError with Field "token".
+func (s *Store) CreateRefreshToken(ctx context.Context, t *storage.RefreshToken) error {
+	_, err := s.exec(ctx, "create refresh token", stmt{insertToken, tokenValues(t)})
+	return err
+}
+
+// GetRefreshToken returns the token with the hash, rotated or revoked ones
+// included, or storage.ErrNotFound.
+func (s *Store) GetRefreshToken(ctx context.Context, hash []byte) (*storage.RefreshToken, error) {
+	var (
+		t                                               storage.RefreshToken
+		user                                            pgtype.Text
+		issued, famCreated, expires, rotated, revokedAt pgtype.Timestamptz
+	)
+	if hash == nil {
+		hash = []byte{}
+	}
+	err := s.q.QueryRow(ctx, `SELECT `+tokenColumns+` FROM refresh_tokens WHERE hash = $1`, hash).Scan(
+		&t.Hash, &t.FamilyID, &user, &issued, &famCreated, &expires, &rotated, &revokedAt)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, notFound("get refresh token")
+	}
+	if err != nil {
+		return nil, mapErr("get refresh token", err)
+	}
+	t.Hash = bytesOrNil(t.Hash)
+	t.UserID = user.String
+	t.IssuedAt, t.FamilyCreatedAt, t.ExpiresAt = fromTS(issued), fromTS(famCreated), fromTS(expires)
+	t.RotatedAt, t.RevokedAt = fromTS(rotated), fromTS(revokedAt)
+	return &t, nil
+}
+
+// RotateRefreshToken marks oldHash rotated at now with a conditional UPDATE
+// (rotated_at and revoked_at still NULL) and inserts next, both in one
+// transaction (a savepoint of the caller's Tx, or a transaction of its own).
+// When the update matches nothing, nothing is written and it returns
+// storage.ErrConflict (storage.ErrNotFound for an unknown hash); a taken
+// next hash returns a *storage.DuplicateError with Field "token".
+func (s *Store) RotateRefreshToken(ctx context.Context, oldHash []byte, next *storage.RefreshToken, now time.Time) error {
+	if oldHash == nil {
+		oldHash = []byte{}
+	}
+	const op = "rotate refresh token"
+	return s.unit(ctx, func(q querier) error {
+		tag, err := q.Exec(ctx, `UPDATE refresh_tokens SET rotated_at = $2
+			WHERE hash = $1 AND rotated_at IS NULL AND revoked_at IS NULL`, oldHash, ts(now))
+		if err != nil {
+			return mapErr(op, err)
+		}
+		if tag.RowsAffected() == 0 {
+			var ok bool
+			if err := q.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM refresh_tokens WHERE hash = $1)`, oldHash).Scan(&ok); err != nil {
+				return mapErr(op, err)
+			}
+			if !ok {
+				return notFound(op)
+			}
+			return conflict(op, "refresh token already rotated or revoked")
+		}
+		if _, err := q.Exec(ctx, insertToken, tokenValues(next)...); err != nil {
+			return mapErr(op, err)
+		}
+		return nil
+	})
+}
+
+// RevokeFamily sets revoked_at = now on every token of the family not
+// revoked yet (a token keeps its first revocation time). An unknown family
+// is not an error.
+func (s *Store) RevokeFamily(ctx context.Context, familyID string, now time.Time) error {
+	_, err := s.q.Exec(ctx, `UPDATE refresh_tokens SET revoked_at = $2
+		WHERE family_id = $1 AND revoked_at IS NULL`, familyID, ts(now))
+	return mapErr("revoke family", err)
+}
+
+// RevokeUserSessions revokes, as RevokeFamily does, every token of every
+// family that holds a token of the user.
+func (s *Store) RevokeUserSessions(ctx context.Context, userID string, now time.Time) error {
+	_, err := s.q.Exec(ctx, `UPDATE refresh_tokens SET revoked_at = $2
+		WHERE revoked_at IS NULL AND family_id IN (SELECT family_id FROM refresh_tokens WHERE user_id = $1)`,
+		userID, ts(now))
+	return mapErr("revoke user sessions", err)
+}
