@@ -1,0 +1,265 @@
+package onboarding
+
+import (
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/elliptic"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/onboardkit/onboardkit"
+)
+
+// SigningKey is a private key that signs access tokens, with its key id
+// (the JWT "kid" header and the JWKS "kid").
+type SigningKey struct {
+	// ID is the key id. It must be unique among the configured keys.
+	ID string
+	// Key is an ed25519.PrivateKey (EdDSA, the default) or an
+	// *ecdsa.PrivateKey on P-256 (ES256).
+	Key crypto.Signer
+}
+
+// NewSigningKey generates an Ed25519 signing key from r (crypto/rand.Reader
+// when nil) with the given key id. Every replica must share the same keys:
+// generate once and load them from the host's secret store.
+func NewSigningKey(id string, r io.Reader) (SigningKey, error) {
+	_, priv, err := ed25519.GenerateKey(r)
+	if err != nil {
+		return SigningKey{}, fmt.Errorf("onboarding: generate signing key: %w", err)
+	}
+	return SigningKey{ID: id, Key: priv}, nil
+}
+
+// TokenConfig configures access and refresh tokens.
+type TokenConfig struct {
+	// SigningKey signs new access tokens. Required.
+	SigningKey SigningKey
+	// VerificationKeys are earlier signing keys whose tokens are still
+	// accepted during a key rotation (only their public halves are used).
+	VerificationKeys []SigningKey
+	// Issuer is the "iss" claim (default "onboardkit").
+	Issuer string
+	// AccessTTL is the access-token lifetime (default 15 minutes).
+	AccessTTL time.Duration
+	// RefreshIdleTTL is how long an unused refresh token stays valid
+	// (default 30 days).
+	RefreshIdleTTL time.Duration
+	// RefreshAbsoluteTTL bounds a refresh-token family from its login,
+	// however often it rotates (default 90 days).
+	RefreshAbsoluteTTL time.Duration
+	// ReuseGrace, when positive, lets a client that lost a refresh response
+	// present the just-rotated token again within this interval and receive
+	// the same new refresh token instead of a family revocation. Off (0) by
+	// default, as RFC 9700 §4.14.2 recommends.
+	ReuseGrace time.Duration
+}
+
+func (c *TokenConfig) setDefaults() {
+	if c.Issuer == "" {
+		c.Issuer = "onboardkit"
+	}
+	if c.AccessTTL <= 0 {
+		c.AccessTTL = 15 * time.Minute
+	}
+	if c.RefreshIdleTTL <= 0 {
+		c.RefreshIdleTTL = 30 * 24 * time.Hour
+	}
+	if c.RefreshAbsoluteTTL <= 0 {
+		c.RefreshAbsoluteTTL = 90 * 24 * time.Hour
+	}
+}
+
+// Tokens is a pair of tokens as returned to a client.
+type Tokens struct {
+	AccessToken  string `json:"accessToken"`
+	RefreshToken string `json:"refreshToken"`
+	TokenType    string `json:"tokenType"`
+	ExpiresIn    int    `json:"expiresIn"`
+}
+
+// AccessClaims are the verified claims of an access token.
+type AccessClaims struct {
+	UserID    string
+	Status    Status
+	TokenID   string
+	IssuedAt  time.Time
+	ExpiresAt time.Time
+}
+
+type accessClaims struct {
+	jwt.RegisteredClaims
+	Status string `json:"status"`
+}
+
+type tokenKey struct {
+	id     string
+	method jwt.SigningMethod
+	signer crypto.Signer
+	public crypto.PublicKey
+}
+
+func newTokenKey(k SigningKey) (tokenKey, error) {
+	if k.ID == "" {
+		return tokenKey{}, errors.New("onboarding: signing key has no ID")
+	}
+	switch key := k.Key.(type) {
+	case ed25519.PrivateKey:
+		return tokenKey{id: k.ID, method: jwt.SigningMethodEdDSA, signer: key, public: key.Public()}, nil
+	case *ecdsa.PrivateKey:
+		if key.Curve != elliptic.P256() {
+			return tokenKey{}, fmt.Errorf("onboarding: signing key %q: only P-256 ECDSA keys are supported", k.ID)
+		}
+		return tokenKey{id: k.ID, method: jwt.SigningMethodES256, signer: key, public: key.Public()}, nil
+	case nil:
+		return tokenKey{}, fmt.Errorf("onboarding: signing key %q has no key", k.ID)
+	default:
+		return tokenKey{}, fmt.Errorf("onboarding: signing key %q: unsupported key type %T", k.ID, k.Key)
+	}
+}
+
+// tokenIssuer signs and verifies access tokens and derives refresh tokens.
+type tokenIssuer struct {
+	cfg     TokenConfig
+	current tokenKey
+	keys    map[string]tokenKey
+	// rotateKey derives the next refresh token from the presented one, so
+	// that a grace-period replay can be answered with the same new token
+	// without storing any token in clear.
+	rotateKey []byte
+	jwks      []byte
+}
+
+func newTokenIssuer(cfg TokenConfig, secret []byte) (*tokenIssuer, error) {
+	cfg.setDefaults()
+	cur, err := newTokenKey(cfg.SigningKey)
+	if err != nil {
+		return nil, err
+	}
+	t := &tokenIssuer{cfg: cfg, current: cur, keys: map[string]tokenKey{cur.id: cur}}
+	for _, k := range cfg.VerificationKeys {
+		tk, err := newTokenKey(k)
+		if err != nil {
+			return nil, err
+		}
+		if _, dup := t.keys[tk.id]; dup {
+			return nil, fmt.Errorf("onboarding: duplicate signing key id %q", tk.id)
+		}
+		t.keys[tk.id] = tk
+	}
+	t.rotateKey = deriveKey(secret, "onboardkit refresh rotation")
+	t.jwks, err = buildJWKS(append([]SigningKey{cfg.SigningKey}, cfg.VerificationKeys...))
+	if err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+func (t *tokenIssuer) signAccess(userID string, status Status, jti string, now time.Time) (string, error) {
+	claims := accessClaims{
+		RegisteredClaims: jwt.RegisteredClaims{
+			Issuer:    t.cfg.Issuer,
+			Subject:   userID,
+			IssuedAt:  jwt.NewNumericDate(now),
+			ExpiresAt: jwt.NewNumericDate(now.Add(t.cfg.AccessTTL)),
+			ID:        jti,
+		},
+		Status: string(status),
+	}
+	tok := jwt.NewWithClaims(t.current.method, claims)
+	tok.Header["kid"] = t.current.id
+	return tok.SignedString(t.current.signer)
+}
+
+// parseAccess verifies signature, issuer and expiry against now.
+func (t *tokenIssuer) parseAccess(raw string, now time.Time) (*AccessClaims, error) {
+	var c accessClaims
+	p := jwt.NewParser(
+		jwt.WithValidMethods([]string{jwt.SigningMethodEdDSA.Alg(), jwt.SigningMethodES256.Alg()}),
+		jwt.WithIssuer(t.cfg.Issuer),
+		jwt.WithExpirationRequired(),
+		jwt.WithIssuedAt(),
+		jwt.WithTimeFunc(func() time.Time { return now }),
+	)
+	_, err := p.ParseWithClaims(raw, &c, func(tok *jwt.Token) (any, error) {
+		kid, _ := tok.Header["kid"].(string)
+		k, ok := t.keys[kid]
+		if !ok {
+			return nil, errors.New("unknown key id")
+		}
+		if tok.Method.Alg() != k.method.Alg() {
+			return nil, errors.New("algorithm does not match the key")
+		}
+		return k.public, nil
+	})
+	if err != nil || c.Subject == "" || c.IssuedAt == nil {
+		return nil, &onboardkit.Error{Code: onboardkit.CodeInvalidToken, Message: onboardkit.ErrInvalidToken.Message, Err: err}
+	}
+	return &AccessClaims{
+		UserID:    c.Subject,
+		Status:    Status(c.Status),
+		TokenID:   c.ID,
+		IssuedAt:  c.IssuedAt.Time,
+		ExpiresAt: c.ExpiresAt.Time,
+	}, nil
+}
+
+// nextRefresh derives the refresh token that replaces presented.
+func (t *tokenIssuer) nextRefresh(presented string) string {
+	m := hmac.New(sha256.New, t.rotateKey)
+	m.Write([]byte(presented))
+	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
+}
+
+// hashRefresh is the stored form of a refresh token. Tokens are 256-bit
+// random (or derived by HMAC), so a plain SHA-256 is enough.
+func hashRefresh(token string) []byte {
+	h := sha256.Sum256([]byte(token))
+	return h[:]
+}
+
+func deriveKey(secret []byte, label string) []byte {
+	m := hmac.New(sha256.New, secret)
+	m.Write([]byte(label))
+	return m.Sum(nil)
+}
+
+type jwk struct {
+	Kty string `json:"kty"`
+	Crv string `json:"crv"`
+	X   string `json:"x"`
+	Y   string `json:"y,omitempty"`
+	Kid string `json:"kid"`
+	Alg string `json:"alg"`
+	Use string `json:"use"`
+}
+
+func buildJWKS(keys []SigningKey) ([]byte, error) {
+	set := struct {
+		Keys []jwk `json:"keys"`
+	}{Keys: []jwk{}}
+	for _, k := range keys {
+		switch pub := k.Key.Public().(type) {
+		case ed25519.PublicKey:
+			set.Keys = append(set.Keys, jwk{Kty: "OKP", Crv: "Ed25519", X: base64.RawURLEncoding.EncodeToString(pub), Kid: k.ID, Alg: "EdDSA", Use: "sig"})
+		case *ecdsa.PublicKey:
+			b, err := pub.Bytes() // uncompressed point 0x04||X||Y
+			if err != nil {
+				return nil, err
+			}
+			set.Keys = append(set.Keys, jwk{Kty: "EC", Crv: "P-256",
+				X: base64.RawURLEncoding.EncodeToString(b[1:33]), Y: base64.RawURLEncoding.EncodeToString(b[33:65]),
+				Kid: k.ID, Alg: "ES256", Use: "sig"})
+		}
+	}
+	return json.Marshal(set)
+}
