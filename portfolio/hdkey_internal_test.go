@@ -214,3 +214,19 @@ func TestParsePath(t *testing.T) {
 		check.ErrorIs(t, err, ErrAccountPath, in)
 	}
 }
+
+func FuzzParsePath(f *testing.F) {
+	for _, s := range []string{"m", "m/84'/0'/0'", "m/0h/1H/2", "m/2147483647'", "m//", "m/-1", "m/4294967295"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		p, err := parsePath(s)
+		if err != nil {
+			return
+		}
+		q, err := parsePath(p.String())
+		if err != nil || q.String() != p.String() {
+			t.Fatalf("%q: round trip %q -> %v %v", s, p, q, err)
+		}
+	})
+}
