@@ -1,0 +1,575 @@
+package otp
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/onboardkit/onboardkit"
+	"github.com/onboardkit/onboardkit/internal/clocktest"
+	"github.com/onboardkit/onboardkit/storage"
+	"github.com/onboardkit/onboardkit/storage/memory"
+)
+
+var testKey = bytes.Repeat([]byte("k"), 32)
+
+const phone = "+33614125910"
+
+type harness struct {
+	m     *Manager
+	store *memory.Store
+	clock *clocktest.Clock
+	rec   *Recorder
+}
+
+func newHarness(t testing.TB, mod ...func(*Config)) *harness {
+	t.Helper()
+	h := &harness{store: memory.New(), clock: clocktest.Default(), rec: NewRecorder()}
+	cfg := Config{Key: testKey, Clock: h.clock, SMS: h.rec, Email: h.rec}
+	for _, f := range mod {
+		f(&cfg)
+	}
+	m, err := NewManager(h.store, cfg)
+	must(t, err)
+	h.m = m
+	return h
+}
+
+// issue issues and sends a phone confirmation code and returns the
+// challenge id and the code as received.
+func (h *harness) issue(t testing.TB) (string, string) {
+	t.Helper()
+	ctx := context.Background()
+	p, err := h.m.Issue(ctx, IssueRequest{UserID: "u1", Purpose: PurposePhoneConfirmation, Channel: ChannelSMS, Destination: phone, Locale: "en"})
+	must(t, err)
+	must(t, h.m.Send(ctx, p))
+	return p.Challenge.ID, h.rec.LastCode(phone)
+}
+
+func (h *harness) stored(t testing.TB, id string) *storage.Challenge {
+	t.Helper()
+	c, err := h.store.GetChallenge(context.Background(), id)
+	must(t, err)
+	return c
+}
+
+// wrong returns a code of the right length that differs from code.
+func wrong(code string) string {
+	b := []byte(code)
+	b[0] = '0' + (b[0]-'0'+1)%10
+	return string(b)
+}
+
+func TestNewManagerConfig(t *testing.T) {
+	store := memory.New()
+	_, err := NewManager(store, Config{Key: []byte("short")})
+	isTrue(t, err != nil && strings.Contains(err.Error(), "Key"), err)
+	_, err = NewManager(nil, Config{Key: testKey, CodeLength: 3, TTL: -1, MaxAttempts: -1})
+	isTrue(t, err != nil, "invalid config accepted")
+	for _, want := range []string{"store", "CodeLength", "TTL", "MaxAttempts"} {
+		isTrue(t, strings.Contains(err.Error(), want), "every problem listed:", want, err)
+	}
+	_, err = NewManager(store, Config{Key: testKey, CodeLength: 11})
+	isTrue(t, err != nil, "length 11 accepted")
+	m, err := NewManager(store, Config{Key: testKey})
+	must(t, err)
+	eq(t, m.cfg.CodeLength, 6)
+	eq(t, m.cfg.TTL, 10*time.Minute)
+	eq(t, m.cfg.MaxAttempts, 5)
+	eq(t, m.cfg.MaxSends, 5)
+	eq(t, m.cfg.ResendCooldown, 30*time.Second)
+	eq(t, m.cfg.DestinationLimit, 10)
+	eq(t, m.cfg.DestinationWindow, time.Hour)
+}
+
+func TestIssueStoresOnlyTheHash(t *testing.T) {
+	h := newHarness(t)
+	ctx := context.Background()
+	p, err := h.m.Issue(ctx, IssueRequest{UserID: "u1", Purpose: PurposeLogin, Channel: ChannelSMS, Destination: phone, Payload: []byte("x")})
+	must(t, err)
+	eq(t, h.rec.Len(), 0, "Issue sends nothing")
+	c := h.stored(t, p.Challenge.ID)
+	now := h.clock.Now()
+	eq(t, c.UserID, "u1")
+	eq(t, c.Purpose, "login")
+	eq(t, c.Channel, "sms")
+	eq(t, c.Destination, phone)
+	eq(t, c.Sends, 1)
+	eq(t, c.Attempts, 0)
+	eq(t, c.MaxAttempts, 5)
+	eq(t, c.CreatedAt, now)
+	eq(t, c.LastSentAt, now)
+	eq(t, c.ExpiresAt, now.Add(10*time.Minute))
+	eq(t, c.ResendAt, now.Add(30*time.Second))
+	eq(t, c.Payload, []byte("x"))
+	eq(t, len(c.CodeHash), 32)
+	eq(t, len(p.code), 6)
+	isTrue(t, !bytes.Contains(c.CodeHash, []byte(p.code)), "clear code stored")
+	eq(t, c.CodeHash, h.m.mac.codeHash(c.ID, PurposeLogin, p.code))
+	// The Pending never prints its code.
+	for _, f := range []string{"%v", "%+v", "%#v", "%s", "%d"} {
+		isTrue(t, !strings.Contains(fmt.Sprintf(f, p), p.code), f)
+		isTrue(t, !strings.Contains(fmt.Sprintf(f, *p), p.code), f)
+	}
+
+	must(t, h.m.Send(ctx, p))
+	msg := h.rec.Last(phone)
+	eq(t, msg.Code, p.code)
+	eq(t, msg.Channel, ChannelSMS)
+	eq(t, msg.Purpose, PurposeLogin)
+	eq(t, msg.Subject, "", "no subject on SMS")
+	isTrue(t, strings.Contains(msg.Body, p.code), msg.Body)
+}
+
+func TestIssueValidation(t *testing.T) {
+	h := newHarness(t)
+	_, err := h.m.Issue(context.Background(), IssueRequest{Channel: "pigeon"})
+	e := okErr(t, err, onboardkit.CodeValidation)
+	var fields []string
+	for _, f := range e.Fields {
+		fields = append(fields, f.Field+":"+f.Code)
+	}
+	eq(t, fields, []string{"purpose:required", "channel:invalid", "destination:required"})
+	_, err = h.m.Issue(context.Background(), IssueRequest{Purpose: Purpose(strings.Repeat("p", 65)), Channel: ChannelSMS, Destination: strings.Repeat("1", 321)})
+	e = okErr(t, err, onboardkit.CodeValidation)
+	eq(t, len(e.Fields), 2)
+}
+
+func TestIssueWithoutSender(t *testing.T) {
+	h := newHarness(t, func(c *Config) { c.Email = nil })
+	_, err := h.m.Issue(context.Background(), IssueRequest{Purpose: PurposeEmailConfirmation, Channel: ChannelEmail, Destination: "a@example.com"})
+	isTrue(t, errors.Is(err, ErrNoSender), err)
+}
+
+func TestVerify(t *testing.T) {
+	h := newHarness(t)
+	ctx := context.Background()
+	id, code := h.issue(t)
+	c, err := h.m.Verify(ctx, id, " "+code+" ", PurposePhoneConfirmation)
+	must(t, err)
+	eq(t, c.UserID, "u1")
+	eq(t, c.ConsumedAt, h.clock.Now())
+	eq(t, h.stored(t, id).ConsumedAt, h.clock.Now())
+	// A consumed code cannot be used again.
+	_, err = h.m.Verify(ctx, id, code, PurposePhoneConfirmation)
+	okErr(t, err, onboardkit.CodeInvalidCode)
+	isTrue(t, errors.Is(err, ErrInvalidCode))
+}
+
+func TestCheckErrors(t *testing.T) {
+	ctx := context.Background()
+	type step struct {
+		code    func(code string) string
+		purpose Purpose
+		advance time.Duration
+		want    onboardkit.Code
+		remain  int // -1: AttemptsRemaining must be nil
+	}
+	same := func(c string) string { return c }
+	tests := []struct {
+		name     string
+		steps    []step
+		attempts int // stored attempts after the steps
+	}{
+		{"wrong codes count down then burn", []step{
+			{wrong, PurposePhoneConfirmation, 0, onboardkit.CodeInvalidCode, 4},
+			{wrong, PurposePhoneConfirmation, 0, onboardkit.CodeInvalidCode, 3},
+			{wrong, PurposePhoneConfirmation, 0, onboardkit.CodeInvalidCode, 2},
+			{wrong, PurposePhoneConfirmation, 0, onboardkit.CodeInvalidCode, 1},
+			{wrong, PurposePhoneConfirmation, 0, onboardkit.CodeTooManyAttempts, 0},
+			{same, PurposePhoneConfirmation, 0, onboardkit.CodeTooManyAttempts, 0},
+		}, 5},
+		{"wrong length and non-digits count", []step{
+			{func(string) string { return "12" }, PurposePhoneConfirmation, 0, onboardkit.CodeInvalidCode, 4},
+			{func(string) string { return "abcdef" }, PurposePhoneConfirmation, 0, onboardkit.CodeInvalidCode, 3},
+			{func(string) string { return "" }, PurposePhoneConfirmation, 0, onboardkit.CodeInvalidCode, 2},
+			{func(string) string { return strings.Repeat("9", 1000) }, PurposePhoneConfirmation, 0, onboardkit.CodeInvalidCode, 1},
+		}, 4},
+		{"expired", []step{
+			{same, PurposePhoneConfirmation, 10 * time.Minute, onboardkit.CodeCodeExpired, -1},
+		}, 0},
+		{"expired wrong code is not counted", []step{
+			{wrong, PurposePhoneConfirmation, 11 * time.Minute, onboardkit.CodeCodeExpired, -1},
+		}, 0},
+		{"other purpose", []step{
+			{same, PurposeLogin, 0, onboardkit.CodeInvalidCode, -1},
+		}, 0},
+		{"right code after wrong ones still works", []step{
+			{wrong, PurposePhoneConfirmation, 0, onboardkit.CodeInvalidCode, 4},
+			{same, PurposePhoneConfirmation, 0, "", 0},
+			{same, PurposePhoneConfirmation, 0, onboardkit.CodeInvalidCode, -1},
+		}, 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(t)
+			id, code := h.issue(t)
+			for i, s := range tt.steps {
+				h.clock.Advance(s.advance)
+				_, err := h.m.Verify(ctx, id, s.code(code), s.purpose)
+				if s.want == "" {
+					must(t, err)
+					continue
+				}
+				e := okErr(t, err, s.want)
+				if s.remain < 0 {
+					isTrue(t, e.AttemptsRemaining == nil, "step", i, "AttemptsRemaining set")
+				} else {
+					isTrue(t, e.AttemptsRemaining != nil && *e.AttemptsRemaining == s.remain, "step", i, "remaining", e.AttemptsRemaining)
+				}
+				if s.want == onboardkit.CodeInvalidCode {
+					eq(t, e.Fields[0].Field, "code")
+				}
+			}
+			eq(t, h.stored(t, id).Attempts, tt.attempts)
+		})
+	}
+}
+
+func TestUnknownChallengeIsInvalidCode(t *testing.T) {
+	h := newHarness(t)
+	ctx := context.Background()
+	for _, id := range []string{"", "nope", strings.Repeat("x", 500)} {
+		_, err := h.m.Verify(ctx, id, "123456", PurposeLogin)
+		okErr(t, err, onboardkit.CodeInvalidCode)
+		_, err = h.m.Resend(ctx, id, PurposeLogin)
+		okErr(t, err, onboardkit.CodeInvalidCode)
+	}
+	_, err := h.m.Get(ctx, "nope")
+	okErr(t, err, onboardkit.CodeInvalidCode)
+	isTrue(t, errors.Is(err, storage.ErrNotFound), "wraps storage.ErrNotFound")
+	// A challenge without a code (a TOTP login challenge) never verifies.
+	must(t, h.store.CreateChallenge(ctx, &storage.Challenge{ID: "totp1", Purpose: "login", Channel: "totp", MaxAttempts: 5, ExpiresAt: h.clock.Now().Add(time.Hour)}))
+	_, err = h.m.Verify(ctx, "totp1", "", PurposeLogin)
+	okErr(t, err, onboardkit.CodeInvalidCode)
+}
+
+func TestCheckThenConsume(t *testing.T) {
+	ctx := context.Background()
+	t.Run("two verified, one consumes", func(t *testing.T) {
+		h := newHarness(t)
+		id, code := h.issue(t)
+		v1, err := h.m.Check(ctx, id, code, PurposePhoneConfirmation)
+		must(t, err)
+		v2, err := h.m.Check(ctx, id, code, PurposePhoneConfirmation)
+		must(t, err)
+		isTrue(t, v1.Challenge.ConsumedAt.IsZero(), "Check does not consume")
+		must(t, h.m.Consume(ctx, v1))
+		e := okErr(t, h.m.Consume(ctx, v2), onboardkit.CodeInvalidCode)
+		isTrue(t, strings.Contains(e.Message, "already"), e.Message)
+	})
+	t.Run("resend between check and consume", func(t *testing.T) {
+		h := newHarness(t)
+		id, code := h.issue(t)
+		v, err := h.m.Check(ctx, id, code, PurposePhoneConfirmation)
+		must(t, err)
+		h.clock.Advance(30 * time.Second)
+		_, err = h.m.Resend(ctx, id, PurposePhoneConfirmation)
+		must(t, err)
+		e := okErr(t, h.m.Consume(ctx, v), onboardkit.CodeInvalidCode)
+		isTrue(t, strings.Contains(e.Message, "replaced"), e.Message)
+	})
+	t.Run("expiry between check and consume", func(t *testing.T) {
+		h := newHarness(t)
+		id, code := h.issue(t)
+		v, err := h.m.Check(ctx, id, code, PurposePhoneConfirmation)
+		must(t, err)
+		h.clock.Advance(10 * time.Minute)
+		okErr(t, h.m.Consume(ctx, v), onboardkit.CodeCodeExpired)
+	})
+	t.Run("burn between check and consume", func(t *testing.T) {
+		h := newHarness(t)
+		id, code := h.issue(t)
+		v, err := h.m.Check(ctx, id, code, PurposePhoneConfirmation)
+		must(t, err)
+		for i := 0; i < 5; i++ {
+			h.m.Verify(ctx, id, wrong(code), PurposePhoneConfirmation)
+		}
+		okErr(t, h.m.Consume(ctx, v), onboardkit.CodeTooManyAttempts)
+	})
+	t.Run("consume inside a transaction", func(t *testing.T) {
+		h := newHarness(t)
+		id, code := h.issue(t)
+		v, err := h.m.Check(ctx, id, code, PurposePhoneConfirmation)
+		must(t, err)
+		boom := errors.New("rollback")
+		err = h.store.Tx(ctx, func(ctx context.Context, tx storage.Store) error {
+			must(t, h.m.WithStore(tx).Consume(ctx, v))
+			return boom
+		})
+		isTrue(t, errors.Is(err, boom))
+		isTrue(t, h.stored(t, id).ConsumedAt.IsZero(), "rolled back")
+		v.Challenge.ConsumedAt = time.Time{}
+		must(t, h.store.Tx(ctx, func(ctx context.Context, tx storage.Store) error {
+			return h.m.WithStore(tx).Consume(ctx, v)
+		}))
+		isTrue(t, !h.stored(t, id).ConsumedAt.IsZero(), "committed")
+	})
+}
+
+func TestResend(t *testing.T) {
+	h := newHarness(t)
+	ctx := context.Background()
+	id, code := h.issue(t)
+	start := h.clock.Now()
+
+	// One wrong attempt before: it carries over.
+	_, err := h.m.Verify(ctx, id, wrong(code), PurposePhoneConfirmation)
+	okErr(t, err, onboardkit.CodeInvalidCode)
+
+	_, err = h.m.Resend(ctx, id, PurposePhoneConfirmation)
+	e := okErr(t, err, onboardkit.CodeResendTooSoon)
+	eq(t, e.RetryAfter, 30*time.Second)
+	isTrue(t, errors.Is(err, ErrResendTooSoon))
+
+	codes := []string{code}
+	for i, cooldown := range []time.Duration{30, 60, 120, 240} {
+		cooldown *= time.Second
+		h.clock.Advance(cooldown - time.Second)
+		_, err = h.m.Resend(ctx, id, PurposePhoneConfirmation)
+		e := okErr(t, err, onboardkit.CodeResendTooSoon)
+		eq(t, e.RetryAfter, time.Second, "send", i+2)
+		h.clock.Advance(time.Second)
+		p, err := h.m.Resend(ctx, id, PurposePhoneConfirmation)
+		must(t, err)
+		p.Locale = "fr"
+		must(t, h.m.Send(ctx, p))
+		msg := h.rec.Last(phone)
+		isTrue(t, strings.Contains(msg.Body, "Votre code"), msg.Body)
+		codes = append(codes, msg.Code)
+		c := h.stored(t, id)
+		now := h.clock.Now()
+		eq(t, c.Sends, i+2)
+		eq(t, c.Attempts, 1, "attempts carried over")
+		eq(t, c.LastSentAt, now)
+		eq(t, c.ExpiresAt, now.Add(10*time.Minute), "fresh TTL")
+		eq(t, c.ResendAt, now.Add(2*cooldown))
+	}
+	eq(t, h.clock.Now().Sub(start), 450*time.Second)
+	h.clock.Advance(time.Hour)
+	_, err = h.m.Resend(ctx, id, PurposePhoneConfirmation)
+	okErr(t, err, onboardkit.CodeSendLimit)
+
+	// Expired after an hour, and only the newest code was ever valid:
+	// revive check with a fresh harness-free look at the hashes.
+	c := h.stored(t, id)
+	for i, old := range codes[:len(codes)-1] {
+		ne(t, h.m.mac.codeHash(id, PurposePhoneConfirmation, old), c.CodeHash, "old code", i)
+	}
+	eq(t, h.m.mac.codeHash(id, PurposePhoneConfirmation, codes[len(codes)-1]), c.CodeHash)
+}
+
+func TestResendOldCodeStopsWorking(t *testing.T) {
+	h := newHarness(t)
+	ctx := context.Background()
+	id, code := h.issue(t)
+	h.clock.Advance(30 * time.Second)
+	p, err := h.m.Resend(ctx, id, PurposePhoneConfirmation)
+	must(t, err)
+	must(t, h.m.Send(ctx, p))
+	newCode := h.rec.LastCode(phone)
+	if newCode == code {
+		t.Skip("the new code happens to equal the old one")
+	}
+	_, err = h.m.Verify(ctx, id, code, PurposePhoneConfirmation)
+	e := okErr(t, err, onboardkit.CodeInvalidCode)
+	eq(t, *e.AttemptsRemaining, 4)
+	_, err = h.m.Verify(ctx, id, newCode, PurposePhoneConfirmation)
+	must(t, err)
+}
+
+func TestResendStates(t *testing.T) {
+	ctx := context.Background()
+	t.Run("expired challenge can be resent with a fresh TTL", func(t *testing.T) {
+		h := newHarness(t)
+		id, _ := h.issue(t)
+		h.clock.Advance(11 * time.Minute)
+		p, err := h.m.Resend(ctx, id, PurposePhoneConfirmation)
+		must(t, err)
+		must(t, h.m.Send(ctx, p))
+		_, err = h.m.Verify(ctx, id, h.rec.LastCode(phone), PurposePhoneConfirmation)
+		must(t, err)
+	})
+	t.Run("consumed", func(t *testing.T) {
+		h := newHarness(t)
+		id, code := h.issue(t)
+		_, err := h.m.Verify(ctx, id, code, PurposePhoneConfirmation)
+		must(t, err)
+		h.clock.Advance(time.Minute)
+		_, err = h.m.Resend(ctx, id, PurposePhoneConfirmation)
+		okErr(t, err, onboardkit.CodeInvalidCode)
+	})
+	t.Run("burned", func(t *testing.T) {
+		h := newHarness(t)
+		id, code := h.issue(t)
+		for i := 0; i < 5; i++ {
+			h.m.Verify(ctx, id, wrong(code), PurposePhoneConfirmation)
+		}
+		h.clock.Advance(time.Minute)
+		_, err := h.m.Resend(ctx, id, PurposePhoneConfirmation)
+		okErr(t, err, onboardkit.CodeTooManyAttempts)
+	})
+	t.Run("other purpose", func(t *testing.T) {
+		h := newHarness(t)
+		id, _ := h.issue(t)
+		h.clock.Advance(time.Minute)
+		_, err := h.m.Resend(ctx, id, PurposeLogin)
+		okErr(t, err, onboardkit.CodeInvalidCode)
+	})
+	t.Run("sender removed", func(t *testing.T) {
+		h := newHarness(t)
+		id, _ := h.issue(t)
+		h.clock.Advance(time.Minute)
+		m2 := *h.m
+		m2.cfg.SMS = nil
+		_, err := m2.Resend(ctx, id, PurposePhoneConfirmation)
+		isTrue(t, errors.Is(err, ErrNoSender), err)
+	})
+}
+
+func TestDestinationWindow(t *testing.T) {
+	h := newHarness(t, func(c *Config) { c.DestinationLimit = 3 })
+	ctx := context.Background()
+	// The harness clock is at 03:04:05: the window ends at 04:00:00.
+	req := IssueRequest{Purpose: PurposeLogin, Channel: ChannelSMS, Destination: phone}
+	var ids []string
+	for i := 0; i < 3; i++ {
+		p, err := h.m.Issue(ctx, req)
+		must(t, err)
+		ids = append(ids, p.Challenge.ID)
+	}
+	req.Destination = "+33 6 14 12 59 10" // same number, other spelling
+	_, err := h.m.Issue(ctx, req)
+	e := okErr(t, err, onboardkit.CodeSendLimit)
+	eq(t, e.RetryAfter, 55*time.Minute+55*time.Second)
+	isTrue(t, errors.Is(err, ErrSendLimit))
+	// Resends count in the same window.
+	h.clock.Advance(time.Minute)
+	_, err = h.m.Resend(ctx, ids[0], PurposeLogin)
+	okErr(t, err, onboardkit.CodeSendLimit)
+	eq(t, h.stored(t, ids[0]).Sends, 1, "nothing written")
+	// Another destination is not affected.
+	req.Destination = "+33614125911"
+	_, err = h.m.Issue(ctx, req)
+	must(t, err)
+	// The next window starts afresh.
+	h.clock.Advance(55 * time.Minute)
+	p, err := h.m.Resend(ctx, ids[0], PurposeLogin)
+	must(t, err)
+	eq(t, p.Challenge.Sends, 2)
+}
+
+func TestDestinationWindowDisabled(t *testing.T) {
+	h := newHarness(t, func(c *Config) { c.DestinationLimit = -1 })
+	for i := 0; i < 20; i++ {
+		_, err := h.m.Issue(context.Background(), IssueRequest{Purpose: PurposeLogin, Channel: ChannelSMS, Destination: phone})
+		must(t, err)
+	}
+}
+
+func TestSendFailure(t *testing.T) {
+	h := newHarness(t)
+	ctx := context.Background()
+	p, err := h.m.Issue(ctx, IssueRequest{Purpose: PurposeEmailConfirmation, Channel: ChannelEmail, Destination: "alice@example.com", Locale: "fr-FR"})
+	must(t, err)
+	cause := errors.New("provider down")
+	h.rec.FailNext(cause)
+	h.clock.Advance(5 * time.Second)
+	err = h.m.Send(ctx, p)
+	e := okErr(t, err, onboardkit.CodeSendFailed)
+	isTrue(t, errors.Is(err, cause), "wraps the cause")
+	isTrue(t, errors.Is(err, ErrSendFailed))
+	isTrue(t, !strings.Contains(e.Message, "provider"), "cause not in the user message")
+	now := h.clock.Now()
+	eq(t, h.stored(t, p.Challenge.ID).ResendAt, now, "resendable at once")
+	eq(t, p.Challenge.ResendAt, now)
+	eq(t, h.rec.Len(), 0)
+	// The resend goes through at once, with the doubled cooldown after it.
+	p2, err := h.m.Resend(ctx, p.Challenge.ID, PurposeEmailConfirmation)
+	must(t, err)
+	p2.Locale = "fr-FR"
+	must(t, h.m.Send(ctx, p2))
+	msg := h.rec.Last("alice@example.com")
+	eq(t, msg.Subject, "Confirmez votre adresse e-mail")
+	eq(t, msg.Channel, ChannelEmail)
+	eq(t, p2.Challenge.ResendAt, now.Add(time.Minute))
+	_, err = h.m.Verify(ctx, p.Challenge.ID, msg.Code, PurposeEmailConfirmation)
+	must(t, err)
+}
+
+func TestSendTemplateFailureIsSendFailed(t *testing.T) {
+	tpl := NewTemplates()
+	must(t, tpl.Add("custom", "en", "", "{{.Nope}}"))
+	h := newHarness(t, func(c *Config) { c.Templates = tpl })
+	ctx := context.Background()
+	p, err := h.m.Issue(ctx, IssueRequest{Purpose: "custom", Channel: ChannelSMS, Destination: phone})
+	must(t, err)
+	okErr(t, h.m.Send(ctx, p), onboardkit.CodeSendFailed)
+	isTrue(t, h.m.Send(ctx, nil) != nil)
+}
+
+func TestDecoy(t *testing.T) {
+	h := newHarness(t, func(c *Config) { c.DestinationLimit = 2 })
+	ctx := context.Background()
+	req := IssueRequest{Purpose: PurposePasswordReset, Channel: ChannelSMS, Destination: "+33699999999"}
+	p, err := h.m.IssueDecoy(ctx, req)
+	must(t, err)
+	must(t, h.m.Send(ctx, p))
+	eq(t, h.rec.Len(), 0, "a decoy sends nothing")
+	c := h.stored(t, p.Challenge.ID)
+	eq(t, c.UserID, "")
+	eq(t, c.Sends, 1)
+	eq(t, c.ResendAt, h.clock.Now().Add(30*time.Second))
+	// Wrong codes count like on a real challenge; no code matches.
+	for i, code := range []string{"000000", "123456", "999999", ""} {
+		_, err = h.m.Verify(ctx, p.Challenge.ID, code, PurposePasswordReset)
+		e := okErr(t, err, onboardkit.CodeInvalidCode)
+		eq(t, *e.AttemptsRemaining, 4-i)
+	}
+	// Resend keeps it a decoy and sends nothing; the cooldown applies.
+	_, err = h.m.Resend(ctx, p.Challenge.ID, PurposePasswordReset)
+	okErr(t, err, onboardkit.CodeResendTooSoon)
+	h.clock.Advance(30 * time.Second)
+	p2, err := h.m.Resend(ctx, p.Challenge.ID, PurposePasswordReset)
+	must(t, err)
+	must(t, h.m.Send(ctx, p2))
+	eq(t, h.rec.Len(), 0)
+	eq(t, h.stored(t, p.Challenge.ID).Sends, 2)
+	// The decoy counted in the destination window.
+	h.clock.Advance(time.Minute)
+	_, err = h.m.Issue(ctx, req)
+	okErr(t, err, onboardkit.CodeSendLimit)
+}
+
+func TestCustomLimits(t *testing.T) {
+	h := newHarness(t, func(c *Config) {
+		c.CodeLength = 4
+		c.MaxAttempts = 2
+		c.TTL = time.Minute
+		c.ResendCooldown = 10 * time.Second
+		c.MaxSends = 2
+	})
+	ctx := context.Background()
+	id, code := h.issue(t)
+	eq(t, len(code), 4)
+	c := h.stored(t, id)
+	eq(t, c.ExpiresAt, h.clock.Now().Add(time.Minute))
+	eq(t, c.ResendAt, h.clock.Now().Add(10*time.Second))
+	h.clock.Advance(10 * time.Second)
+	_, err := h.m.Resend(ctx, id, PurposePhoneConfirmation)
+	must(t, err)
+	h.clock.Advance(time.Hour)
+	_, err = h.m.Resend(ctx, id, PurposePhoneConfirmation)
+	okErr(t, err, onboardkit.CodeSendLimit)
+	h.clock.Set(c.CreatedAt)
+	id, code = h.issue(t)
+	_, err = h.m.Verify(ctx, id, wrong(code), PurposePhoneConfirmation)
+	e := okErr(t, err, onboardkit.CodeInvalidCode)
+	eq(t, *e.AttemptsRemaining, 1)
+	_, err = h.m.Verify(ctx, id, wrong(code), PurposePhoneConfirmation)
+	okErr(t, err, onboardkit.CodeTooManyAttempts)
+}

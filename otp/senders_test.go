@@ -1,0 +1,346 @@
+package otp
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"mime/quotedprintable"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/textproto"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/onboardkit/onboardkit"
+	"github.com/onboardkit/onboardkit/internal/clocktest"
+)
+
+var (
+	_ SMSSender   = (*Recorder)(nil)
+	_ EmailSender = (*Recorder)(nil)
+	_ SMSSender   = (*Outbox)(nil)
+	_ EmailSender = (*Outbox)(nil)
+	_ SMSSender   = (*Twilio)(nil)
+	_ EmailSender = (*SMTP)(nil)
+)
+
+func TestRecorder(t *testing.T) {
+	r := NewRecorder()
+	ctx := context.Background()
+	must(t, r.Send(ctx, Message{To: "a", Code: "1"}))
+	must(t, r.Send(ctx, Message{To: "b", Code: "2"}))
+	must(t, r.Send(ctx, Message{To: "a", Code: "3"}))
+	eq(t, r.Len(), 3)
+	eq(t, r.LastCode("a"), "3")
+	eq(t, r.Last("b").Code, "2")
+	eq(t, r.Last("c"), Message{})
+	_, ok := r.LastOK("c")
+	isTrue(t, !ok)
+	boom := errors.New("boom")
+	r.FailNext(boom)
+	isTrue(t, errors.Is(r.Send(ctx, Message{To: "a"}), boom))
+	must(t, r.Send(ctx, Message{To: "a", Code: "4"}))
+	r.FailWith(boom)
+	isTrue(t, errors.Is(r.Send(ctx, Message{To: "a"}), boom))
+	isTrue(t, errors.Is(r.Send(ctx, Message{To: "a"}), boom))
+	r.FailWith(nil)
+	must(t, r.Send(ctx, Message{To: "a", Code: "5"}))
+	eq(t, len(r.Messages()), 5)
+	cctx, cancel := context.WithCancel(ctx)
+	cancel()
+	isTrue(t, r.Send(cctx, Message{}) != nil)
+	r.Reset()
+	eq(t, r.Len(), 0)
+}
+
+func TestOutbox(t *testing.T) {
+	var buf bytes.Buffer
+	clock := clocktest.Default()
+	o := NewOutbox(&buf, clock)
+	ctx := context.Background()
+	must(t, o.Send(ctx, Message{Channel: ChannelSMS, To: phone, Purpose: PurposeLogin, Code: "123456", Body: "Your code is 123456"}))
+	clock.Advance(time.Second)
+	must(t, o.Send(ctx, Message{Channel: ChannelEmail, To: "a@example.com", Purpose: PurposeEmailConfirmation, Code: "654321", Body: "line1\nline2 \"q\"", Subject: "S"}))
+	lines := strings.Split(strings.TrimSuffix(buf.String(), "\n"), "\n")
+	eq(t, len(lines), 2)
+	eq(t, lines[0], `{"channel":"sms","to":"+33614125910","purpose":"login","code":"123456","body":"Your code is 123456","sentAt":"2026-01-02T03:04:05Z"}`)
+	var l OutboxLine
+	dec := json.NewDecoder(strings.NewReader(lines[1]))
+	dec.DisallowUnknownFields()
+	must(t, dec.Decode(&l))
+	eq(t, l, OutboxLine{Channel: ChannelEmail, To: "a@example.com", Purpose: PurposeEmailConfirmation, Code: "654321", Body: "line1\nline2 \"q\"", SentAt: "2026-01-02T03:04:06Z"})
+
+	// Concurrent sends never interleave.
+	buf.Reset()
+	var wg sync.WaitGroup
+	for i := 0; i < 20; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			must(t, o.Send(ctx, Message{Channel: ChannelSMS, To: phone, Code: fmt.Sprint(i), Body: strings.Repeat("x", 500)}))
+		}(i)
+	}
+	wg.Wait()
+	sc := bufio.NewScanner(&buf)
+	n := 0
+	for sc.Scan() {
+		must(t, json.Unmarshal(sc.Bytes(), &l))
+		n++
+	}
+	eq(t, n, 20)
+	isTrue(t, NewOutbox(failWriter{}, nil).Send(ctx, Message{}) != nil)
+}
+
+type failWriter struct{}
+
+func (failWriter) Write([]byte) (int, error) { return 0, errors.New("disk full") }
+
+func TestTwilio(t *testing.T) {
+	var got struct {
+		method, path, ctype, user, pass string
+		form                            map[string][]string
+	}
+	var status int
+	var reply string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got.method, got.path, got.ctype = r.Method, r.URL.Path, r.Header.Get("Content-Type")
+		got.user, got.pass, _ = r.BasicAuth()
+		if err := r.ParseForm(); err != nil {
+			t.Error(err)
+		}
+		got.form = r.PostForm
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(status)
+		io.WriteString(w, reply)
+	}))
+	defer srv.Close()
+	ctx := context.Background()
+
+	tw, err := NewTwilio(TwilioConfig{AccountSID: "AC123", AuthToken: "tok", From: "+15005550006", BaseURL: srv.URL + "/"})
+	must(t, err)
+	status, reply = 201, `{"sid":"SM1","status":"queued"}`
+	must(t, tw.Send(ctx, Message{To: phone, Body: "Your code is 123456"}))
+	eq(t, got.method, "POST")
+	eq(t, got.path, "/2010-04-01/Accounts/AC123/Messages.json")
+	eq(t, got.ctype, "application/x-www-form-urlencoded")
+	eq(t, got.user, "AC123")
+	eq(t, got.pass, "tok")
+	eq(t, got.form, map[string][]string{"To": {phone}, "From": {"+15005550006"}, "Body": {"Your code is 123456"}})
+
+	tw, err = NewTwilio(TwilioConfig{AccountSID: "AC123", AuthToken: "tok", MessagingServiceSID: "MG9", BaseURL: srv.URL})
+	must(t, err)
+	must(t, tw.Send(ctx, Message{To: phone, Body: "b"}))
+	eq(t, got.form, map[string][]string{"To": {phone}, "MessagingServiceSid": {"MG9"}, "Body": {"b"}})
+
+	status, reply = 400, `{"code":21211,"message":"The 'To' number +33614125910 is not a valid phone number.","more_info":"https://www.twilio.com/docs/errors/21211","status":400}`
+	err = tw.Send(ctx, Message{To: phone, Body: "b"})
+	var te *TwilioError
+	isTrue(t, errors.As(err, &te), err)
+	eq(t, *te, TwilioError{Status: 400, Code: 21211, Message: "The 'To' number +33614125910 is not a valid phone number.", MoreInfo: "https://www.twilio.com/docs/errors/21211"})
+	isTrue(t, !strings.Contains(err.Error(), phone), "no phone number in the error string")
+
+	status, reply = 502, `<html>bad gateway</html>`
+	err = tw.Send(ctx, Message{To: phone, Body: "b"})
+	isTrue(t, errors.As(err, &te), err)
+	eq(t, te.Status, 502)
+
+	_, err = NewTwilio(TwilioConfig{})
+	isTrue(t, err != nil)
+	_, err = NewTwilio(TwilioConfig{AccountSID: "a", AuthToken: "b", From: "c", MessagingServiceSID: "d"})
+	isTrue(t, err != nil, "both From and MessagingServiceSID")
+}
+
+func TestTwilioTimeout(t *testing.T) {
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-r.Context().Done():
+		case <-release:
+		}
+	}))
+	defer srv.Close()
+	defer close(release)
+	tw, err := NewTwilio(TwilioConfig{AccountSID: "AC1", AuthToken: "t", From: "+1", BaseURL: srv.URL, Timeout: 50 * time.Millisecond})
+	must(t, err)
+	err = tw.Send(context.Background(), Message{To: phone, Body: "b"})
+	isTrue(t, errors.Is(err, context.DeadlineExceeded), err)
+}
+
+// fakeSMTP is a tiny SMTP server on 127.0.0.1 speaking enough of RFC 5321 for
+// net/smtp: EHLO, AUTH PLAIN, MAIL, RCPT, DATA, QUIT.
+type fakeSMTP struct {
+	ln       net.Listener
+	failRcpt atomic.Bool
+	mu       sync.Mutex
+	auth     string // decoded PLAIN credentials
+	from, to string
+	data     string
+	cmds     []string
+}
+
+func newFakeSMTP(t *testing.T) *fakeSMTP {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	must(t, err)
+	f := &fakeSMTP{ln: ln}
+	go f.serve()
+	t.Cleanup(func() { ln.Close() })
+	return f
+}
+
+func (f *fakeSMTP) serve() {
+	for {
+		c, err := f.ln.Accept()
+		if err != nil {
+			return
+		}
+		go f.session(c)
+	}
+}
+
+func (f *fakeSMTP) session(c net.Conn) {
+	defer c.Close()
+	tp := textproto.NewConn(c)
+	tp.PrintfLine("220 fake ESMTP")
+	for {
+		line, err := tp.ReadLine()
+		if err != nil {
+			return
+		}
+		f.mu.Lock()
+		f.cmds = append(f.cmds, line)
+		f.mu.Unlock()
+		verb := strings.ToUpper(strings.SplitN(line, " ", 2)[0])
+		switch verb {
+		case "EHLO":
+			tp.PrintfLine("250-fake")
+			tp.PrintfLine("250-AUTH PLAIN")
+			tp.PrintfLine("250 8BITMIME")
+		case "AUTH":
+			parts := strings.Fields(line)
+			b, _ := base64.StdEncoding.DecodeString(parts[len(parts)-1])
+			f.mu.Lock()
+			f.auth = string(b)
+			f.mu.Unlock()
+			tp.PrintfLine("235 ok")
+		case "MAIL":
+			f.mu.Lock()
+			f.from = line
+			f.mu.Unlock()
+			tp.PrintfLine("250 ok")
+		case "RCPT":
+			if f.failRcpt.Load() {
+				tp.PrintfLine("550 no such user")
+				continue
+			}
+			f.mu.Lock()
+			f.to = line
+			f.mu.Unlock()
+			tp.PrintfLine("250 ok")
+		case "DATA":
+			tp.PrintfLine("354 go ahead")
+			b, err := tp.ReadDotBytes()
+			if err != nil {
+				return
+			}
+			f.mu.Lock()
+			f.data = string(b)
+			f.mu.Unlock()
+			tp.PrintfLine("250 queued")
+		case "QUIT":
+			tp.PrintfLine("221 bye")
+			return
+		default:
+			tp.PrintfLine("502 unknown")
+		}
+	}
+}
+
+func TestSMTP(t *testing.T) {
+	f := newFakeSMTP(t)
+	clock := clocktest.Default()
+	s, err := NewSMTP(SMTPConfig{
+		Addr: f.ln.Addr().String(), Username: "user", Password: "pass",
+		From: "Onboard Kit <no-reply@onboardkit.dev>", Clock: clock, Rand: &cycleReader{},
+	})
+	must(t, err)
+	body := "Votre code de vérification est 123456.\n\nLigne deux\n.\nfin " + strings.Repeat("x", 100)
+	err = s.Send(context.Background(), Message{Channel: ChannelEmail, To: "alice@example.com", Subject: "Code de vérification", Body: body, Code: "123456"})
+	must(t, err)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	eq(t, f.auth, "\x00user\x00pass")
+	eq(t, f.from, "MAIL FROM:<no-reply@onboardkit.dev> BODY=8BITMIME")
+	eq(t, f.to, "RCPT TO:<alice@example.com>")
+	eq(t, f.cmds[len(f.cmds)-1], "QUIT")
+	msgText := f.data
+	// ReadDotBytes turns CRLF into LF; check the header block.
+	head, encoded, ok := strings.Cut(msgText, "\n\n")
+	isTrue(t, ok, "header/body separator")
+	hdr := map[string]string{}
+	for _, l := range strings.Split(head, "\n") {
+		k, v, _ := strings.Cut(l, ": ")
+		hdr[k] = v
+	}
+	eq(t, hdr["From"], `"Onboard Kit" <no-reply@onboardkit.dev>`)
+	eq(t, hdr["To"], "<alice@example.com>")
+	subj, err := new(mime.WordDecoder).DecodeHeader(hdr["Subject"])
+	must(t, err)
+	eq(t, subj, "Code de vérification")
+	eq(t, hdr["Date"], "Fri, 02 Jan 2026 03:04:05 +0000")
+	eq(t, hdr["Message-ID"], "<000102030405060708090a0b@onboardkit.dev>")
+	eq(t, hdr["Content-Type"], "text/plain; charset=UTF-8")
+	eq(t, hdr["Content-Transfer-Encoding"], "quoted-printable")
+	eq(t, hdr["MIME-Version"], "1.0")
+	dec, err := io.ReadAll(quotedprintable.NewReader(strings.NewReader(encoded)))
+	must(t, err)
+	eq(t, strings.ReplaceAll(strings.TrimRight(string(dec), "\r\n"), "\r\n", "\n"), body)
+}
+
+func TestSMTPRawCRLF(t *testing.T) {
+	s, err := NewSMTP(SMTPConfig{Addr: "127.0.0.1:25", From: "a@example.com", Clock: clocktest.Default()})
+	must(t, err)
+	to, _ := parseAddress("b@example.com")
+	data, err := s.compose(to, Message{Subject: "Hi\r\nBcc: evil@example.com", Body: "one\ntwo\r\nthree"})
+	must(t, err)
+	text := string(data)
+	isTrue(t, !strings.Contains(strings.ReplaceAll(text, "\r\n", ""), "\n"), "every line ends in CRLF")
+	isTrue(t, !strings.Contains(text, "\r\nBcc:"), "no injected header")
+	isTrue(t, strings.Contains(text, "Subject: Hi  Bcc: evil@example.com\r\n"), text)
+	isTrue(t, strings.HasSuffix(text, "one\r\ntwo\r\nthree\r\n"), text)
+}
+
+func TestSMTPErrors(t *testing.T) {
+	f := newFakeSMTP(t)
+	s, err := NewSMTP(SMTPConfig{Addr: f.ln.Addr().String(), From: "a@example.com"})
+	must(t, err)
+	ctx := context.Background()
+	for _, to := range []string{"", "not an address", "a@example.com\r\nBcc: x@example.com", "a@example.com, b@example.com"} {
+		e := okErr(t, s.Send(ctx, Message{To: to}), onboardkit.CodeValidation)
+		eq(t, e.Fields[0].Field, "to")
+	}
+	f.failRcpt.Store(true)
+	err = s.Send(ctx, Message{To: "b@example.com", Subject: "s", Body: "b"})
+	isTrue(t, err != nil && strings.Contains(err.Error(), "rcpt"), err)
+
+	_, err = NewSMTP(SMTPConfig{Addr: "nohost", From: "x\r\n@y"})
+	isTrue(t, err != nil && strings.Contains(err.Error(), "Addr") && strings.Contains(err.Error(), "From"), err)
+
+	// A dead server: a clear error, no hang.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	must(t, err)
+	addr := ln.Addr().String()
+	ln.Close()
+	s, err = NewSMTP(SMTPConfig{Addr: addr, From: "a@example.com", Timeout: time.Second})
+	must(t, err)
+	isTrue(t, s.Send(ctx, Message{To: "b@example.com"}) != nil)
+}
