@@ -3,6 +3,7 @@ package memory_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -99,5 +100,91 @@ func TestConsumeOnce(t *testing.T) {
 	wg.Wait()
 	if ok != 1 {
 		t.Fatalf("%d consumers succeeded, want 1", ok)
+	}
+}
+
+func TestTxCanceledContext(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	ran := false
+	err := memory.New().Tx(ctx, func(context.Context, storage.Store) error { ran = true; return nil })
+	wantIs(t, err, context.Canceled)
+	if ran {
+		t.Fatal("Tx ran fn with a canceled context")
+	}
+}
+
+// A Store kept past the end of its Tx falls back to the shared lock: its
+// writes are plain, immediately visible writes, and using it concurrently is
+// race-free (run with -race).
+func TestViewAfterTx(t *testing.T) {
+	ctx := context.Background()
+	s := memory.New()
+	var view storage.Store
+	must(t, s.Tx(ctx, func(_ context.Context, tx storage.Store) error { view = tx; return nil }))
+	var wg sync.WaitGroup
+	for i := range 20 {
+		wg.Go(func() {
+			st := storage.Store(s)
+			if i%2 == 0 {
+				st = view
+			}
+			if _, err := st.CountSend(ctx, "k", t0); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	n, err := s.CountSend(ctx, "k", t0)
+	must(t, err)
+	if n != 21 {
+		t.Fatalf("count = %d, want 21", n)
+	}
+	// A failing Tx started from the stale view is a new unit of work.
+	boom := errors.New("boom")
+	err = view.Tx(ctx, func(ctx context.Context, tx storage.Store) error {
+		_, _ = tx.CountSend(ctx, "k", t0)
+		return boom
+	})
+	wantIs(t, err, boom)
+	n, err = s.CountSend(ctx, "k", t0)
+	must(t, err)
+	if n != 22 {
+		t.Fatalf("count = %d, want 22 (the failed Tx's count rolled back)", n)
+	}
+}
+
+func TestCountSendPrunesOldWindows(t *testing.T) {
+	ctx := context.Background()
+	s := memory.New(memory.WithSendWindowRetention(time.Hour))
+	for i := range 1100 {
+		_, err := s.CountSend(ctx, fmt.Sprint("k", i), t0)
+		must(t, err)
+	}
+	// A recent window is kept while the newest window is within retention.
+	_, err := s.CountSend(ctx, "k0", t0.Add(30*time.Minute))
+	must(t, err)
+	n, err := s.CountSend(ctx, "k0", t0)
+	must(t, err)
+	if n != 2 {
+		t.Fatalf("count of a retained window = %d, want 2", n)
+	}
+	// Two hours later the first window is past retention; it is pruned
+	// once enough new counters have been added.
+	_, err = s.CountSend(ctx, "k1", t0.Add(2*time.Hour))
+	must(t, err)
+	for i := range 1000 {
+		_, err := s.CountSend(ctx, fmt.Sprint("n", i), t0.Add(2*time.Hour))
+		must(t, err)
+	}
+	n, err = s.CountSend(ctx, "k3", t0)
+	must(t, err)
+	if n != 1 {
+		t.Fatalf("count of a pruned window = %d, want 1 (started afresh)", n)
+	}
+	n, err = s.CountSend(ctx, "k1", t0.Add(2*time.Hour))
+	must(t, err)
+	if n != 2 {
+		t.Fatalf("count of the current window = %d, want 2", n)
 	}
 }

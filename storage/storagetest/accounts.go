@@ -1,0 +1,243 @@
+package storagetest
+
+import (
+	"context"
+
+	"github.com/onboardkit/onboardkit/storage"
+)
+
+func (f *fixture) newAccount(userID string, sec int) *storage.Account {
+	return &storage.Account{ID: id("acct"), UserID: userID, CreatedAt: f.at(sec), UpdatedAt: f.at(sec)}
+}
+
+func (f *fixture) newPortfolio(a *storage.Account, name string, sec int) *storage.Portfolio {
+	return &storage.Portfolio{
+		ID: id("pf"), AccountID: a.ID, UserID: a.UserID, Name: name, Type: "TRADING",
+		Chain: "BTC", Address: "bc1q" + runID, DerivationPath: "m/0/7", KeyID: "xpub-" + runID,
+		AddressIndex: 7, CreatedAt: f.at(sec),
+	}
+}
+
+func (f *fixture) getAccount(id string) *storage.Account {
+	f.Helper()
+	a, err := f.s.GetAccount(f.ctx, id)
+	f.ok(err, "GetAccount")
+	return a
+}
+
+func (f *fixture) getPortfolio(id string) *storage.Portfolio {
+	f.Helper()
+	p, err := f.s.GetPortfolio(f.ctx, id)
+	f.ok(err, "GetPortfolio")
+	return p
+}
+
+func (f *fixture) alloc(chain, key string) uint32 {
+	f.Helper()
+	i, err := f.s.AllocateAddressIndex(f.ctx, chain, key)
+	f.ok(err, "AllocateAddressIndex")
+	return i
+}
+
+var accountTests = []test{
+	{"CreateAndGet", func(f *fixture) {
+		a := f.newAccount(id("user"), 0)
+		a.Active, a.TradingPortfolioID = true, id("pf")
+		f.ok(f.s.CreateAccount(f.ctx, a), "CreateAccount")
+		f.equal(f.getAccount(a.ID), a, "GetAccount")
+	}},
+	{"DuplicateAccountID", func(f *fixture) {
+		a := f.newAccount(id("user"), 0)
+		f.ok(f.s.CreateAccount(f.ctx, a), "CreateAccount")
+		b := f.newAccount(id("user"), 1)
+		b.ID = a.ID
+		f.dup(f.s.CreateAccount(f.ctx, b), "id", "CreateAccount with a taken id")
+		f.equal(f.getAccount(a.ID), a, "first account")
+	}},
+	{"NotFound", func(f *fixture) {
+		_, err := f.s.GetAccount(f.ctx, id("acct"))
+		f.is(err, storage.ErrNotFound, "GetAccount")
+		_, err = f.s.GetPortfolio(f.ctx, id("pf"))
+		f.is(err, storage.ErrNotFound, "GetPortfolio")
+		// Pinned: setting the trading portfolio of a missing account is ErrNotFound.
+		f.is(f.s.SetTradingPortfolio(f.ctx, id("acct"), id("pf"), f.at(1)), storage.ErrNotFound, "SetTradingPortfolio")
+		as, err := f.s.ListAccounts(f.ctx, id("user"))
+		f.ok(err, "ListAccounts of an unknown user")
+		f.check(len(as) == 0, "ListAccounts of an unknown user = %d accounts", len(as))
+		ps, err := f.s.ListPortfolios(f.ctx, id("acct"))
+		f.ok(err, "ListPortfolios of an unknown account")
+		f.check(len(ps) == 0, "ListPortfolios of an unknown account = %d portfolios", len(ps))
+	}},
+	{"ListOldestFirst", func(f *fixture) {
+		uid := id("user")
+		a2, a0, a1 := f.newAccount(uid, 20), f.newAccount(uid, 0), f.newAccount(uid, 10)
+		for _, a := range []*storage.Account{a2, a0, a1} {
+			f.ok(f.s.CreateAccount(f.ctx, a), "CreateAccount")
+		}
+		f.ok(f.s.CreateAccount(f.ctx, f.newAccount(id("user"), 5)), "CreateAccount other user")
+		got, err := f.s.ListAccounts(f.ctx, uid)
+		f.ok(err, "ListAccounts")
+		f.equal(got, []*storage.Account{a0, a1, a2}, "ListAccounts")
+	}},
+	{"Activate", func(f *fixture) {
+		uid := id("user")
+		a, b, c := f.newAccount(uid, 0), f.newAccount(uid, 1), f.newAccount(uid, 2)
+		c.Active = true
+		other := f.newAccount(id("user"), 0)
+		for _, x := range []*storage.Account{a, b, c, other} {
+			f.ok(f.s.CreateAccount(f.ctx, x), "CreateAccount")
+		}
+		n, err := f.s.ActivateAccounts(f.ctx, uid, f.at(100))
+		f.ok(err, "ActivateAccounts")
+		f.check(n == 2, "ActivateAccounts changed %d, want 2", n)
+		for _, x := range []*storage.Account{a, b, c} {
+			f.check(f.getAccount(x.ID).Active, "account not active after ActivateAccounts")
+		}
+		f.check(!f.getAccount(other.ID).Active, "ActivateAccounts activated another user's account")
+		n, err = f.s.ActivateAccounts(f.ctx, uid, f.at(200))
+		f.ok(err, "ActivateAccounts again")
+		f.check(n == 0, "second ActivateAccounts changed %d, want 0", n)
+		n, err = f.s.ActivateAccounts(f.ctx, id("user"), f.at(200))
+		f.ok(err, "ActivateAccounts of a user without accounts")
+		f.check(n == 0, "ActivateAccounts of a user without accounts changed %d", n)
+	}},
+	{"TradingPortfolio", func(f *fixture) {
+		a := f.newAccount(id("user"), 0)
+		f.ok(f.s.CreateAccount(f.ctx, a), "CreateAccount")
+		p := f.newPortfolio(a, "Main", 1)
+		f.ok(f.s.CreatePortfolio(f.ctx, p), "CreatePortfolio")
+		f.ok(f.s.SetTradingPortfolio(f.ctx, a.ID, p.ID, f.at(2)), "SetTradingPortfolio")
+		got := f.getAccount(a.ID)
+		f.check(got.TradingPortfolioID == p.ID, "TradingPortfolioID = %q, want %q", got.TradingPortfolioID, p.ID)
+		f.check(got.UserID == a.UserID && got.CreatedAt.Equal(a.CreatedAt), "SetTradingPortfolio changed other fields: %+v", got)
+	}},
+	{"Portfolios", func(f *fixture) {
+		a, b := f.newAccount(id("user"), 0), f.newAccount(id("user"), 0)
+		f.ok(f.s.CreateAccount(f.ctx, a), "CreateAccount")
+		f.ok(f.s.CreateAccount(f.ctx, b), "CreateAccount")
+		p2, p0, p1 := f.newPortfolio(a, "Savings", 20), f.newPortfolio(a, "Main", 0), f.newPortfolio(a, "Other", 10)
+		p2.Type = "SAVINGS"
+		for _, p := range []*storage.Portfolio{p2, p0, p1} {
+			f.ok(f.s.CreatePortfolio(f.ctx, p), "CreatePortfolio")
+		}
+		f.equal(f.getPortfolio(p2.ID), p2, "GetPortfolio")
+		got, err := f.s.ListPortfolios(f.ctx, a.ID)
+		f.ok(err, "ListPortfolios")
+		f.equal(got, []*storage.Portfolio{p0, p1, p2}, "ListPortfolios oldest first")
+
+		d := f.newPortfolio(a, "Main", 30)
+		f.dup(f.s.CreatePortfolio(f.ctx, d), "name", "CreatePortfolio with a name used in the account")
+		_, err = f.s.GetPortfolio(f.ctx, d.ID)
+		f.is(err, storage.ErrNotFound, "the refused portfolio")
+		f.ok(f.s.CreatePortfolio(f.ctx, f.newPortfolio(b, "Main", 30)), "CreatePortfolio with the name in another account")
+		e := f.newPortfolio(b, "Fresh", 40)
+		e.ID = p0.ID
+		f.dup(f.s.CreatePortfolio(f.ctx, e), "id", "CreatePortfolio with a taken id")
+		got, err = f.s.ListPortfolios(f.ctx, a.ID)
+		f.ok(err, "ListPortfolios")
+		f.check(len(got) == 3, "ListPortfolios after refusals = %d portfolios, want 3", len(got))
+	}},
+	{"AddressIndex", func(f *fixture) {
+		k1, k2 := id("xpub"), id("xpub")
+		for want := range uint32(3) {
+			got := f.alloc("BTC", k1)
+			f.check(got == want, "AllocateAddressIndex(BTC, k1) = %d, want %d", got, want)
+		}
+		f.check(f.alloc("ETH", k1) == 0, "another chain does not start at 0")
+		f.check(f.alloc("BTC", k2) == 0, "another key does not start at 0")
+		f.check(f.alloc("BTC", k1) == 3, "the first pair did not continue at 3")
+		f.check(f.alloc("ETH", k1) == 1, "the second pair did not continue at 1")
+	}},
+	{"AddressIndexSurvivesRollback", func(f *fixture) {
+		k := id("xpub")
+		f.check(f.alloc("BTC", k) == 0, "first index")
+		var inTx uint32
+		err := f.s.Tx(f.ctx, func(ctx context.Context, s storage.Store) error {
+			i, err := s.AllocateAddressIndex(ctx, "BTC", k)
+			inTx = i
+			if err != nil {
+				return err
+			}
+			return errRollback
+		})
+		f.is(err, errRollback, "Tx")
+		f.check(inTx == 1, "index inside the Tx = %d, want 1", inTx)
+		f.check(f.alloc("BTC", k) == 2, "an index taken by a rolled-back Tx was handed out again")
+	}},
+	{"DeepCopy", func(f *fixture) {
+		a := f.newAccount(id("user"), 0)
+		f.ok(f.s.CreateAccount(f.ctx, a), "CreateAccount")
+		want := *a
+		a.Active = true
+		got := f.getAccount(a.ID)
+		f.equal(got, &want, "account after mutating the record passed in")
+		got.TradingPortfolioID = "mutated"
+		f.equal(f.getAccount(a.ID), &want, "account after mutating a returned record")
+		list, err := f.s.ListAccounts(f.ctx, a.UserID)
+		f.ok(err, "ListAccounts")
+		list[0].Active = true
+		f.equal(f.getAccount(a.ID), &want, "account after mutating a listed record")
+
+		p := f.newPortfolio(&want, "Main", 0)
+		f.ok(f.s.CreatePortfolio(f.ctx, p), "CreatePortfolio")
+		pw := *p
+		p.Name = "mutated"
+		gp := f.getPortfolio(p.ID)
+		f.equal(gp, &pw, "portfolio after mutating the record passed in")
+		gp.Address = "mutated"
+		ps, err := f.s.ListPortfolios(f.ctx, a.ID)
+		f.ok(err, "ListPortfolios")
+		ps[0].Type = "mutated"
+		f.equal(f.getPortfolio(p.ID), &pw, "portfolio after mutating returned records")
+	}},
+}
+
+// ---------------------------------------------------------------------------
+// Audit
+
+func (f *fixture) newEvent(userID string, sec int) *storage.Event {
+	return &storage.Event{ID: id("evt"), Type: "user.registered", UserID: userID, At: f.at(sec), Data: map[string]string{"n": id("n")}}
+}
+
+func (f *fixture) events(userID string, limit int) []*storage.Event {
+	f.Helper()
+	evs, err := f.s.ListEvents(f.ctx, userID, limit)
+	f.ok(err, "ListEvents")
+	return evs
+}
+
+var auditTests = []test{
+	{"AppendAndList", func(f *fixture) {
+		uid := id("user")
+		var want []*storage.Event
+		for i := range 5 {
+			e := f.newEvent(uid, i)
+			if i == 2 {
+				e.Data = nil
+			}
+			f.ok(f.s.AppendEvent(f.ctx, e), "AppendEvent")
+			want = append(want, e)
+		}
+		f.ok(f.s.AppendEvent(f.ctx, f.newEvent(id("user"), 0)), "AppendEvent other user")
+		f.equal(f.events(uid, 0), want, "ListEvents(0) returns all, oldest first")
+		f.equal(f.events(uid, -1), want, "ListEvents(-1) returns all")
+		f.equal(f.events(uid, 10), want, "ListEvents(10)")
+		// Pinned: a limit keeps the oldest events.
+		f.equal(f.events(uid, 2), want[:2], "ListEvents(2)")
+		f.check(len(f.events(id("user"), 0)) == 0, "ListEvents of a user without events is not empty")
+	}},
+	{"DeepCopy", func(f *fixture) {
+		uid := id("user")
+		e := f.newEvent(uid, 0)
+		e.Data["k"] = "v"
+		f.ok(f.s.AppendEvent(f.ctx, e), "AppendEvent")
+		want := *e
+		want.Data = map[string]string{"k": "v", "n": e.Data["n"]}
+		e.Data["k"] = "mutated"
+		e.Type = "mutated"
+		got := f.events(uid, 0)
+		f.equal(got, []*storage.Event{&want}, "after mutating the event passed in")
+		got[0].Data["k"] = "mutated"
+		f.equal(f.events(uid, 0), []*storage.Event{&want}, "after mutating a returned event")
+	}},
+}

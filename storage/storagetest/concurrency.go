@@ -1,0 +1,295 @@
+package storagetest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/onboardkit/onboardkit/storage"
+)
+
+// replica returns the store goroutine i uses: a for even i, b for odd i.
+func (f *fixture) replica(i int) storage.Store {
+	if i%2 == 0 {
+		return f.s
+	}
+	return f.b
+}
+
+// race runs fn(i) for i in [0, n) in n goroutines released together and
+// returns their errors by index.
+func race(n int, fn func(i int) error) []error {
+	errs := make([]error, n)
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			<-start
+			errs[i] = fn(i)
+		})
+	}
+	close(start)
+	wg.Wait()
+	return errs
+}
+
+// winners checks that exactly want calls succeeded and that every failure
+// satisfies lost, and returns the indexes of the winners.
+func (f *fixture) winners(errs []error, want int, lost func(error) bool, what string) []int {
+	f.Helper()
+	var won []int
+	for i, err := range errs {
+		switch {
+		case err == nil:
+			won = append(won, i)
+		case !lost(err):
+			f.Fatalf("%s: goroutine %d failed with an unexpected error: %v", what, i, err)
+		}
+	}
+	if len(won) != want {
+		f.Fatalf("%s: %d of %d goroutines succeeded, want exactly %d", what, len(won), len(errs), want)
+	}
+	return won
+}
+
+func isErr(target error) func(error) bool {
+	return func(err error) bool { return errors.Is(err, target) }
+}
+
+func isDup(field string) func(error) bool {
+	return func(err error) bool {
+		var d *storage.DuplicateError
+		return errors.As(err, &d) && d.Field == field
+	}
+}
+
+var concurrencyTests = []test{
+	{"ConsumeChallengeOnce", func(f *fixture) {
+		c := f.createChallenge()
+		errs := race(100, func(i int) error {
+			return f.replica(i).ConsumeChallenge(f.ctx, c.ID, c.CodeHash, f.at(10))
+		})
+		f.winners(errs, 1, isErr(storage.ErrConflict), "100 ConsumeChallenge with the right hash")
+		f.check(f.getChallenge(c.ID).ConsumedAt.Equal(f.at(10)), "challenge not consumed")
+	}},
+	{"FailChallengeAttemptStopsAtMax", func(f *fixture) {
+		c := f.createChallenge() // MaxAttempts 5
+		counts := make([]int, 50)
+		errs := race(50, func(i int) error {
+			n, err := f.replica(i).FailChallengeAttempt(f.ctx, c.ID, f.at(10))
+			counts[i] = n
+			return err
+		})
+		won := f.winners(errs, 5, isErr(storage.ErrConflict), "50 FailChallengeAttempt with MaxAttempts 5")
+		var got []int
+		for _, i := range won {
+			got = append(got, counts[i])
+		}
+		slices.Sort(got)
+		f.equal(got, []int{1, 2, 3, 4, 5}, "attempt counts returned to the winners")
+		f.check(f.getChallenge(c.ID).Attempts == 5, "Attempts = %d, want 5", f.getChallenge(c.ID).Attempts)
+	}},
+	{"ConsumeRacingFailAttempts", func(f *fixture) {
+		// Wrong codes and the right one race: the right one either wins or
+		// finds the challenge burned; never both consumed and over the max.
+		c := f.createChallenge()
+		errs := race(20, func(i int) error {
+			if i == 7 {
+				return f.replica(i).ConsumeChallenge(f.ctx, c.ID, c.CodeHash, f.at(10))
+			}
+			_, err := f.replica(i).FailChallengeAttempt(f.ctx, c.ID, f.at(10))
+			return err
+		})
+		got := f.getChallenge(c.ID)
+		f.check(got.Attempts <= got.MaxAttempts, "Attempts %d over MaxAttempts", got.Attempts)
+		if errs[7] == nil {
+			f.check(!got.ConsumedAt.IsZero(), "consume succeeded but ConsumedAt is zero")
+		} else {
+			f.is(errs[7], storage.ErrConflict, "losing consume")
+			f.check(got.ConsumedAt.IsZero() && got.Attempts == got.MaxAttempts, "consume lost to a challenge neither burned nor consumed: %+v", got)
+		}
+	}},
+	{"ResendChallengeOnce", func(f *fixture) {
+		c := f.createChallenge()
+		hashes := make([][]byte, 20)
+		for i := range hashes {
+			hashes[i] = hash()
+		}
+		errs := race(20, func(i int) error {
+			return f.replica(i).ResendChallenge(f.ctx, c.ID, c.Sends, hashes[i], f.at(40), f.at(100), f.at(700))
+		})
+		won := f.winners(errs, 1, isErr(storage.ErrConflict), "20 ResendChallenge with the same prevSends")
+		got := f.getChallenge(c.ID)
+		f.check(got.Sends == c.Sends+1, "Sends = %d, want %d", got.Sends, c.Sends+1)
+		f.equal(got.CodeHash, hashes[won[0]], "CodeHash is the winner's")
+	}},
+	{"CountSend", func(f *fixture) {
+		key := id("dest")
+		counts := make([]int, 50)
+		errs := race(50, func(i int) error {
+			n, err := f.replica(i).CountSend(f.ctx, key, f.at(0))
+			counts[i] = n
+			return err
+		})
+		f.winners(errs, 50, func(error) bool { return false }, "50 CountSend")
+		slices.Sort(counts)
+		for i, n := range counts {
+			f.check(n == i+1, "CountSend results are not 1..50: %v", counts)
+		}
+	}},
+	{"CreateUserSamePhone", func(f *fixture) {
+		p := phone()
+		users := make([]*storage.User, 100)
+		for i := range users {
+			users[i] = f.newUser()
+			users[i].Phone = p
+		}
+		errs := race(100, func(i int) error { return f.replica(i).CreateUser(f.ctx, users[i]) })
+		won := f.winners(errs, 1, isDup("phone"), "100 CreateUser with the same phone")
+		got, err := f.s.GetUserByPhone(f.ctx, p)
+		f.ok(err, "GetUserByPhone")
+		f.check(got.ID == users[won[0]].ID, "the stored user is not the winner")
+		for i, u := range users {
+			if i == won[0] {
+				continue
+			}
+			if _, err := f.s.GetUserByEmail(f.ctx, u.Email); !errors.Is(err, storage.ErrNotFound) {
+				f.Fatalf("a losing user is stored (GetUserByEmail: %v)", err)
+			}
+		}
+	}},
+	{"CreateUserSameEmail", func(f *fixture) {
+		e := email()
+		users := make([]*storage.User, 50)
+		for i := range users {
+			users[i] = f.newUser()
+			users[i].Email = e
+			if i%3 == 1 {
+				users[i].Email = strings.ToLower(e)
+			} else if i%3 == 2 {
+				users[i].Email = strings.ToUpper(e)
+			}
+		}
+		errs := race(50, func(i int) error { return f.replica(i).CreateUser(f.ctx, users[i]) })
+		f.winners(errs, 1, isDup("email"), "50 CreateUser with the same email in several cases")
+	}},
+	{"UpdateUserOnce", func(f *fixture) {
+		u := f.createUser()
+		errs := race(20, func(i int) error {
+			v := u.Clone()
+			v.Locale = fmt.Sprintf("l%d", i)
+			return f.replica(i).UpdateUser(f.ctx, v)
+		})
+		won := f.winners(errs, 1, isErr(storage.ErrConflict), "20 UpdateUser of the same version")
+		got := f.getUser(u.ID)
+		f.check(got.Version == 2 && got.Locale == fmt.Sprintf("l%d", won[0]), "stored user is not the winner's: version %d locale %q", got.Version, got.Locale)
+	}},
+	{"RotateRefreshTokenOnce", func(f *fixture) {
+		t := f.createToken(id("user"))
+		next := make([]*storage.RefreshToken, 20)
+		for i := range next {
+			next[i] = f.nextToken(t, 10)
+		}
+		errs := race(20, func(i int) error {
+			return f.replica(i).RotateRefreshToken(f.ctx, t.Hash, next[i], f.at(10))
+		})
+		won := f.winners(errs, 1, isErr(storage.ErrConflict), "20 RotateRefreshToken of the same token")
+		for i, n := range next {
+			_, err := f.s.GetRefreshToken(f.ctx, n.Hash)
+			if i == won[0] {
+				f.ok(err, "the winner's next token")
+			} else {
+				f.is(err, storage.ErrNotFound, "a loser's next token")
+			}
+		}
+	}},
+	{"UseRecoveryCodeOnce", func(f *fixture) {
+		uid, code := id("user"), hash()
+		f.ok(f.s.SetRecoveryCodes(f.ctx, uid, [][]byte{code, hash()}, f.at(0)), "SetRecoveryCodes")
+		errs := race(20, func(i int) error { return f.replica(i).UseRecoveryCode(f.ctx, uid, code, f.at(1)) })
+		f.winners(errs, 1, isErr(storage.ErrNotFound), "20 UseRecoveryCode of the same code")
+		f.check(f.recoveryCount(uid) == 1, "CountRecoveryCodes = %d, want 1", f.recoveryCount(uid))
+	}},
+	{"UseTOTPStepOnce", func(f *fixture) {
+		e := f.newTOTP()
+		f.ok(f.s.PutTOTP(f.ctx, e), "PutTOTP")
+		errs := race(20, func(i int) error { return f.replica(i).UseTOTPStep(f.ctx, e.UserID, 1234) })
+		f.winners(errs, 1, isErr(storage.ErrConflict), "20 UseTOTPStep of the same step")
+	}},
+	{"AllocateAddressIndexDistinct", func(f *fixture) {
+		k := id("xpub")
+		idx := make([]uint32, 100)
+		errs := race(100, func(i int) error {
+			n, err := f.replica(i).AllocateAddressIndex(f.ctx, "BTC", k)
+			idx[i] = n
+			return err
+		})
+		f.winners(errs, 100, func(error) bool { return false }, "100 AllocateAddressIndex")
+		slices.Sort(idx)
+		for i, n := range idx {
+			f.check(n == uint32(i), "indexes are not 0..99 each once: %v", idx)
+		}
+	}},
+	{"TxOneWins", func(f *fixture) {
+		// Units of work racing for one phone: exactly one commits, and none
+		// of the losers' other writes is visible.
+		p := phone()
+		units := make([]*unit, 20)
+		for i := range units {
+			units[i] = f.newUnit()
+			units[i].user.Phone = p
+		}
+		errs := race(20, func(i int) error {
+			return f.replica(i).Tx(f.ctx, func(ctx context.Context, s storage.Store) error {
+				// The challenge first, so a loser has a write to roll back.
+				if err := s.CreateChallenge(ctx, units[i].chal); err != nil {
+					return err
+				}
+				return s.CreateUser(ctx, units[i].user)
+			})
+		})
+		won := f.winners(errs, 1, isDup("phone"), "20 Tx creating a user with the same phone")
+		for i, u := range units {
+			_, err := f.s.GetChallenge(f.ctx, u.chal.ID)
+			if i == won[0] {
+				f.ok(err, "the winner's challenge")
+			} else {
+				f.is(err, storage.ErrNotFound, "a loser's challenge")
+			}
+		}
+	}},
+	{"TxRollbackInvisibleToReplica", func(f *fixture) {
+		u := f.newUnit()
+		seen := make(chan error, 1)
+		var once sync.Once // fn may run more than once
+		err := f.s.Tx(f.ctx, func(ctx context.Context, s storage.Store) error {
+			if err := s.CreateUser(ctx, u.user); err != nil {
+				return err
+			}
+			// The other replica reads while the unit of work runs; it may
+			// wait for it (a lock) but must never see the user.
+			once.Do(func() {
+				go func() {
+					_, err := f.b.GetUserByPhone(f.ctx, u.user.Phone)
+					seen <- err
+				}()
+			})
+			return errRollback
+		})
+		f.is(err, errRollback, "Tx")
+		f.is(<-seen, storage.ErrNotFound, "the other replica's read of a rolled-back write")
+	}},
+}
+
+func runConcurrency(t *testing.T, newPair func(t *testing.T) (a, b storage.Store)) {
+	for _, tc := range concurrencyTests {
+		t.Run(tc.name, func(t *testing.T) {
+			a, b := newPair(t)
+			tc.fn(newFixture(t, a, b))
+		})
+	}
+}

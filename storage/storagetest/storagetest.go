@@ -1,0 +1,274 @@
+// Package storagetest is the conformance suite every storage adapter passes.
+//
+// An adapter's tests call [Run] with a constructor, [RunReplicas] with a
+// constructor of two stores standing for two replicas on shared storage, and
+// its benchmarks call [Bench]:
+//
+//	func TestConformance(t *testing.T) {
+//		storagetest.Run(t, func(t *testing.T) storage.Store { return memory.New() })
+//	}
+//
+// The suite needs nothing but a [storage.Store]. Every test uses ids, phones,
+// emails, keys and hashes unique to the process run (a random run prefix and a
+// counter), so the constructor may return stores backed by one shared
+// database that already holds data; it never needs emptying. Times are fixed
+// (whole seconds, UTC) and nothing sleeps. Records are compared after
+// normalising times to UTC and empty slices and maps to nil, so an adapter may
+// return either form.
+//
+// The suite checks the contract documented in package storage and pins a few
+// points the contract leaves implicit, each noted at its test: the Field of a
+// duplicate id is "id"; setters of a missing record (UpdateUser,
+// SetChallengeResendAt, UpdateKYCSubmissionStatus, SetTradingPortfolio)
+// return storage.ErrNotFound; users without a phone or an email do not
+// collide on the empty value; a Tx whose function handled an error returned by
+// one of its writes (a duplicate, a conflict) still commits the other writes;
+// ListEvents with a limit returns the oldest events.
+package storagetest
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"reflect"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/onboardkit/onboardkit/storage"
+)
+
+// Run runs the whole conformance suite, one subtest per aggregate.
+// newStore is called once per leaf test; it may return a new store each
+// time or stores sharing one database. The concurrency tests run with the
+// store standing for both replicas; see RunReplicas for two.
+func Run(t *testing.T, newStore func(t *testing.T) storage.Store) {
+	t.Helper()
+	groups := []struct {
+		name  string
+		tests []test
+	}{
+		{"Users", userTests},
+		{"Credentials", credentialTests},
+		{"Challenges", challengeTests},
+		{"Sessions", sessionTests},
+		{"TOTP", totpTests},
+		{"KYC", kycTests},
+		{"Accounts", accountTests},
+		{"Audit", auditTests},
+		{"Tx", txTests},
+	}
+	for _, g := range groups {
+		t.Run(g.name, func(t *testing.T) {
+			for _, tc := range g.tests {
+				t.Run(tc.name, func(t *testing.T) {
+					s := newStore(t)
+					tc.fn(newFixture(t, s, s))
+				})
+			}
+		})
+	}
+	t.Run("Concurrency", func(t *testing.T) {
+		runConcurrency(t, func(t *testing.T) (storage.Store, storage.Store) {
+			s := newStore(t)
+			return s, s
+		})
+	})
+}
+
+// RunReplicas runs the concurrency and isolation tests with two stores
+// standing for two replicas of a service: newPair returns stores backed by the
+// same storage through separate connections (for the in-memory adapter, the
+// same store twice). Racing goroutines alternate between a and b, and each
+// test checks that the contract's "exactly one succeeds" holds across them.
+func RunReplicas(t *testing.T, newPair func(t *testing.T) (a, b storage.Store)) {
+	t.Helper()
+	runConcurrency(t, newPair)
+}
+
+type test struct {
+	name string
+	fn   func(f *fixture)
+}
+
+// fixture is what every test receives: the store (a), a second replica (b,
+// the same store outside RunReplicas) and helpers.
+type fixture struct {
+	*testing.T
+	ctx  context.Context
+	s    storage.Store
+	b    storage.Store
+	base time.Time
+}
+
+func newFixture(t *testing.T, a, b storage.Store) *fixture {
+	return &fixture{T: t, ctx: t.Context(), s: a, b: b, base: base}
+}
+
+// base is the fixed "now" of every test.
+var base = time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
+
+// at returns base plus sec seconds.
+func (f *fixture) at(sec int) time.Time { return base.Add(time.Duration(sec) * time.Second) }
+
+// Unique values for one process run.
+var (
+	runID    string
+	runPhone uint32 // 5 random digits so concurrent runs on one database rarely meet
+	seq      atomic.Uint64
+)
+
+func init() {
+	var b [8]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic("storagetest: reading random run id: " + err.Error())
+	}
+	runID = hex.EncodeToString(b[:6])
+	runPhone = 10000 + binary.BigEndian.Uint32(b[4:])%90000
+}
+
+func next() uint64 { return seq.Add(1) }
+
+// id returns a unique id with a readable kind prefix.
+func id(kind string) string { return fmt.Sprintf("%s-%s-%d", kind, runID, next()) }
+
+// phone returns a unique E.164 phone number (14 digits).
+func phone() string { return fmt.Sprintf("+9%05d%08d", runPhone, next()%100000000) }
+
+// email returns a unique email with upper-case letters, to exercise
+// case-insensitive matching.
+func email() string { return fmt.Sprintf("User.%s.%d@Example.COM", runID, next()) }
+
+// hash returns unique 32 bytes.
+func hash() []byte {
+	b := make([]byte, 32)
+	copy(b, id("h"))
+	if _, err := rand.Read(b[24:]); err != nil {
+		panic(err)
+	}
+	return b
+}
+
+// ---------------------------------------------------------------------------
+// assertions
+
+func (f *fixture) ok(err error, what string) {
+	f.Helper()
+	if err != nil {
+		f.Fatalf("%s: unexpected error: %v", what, err)
+	}
+}
+
+func (f *fixture) is(err, target error, what string) {
+	f.Helper()
+	if !errors.Is(err, target) {
+		f.Fatalf("%s: got error %v, want %v", what, err, target)
+	}
+}
+
+func (f *fixture) dup(err error, field, what string) {
+	f.Helper()
+	var d *storage.DuplicateError
+	if !errors.As(err, &d) {
+		f.Fatalf("%s: got error %v, want *storage.DuplicateError{%q}", what, err, field)
+	}
+	if !errors.Is(err, storage.ErrDuplicate) {
+		f.Fatalf("%s: errors.Is(err, ErrDuplicate) does not hold for %v", what, err)
+	}
+	if d.Field != field {
+		f.Fatalf("%s: duplicate Field = %q, want %q", what, d.Field, field)
+	}
+}
+
+// equal compares records after normalising them (times to UTC, empty slices
+// and maps to nil).
+func (f *fixture) equal(got, want any, what string) {
+	f.Helper()
+	if !Equal(got, want) {
+		f.Fatalf("%s:\n got: %s\nwant: %s", what, show(got), show(want))
+	}
+}
+
+func (f *fixture) check(cond bool, format string, args ...any) {
+	f.Helper()
+	if !cond {
+		f.Fatalf(format, args...)
+	}
+}
+
+func show(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Sprintf("%+v", v)
+	}
+	return string(b)
+}
+
+// Equal reports whether two records (or slices of records) are equal once
+// times are compared as instants and empty slices and maps equal nil. It is
+// exported for adapters' own tests.
+func Equal(a, b any) bool {
+	return reflect.DeepEqual(normalize(reflect.ValueOf(a)), normalize(reflect.ValueOf(b)))
+}
+
+var timeType = reflect.TypeFor[time.Time]()
+
+// normalize returns a normalised deep copy of v as an interface value.
+func normalize(v reflect.Value) any {
+	if !v.IsValid() {
+		return nil
+	}
+	return norm(v).Interface()
+}
+
+func norm(v reflect.Value) reflect.Value {
+	switch v.Kind() {
+	case reflect.Pointer:
+		if v.IsNil() {
+			return reflect.Zero(v.Type())
+		}
+		n := reflect.New(v.Type().Elem())
+		n.Elem().Set(norm(v.Elem()))
+		return n
+	case reflect.Struct:
+		if v.Type() == timeType {
+			tm := v.Interface().(time.Time)
+			if tm.IsZero() {
+				return reflect.ValueOf(time.Time{})
+			}
+			return reflect.ValueOf(tm.UTC().Round(0))
+		}
+		n := reflect.New(v.Type()).Elem()
+		for i := range v.NumField() {
+			if v.Type().Field(i).IsExported() {
+				n.Field(i).Set(norm(v.Field(i)))
+			}
+		}
+		return n
+	case reflect.Slice:
+		if v.Len() == 0 {
+			return reflect.Zero(v.Type())
+		}
+		n := reflect.MakeSlice(v.Type(), v.Len(), v.Len())
+		for i := range v.Len() {
+			n.Index(i).Set(norm(v.Index(i)))
+		}
+		return n
+	case reflect.Map:
+		if v.Len() == 0 {
+			return reflect.Zero(v.Type())
+		}
+		n := reflect.MakeMapWithSize(v.Type(), v.Len())
+		it := v.MapRange()
+		for it.Next() {
+			n.SetMapIndex(it.Key(), norm(it.Value()))
+		}
+		return n
+	default:
+		return v
+	}
+}

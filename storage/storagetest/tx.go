@@ -1,0 +1,287 @@
+package storagetest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/onboardkit/onboardkit/storage"
+)
+
+var errRollback = errors.New("storagetest: roll back")
+
+// unit is the set of records one Tx test writes: one of each kind.
+type unit struct {
+	user      *storage.User
+	chal      *storage.Challenge
+	token     *storage.RefreshToken
+	account   *storage.Account
+	portfolio *storage.Portfolio
+	totp      *storage.TOTPEnrollment
+	codes     [][]byte
+	kyc       *storage.KYCSubmission
+	event     *storage.Event
+}
+
+func (f *fixture) newUnit() *unit {
+	u := &unit{user: f.newUser(), chal: f.newChallenge()}
+	uid := u.user.ID
+	u.chal.UserID = uid
+	u.token = f.newToken(uid)
+	u.account = f.newAccount(uid, 0)
+	u.portfolio = f.newPortfolio(u.account, "Main", 0)
+	u.totp = f.newTOTP()
+	u.totp.UserID = uid
+	u.codes = [][]byte{hash(), hash()}
+	u.kyc = f.newSubmission(uid, 1)
+	u.event = f.newEvent(uid, 0)
+	return u
+}
+
+// write makes every write of u through s, checking that s reads its own
+// writes.
+func (u *unit) write(ctx context.Context, s storage.Store) error {
+	steps := []func() error{
+		func() error { return s.CreateUser(ctx, u.user) },
+		func() error {
+			got, err := s.GetUser(ctx, u.user.ID)
+			if err != nil {
+				return fmt.Errorf("reading own write: %w", err)
+			}
+			got.Status = "contact_verified"
+			if err := s.UpdateUser(ctx, got); err != nil {
+				return err
+			}
+			u.user = got
+			return nil
+		},
+		func() error { return s.SetPassword(ctx, u.user.ID, "hash-1", u.user.CreatedAt, 5) },
+		func() error { return s.CreateChallenge(ctx, u.chal) },
+		func() error { return s.CreateRefreshToken(ctx, u.token) },
+		func() error { return s.CreateAccount(ctx, u.account) },
+		func() error { return s.CreatePortfolio(ctx, u.portfolio) },
+		func() error { return s.PutTOTP(ctx, u.totp) },
+		func() error { return s.SetRecoveryCodes(ctx, u.user.ID, u.codes, u.user.CreatedAt) },
+		func() error { return s.CreateKYCSubmission(ctx, u.kyc) },
+		func() error { return s.AppendEvent(ctx, u.event) },
+	}
+	for i, step := range steps {
+		if err := step(); err != nil {
+			return fmt.Errorf("step %d: %w", i, err)
+		}
+	}
+	return nil
+}
+
+// visible checks that every record of u is stored.
+func (f *fixture) visible(u *unit) {
+	f.Helper()
+	f.equal(f.getUser(u.user.ID), u.user, "user of the committed Tx")
+	got, err := f.s.GetUserByPhone(f.ctx, u.user.Phone)
+	f.ok(err, "GetUserByPhone")
+	f.equal(got, u.user, "user by phone")
+	pw, err := f.s.GetPassword(f.ctx, u.user.ID)
+	f.ok(err, "GetPassword")
+	f.check(pw == "hash-1", "password = %q", pw)
+	f.equal(f.getChallenge(u.chal.ID), u.chal, "challenge of the committed Tx")
+	f.equal(f.getToken(u.token.Hash), u.token, "refresh token of the committed Tx")
+	f.equal(f.getAccount(u.account.ID), u.account, "account of the committed Tx")
+	f.equal(f.getPortfolio(u.portfolio.ID), u.portfolio, "portfolio of the committed Tx")
+	f.equal(f.getTOTP(u.user.ID), u.totp, "TOTP of the committed Tx")
+	f.check(f.recoveryCount(u.user.ID) == 2, "recovery codes of the committed Tx")
+	f.equal(f.latestKYC(u.user.ID), u.kyc, "KYC submission of the committed Tx")
+	f.equal(f.events(u.user.ID, 0), []*storage.Event{u.event}, "events of the committed Tx")
+}
+
+// invisible checks that no record of u is stored, and that its unique
+// values are free again.
+func (f *fixture) invisible(u *unit) {
+	f.Helper()
+	_, err := f.s.GetUser(f.ctx, u.user.ID)
+	f.is(err, storage.ErrNotFound, "user of the rolled-back Tx")
+	_, err = f.s.GetUserByPhone(f.ctx, u.user.Phone)
+	f.is(err, storage.ErrNotFound, "user by phone of the rolled-back Tx")
+	_, err = f.s.GetUserByEmail(f.ctx, u.user.Email)
+	f.is(err, storage.ErrNotFound, "user by email of the rolled-back Tx")
+	_, err = f.s.GetPassword(f.ctx, u.user.ID)
+	f.is(err, storage.ErrNotFound, "password of the rolled-back Tx")
+	_, err = f.s.GetChallenge(f.ctx, u.chal.ID)
+	f.is(err, storage.ErrNotFound, "challenge of the rolled-back Tx")
+	_, err = f.s.GetRefreshToken(f.ctx, u.token.Hash)
+	f.is(err, storage.ErrNotFound, "refresh token of the rolled-back Tx")
+	_, err = f.s.GetAccount(f.ctx, u.account.ID)
+	f.is(err, storage.ErrNotFound, "account of the rolled-back Tx")
+	_, err = f.s.GetPortfolio(f.ctx, u.portfolio.ID)
+	f.is(err, storage.ErrNotFound, "portfolio of the rolled-back Tx")
+	_, err = f.s.GetTOTP(f.ctx, u.user.ID)
+	f.is(err, storage.ErrNotFound, "TOTP of the rolled-back Tx")
+	f.check(f.recoveryCount(u.user.ID) == 0, "recovery codes of the rolled-back Tx are visible")
+	_, err = f.s.LatestKYCSubmission(f.ctx, u.user.ID)
+	f.is(err, storage.ErrNotFound, "KYC submission of the rolled-back Tx")
+	f.check(len(f.events(u.user.ID, 0)) == 0, "events of the rolled-back Tx are visible")
+	accts, err := f.s.ListAccounts(f.ctx, u.user.ID)
+	f.ok(err, "ListAccounts")
+	f.check(len(accts) == 0, "accounts of the rolled-back Tx are listed")
+
+	// The unique values are free: the same unit commits now.
+	u.user.Version = 0
+	f.ok(f.s.Tx(f.ctx, u.write), "the same writes after the rollback")
+	f.visible(u)
+}
+
+var txTests = []test{
+	{"Commit", func(f *fixture) {
+		u := f.newUnit()
+		f.ok(f.s.Tx(f.ctx, u.write), "Tx")
+		f.visible(u)
+	}},
+	{"Rollback", func(f *fixture) {
+		u := f.newUnit()
+		err := f.s.Tx(f.ctx, func(ctx context.Context, s storage.Store) error {
+			if err := u.write(ctx, s); err != nil {
+				return err
+			}
+			return errRollback
+		})
+		f.is(err, errRollback, "Tx returns fn's error")
+		f.invisible(u)
+	}},
+	{"RollbackOfUpdates", func(f *fixture) {
+		u := f.newUnit()
+		f.ok(f.s.Tx(f.ctx, u.write), "Tx")
+		other := f.createChallenge()
+		key := id("dest")
+		n, err := f.s.CountSend(f.ctx, key, f.at(0))
+		f.ok(err, "CountSend")
+		f.check(n == 1, "CountSend = %d", n)
+
+		err = f.s.Tx(f.ctx, func(ctx context.Context, s storage.Store) error {
+			uu := u.user.Clone()
+			uu.Phone, uu.Email, uu.Status = phone(), email(), "blocked"
+			steps := []func() error{
+				func() error { return s.UpdateUser(ctx, uu) },
+				func() error { return s.SetPassword(ctx, u.user.ID, "hash-2", f.at(1), 5) },
+				func() error { _, err := s.FailChallengeAttempt(ctx, u.chal.ID, f.at(1)); return err },
+				func() error {
+					return s.ResendChallenge(ctx, u.chal.ID, u.chal.Sends, hash(), f.at(2), f.at(3), f.at(900))
+				},
+				func() error { return s.SetChallengeResendAt(ctx, u.chal.ID, f.at(4)) },
+				func() error { return s.ConsumeChallenge(ctx, other.ID, other.CodeHash, f.at(5)) },
+				func() error { _, err := s.CountSend(ctx, key, f.at(0)); return err },
+				func() error { return s.RotateRefreshToken(ctx, u.token.Hash, f.nextToken(u.token, 6), f.at(6)) },
+				func() error { return s.RevokeUserSessions(ctx, u.user.ID, f.at(7)) },
+				func() error { return s.UseTOTPStep(ctx, u.user.ID, 77) },
+				func() error { return s.UseRecoveryCode(ctx, u.user.ID, u.codes[0], f.at(8)) },
+				func() error { _, err := s.ActivateAccounts(ctx, u.user.ID, f.at(9)); return err },
+				func() error { return s.SetTradingPortfolio(ctx, u.account.ID, u.portfolio.ID, f.at(10)) },
+				func() error {
+					return s.UpdateKYCSubmissionStatus(ctx, u.kyc.ID, "approved", "ok", nil, f.at(11))
+				},
+				func() error { return s.DeleteTOTP(ctx, u.user.ID) },
+				func() error { return s.AppendEvent(ctx, f.newEvent(u.user.ID, 12)) },
+			}
+			for i, step := range steps {
+				if err := step(); err != nil {
+					return fmt.Errorf("step %d: %w", i, err)
+				}
+			}
+			return errRollback
+		})
+		f.is(err, errRollback, "Tx")
+		f.visible(u) // everything as committed before
+		hist, err := f.s.PasswordHistory(f.ctx, u.user.ID, 10)
+		f.ok(err, "PasswordHistory")
+		f.equal(hist, []string{"hash-1"}, "password history after the rollback")
+		f.equal(f.getChallenge(other.ID), other, "challenge consumed in the rolled-back Tx")
+		n, err = f.s.CountSend(f.ctx, key, f.at(0))
+		f.ok(err, "CountSend")
+		f.check(n == 2, "CountSend after a rolled-back count = %d, want 2", n)
+	}},
+	{"NestedJoins", func(f *fixture) {
+		// Inner commits, outer fails: nothing is visible.
+		u := f.newUnit()
+		err := f.s.Tx(f.ctx, func(ctx context.Context, s storage.Store) error {
+			if err := s.Tx(ctx, u.write); err != nil {
+				return err
+			}
+			if _, err := s.GetChallenge(ctx, u.chal.ID); err != nil {
+				return fmt.Errorf("outer Tx cannot read the nested Tx's write: %w", err)
+			}
+			return errRollback
+		})
+		f.is(err, errRollback, "outer Tx")
+		f.invisible(u)
+
+		// Both succeed: everything is visible.
+		v := f.newUnit()
+		f.ok(f.s.Tx(f.ctx, func(ctx context.Context, s storage.Store) error {
+			return s.Tx(ctx, v.write)
+		}), "nested Tx")
+		f.visible(v)
+
+		// The inner fails and the outer passes the error on.
+		w := f.newUnit()
+		err = f.s.Tx(f.ctx, func(ctx context.Context, s storage.Store) error {
+			if err := s.CreateChallenge(ctx, w.chal); err != nil {
+				return err
+			}
+			return s.Tx(ctx, func(ctx context.Context, s storage.Store) error {
+				if err := s.CreateUser(ctx, w.user); err != nil {
+					return err
+				}
+				return errRollback
+			})
+		})
+		f.is(err, errRollback, "outer Tx")
+		_, err = f.s.GetChallenge(f.ctx, w.chal.ID)
+		f.is(err, storage.ErrNotFound, "outer write of a failed nested Tx")
+		_, err = f.s.GetUser(f.ctx, w.user.ID)
+		f.is(err, storage.ErrNotFound, "inner write of a failed nested Tx")
+	}},
+	{"ContinueAfterHandledError", func(f *fixture) {
+		// Pinned: an error a write returns inside a Tx does not doom the
+		// Tx; when fn handles it and returns nil, its other writes commit.
+		taken := f.createUser()
+		c := f.createChallenge()
+		u := f.newUnit()
+		f.ok(f.s.Tx(f.ctx, func(ctx context.Context, s storage.Store) error {
+			dup := f.newUser()
+			dup.Phone = taken.Phone
+			if err := s.CreateUser(ctx, dup); !errors.Is(err, storage.ErrDuplicate) {
+				return fmt.Errorf("CreateUser with a taken phone: %v", err)
+			}
+			if err := s.ConsumeChallenge(ctx, c.ID, hash(), f.at(1)); !errors.Is(err, storage.ErrConflict) {
+				return fmt.Errorf("ConsumeChallenge with a wrong hash: %v", err)
+			}
+			if _, err := s.GetUser(ctx, id("missing")); !errors.Is(err, storage.ErrNotFound) {
+				return fmt.Errorf("GetUser of a missing user: %v", err)
+			}
+			dupTok := f.newToken(u.user.ID)
+			if err := s.CreateRefreshToken(ctx, dupTok); err != nil {
+				return err
+			}
+			if err := s.CreateRefreshToken(ctx, dupTok); !errors.Is(err, storage.ErrDuplicate) {
+				return fmt.Errorf("CreateRefreshToken with a taken hash: %v", err)
+			}
+			return u.write(ctx, s)
+		}), "Tx with handled errors")
+		f.visible(u)
+	}},
+	{"PanicRollsBack", func(f *fixture) {
+		u := f.newUnit()
+		func() {
+			defer func() {
+				if r := recover(); r == nil {
+					f.Fatalf("the panic in fn did not propagate")
+				}
+			}()
+			_ = f.s.Tx(f.ctx, func(ctx context.Context, s storage.Store) error {
+				if err := u.write(ctx, s); err != nil {
+					return err
+				}
+				panic("storagetest: panic inside Tx")
+			})
+		}()
+		f.invisible(u) // also proves the store is usable after the panic
+	}},
+}

@@ -1,0 +1,293 @@
+package storagetest
+
+import (
+	"strings"
+
+	"github.com/onboardkit/onboardkit/storage"
+)
+
+// newUser returns a complete user with unique id, phone and email.
+func (f *fixture) newUser() *storage.User {
+	return &storage.User{
+		ID:            id("user"),
+		Phone:         phone(),
+		PhoneVerified: true,
+		Email:         email(),
+		Locale:        "fr-FR",
+		Status:        "registered",
+		KYCStatus:     "not_started",
+		Profile: &storage.Profile{
+			FirstName:   "Ann",
+			MiddleName:  "B",
+			LastName:    "Example",
+			BirthDate:   "1990-04-01",
+			Nationality: "FRA",
+			Address: storage.Address{
+				StreetLine1: "1 rue de la Paix", StreetLine2: "Apt 2", City: "Paris",
+				PostalCode: "75002", Country: "FRA", State: "IDF",
+			},
+			TimeZone:          "Europe/Paris",
+			SSN:               storage.Sealed{KeyRef: "k1", Data: []byte{1, 2, 3}},
+			ProfilePictureURL: "https://example.com/p.png",
+		},
+		Compliance: &storage.Compliance{
+			TermsAcceptedAt: f.at(1), TermsVersion: "v1", PoliticallyExposed: true,
+			EmploymentStatus: "employed", SourceOfFunds: "salary",
+			ExpectedMonthlyPaymentsUSD: "1000-5000", MostRecentOccupation: "engineer",
+			SubmittedAt: f.at(2),
+		},
+		FailedLogins:      2,
+		LoginBlockedUntil: f.at(3),
+		TokensValidAfter:  f.at(4),
+		LastAuthAt:        f.at(5),
+		CreatedAt:         f.at(0),
+		UpdatedAt:         f.at(6),
+	}
+}
+
+// createUser stores a new user and returns it.
+func (f *fixture) createUser() *storage.User {
+	f.Helper()
+	u := f.newUser()
+	f.ok(f.s.CreateUser(f.ctx, u), "CreateUser")
+	return u
+}
+
+func (f *fixture) getUser(id string) *storage.User {
+	f.Helper()
+	u, err := f.s.GetUser(f.ctx, id)
+	f.ok(err, "GetUser")
+	return u
+}
+
+var userTests = []test{
+	{"CreateAndGet", func(f *fixture) {
+		u := f.newUser()
+		u.Version = 42
+		want := u.Clone()
+		want.Version = 1
+		f.ok(f.s.CreateUser(f.ctx, u), "CreateUser")
+		f.check(u.Version == 1, "CreateUser set u.Version = %d, want 1", u.Version)
+
+		got, err := f.s.GetUser(f.ctx, u.ID)
+		f.ok(err, "GetUser")
+		f.equal(got, want, "GetUser")
+		got, err = f.s.GetUserByPhone(f.ctx, u.Phone)
+		f.ok(err, "GetUserByPhone")
+		f.equal(got, want, "GetUserByPhone")
+		for _, e := range []string{u.Email, strings.ToLower(u.Email), strings.ToUpper(u.Email)} {
+			got, err = f.s.GetUserByEmail(f.ctx, e)
+			f.ok(err, "GetUserByEmail "+e)
+			f.equal(got, want, "GetUserByEmail")
+		}
+	}},
+	{"MinimalUser", func(f *fixture) {
+		u := &storage.User{ID: id("user"), Phone: phone(), Status: "registered", CreatedAt: f.at(0), UpdatedAt: f.at(0)}
+		f.ok(f.s.CreateUser(f.ctx, u), "CreateUser")
+		got := f.getUser(u.ID)
+		f.check(got.Profile == nil && got.Compliance == nil, "nil Profile/Compliance came back as %+v / %+v", got.Profile, got.Compliance)
+		want := u.Clone()
+		f.equal(got, want, "GetUser")
+	}},
+	{"NotFound", func(f *fixture) {
+		f.createUser()
+		_, err := f.s.GetUser(f.ctx, id("missing"))
+		f.is(err, storage.ErrNotFound, "GetUser")
+		_, err = f.s.GetUserByPhone(f.ctx, phone())
+		f.is(err, storage.ErrNotFound, "GetUserByPhone")
+		_, err = f.s.GetUserByEmail(f.ctx, email())
+		f.is(err, storage.ErrNotFound, "GetUserByEmail")
+		// Pinned: updating a missing user is ErrNotFound.
+		err = f.s.UpdateUser(f.ctx, f.newUser())
+		f.is(err, storage.ErrNotFound, "UpdateUser of a missing user")
+	}},
+	{"EmptyPhoneAndEmailDoNotCollide", func(f *fixture) {
+		// Pinned: an empty phone or email is "none", not a unique value.
+		for range 2 {
+			u := f.newUser()
+			u.Email = ""
+			f.ok(f.s.CreateUser(f.ctx, u), "CreateUser without email")
+			u = f.newUser()
+			u.Phone = ""
+			f.ok(f.s.CreateUser(f.ctx, u), "CreateUser without phone")
+		}
+		_, err := f.s.GetUserByEmail(f.ctx, "")
+		f.is(err, storage.ErrNotFound, "GetUserByEmail(\"\")")
+		_, err = f.s.GetUserByPhone(f.ctx, "")
+		f.is(err, storage.ErrNotFound, "GetUserByPhone(\"\")")
+	}},
+	{"DuplicatePhone", func(f *fixture) {
+		u := f.createUser()
+		v := f.newUser()
+		v.Phone = u.Phone
+		f.dup(f.s.CreateUser(f.ctx, v), "phone", "CreateUser with a taken phone")
+		_, err := f.s.GetUser(f.ctx, v.ID)
+		f.is(err, storage.ErrNotFound, "the refused user")
+		_, err = f.s.GetUserByEmail(f.ctx, v.Email)
+		f.is(err, storage.ErrNotFound, "the refused user's email")
+	}},
+	{"DuplicateEmailCaseInsensitive", func(f *fixture) {
+		u := f.createUser()
+		for _, e := range []string{u.Email, strings.ToLower(u.Email), strings.ToUpper(u.Email)} {
+			v := f.newUser()
+			v.Email = e
+			f.dup(f.s.CreateUser(f.ctx, v), "email", "CreateUser with taken email "+e)
+			_, err := f.s.GetUserByPhone(f.ctx, v.Phone)
+			f.is(err, storage.ErrNotFound, "the refused user's phone")
+		}
+	}},
+	{"DuplicateID", func(f *fixture) {
+		u := f.createUser()
+		v := f.newUser()
+		v.ID = u.ID
+		// Pinned: Field "id".
+		f.dup(f.s.CreateUser(f.ctx, v), "id", "CreateUser with a taken id")
+		_, err := f.s.GetUserByPhone(f.ctx, v.Phone)
+		f.is(err, storage.ErrNotFound, "the refused user's phone")
+		f.equal(f.getUser(u.ID), u, "the first user")
+	}},
+	{"Update", func(f *fixture) {
+		u := f.createUser()
+		oldPhone, oldEmail := u.Phone, u.Email
+		u.Phone, u.Email = phone(), email()
+		u.Status = "contact_verified"
+		u.Profile.LastName = "Changed"
+		u.Compliance = nil
+		u.UpdatedAt = f.at(60)
+		f.ok(f.s.UpdateUser(f.ctx, u), "UpdateUser")
+		f.check(u.Version == 2, "UpdateUser set u.Version = %d, want 2", u.Version)
+		f.equal(f.getUser(u.ID), u, "updated user")
+
+		got, err := f.s.GetUserByPhone(f.ctx, u.Phone)
+		f.ok(err, "GetUserByPhone(new phone)")
+		f.equal(got, u, "by new phone")
+		got, err = f.s.GetUserByEmail(f.ctx, strings.ToLower(u.Email))
+		f.ok(err, "GetUserByEmail(new email)")
+		f.equal(got, u, "by new email")
+		_, err = f.s.GetUserByPhone(f.ctx, oldPhone)
+		f.is(err, storage.ErrNotFound, "old phone")
+		_, err = f.s.GetUserByEmail(f.ctx, oldEmail)
+		f.is(err, storage.ErrNotFound, "old email")
+
+		// The old phone and email are free again.
+		v := f.newUser()
+		v.Phone, v.Email = oldPhone, oldEmail
+		f.ok(f.s.CreateUser(f.ctx, v), "CreateUser with the released phone and email")
+
+		// Changing only the case of one's own email is not a duplicate.
+		u.Email = strings.ToUpper(u.Email)
+		f.ok(f.s.UpdateUser(f.ctx, u), "UpdateUser with own email in another case")
+		f.check(u.Version == 3, "u.Version = %d, want 3", u.Version)
+		// Dropping the email.
+		u.Email = ""
+		f.ok(f.s.UpdateUser(f.ctx, u), "UpdateUser without email")
+		f.equal(f.getUser(u.ID), u, "user without email")
+	}},
+	{"UpdateStaleVersion", func(f *fixture) {
+		u := f.createUser()
+		stale := u.Clone()
+		u.Status = "contact_verified"
+		f.ok(f.s.UpdateUser(f.ctx, u), "UpdateUser")
+		stale.Status = "blocked"
+		stale.Phone = phone()
+		f.is(f.s.UpdateUser(f.ctx, stale), storage.ErrConflict, "UpdateUser with a stale version")
+		f.check(stale.Version == 1, "a refused UpdateUser changed u.Version to %d", stale.Version)
+		f.equal(f.getUser(u.ID), u, "user after the refused update")
+		_, err := f.s.GetUserByPhone(f.ctx, stale.Phone)
+		f.is(err, storage.ErrNotFound, "phone of the refused update")
+
+		future := u.Clone()
+		future.Version = 99
+		f.is(f.s.UpdateUser(f.ctx, future), storage.ErrConflict, "UpdateUser with a future version")
+	}},
+	{"UpdateDuplicate", func(f *fixture) {
+		u, other := f.createUser(), f.createUser()
+		v := u.Clone()
+		v.Phone = other.Phone
+		f.dup(f.s.UpdateUser(f.ctx, v), "phone", "UpdateUser to a taken phone")
+		v = u.Clone()
+		v.Email = strings.ToLower(other.Email)
+		f.dup(f.s.UpdateUser(f.ctx, v), "email", "UpdateUser to a taken email")
+		f.equal(f.getUser(u.ID), u, "user after refused updates")
+		got, err := f.s.GetUserByPhone(f.ctx, other.Phone)
+		f.ok(err, "GetUserByPhone(other)")
+		f.equal(got, other, "the other user")
+	}},
+	{"DeepCopy", func(f *fixture) {
+		u := f.newUser()
+		f.ok(f.s.CreateUser(f.ctx, u), "CreateUser")
+		want := u.Clone()
+		u.Profile.FirstName = "mutated"
+		u.Profile.SSN.Data[0] = 99
+		u.Compliance.TermsVersion = "mutated"
+		u.Status = "mutated"
+		got := f.getUser(u.ID)
+		f.equal(got, want, "after mutating the record passed in")
+
+		got.Profile.LastName = "mutated"
+		got.Profile.SSN.Data[1] = 99
+		got.Compliance.SourceOfFunds = "mutated"
+		f.equal(f.getUser(u.ID), want, "after mutating a returned record")
+
+		// UpdateUser copies too.
+		upd := want.Clone()
+		upd.Locale = "en-GB"
+		f.ok(f.s.UpdateUser(f.ctx, upd), "UpdateUser")
+		want = upd.Clone()
+		upd.Profile.SSN.Data[2] = 99
+		upd.Locale = "mutated"
+		f.equal(f.getUser(u.ID), want, "after mutating the record passed to UpdateUser")
+	}},
+}
+
+// ---------------------------------------------------------------------------
+// Credentials
+
+var credentialTests = []test{
+	{"SetAndHistory", func(f *fixture) {
+		uid := id("user")
+		for i, h := range []string{"h1", "h2", "h3", "h4"} {
+			f.ok(f.s.SetPassword(f.ctx, uid, h, f.at(i), 3), "SetPassword")
+		}
+		cur, err := f.s.GetPassword(f.ctx, uid)
+		f.ok(err, "GetPassword")
+		f.check(cur == "h4", "GetPassword = %q, want h4", cur)
+		hist, err := f.s.PasswordHistory(f.ctx, uid, 10)
+		f.ok(err, "PasswordHistory")
+		f.equal(hist, []string{"h4", "h3", "h2"}, "history kept 3, newest first")
+		hist, err = f.s.PasswordHistory(f.ctx, uid, 2)
+		f.ok(err, "PasswordHistory(2)")
+		f.equal(hist, []string{"h4", "h3"}, "history limited to 2")
+
+		// keep < 1 keeps the current one only.
+		f.ok(f.s.SetPassword(f.ctx, uid, "h5", f.at(10), 0), "SetPassword keep 0")
+		hist, err = f.s.PasswordHistory(f.ctx, uid, 10)
+		f.ok(err, "PasswordHistory")
+		f.equal(hist, []string{"h5"}, "history with keep 0")
+		f.ok(f.s.SetPassword(f.ctx, uid, "h6", f.at(11), 5), "SetPassword")
+		hist, err = f.s.PasswordHistory(f.ctx, uid, 10)
+		f.ok(err, "PasswordHistory")
+		f.equal(hist, []string{"h6", "h5"}, "history grows again")
+	}},
+	{"PerUser", func(f *fixture) {
+		a, b := id("user"), id("user")
+		f.ok(f.s.SetPassword(f.ctx, a, "a1", f.at(0), 5), "SetPassword a")
+		f.ok(f.s.SetPassword(f.ctx, b, "b1", f.at(0), 5), "SetPassword b")
+		f.ok(f.s.SetPassword(f.ctx, a, "a2", f.at(1), 5), "SetPassword a")
+		hist, err := f.s.PasswordHistory(f.ctx, b, 10)
+		f.ok(err, "PasswordHistory b")
+		f.equal(hist, []string{"b1"}, "b's history")
+		cur, err := f.s.GetPassword(f.ctx, a)
+		f.ok(err, "GetPassword a")
+		f.check(cur == "a2", "GetPassword(a) = %q", cur)
+	}},
+	{"NotFound", func(f *fixture) {
+		_, err := f.s.GetPassword(f.ctx, id("user"))
+		f.is(err, storage.ErrNotFound, "GetPassword")
+		hist, err := f.s.PasswordHistory(f.ctx, id("user"), 5)
+		if err != nil {
+			f.is(err, storage.ErrNotFound, "PasswordHistory of an unknown user")
+		}
+		f.check(len(hist) == 0, "PasswordHistory of an unknown user = %v", hist)
+	}},
+}
