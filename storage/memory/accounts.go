@@ -86,7 +86,9 @@ func (s *Store) SetTradingPortfolio(_ context.Context, accountID, portfolioID st
 
 // CreatePortfolio stores a copy of p. A taken id returns a
 // *storage.DuplicateError with Field "id"; a name already used in the account
-// one with Field "name".
+// one with Field "name"; a deposit address slot (Chain, non-empty KeyID,
+// AddressIndex) already used by another portfolio one with Field
+// "address_index".
 func (s *Store) CreatePortfolio(_ context.Context, p *storage.Portfolio) error {
 	t := s.lock()
 	defer s.unlock(t)
@@ -98,9 +100,18 @@ func (s *Store) CreatePortfolio(_ context.Context, p *storage.Portfolio) error {
 	if _, ok := d.portfolioName[nk]; ok {
 		return duplicate("name")
 	}
+	slot := addrSlot{addrKey{p.Chain, p.KeyID}, p.AddressIndex}
+	if p.KeyID != "" {
+		if _, ok := d.portfolioAddr[slot]; ok {
+			return duplicate("address_index")
+		}
+	}
 	c := *p
 	put(t, d.portfolios, c.ID, &c)
 	put(t, d.portfolioName, nk, c.ID)
+	if c.KeyID != "" {
+		put(t, d.portfolioAddr, slot, c.ID)
+	}
 	appendTo(t, d.acctPortfolio, c.AccountID, c.ID)
 	return nil
 }

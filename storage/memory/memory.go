@@ -90,6 +90,7 @@ type data struct {
 	portfolios    map[string]*storage.Portfolio
 	acctPortfolio map[string][]string // account id -> portfolio ids
 	portfolioName map[nameKey]string  // (account, name) -> portfolio id
+	portfolioAddr map[addrSlot]string // (chain, key id, index) -> portfolio id
 	addrIndex     map[addrKey]uint64  // next index per (chain, key id)
 
 	events   map[string][]*storage.Event // user id -> events, in append order
@@ -104,6 +105,11 @@ type sendKey struct {
 type nameKey struct{ account, name string }
 
 type addrKey struct{ chain, keyID string }
+
+type addrSlot struct {
+	addrKey
+	index uint32
+}
 
 type recoveryCode struct {
 	hash   []byte
@@ -141,6 +147,7 @@ func New(opts ...Option) *Store {
 		portfolios:    map[string]*storage.Portfolio{},
 		acctPortfolio: map[string][]string{},
 		portfolioName: map[nameKey]string{},
+		portfolioAddr: map[addrSlot]string{},
 		addrIndex:     map[addrKey]uint64{},
 		events:        map[string][]*storage.Event{},
 		eventIDs:      map[string]bool{},

@@ -2,6 +2,7 @@ package storagetest
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/onboardkit/onboardkit/storage"
 )
@@ -13,7 +14,7 @@ func (f *fixture) newAccount(userID string, sec int) *storage.Account {
 func (f *fixture) newPortfolio(a *storage.Account, name string, sec int) *storage.Portfolio {
 	return &storage.Portfolio{
 		ID: id("pf"), AccountID: a.ID, UserID: a.UserID, Name: name, Type: "TRADING",
-		Chain: "BTC", Address: "bc1q" + runID, DerivationPath: "m/0/7", KeyID: "xpub-" + runID,
+		Chain: "BTC", Address: "bc1q" + runID, DerivationPath: "m/0/7", KeyID: id("xpub"),
 		AddressIndex: 7, CreatedAt: f.at(sec),
 	}
 }
@@ -136,6 +137,28 @@ var accountTests = []test{
 		got, err = f.s.ListPortfolios(f.ctx, a.ID)
 		f.ok(err, "ListPortfolios")
 		f.check(len(got) == 3, "ListPortfolios after refusals = %d portfolios, want 3", len(got))
+	}},
+	{"PortfolioAddressSlot", func(f *fixture) {
+		// Pinned: two portfolios never share a deposit address slot (Chain,
+		// KeyID, AddressIndex); portfolios without a KeyID never collide.
+		a, b := f.newAccount(id("user"), 0), f.newAccount(id("user"), 0)
+		f.ok(f.s.CreateAccount(f.ctx, a), "CreateAccount")
+		f.ok(f.s.CreateAccount(f.ctx, b), "CreateAccount")
+		p := f.newPortfolio(a, "Main", 0)
+		f.ok(f.s.CreatePortfolio(f.ctx, p), "CreatePortfolio")
+		q := f.newPortfolio(b, "Main", 0)
+		q.KeyID = p.KeyID
+		f.dup(f.s.CreatePortfolio(f.ctx, q), "address_index", "CreatePortfolio with a used address slot")
+		q.AddressIndex = p.AddressIndex + 1
+		f.ok(f.s.CreatePortfolio(f.ctx, q), "CreatePortfolio with the next index")
+		r := f.newPortfolio(b, "Savings", 0)
+		r.KeyID, r.Chain = p.KeyID, "ETH"
+		f.ok(f.s.CreatePortfolio(f.ctx, r), "CreatePortfolio with the same index on another chain")
+		for i, acct := range []*storage.Account{a, b} {
+			x := f.newPortfolio(acct, "NoAddress", 0)
+			x.Chain, x.Address, x.DerivationPath, x.KeyID, x.AddressIndex = "", "", "", "", 0
+			f.ok(f.s.CreatePortfolio(f.ctx, x), fmt.Sprintf("CreatePortfolio without an address %d", i))
+		}
 	}},
 	{"AddressIndex", func(f *fixture) {
 		k1, k2 := id("xpub"), id("xpub")

@@ -23,7 +23,11 @@
 // return storage.ErrNotFound; users without a phone or an email do not
 // collide on the empty value; a Tx whose function handled an error returned by
 // one of its writes (a duplicate, a conflict) still commits the other writes;
-// ListEvents with a limit returns the oldest events.
+// ListEvents with a limit returns the oldest events; UpdateKYCSubmissionStatus
+// sets UpdatedAt to its at; a challenge stored without a code hash is consumed
+// with a nil hash; CreatePortfolio refuses a (Chain, non-empty KeyID,
+// AddressIndex) slot already used with Field "address_index"; a duplicate next hash makes RotateRefreshToken fail and write
+// nothing.
 package storagetest
 
 import (
