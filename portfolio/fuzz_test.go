@@ -50,6 +50,40 @@ func FuzzExtendedKey(f *testing.F) {
 	})
 }
 
+// FuzzExtendedKeyPayload fuzzes the 78-byte serialization under a valid
+// checksum, so that version, depth, child number and key data are all
+// exercised (random strings almost never pass the checksum).
+func FuzzExtendedKeyPayload(f *testing.F) {
+	for _, s := range []string{portfolio.DevBitcoinZpub, portfolio.DevEthereumXpub, v1Master, v1MasterX, v1Depth3} {
+		f.Add(payload(f, s))
+	}
+	f.Add(make([]byte, 78))
+	f.Fuzz(func(t *testing.T, p []byte) {
+		if len(p) != 78 {
+			return
+		}
+		key := encode(p)
+		for _, ctor := range []func() (portfolio.AddressProvider, error){
+			func() (portfolio.AddressProvider, error) { return portfolio.NewBitcoinDeriver(key) },
+			func() (portfolio.AddressProvider, error) {
+				return portfolio.NewBitcoinDeriver(key, portfolio.WithAccountPath("m/0/1/2"), portfolio.WithNetwork(portfolio.Testnet))
+			},
+			func() (portfolio.AddressProvider, error) { return portfolio.NewEthereumDeriver(key) },
+		} {
+			d, err := ctor()
+			if err != nil {
+				if !errors.Is(err, onboardkit.ErrValidation) {
+					t.Fatalf("unexpected error %v", err)
+				}
+				continue
+			}
+			if _, err := d.DepositAddress(context.Background(), portfolio.AddressRequest{Index: 3}); err != nil {
+				t.Fatalf("derivation failed: %v", err)
+			}
+		}
+	})
+}
+
 // FuzzValidateName checks the invariants of accepted names.
 func FuzzValidateName(f *testing.F) {
 	for _, s := range []string{"Main", " Trading ", "", "\t", "a\u200bb", strings.Repeat("é", 65), "\xff", "日本株 🏦"} {

@@ -222,3 +222,11 @@ func TestJSONShapes(t *testing.T) {
 		t.Fatalf("round trip: %+v", back)
 	}
 }
+
+func TestRecordsTrading(t *testing.T) {
+	tr := portfolio.Portfolio{ID: "p2", Type: portfolio.TypeTrading}
+	sv := portfolio.Portfolio{ID: "p3", Type: portfolio.TypeSavings}
+	mustEqual(t, true, portfolio.RecordsTrading("", tr))
+	mustEqual(t, false, portfolio.RecordsTrading("p1", tr))
+	mustEqual(t, false, portfolio.RecordsTrading("", sv))
+}

@@ -462,6 +462,14 @@ func (p *Planner) NewPortfolio(req NewPortfolioRequest) (Portfolio, error) {
 	}, nil
 }
 
+// RecordsTrading reports whether storing p should also record it as its
+// account's trading portfolio: p is a TRADING portfolio and the account
+// (whose current TradingPortfolioID is given) has none yet. An account may
+// hold several TRADING portfolios; the first one is its trading portfolio.
+func RecordsTrading(accountTradingPortfolioID string, p Portfolio) bool {
+	return accountTradingPortfolioID == "" && p.Type == TypeTrading
+}
+
 // ---------------------------------------------------------------------------
 // Auto-provisioning
 
