@@ -30,36 +30,56 @@ var idEncoding = base32.NewEncoding("abcdefghijklmnopqrstuvwxyz234567").WithPadd
 // wrong codes without further work.
 const maxCodeInput = 64
 
-// keyedMAC is an HMAC-SHA256 keyed once, with a pool of instances so that
-// hashing allocates little.
+// keyedMAC is an HMAC-SHA256 keyed once, with a pool of instances and
+// scratch buffers so that hashing allocates little.
 type keyedMAC struct {
 	pool sync.Pool
+}
+
+// scratch is a pooled HMAC instance with working buffers.
+type scratch struct {
+	h   hash.Hash
+	msg []byte   // framed HMAC input
+	out [64]byte // sums, hex and encoded ids
+	rnd [16]byte // random bytes
 }
 
 func newKeyedMAC(key []byte) *keyedMAC {
 	k := append([]byte(nil), key...)
 	m := &keyedMAC{}
-	m.pool.New = func() any { return hmac.New(sha256.New, k) }
+	m.pool.New = func() any { return &scratch{h: hmac.New(sha256.New, k), msg: make([]byte, 0, 256)} }
 	return m
 }
 
-// sum returns HMAC(key, label | field...) with every part length-prefixed
-// (4-byte big-endian), appended to dst.
-func (m *keyedMAC) sum(dst []byte, label string, fields ...string) []byte {
-	h := m.pool.Get().(hash.Hash)
-	h.Reset()
-	var buf [4]byte
-	write := func(s string) {
-		binary.BigEndian.PutUint32(buf[:], uint32(len(s)))
-		h.Write(buf[:])
-		io.WriteString(h, s)
+func (m *keyedMAC) get() *scratch { return m.pool.Get().(*scratch) }
+
+func (m *keyedMAC) put(s *scratch) {
+	if cap(s.msg) > 4096 {
+		s.msg = make([]byte, 0, 256)
 	}
-	write(label)
+	m.pool.Put(s)
+}
+
+// sum appends HMAC(key, label | field...) to dst, every part
+// length-prefixed (4-byte big-endian) so that no two inputs frame alike.
+func (s *scratch) sum(dst []byte, label string, fields ...string) []byte {
+	msg := binary.BigEndian.AppendUint32(s.msg[:0], uint32(len(label)))
+	msg = append(msg, label...)
 	for _, f := range fields {
-		write(f)
+		msg = binary.BigEndian.AppendUint32(msg, uint32(len(f)))
+		msg = append(msg, f...)
 	}
-	dst = h.Sum(dst)
-	m.pool.Put(h)
+	s.msg = msg
+	s.h.Reset()
+	s.h.Write(msg)
+	return s.h.Sum(dst)
+}
+
+// sum is scratch.sum with a pooled scratch.
+func (m *keyedMAC) sum(dst []byte, label string, fields ...string) []byte {
+	s := m.get()
+	dst = s.sum(dst, label, fields...)
+	m.put(s)
 	return dst
 }
 
@@ -74,10 +94,15 @@ func (m *keyedMAC) decoyHash(challengeID string) []byte {
 	return m.sum(make([]byte, 0, sha256.Size), labelDecoy, challengeID)
 }
 
-// destinationKey is the opaque CountSend key of a destination.
+// destinationKey is the opaque CountSend key of a destination: the hex
+// HMAC of its normalised form.
 func (m *keyedMAC) destinationKey(destination string) string {
-	var out [sha256.Size]byte
-	return hex.EncodeToString(m.sum(out[:0], labelDest, normalizeDestination(destination)))
+	s := m.get()
+	defer m.put(s)
+	sum := s.sum(s.out[:0], labelDest, normalizeDestination(destination))
+	var hx [2 * sha256.Size]byte
+	hex.Encode(hx[:], sum)
+	return string(hx[:])
 }
 
 // normalizeDestination folds the spellings of one destination together:
@@ -98,30 +123,31 @@ func normalizeDestination(d string) string {
 }
 
 // newID returns a random 128-bit id from r.
-func newID(r io.Reader) (string, error) {
-	var b [16]byte
-	if _, err := io.ReadFull(r, b[:]); err != nil {
+func (m *keyedMAC) newID(r io.Reader) (string, error) {
+	s := m.get()
+	defer m.put(s)
+	if _, err := io.ReadFull(r, s.rnd[:]); err != nil {
 		return "", err
 	}
-	return idEncoding.EncodeToString(b[:]), nil
+	n := idEncoding.EncodedLen(len(s.rnd))
+	idEncoding.Encode(s.out[:n], s.rnd[:])
+	return string(s.out[:n]), nil
 }
 
-// newCode returns n decimal digits read from r without modulo bias: each
-// random byte below 250 (the largest multiple of 10 that fits) yields one
-// digit, bytes 250..255 are rejected.
-func newCode(r io.Reader, n int) (string, error) {
-	out := make([]byte, n)
-	var buf [16]byte
+// newCode returns n (at most 10) decimal digits read from r without modulo
+// bias: each random byte below 250 (the largest multiple of 10 that fits)
+// yields one digit, bytes 250..255 are rejected.
+func (m *keyedMAC) newCode(r io.Reader, n int) (string, error) {
+	s := m.get()
+	defer m.put(s)
+	out := s.out[:n]
 	i := 0
 	for i < n {
-		want := n - i + 2 // a little slack so a rejection rarely costs a read
-		if want > len(buf) {
-			want = len(buf)
-		}
-		if _, err := io.ReadFull(r, buf[:want]); err != nil {
+		want := min(n-i+2, len(s.rnd)) // a little slack so a rejection rarely costs a read
+		if _, err := io.ReadFull(r, s.rnd[:want]); err != nil {
 			return "", err
 		}
-		for _, b := range buf[:want] {
+		for _, b := range s.rnd[:want] {
 			if b >= 250 {
 				continue
 			}

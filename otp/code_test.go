@@ -19,9 +19,11 @@ func (r *cycleReader) Read(p []byte) (int, error) {
 	return len(p), nil
 }
 
+var testMAC = newKeyedMAC(make([]byte, 32))
+
 func TestNewCodeLengthAndDigits(t *testing.T) {
 	for n := 4; n <= 10; n++ {
-		code, err := newCode(rand.Reader, n)
+		code, err := testMAC.newCode(rand.Reader, n)
 		must(t, err)
 		eq(t, len(code), n, "len")
 		isTrue(t, allDigits(code), code)
@@ -31,16 +33,16 @@ func TestNewCodeLengthAndDigits(t *testing.T) {
 func TestNewCodeRejectsHighBytes(t *testing.T) {
 	// Bytes 250..255 would bias 0..5 if reduced modulo 10: they must be skipped.
 	r := bytes.NewReader([]byte{250, 251, 252, 253, 254, 255, 7, 255, 3, 249, 0, 10, 99, 1, 2, 3, 4, 5})
-	code, err := newCode(r, 6)
+	code, err := testMAC.newCode(r, 6)
 	must(t, err)
 	eq(t, code, "739009") // 7 | 3 9 0 0 9 (bytes past the sixth digit are dropped)
 }
 
 func TestNewCodeReaderError(t *testing.T) {
-	if _, err := newCode(bytes.NewReader([]byte{1, 2}), 6); err == nil {
+	if _, err := testMAC.newCode(bytes.NewReader([]byte{1, 2}), 6); err == nil {
 		t.Error("newCode: no error on a short reader")
 	}
-	if _, err := newID(bytes.NewReader(nil)); err == nil {
+	if _, err := testMAC.newID(bytes.NewReader(nil)); err == nil {
 		t.Error("newID: no error on an empty reader")
 	}
 }
@@ -53,7 +55,7 @@ func TestNewCodeExactUniformityOverByteCycle(t *testing.T) {
 	// 250 accepted bytes per 256-byte cycle; 10 digits per code; read
 	// 25 000 digits = 100 full cycles.
 	for i := 0; i < 2500; i++ {
-		code, err := newCode(r, 10)
+		code, err := testMAC.newCode(r, 10)
 		must(t, err)
 		for _, c := range code {
 			counts[c-'0']++
@@ -84,7 +86,7 @@ func TestNewCodeChiSquare(t *testing.T) {
 	var all [10]float64
 	var pos [6][10]float64
 	for i := 0; i < codes; i++ {
-		code, err := newCode(r, 6)
+		code, err := testMAC.newCode(r, 6)
 		must(t, err)
 		for p, c := range code {
 			all[c-'0']++
@@ -112,7 +114,7 @@ func TestNewCodeChiSquare(t *testing.T) {
 func TestNewID(t *testing.T) {
 	seen := map[string]bool{}
 	for i := 0; i < 1000; i++ {
-		id, err := newID(rand.Reader)
+		id, err := testMAC.newID(rand.Reader)
 		must(t, err)
 		eq(t, len(id), 26, "len")
 		eq(t, id, strings.ToLower(id))

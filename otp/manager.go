@@ -224,7 +224,7 @@ func (m *Manager) issue(ctx context.Context, req IssueRequest, decoy bool) (*Pen
 	if err := m.countDestination(ctx, req.Destination, now); err != nil {
 		return nil, err
 	}
-	id, err := newID(m.cfg.Rand)
+	id, err := m.mac.newID(m.cfg.Rand)
 	if err != nil {
 		return nil, fmt.Errorf("otp: random id: %w", err)
 	}
@@ -233,7 +233,7 @@ func (m *Manager) issue(ctx context.Context, req IssueRequest, decoy bool) (*Pen
 	if decoy {
 		hash = m.mac.decoyHash(id)
 	} else {
-		if code, err = newCode(m.cfg.Rand, m.cfg.CodeLength); err != nil {
+		if code, err = m.mac.newCode(m.cfg.Rand, m.cfg.CodeLength); err != nil {
 			return nil, fmt.Errorf("otp: random code: %w", err)
 		}
 		hash = m.mac.codeHash(id, req.Purpose, code)
@@ -563,7 +563,7 @@ func (m *Manager) resend(ctx context.Context, challengeID string, purpose Purpos
 	if decoy {
 		hash = c.CodeHash
 	} else {
-		if code, err = newCode(m.cfg.Rand, m.cfg.CodeLength); err != nil {
+		if code, err = m.mac.newCode(m.cfg.Rand, m.cfg.CodeLength); err != nil {
 			return nil, fmt.Errorf("otp: random code: %w", err)
 		}
 		hash = m.mac.codeHash(c.ID, purpose, code)
