@@ -53,7 +53,9 @@ func TestSeedFieldByField(t *testing.T) {
 		{"nationality reserved", func(r *IndividualAccountRequest) { r.UserInfo.Nationality = "XKX" }, "userInfo.nationality", "invalid_country"},
 		{"street missing", func(r *IndividualAccountRequest) { r.UserInfo.ResidentialAddress.StreetLine1 = "" }, "userInfo.residentialAddress.streetLine1", "required"},
 		{"street control char", func(r *IndividualAccountRequest) { r.UserInfo.ResidentialAddress.StreetLine1 = "10 rue\x00" }, "userInfo.residentialAddress.streetLine1", "invalid"},
-		{"street2 too long", func(r *IndividualAccountRequest) { r.UserInfo.ResidentialAddress.StreetLine2 = strings.Repeat("a", 201) }, "userInfo.residentialAddress.streetLine2", "too_long"},
+		{"street2 too long", func(r *IndividualAccountRequest) {
+			r.UserInfo.ResidentialAddress.StreetLine2 = strings.Repeat("a", 201)
+		}, "userInfo.residentialAddress.streetLine2", "too_long"},
 		{"city missing", func(r *IndividualAccountRequest) { r.UserInfo.ResidentialAddress.City = "" }, "userInfo.residentialAddress.city", "required"},
 		{"postalCode missing", func(r *IndividualAccountRequest) { r.UserInfo.ResidentialAddress.PostalCode = "" }, "userInfo.residentialAddress.postalCode", "required"},
 		{"postalCode shape", func(r *IndividualAccountRequest) { r.UserInfo.ResidentialAddress.PostalCode = "7500" }, "userInfo.residentialAddress.postalCode", "invalid_postal_code"},
@@ -73,7 +75,9 @@ func TestSeedFieldByField(t *testing.T) {
 		{"band enum", func(r *IndividualAccountRequest) { r.AdditionalUserInfo.ExpectedMonthlyPaymentsUSD = "0_5000" }, "additionalUserInfo.expectedMonthlyPaymentsUsd", "invalid_enum"},
 		{"band missing", func(r *IndividualAccountRequest) { r.AdditionalUserInfo.ExpectedMonthlyPaymentsUSD = "" }, "additionalUserInfo.expectedMonthlyPaymentsUsd", "required"},
 		{"occupation required when employed", func(r *IndividualAccountRequest) { r.AdditionalUserInfo.MostRecentOccupation = "" }, "additionalUserInfo.mostRecentOccupation", "required"},
-		{"occupation too long", func(r *IndividualAccountRequest) { r.AdditionalUserInfo.MostRecentOccupation = strings.Repeat("a", 101) }, "additionalUserInfo.mostRecentOccupation", "too_long"},
+		{"occupation too long", func(r *IndividualAccountRequest) {
+			r.AdditionalUserInfo.MostRecentOccupation = strings.Repeat("a", 101)
+		}, "additionalUserInfo.mostRecentOccupation", "too_long"},
 		{"doc type missing", func(r *IndividualAccountRequest) { r.VerificationDocuments[0].DocumentType = "" }, "verificationDocuments[0].documentType", "required"},
 		{"doc type enum", func(r *IndividualAccountRequest) { r.VerificationDocuments[0].DocumentType = "visa" }, "verificationDocuments[0].documentType", "invalid_enum"},
 		{"issuing missing", func(r *IndividualAccountRequest) { r.VerificationDocuments[0].IssuingCountry = "" }, "verificationDocuments[0].issuingCountry", "required"},
@@ -128,11 +132,11 @@ func TestAllProblemsAtOnce(t *testing.T) {
 		got[f.Field] = f.Code
 	}
 	assert.Equal(t, map[string]string{
-		"userInfo.firstName":                     "required",
-		"userInfo.phone":                         "invalid_phone",
-		"userInfo.residentialAddress.postalCode": "invalid_postal_code",
+		"userInfo.firstName":                      "required",
+		"userInfo.phone":                          "invalid_phone",
+		"userInfo.residentialAddress.postalCode":  "invalid_postal_code",
 		"verificationDocuments[0].documentNumber": "required",
-		"termsSignedAt":                          "invalid_date",
+		"termsSignedAt":                           "invalid_date",
 	}, got)
 }
 
