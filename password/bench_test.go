@@ -1,0 +1,138 @@
+package password
+
+import (
+	"context"
+	"runtime"
+	"testing"
+	"time"
+)
+
+var benchProfile = Profile{
+	Phone:      "+33614125910",
+	Email:      "desiree.martin@example.com",
+	FirstName:  "Désirée",
+	MiddleName: "Anne-Sophie",
+	LastName:   "Martin",
+	BirthDate:  time.Date(1990, 5, 21, 0, 0, 0, 0, time.UTC),
+	Extra:      []string{"onboardkit", "dmartin"},
+}
+
+// BenchmarkValidate is the hot path: a 12-character password that passes
+// every rule, with a full profile, history excluded.
+func BenchmarkValidate(b *testing.B) {
+	p := DefaultPolicy()
+	ctx := context.Background()
+	DefaultBlocklist().Len() // load outside the measurement
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := p.Validate(ctx, "Kx9#mQ2pLr7v", benchProfile); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkValidateRejected is a password breaking several rules (building
+// the PolicyError allocates).
+func BenchmarkValidateRejected(b *testing.B) {
+	p := DefaultPolicy()
+	ctx := context.Background()
+	DefaultBlocklist().Len()
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := p.Validate(ctx, "Desiree1990!", benchProfile); err == nil {
+			b.Fatal("accepted")
+		}
+	}
+}
+
+// BenchmarkValidateNationalPhone has a profile phone that is not E.164 and
+// goes through phonenumbers.Parse.
+func BenchmarkValidateNationalPhone(b *testing.B) {
+	p := DefaultPolicy()
+	ctx := context.Background()
+	prof := benchProfile
+	prof.Phone = "06 14 12 59 10"
+	DefaultBlocklist().Len()
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := p.Validate(ctx, "Kx9#mQ2pLr7v", prof); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkBlocklistContains(b *testing.B) {
+	bl := DefaultBlocklist()
+	bl.Len()
+	b.Run("miss", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if bl.Contains("Kx9#mQ2pLr7v") {
+				b.Fatal("found")
+			}
+		}
+	})
+	b.Run("hit-leet-stripped", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if !bl.Contains("P@ssw0rd2024!") {
+				b.Fatal("not found")
+			}
+		}
+	})
+}
+
+// BenchmarkBlocklistLoad decodes the embedded list into a fresh slice and
+// reports its size.
+func BenchmarkBlocklistLoad(b *testing.B) {
+	var hs []uint64
+	for b.Loop() {
+		hs = loadEmbedded()
+	}
+	b.ReportMetric(float64(8*cap(hs)), "heap-bytes")
+	b.ReportMetric(float64(len(hs)), "words")
+	runtime.KeepAlive(hs)
+}
+
+func BenchmarkArgon2idHashOWASP(b *testing.B) {
+	h, _ := NewHasher(HasherOptions{})
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := h.Hash(ctx, "Kx9#mQ2pLr7v"); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkArgon2idVerifyOWASP(b *testing.B) {
+	h, _ := NewHasher(HasherOptions{})
+	ctx := context.Background()
+	enc, _ := h.Hash(ctx, "Kx9#mQ2pLr7v")
+	b.ReportAllocs()
+	for b.Loop() {
+		if ok, err := h.Verify(ctx, "Kx9#mQ2pLr7v", enc); !ok || err != nil {
+			b.Fatal(ok, err)
+		}
+	}
+}
+
+func BenchmarkDummyVerifyOWASP(b *testing.B) {
+	h, _ := NewHasher(HasherOptions{})
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		_ = h.DummyVerify(ctx, "Kx9#mQ2pLr7v")
+	}
+}
+
+func BenchmarkArgon2idTestParams(b *testing.B) {
+	h, _ := NewHasher(HasherOptions{Params: TestParams()})
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := h.Hash(ctx, "Kx9#mQ2pLr7v"); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
