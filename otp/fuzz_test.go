@@ -47,3 +47,22 @@ func FuzzMask(f *testing.F) {
 		}
 	})
 }
+
+// FuzzTOTPVerify: any string as a TOTP or recovery code is a typed error,
+// never a panic.
+func FuzzTOTPVerify(f *testing.F) {
+	for _, s := range []string{"", "000000", "12345678", " 123456", "abcd-efgh-ijkl-mnop", "ABCD EFGH IJKL MNOP", "\x00", "١٢٣٤٥٦"} {
+		f.Add(s)
+	}
+	x := newTOTPHarness(f)
+	x.enroll(f, "u1")
+	f.Fuzz(func(t *testing.T, code string) {
+		ctx := context.Background()
+		if err := x.t.Verify(ctx, "u1", code); err != nil {
+			okErr(t, err, onboardkit.CodeInvalidCode)
+		}
+		if err := x.t.UseRecoveryCode(ctx, "u1", code); err != nil {
+			okErr(t, err, onboardkit.CodeInvalidCode)
+		}
+	})
+}

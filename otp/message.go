@@ -62,6 +62,12 @@ type EmailSender interface {
 	Send(ctx context.Context, msg Message) error
 }
 
+// SenderFunc adapts a function to SMSSender and EmailSender.
+type SenderFunc func(ctx context.Context, msg Message) error
+
+// Send calls f.
+func (f SenderFunc) Send(ctx context.Context, msg Message) error { return f(ctx, msg) }
+
 // TemplateData is what templates are executed with.
 type TemplateData struct {
 	// Code is the clear code.

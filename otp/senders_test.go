@@ -32,7 +32,15 @@ var (
 	_ EmailSender = (*Outbox)(nil)
 	_ SMSSender   = (*Twilio)(nil)
 	_ EmailSender = (*SMTP)(nil)
+	_ SMSSender   = SenderFunc(nil)
 )
+
+func TestSenderFunc(t *testing.T) {
+	var got Message
+	f := SenderFunc(func(_ context.Context, m Message) error { got = m; return nil })
+	must(t, f.Send(context.Background(), Message{To: "x"}))
+	eq(t, got.To, "x")
+}
 
 func TestRecorder(t *testing.T) {
 	r := NewRecorder()
