@@ -13,6 +13,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 
 	"golang.org/x/crypto/argon2"
 	"golang.org/x/crypto/bcrypt"
@@ -93,7 +94,8 @@ type HasherOptions struct {
 	// once (each takes Params.Memory); further calls wait their turn or for
 	// their context to end. 0 means 2×GOMAXPROCS.
 	MaxConcurrent int
-	// Rand is the source of salts; nil means crypto/rand.Reader.
+	// Rand is the source of salts; nil means crypto/rand.Reader. The hasher
+	// serialises its reads, so it need not be safe for concurrent use.
 	Rand io.Reader
 }
 
@@ -104,6 +106,7 @@ type Hasher struct {
 	params Params
 	pepper []byte
 	rand   io.Reader
+	randMu sync.Mutex
 	sem    chan struct{}
 }
 
@@ -161,7 +164,10 @@ func (h *Hasher) input(password string) []byte {
 // waits for a free hashing slot or for ctx to end.
 func (h *Hasher) Hash(ctx context.Context, password string) (string, error) {
 	salt := make([]byte, h.params.SaltLength)
-	if _, err := io.ReadFull(h.rand, salt); err != nil {
+	h.randMu.Lock()
+	_, err := io.ReadFull(h.rand, salt)
+	h.randMu.Unlock()
+	if err != nil {
 		return "", fmt.Errorf("password: reading salt: %w", err)
 	}
 	if err := h.acquire(ctx); err != nil {

@@ -212,7 +212,7 @@ func TestVerifyMalformed(t *testing.T) {
 		"$argon2id$v=19$m=64,t=1,p=1$" + salt + "$" + key + "$extra",
 		"$argon2id$v=19$m=64,t=1,p=1$" + salt,
 		"$argon2id$v=19$m=64,t=1,p=1$$" + key,
-		"$argon2id$v=19$m=64,t=1,p=1$AAAA$" + key, // salt too short
+		"$argon2id$v=19$m=64,t=1,p=1$AAAA$" + key,       // salt too short
 		"$argon2id$v=19$m=64,t=1,p=1$" + salt + "$AAAA", // key too short
 		"$argon2id$v=19$m=64,t=1,p=1$" + salt + "$" + key[:len(key)-1] + "!",
 		"$argon2id$v=19$m=64,t=1,p=1,keyid=x$" + salt + "$" + key,

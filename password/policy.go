@@ -95,6 +95,12 @@ const maxCheckedBytes = 1024
 // another error only when the BreachChecker fails (an *onboardkit.Error with
 // code unavailable wrapping the cause, and only if no rule is violated) or
 // ctx ends during the breach check.
+//
+// With the default policy and an E.164 profile phone it does not allocate
+// for an accepted password (about 1 µs). A phone in another format is
+// parsed with phonenumbers, which costs some tens of µs. A candidate over
+// MaxLength is not sent to the BreachChecker nor compared with the history;
+// one over 1024 bytes is only checked for length and character classes.
 func (p *Policy) Validate(ctx context.Context, candidate string, prof Profile) error {
 	return p.validate(ctx, candidate, &prof, nil, nil)
 }
