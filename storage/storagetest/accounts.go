@@ -42,15 +42,15 @@ func (f *fixture) alloc(chain, key string) uint32 {
 
 var accountTests = []test{
 	{"CreateAndGet", func(f *fixture) {
-		a := f.newAccount(id("user"), 0)
+		a := f.newAccount(f.userID(), 0)
 		a.Active, a.TradingPortfolioID = true, id("pf")
 		f.ok(f.s.CreateAccount(f.ctx, a), "CreateAccount")
 		f.equal(f.getAccount(a.ID), a, "GetAccount")
 	}},
 	{"DuplicateAccountID", func(f *fixture) {
-		a := f.newAccount(id("user"), 0)
+		a := f.newAccount(f.userID(), 0)
 		f.ok(f.s.CreateAccount(f.ctx, a), "CreateAccount")
-		b := f.newAccount(id("user"), 1)
+		b := f.newAccount(f.userID(), 1)
 		b.ID = a.ID
 		f.dup(f.s.CreateAccount(f.ctx, b), "id", "CreateAccount with a taken id")
 		f.equal(f.getAccount(a.ID), a, "first account")
@@ -70,21 +70,21 @@ var accountTests = []test{
 		f.check(len(ps) == 0, "ListPortfolios of an unknown account = %d portfolios", len(ps))
 	}},
 	{"ListOldestFirst", func(f *fixture) {
-		uid := id("user")
+		uid := f.userID()
 		a2, a0, a1 := f.newAccount(uid, 20), f.newAccount(uid, 0), f.newAccount(uid, 10)
 		for _, a := range []*storage.Account{a2, a0, a1} {
 			f.ok(f.s.CreateAccount(f.ctx, a), "CreateAccount")
 		}
-		f.ok(f.s.CreateAccount(f.ctx, f.newAccount(id("user"), 5)), "CreateAccount other user")
+		f.ok(f.s.CreateAccount(f.ctx, f.newAccount(f.userID(), 5)), "CreateAccount other user")
 		got, err := f.s.ListAccounts(f.ctx, uid)
 		f.ok(err, "ListAccounts")
 		f.equal(got, []*storage.Account{a0, a1, a2}, "ListAccounts")
 	}},
 	{"Activate", func(f *fixture) {
-		uid := id("user")
+		uid := f.userID()
 		a, b, c := f.newAccount(uid, 0), f.newAccount(uid, 1), f.newAccount(uid, 2)
 		c.Active = true
-		other := f.newAccount(id("user"), 0)
+		other := f.newAccount(f.userID(), 0)
 		for _, x := range []*storage.Account{a, b, c, other} {
 			f.ok(f.s.CreateAccount(f.ctx, x), "CreateAccount")
 		}
@@ -103,7 +103,7 @@ var accountTests = []test{
 		f.check(n == 0, "ActivateAccounts of a user without accounts changed %d", n)
 	}},
 	{"TradingPortfolio", func(f *fixture) {
-		a := f.newAccount(id("user"), 0)
+		a := f.newAccount(f.userID(), 0)
 		f.ok(f.s.CreateAccount(f.ctx, a), "CreateAccount")
 		p := f.newPortfolio(a, "Main", 1)
 		f.ok(f.s.CreatePortfolio(f.ctx, p), "CreatePortfolio")
@@ -113,7 +113,7 @@ var accountTests = []test{
 		f.check(got.UserID == a.UserID && got.CreatedAt.Equal(a.CreatedAt), "SetTradingPortfolio changed other fields: %+v", got)
 	}},
 	{"Portfolios", func(f *fixture) {
-		a, b := f.newAccount(id("user"), 0), f.newAccount(id("user"), 0)
+		a, b := f.newAccount(f.userID(), 0), f.newAccount(f.userID(), 0)
 		f.ok(f.s.CreateAccount(f.ctx, a), "CreateAccount")
 		f.ok(f.s.CreateAccount(f.ctx, b), "CreateAccount")
 		p2, p0, p1 := f.newPortfolio(a, "Savings", 20), f.newPortfolio(a, "Main", 0), f.newPortfolio(a, "Other", 10)
@@ -141,7 +141,7 @@ var accountTests = []test{
 	{"PortfolioAddressSlot", func(f *fixture) {
 		// Pinned: two portfolios never share a deposit address slot (Chain,
 		// KeyID, AddressIndex); portfolios without a KeyID never collide.
-		a, b := f.newAccount(id("user"), 0), f.newAccount(id("user"), 0)
+		a, b := f.newAccount(f.userID(), 0), f.newAccount(f.userID(), 0)
 		f.ok(f.s.CreateAccount(f.ctx, a), "CreateAccount")
 		f.ok(f.s.CreateAccount(f.ctx, b), "CreateAccount")
 		p := f.newPortfolio(a, "Main", 0)
@@ -188,7 +188,7 @@ var accountTests = []test{
 		f.check(f.alloc("BTC", k) == 2, "an index taken by a rolled-back Tx was handed out again")
 	}},
 	{"DeepCopy", func(f *fixture) {
-		a := f.newAccount(id("user"), 0)
+		a := f.newAccount(f.userID(), 0)
 		f.ok(f.s.CreateAccount(f.ctx, a), "CreateAccount")
 		want := *a
 		a.Active = true
@@ -231,7 +231,7 @@ func (f *fixture) events(userID string, limit int) []*storage.Event {
 
 var auditTests = []test{
 	{"AppendAndList", func(f *fixture) {
-		uid := id("user")
+		uid := f.userID()
 		var want []*storage.Event
 		for i := range 5 {
 			e := f.newEvent(uid, i)
@@ -241,7 +241,7 @@ var auditTests = []test{
 			f.ok(f.s.AppendEvent(f.ctx, e), "AppendEvent")
 			want = append(want, e)
 		}
-		f.ok(f.s.AppendEvent(f.ctx, f.newEvent(id("user"), 0)), "AppendEvent other user")
+		f.ok(f.s.AppendEvent(f.ctx, f.newEvent(f.userID(), 0)), "AppendEvent other user")
 		f.equal(f.events(uid, 0), want, "ListEvents(0) returns all, oldest first")
 		f.equal(f.events(uid, -1), want, "ListEvents(-1) returns all")
 		f.equal(f.events(uid, 10), want, "ListEvents(10)")
@@ -250,7 +250,7 @@ var auditTests = []test{
 		f.check(len(f.events(id("user"), 0)) == 0, "ListEvents of a user without events is not empty")
 	}},
 	{"DeepCopy", func(f *fixture) {
-		uid := id("user")
+		uid := f.userID()
 		e := f.newEvent(uid, 0)
 		e.Data["k"] = "v"
 		f.ok(f.s.AppendEvent(f.ctx, e), "AppendEvent")

@@ -15,9 +15,20 @@ import (
 func Bench(b *testing.B, newStore func(b *testing.B) storage.Store) {
 	ctx := context.Background()
 	f := &fixture{ctx: ctx, base: base}
+	// setup returns the store of one sub-benchmark with f's records owned
+	// by one user of that store.
+	setup := func(b *testing.B) storage.Store {
+		s := newStore(b)
+		owner := f.newUser()
+		if err := s.CreateUser(ctx, owner); err != nil {
+			b.Fatal(err)
+		}
+		f.user = owner.ID
+		return s
+	}
 
 	b.Run("CreateUser", func(b *testing.B) {
-		s := newStore(b)
+		s := setup(b)
 		users := make([]*storage.User, b.N)
 		for i := range users {
 			users[i] = f.newUser()
@@ -32,7 +43,7 @@ func Bench(b *testing.B, newStore func(b *testing.B) storage.Store) {
 	})
 
 	b.Run("GetUserByPhone", func(b *testing.B) {
-		s := newStore(b)
+		s := setup(b)
 		u := f.newUser()
 		if err := s.CreateUser(ctx, u); err != nil {
 			b.Fatal(err)
@@ -47,7 +58,7 @@ func Bench(b *testing.B, newStore func(b *testing.B) storage.Store) {
 	})
 
 	b.Run("ConsumeChallenge", func(b *testing.B) {
-		s := newStore(b)
+		s := setup(b)
 		chals := make([]*storage.Challenge, b.N)
 		for i := range chals {
 			chals[i] = f.newChallenge()
@@ -66,8 +77,8 @@ func Bench(b *testing.B, newStore func(b *testing.B) storage.Store) {
 	})
 
 	b.Run("RotateRefreshToken", func(b *testing.B) {
-		s := newStore(b)
-		first := f.newToken(id("user"))
+		s := setup(b)
+		first := f.newToken(f.user)
 		if err := s.CreateRefreshToken(ctx, first); err != nil {
 			b.Fatal(err)
 		}
@@ -86,7 +97,7 @@ func Bench(b *testing.B, newStore func(b *testing.B) storage.Store) {
 	})
 
 	b.Run("TxCreateChallenge", func(b *testing.B) {
-		s := newStore(b)
+		s := setup(b)
 		chals := make([]*storage.Challenge, b.N)
 		for i := range chals {
 			chals[i] = f.newChallenge()

@@ -12,7 +12,7 @@ import (
 func (f *fixture) newChallenge() *storage.Challenge {
 	return &storage.Challenge{
 		ID:          id("chal"),
-		UserID:      id("user"),
+		UserID:      f.userID(),
 		Purpose:     "phone_confirmation",
 		Channel:     "sms",
 		Destination: phone(),

@@ -189,7 +189,7 @@ var concurrencyTests = []test{
 		f.check(got.Version == 2 && got.Locale == fmt.Sprintf("l%d", won[0]), "stored user is not the winner's: version %d locale %q", got.Version, got.Locale)
 	}},
 	{"RotateRefreshTokenOnce", func(f *fixture) {
-		t := f.createToken(id("user"))
+		t := f.createToken(f.userID())
 		next := make([]*storage.RefreshToken, 20)
 		for i := range next {
 			next[i] = f.nextToken(t, 10)
@@ -208,7 +208,7 @@ var concurrencyTests = []test{
 		}
 	}},
 	{"UseRecoveryCodeOnce", func(f *fixture) {
-		uid, code := id("user"), hash()
+		uid, code := f.userID(), hash()
 		f.ok(f.s.SetRecoveryCodes(f.ctx, uid, [][]byte{code, hash()}, f.at(0)), "SetRecoveryCodes")
 		errs := race(20, func(i int) error { return f.replica(i).UseRecoveryCode(f.ctx, uid, code, f.at(1)) })
 		f.winners(errs, 1, isErr(storage.ErrNotFound), "20 UseRecoveryCode of the same code")
@@ -242,6 +242,7 @@ var concurrencyTests = []test{
 		for i := range units {
 			units[i] = f.newUnit()
 			units[i].user.Phone = p
+			units[i].chal.UserID = "" // a challenge of no user, stored before the user
 		}
 		errs := race(20, func(i int) error {
 			return f.replica(i).Tx(f.ctx, func(ctx context.Context, s storage.Store) error {

@@ -43,17 +43,17 @@ func (f *fixture) latestKYC(userID string) *storage.KYCSubmission {
 
 var kycTests = []test{
 	{"CreateAndLatest", func(f *fixture) {
-		uid := id("user")
+		uid := f.userID()
 		s1 := f.newSubmission(uid, 1)
 		f.ok(f.s.CreateKYCSubmission(f.ctx, s1), "CreateKYCSubmission")
 		f.equal(f.latestKYC(uid), s1, "LatestKYCSubmission")
 
-		minimal := &storage.KYCSubmission{ID: id("kyc"), UserID: id("user"), Attempt: 1, Status: "init", CreatedAt: f.at(0), UpdatedAt: f.at(0)}
+		minimal := &storage.KYCSubmission{ID: id("kyc"), UserID: f.userID(), Attempt: 1, Status: "init", CreatedAt: f.at(0), UpdatedAt: f.at(0)}
 		f.ok(f.s.CreateKYCSubmission(f.ctx, minimal), "CreateKYCSubmission minimal")
 		f.equal(f.latestKYC(minimal.UserID), minimal, "minimal submission")
 	}},
 	{"LatestByAttempt", func(f *fixture) {
-		uid, other := id("user"), id("user")
+		uid, other := f.userID(), f.userID()
 		s1, s3, s2 := f.newSubmission(uid, 1), f.newSubmission(uid, 3), f.newSubmission(uid, 2)
 		for _, s := range []*storage.KYCSubmission{s1, s3, s2} {
 			f.ok(f.s.CreateKYCSubmission(f.ctx, s), "CreateKYCSubmission")
@@ -67,12 +67,12 @@ var kycTests = []test{
 		_, err := f.s.LatestKYCSubmission(f.ctx, id("user"))
 		f.is(err, storage.ErrNotFound, "LatestKYCSubmission")
 		// Pinned: updating a missing submission is ErrNotFound.
-		f.is(f.s.UpdateKYCSubmissionStatus(f.ctx, id("kyc"), "approved", "", nil, f.at(1)), storage.ErrNotFound, "UpdateKYCSubmissionStatus")
+		f.is(f.s.UpdateKYCSubmissionStatus(f.ctx, id("kyc"), "active", "", nil, f.at(1)), storage.ErrNotFound, "UpdateKYCSubmissionStatus")
 	}},
 	{"DuplicateID", func(f *fixture) {
-		s := f.newSubmission(id("user"), 1)
+		s := f.newSubmission(f.userID(), 1)
 		f.ok(f.s.CreateKYCSubmission(f.ctx, s), "CreateKYCSubmission")
-		d := f.newSubmission(id("user"), 1)
+		d := f.newSubmission(f.userID(), 1)
 		d.ID = s.ID
 		for i := range d.Documents {
 			d.Documents[i].SubmissionID = s.ID
@@ -83,18 +83,18 @@ var kycTests = []test{
 		f.is(err, storage.ErrNotFound, "the refused submission")
 	}},
 	{"UpdateStatus", func(f *fixture) {
-		uid := id("user")
+		uid := f.userID()
 		s := f.newSubmission(uid, 1)
 		f.ok(f.s.CreateKYCSubmission(f.ctx, s), "CreateKYCSubmission")
 		f.ok(f.s.UpdateKYCSubmissionStatus(f.ctx, s.ID, "rejected", "document expired", []string{"passport", "selfie"}, f.at(100)), "UpdateKYCSubmissionStatus")
 		s.Status, s.Reason, s.MissingDocuments, s.UpdatedAt = "rejected", "document expired", []string{"passport", "selfie"}, f.at(100)
 		f.equal(f.latestKYC(uid), s, "updated submission (documents and other fields kept)")
-		f.ok(f.s.UpdateKYCSubmissionStatus(f.ctx, s.ID, "approved", "", nil, f.at(200)), "UpdateKYCSubmissionStatus")
-		s.Status, s.Reason, s.MissingDocuments, s.UpdatedAt = "approved", "", nil, f.at(200)
+		f.ok(f.s.UpdateKYCSubmissionStatus(f.ctx, s.ID, "active", "", nil, f.at(200)), "UpdateKYCSubmissionStatus")
+		s.Status, s.Reason, s.MissingDocuments, s.UpdatedAt = "active", "", nil, f.at(200)
 		f.equal(f.latestKYC(uid), s, "approved submission")
 	}},
 	{"DeepCopy", func(f *fixture) {
-		uid := id("user")
+		uid := f.userID()
 		s := f.newSubmission(uid, 1)
 		f.ok(f.s.CreateKYCSubmission(f.ctx, s), "CreateKYCSubmission")
 		want := s.Clone()

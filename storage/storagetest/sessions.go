@@ -47,25 +47,25 @@ func (f *fixture) getToken(h []byte) *storage.RefreshToken {
 
 var sessionTests = []test{
 	{"CreateAndGet", func(f *fixture) {
-		t := f.createToken(id("user"))
+		t := f.createToken(f.userID())
 		f.equal(f.getToken(bytes.Clone(t.Hash)), t, "GetRefreshToken")
 	}},
 	{"DuplicateHash", func(f *fixture) {
-		t := f.createToken(id("user"))
-		d := f.newToken(id("user"))
+		t := f.createToken(f.userID())
+		d := f.newToken(f.userID())
 		d.Hash = bytes.Clone(t.Hash)
 		f.dup(f.s.CreateRefreshToken(f.ctx, d), "token", "CreateRefreshToken with a taken hash")
 		f.equal(f.getToken(t.Hash), t, "first token")
 	}},
 	{"NotFound", func(f *fixture) {
-		f.createToken(id("user"))
+		f.createToken(f.userID())
 		_, err := f.s.GetRefreshToken(f.ctx, hash())
 		f.is(err, storage.ErrNotFound, "GetRefreshToken")
-		u := f.newToken(id("user"))
+		u := f.newToken(f.userID())
 		f.is(f.s.RotateRefreshToken(f.ctx, hash(), f.nextToken(u, 1), f.at(1)), storage.ErrNotFound, "RotateRefreshToken of an unknown hash")
 	}},
 	{"Rotate", func(f *fixture) {
-		t1 := f.createToken(id("user"))
+		t1 := f.createToken(f.userID())
 		t2 := f.nextToken(t1, 10)
 		f.ok(f.s.RotateRefreshToken(f.ctx, t1.Hash, t2, f.at(10)), "RotateRefreshToken")
 		t1.RotatedAt = f.at(10)
@@ -82,7 +82,7 @@ var sessionTests = []test{
 		f.equal(f.getToken(t3.Hash), t3, "third token")
 	}},
 	{"RotateRevoked", func(f *fixture) {
-		t1 := f.createToken(id("user"))
+		t1 := f.createToken(f.userID())
 		f.ok(f.s.RevokeFamily(f.ctx, t1.FamilyID, f.at(5)), "RevokeFamily")
 		t2 := f.nextToken(t1, 10)
 		f.is(f.s.RotateRefreshToken(f.ctx, t1.Hash, t2, f.at(10)), storage.ErrConflict, "rotation of a revoked token")
@@ -92,7 +92,7 @@ var sessionTests = []test{
 		f.check(got.RotatedAt.IsZero(), "a refused rotation set RotatedAt")
 	}},
 	{"RotateToTakenHash", func(f *fixture) {
-		t1, other := f.createToken(id("user")), f.createToken(id("user"))
+		t1, other := f.createToken(f.userID()), f.createToken(f.userID())
 		t2 := f.nextToken(t1, 10)
 		t2.Hash = bytes.Clone(other.Hash)
 		err := f.s.RotateRefreshToken(f.ctx, t1.Hash, t2, f.at(10))
@@ -101,7 +101,7 @@ var sessionTests = []test{
 		f.equal(f.getToken(other.Hash), other, "the token owning the hash")
 	}},
 	{"RevokeFamily", func(f *fixture) {
-		uid := id("user")
+		uid := f.userID()
 		t1 := f.createToken(uid)
 		t2 := f.nextToken(t1, 10)
 		f.ok(f.s.RotateRefreshToken(f.ctx, t1.Hash, t2, f.at(10)), "RotateRefreshToken")
@@ -118,7 +118,7 @@ var sessionTests = []test{
 		f.is(f.s.RotateRefreshToken(f.ctx, t3.Hash, f.nextToken(t1, 40), f.at(40)), storage.ErrConflict, "rotation of the revoked current token")
 	}},
 	{"RevokeUserSessions", func(f *fixture) {
-		uid, other := id("user"), id("user")
+		uid, other := f.userID(), f.userID()
 		a := f.createToken(uid)
 		a2 := f.nextToken(a, 10)
 		f.ok(f.s.RotateRefreshToken(f.ctx, a.Hash, a2, f.at(10)), "RotateRefreshToken")
@@ -132,7 +132,7 @@ var sessionTests = []test{
 		f.equal(f.getToken(o.Hash), o, "another user's token")
 	}},
 	{"DeepCopy", func(f *fixture) {
-		t := f.newToken(id("user"))
+		t := f.newToken(f.userID())
 		f.ok(f.s.CreateRefreshToken(f.ctx, t), "CreateRefreshToken")
 		want := t.Clone()
 		t.Hash[0] ^= 0xff
@@ -154,7 +154,7 @@ var sessionTests = []test{
 
 func (f *fixture) newTOTP() *storage.TOTPEnrollment {
 	return &storage.TOTPEnrollment{
-		UserID:    id("user"),
+		UserID:    f.userID(),
 		Secret:    storage.Sealed{KeyRef: "key-1", Data: []byte("JBSWY3DPEHPK3PXP")},
 		CreatedAt: f.at(0),
 	}
@@ -205,7 +205,7 @@ var totpTests = []test{
 		f.equal(f.getTOTP(e.UserID), e, "enrollment after steps")
 	}},
 	{"RecoveryCodes", func(f *fixture) {
-		uid, other := id("user"), id("user")
+		uid, other := f.userID(), f.userID()
 		codes := [][]byte{hash(), hash(), hash()}
 		f.ok(f.s.SetRecoveryCodes(f.ctx, uid, codes, f.at(0)), "SetRecoveryCodes")
 		f.ok(f.s.SetRecoveryCodes(f.ctx, other, [][]byte{hash()}, f.at(0)), "SetRecoveryCodes other")
@@ -227,7 +227,7 @@ var totpTests = []test{
 		f.check(f.recoveryCount(uid) == 1, "CountRecoveryCodes = %d, want 1", f.recoveryCount(uid))
 	}},
 	{"RecoveryCodesCopied", func(f *fixture) {
-		uid := id("user")
+		uid := f.userID()
 		codes := [][]byte{hash()}
 		saved := bytes.Clone(codes[0])
 		f.ok(f.s.SetRecoveryCodes(f.ctx, uid, codes, f.at(0)), "SetRecoveryCodes")

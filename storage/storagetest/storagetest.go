@@ -12,9 +12,11 @@
 // emails, keys and hashes unique to the process run (a random run prefix and a
 // counter), so the constructor may return stores backed by one shared
 // database that already holds data; it never needs emptying. Times are fixed
-// (whole seconds, UTC) and nothing sleeps. Records are compared after
-// normalising times to UTC and empty slices and maps to nil, so an adapter may
-// return either form.
+// (whole seconds, UTC) and nothing sleeps. Every record that names a user, an
+// account or a submission names one stored first, and statuses are values of
+// the domain packages, so an adapter may enforce foreign keys and CHECK
+// constraints. Records are compared after normalising times to UTC and empty
+// slices and maps to nil, so an adapter may return either form.
 //
 // The suite checks the contract documented in package storage and pins a few
 // points the contract leaves implicit, each noted at its test: the Field of a
@@ -107,6 +109,20 @@ type fixture struct {
 	s    storage.Store
 	b    storage.Store
 	base time.Time
+	// user, when set, is the id userID returns (benchmarks share one user).
+	user string
+}
+
+// userID creates a user and returns its id: records that name a user name
+// an existing one, so an adapter may enforce foreign keys.
+func (f *fixture) userID() string {
+	if f.user != "" {
+		return f.user
+	}
+	f.Helper()
+	u := f.newUser()
+	f.ok(f.s.CreateUser(f.ctx, u), "CreateUser for a record's owner")
+	return u.ID
 }
 
 func newFixture(t *testing.T, a, b storage.Store) *fixture {

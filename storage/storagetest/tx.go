@@ -157,7 +157,7 @@ var txTests = []test{
 
 		err = f.s.Tx(f.ctx, func(ctx context.Context, s storage.Store) error {
 			uu := u.user.Clone()
-			uu.Phone, uu.Email, uu.Status = phone(), email(), "blocked"
+			uu.Phone, uu.Email, uu.Status = phone(), email(), "locked"
 			steps := []func() error{
 				func() error { return s.UpdateUser(ctx, uu) },
 				func() error { return s.SetPassword(ctx, u.user.ID, "hash-2", f.at(1), 5) },
@@ -175,7 +175,7 @@ var txTests = []test{
 				func() error { _, err := s.ActivateAccounts(ctx, u.user.ID, f.at(9)); return err },
 				func() error { return s.SetTradingPortfolio(ctx, u.account.ID, u.portfolio.ID, f.at(10)) },
 				func() error {
-					return s.UpdateKYCSubmissionStatus(ctx, u.kyc.ID, "approved", "ok", nil, f.at(11))
+					return s.UpdateKYCSubmissionStatus(ctx, u.kyc.ID, "active", "ok", nil, f.at(11))
 				},
 				func() error { return s.DeleteTOTP(ctx, u.user.ID) },
 				func() error { return s.AppendEvent(ctx, f.newEvent(u.user.ID, 12)) },
@@ -222,11 +222,11 @@ var txTests = []test{
 		// The inner fails and the outer passes the error on.
 		w := f.newUnit()
 		err = f.s.Tx(f.ctx, func(ctx context.Context, s storage.Store) error {
-			if err := s.CreateChallenge(ctx, w.chal); err != nil {
+			if err := s.CreateUser(ctx, w.user); err != nil {
 				return err
 			}
 			return s.Tx(ctx, func(ctx context.Context, s storage.Store) error {
-				if err := s.CreateUser(ctx, w.user); err != nil {
+				if err := s.CreateChallenge(ctx, w.chal); err != nil {
 					return err
 				}
 				return errRollback
@@ -244,6 +244,8 @@ var txTests = []test{
 		taken := f.createUser()
 		c := f.createChallenge()
 		u := f.newUnit()
+		dupTok := f.newToken(u.user.ID)
+		dupTok.Hash = u.token.Hash
 		f.ok(f.s.Tx(f.ctx, func(ctx context.Context, s storage.Store) error {
 			dup := f.newUser()
 			dup.Phone = taken.Phone
@@ -256,14 +258,13 @@ var txTests = []test{
 			if _, err := s.GetUser(ctx, id("missing")); !errors.Is(err, storage.ErrNotFound) {
 				return fmt.Errorf("GetUser of a missing user: %v", err)
 			}
-			dupTok := f.newToken(u.user.ID)
-			if err := s.CreateRefreshToken(ctx, dupTok); err != nil {
+			if err := u.write(ctx, s); err != nil {
 				return err
 			}
 			if err := s.CreateRefreshToken(ctx, dupTok); !errors.Is(err, storage.ErrDuplicate) {
 				return fmt.Errorf("CreateRefreshToken with a taken hash: %v", err)
 			}
-			return u.write(ctx, s)
+			return nil
 		}), "Tx with handled errors")
 		f.visible(u)
 	}},

@@ -188,7 +188,7 @@ var userTests = []test{
 		stale := u.Clone()
 		u.Status = "contact_verified"
 		f.ok(f.s.UpdateUser(f.ctx, u), "UpdateUser")
-		stale.Status = "blocked"
+		stale.Status = "locked"
 		stale.Phone = phone()
 		f.is(f.s.UpdateUser(f.ctx, stale), storage.ErrConflict, "UpdateUser with a stale version")
 		f.check(stale.Version == 1, "a refused UpdateUser changed u.Version to %d", stale.Version)
@@ -245,7 +245,7 @@ var userTests = []test{
 
 var credentialTests = []test{
 	{"SetAndHistory", func(f *fixture) {
-		uid := id("user")
+		uid := f.userID()
 		for i, h := range []string{"h1", "h2", "h3", "h4"} {
 			f.ok(f.s.SetPassword(f.ctx, uid, h, f.at(i), 3), "SetPassword")
 		}
@@ -270,7 +270,7 @@ var credentialTests = []test{
 		f.equal(hist, []string{"h6", "h5"}, "history grows again")
 	}},
 	{"PerUser", func(f *fixture) {
-		a, b := id("user"), id("user")
+		a, b := f.userID(), f.userID()
 		f.ok(f.s.SetPassword(f.ctx, a, "a1", f.at(0), 5), "SetPassword a")
 		f.ok(f.s.SetPassword(f.ctx, b, "b1", f.at(0), 5), "SetPassword b")
 		f.ok(f.s.SetPassword(f.ctx, a, "a2", f.at(1), 5), "SetPassword a")
