@@ -64,10 +64,15 @@
 //
 // # Transactions and retries
 //
-// [Store.Tx] runs at READ COMMITTED by default: the conditional writes above
-// and the user version check make every onboarding step safe at that level,
-// without the false conflicts SERIALIZABLE adds under load. [WithIsolation]
-// selects another level. A serialization failure (SQLSTATE 40001) or
+// [Store.Tx] runs at READ COMMITTED by default: every atomic method is one
+// conditional statement, which PostgreSQL re-checks against the newest row
+// version, so those need no stronger level, and READ COMMITTED avoids the
+// false conflicts SERIALIZABLE raises under load. A unit of work that decides
+// from what it read (no account yet, so create one) must also make a
+// conditional write covering that decision, typically UpdateUser with the
+// version it read: of two such units of work on one user, one then fails with
+// storage.ErrConflict. Callers that cannot arrange this select
+// pgx.Serializable with [WithIsolation]. A serialization failure (SQLSTATE 40001) or
 // deadlock (40P01), raised inside fn or by the commit, rolls the transaction
 // back and runs fn again, at most [WithRetries] times (default 5) after a
 // jittered exponential backoff ([WithBackoff]); fn must therefore have no
