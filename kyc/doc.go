@@ -143,7 +143,7 @@
 //
 // Social security numbers, document numbers, MRZ lines and document bytes
 // never appear in error messages or findings. UserInfo, Profile,
-// VerificationDocument, Submission, IndividualAccountRequest,
+// Compliance, VerificationDocument, Submission, IndividualAccountRequest,
 // DocumentResult, Result and Review implement slog.LogValuer and log only
 // redacted values (countries, types, sizes, masked email and phone). Use
 // MaskSSN to show a number to its owner.

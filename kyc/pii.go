@@ -96,6 +96,17 @@ func (p Profile) LogValue() slog.Value {
 	)
 }
 
+// LogValue implements slog.LogValuer: the terms timestamp and version and
+// whether a questionnaire is present; the PEP declaration and the answers
+// are not logged.
+func (c Compliance) LogValue() slog.Value {
+	return slog.GroupValue(
+		slog.String("termsAcceptedAt", c.TermsAcceptedAt),
+		slog.String("termsVersion", c.TermsVersion),
+		slog.Bool("hasQuestionnaire", c.Questionnaire != nil),
+	)
+}
+
 // LogValue implements slog.LogValuer: the type, issuing country, declared
 // media type and size are logged; the number, MRZ and content never are.
 func (d VerificationDocument) LogValue() slog.Value {

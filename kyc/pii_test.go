@@ -99,3 +99,14 @@ func TestLogValueDocumentOddInput(t *testing.T) {
 	}
 	assert.Contains(t, logJSON(t, VerificationDocument{Document: "DATA:IMAGE/PNG;base64,AAAA"}), "image/png")
 }
+
+func TestComplianceLogValue(t *testing.T) {
+	yes := true
+	c := Compliance{TermsAcceptedAt: "2026-01-01T10:00:00Z", TermsVersion: "v3", PoliticallyExposed: &yes,
+		Questionnaire: &AdditionalUserInfo{EmploymentStatus: "employed", SourceOfFunds: "inheritance"}}
+	out := logJSON(t, c)
+	assert.Contains(t, out, `"termsVersion":"v3"`)
+	assert.Contains(t, out, `"hasQuestionnaire":true`)
+	assert.NotContains(t, out, "inheritance")
+	assert.NotContains(t, out, "politicallyExposed")
+}

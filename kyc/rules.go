@@ -289,13 +289,14 @@ func isName(s string) bool {
 	return s != "" && !prevSep
 }
 
-// isText accepts printable UTF-8 without control characters.
+// isText accepts printable UTF-8 (and any space separator, such as a
+// no-break space) without control characters.
 func isText(s string) bool {
 	if !utf8.ValidString(s) {
 		return false
 	}
 	for _, r := range s {
-		if unicode.IsControl(r) || r == utf8.RuneError || !unicode.IsPrint(r) && r != ' ' {
+		if unicode.IsControl(r) || r == utf8.RuneError || !unicode.IsPrint(r) && !unicode.Is(unicode.Zs, r) {
 			return false
 		}
 	}

@@ -450,3 +450,14 @@ func TestConcurrentUse(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+func TestTextFields(t *testing.T) {
+	v := newTestValidator(t)
+	p := seedRequest(t).UserInfo.Profile()
+	p.ResidentialAddress.StreetLine1 = "10\u00a0rue de Rivoli – bâtiment B"
+	require.NoError(t, v.ValidateProfile(p), "no-break space and dashes are text")
+	for _, bad := range []string{"a\tb", "a\nb", "a\u200bb", "a\xffb"} {
+		p.ResidentialAddress.StreetLine1 = bad
+		assert.Equal(t, []string{"residentialAddress.streetLine1:invalid"}, pairs(fieldErrors(t, v.ValidateProfile(p))), "%q", bad)
+	}
+}
