@@ -1,0 +1,53 @@
+// Package httpapi exposes the onboarding journey of an *onboarding.Service as a
+// JSON HTTP API (the contract of API.md), on the standard library's
+// http.ServeMux method patterns.
+//
+//	h := httpapi.New(svc, httpapi.Options{Logger: logger})
+//	http.ListenAndServe(":8080", h)
+//
+// # Errors
+//
+// Every error is an RFC 9457 problem details object
+// (application/problem+json) whose "code" is the stable machine code of the
+// *onboardkit.Error behind it; one table (see StatusFor) maps each code to an
+// HTTP status. Field problems are listed in "errors", the remaining attempts
+// of a one-time code in "attemptsRemaining". 401 answers carry
+// WWW-Authenticate: Bearer, 429 answers Retry-After (whole seconds, rounded
+// up, at least 1). Anything that is not an *onboardkit.Error, and every panic,
+// becomes a 500 "internal" problem that reveals nothing.
+//
+// Request bodies must be application/json (a charset parameter, if any, must
+// be utf-8), at most 1 MiB (16 MiB for KYC submissions and integrator
+// individual accounts), one JSON value with no unknown fields and nothing after
+// it.
+//
+// # Authentication
+//
+// [user] routes need "Authorization: Bearer <access token>", checked with
+// Service.VerifyAccessToken. [integrator] routes need an ECDSA P-256 request
+// signature (see RequireSignature and Sign): the signed message is
+// "{timestamp}{METHOD}{path_and_query}{body}", hashed with SHA-256; the key
+// must be allow-listed, the timestamp within 60 s of the server clock, and each
+// signature is accepted once. The replay cache shipped here
+// (MemoryReplayCache) lives in one process: behind several replicas, supply a
+// shared ReplayCache (for example on Redis or the database) so that a
+// signature accepted by one replica is refused by the others.
+//
+// # Rate limits
+//
+// Sign-up, login, code verifications, resends and forgot-password are rate
+// limited per client IP, and logins also per identifier, with token buckets
+// (golang.org/x/time/rate) held in bounded LRU maps; see RateLimits for the
+// defaults. X-Forwarded-For is honoured only when the direct peer is one of
+// Options.TrustedProxies. The limits live in process memory: with N replicas
+// behind a load balancer the effective limit is up to N times higher, on top
+// of which the per-challenge and per-destination limits of the otp package,
+// kept in the shared store, still apply.
+//
+// # Logging
+//
+// Each request is logged once with log/slog: method, route pattern, status,
+// duration, problem code and request id (from a well-formed X-Request-Id
+// header, otherwise generated, and echoed in the response). Bodies, query
+// strings, tokens, codes and other PII are never logged.
+package httpapi

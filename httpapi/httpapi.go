@@ -1,0 +1,254 @@
+package httpapi
+
+import (
+	"crypto/ecdsa"
+	"crypto/rand"
+	_ "embed"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/netip"
+	"sort"
+	"strings"
+
+	"github.com/onboardkit/onboardkit"
+	"github.com/onboardkit/onboardkit/onboarding"
+)
+
+// Options configures the handler. The zero value is usable: no integrator
+// keys (integrator routes then refuse every request), default rate limits, no
+// trusted proxies, logs discarded.
+type Options struct {
+	// Logger receives one line per request and operational warnings
+	// (default: discard).
+	Logger *slog.Logger
+	// Clock is used for rate limits, request durations and signature
+	// timestamps (default onboardkit.SystemClock). Give the Service and the
+	// handler the same clock.
+	Clock onboardkit.Clock
+	// Rand is the source of generated request ids (default crypto/rand).
+	Rand io.Reader
+
+	// IntegratorKeys are the P-256 public keys allowed to call [integrator]
+	// routes (see ParsePublicKeyHex).
+	IntegratorKeys []*ecdsa.PublicKey
+	// Signature configures the integrator signature check; its Clock
+	// defaults to Clock.
+	Signature SignatureOptions
+
+	// RateLimits configures the per-IP and per-identifier limits.
+	RateLimits RateLimits
+	// TrustedProxies lists the networks of reverse proxies whose
+	// X-Forwarded-For header is believed. Empty: the direct peer is the
+	// client.
+	TrustedProxies []netip.Prefix
+
+	// MaxBodyBytes bounds request bodies (default DefaultMaxBodyBytes,
+	// 1 MiB); MaxUploadBytes bounds those of POST /v1/kyc and POST
+	// /v1/integrator/individual-accounts (default DefaultMaxUploadBytes,
+	// 16 MiB).
+	MaxBodyBytes, MaxUploadBytes int64
+}
+
+//go:embed openapi.yaml
+var openAPIDocument []byte
+
+// OpenAPI returns the OpenAPI 3.1 document of the API, as served at GET
+// /openapi.yaml.
+func OpenAPI() []byte { return append([]byte(nil), openAPIDocument...) }
+
+type api struct {
+	svc     *onboarding.Service
+	log     *slog.Logger
+	clock   onboardkit.Clock
+	rand    io.Reader
+	mux     *http.ServeMux
+	limits  *limiters
+	proxies []netip.Prefix
+	sig     func(http.Handler) http.Handler
+	routes  []route
+}
+
+// authKind says how a route authenticates.
+type authKind int
+
+const (
+	authNone authKind = iota
+	authUser
+	authIntegrator
+)
+
+type route struct {
+	method, path string
+	auth         authKind
+	upload       bool // the larger body limit
+	handler      http.HandlerFunc
+}
+
+// New returns the handler serving every route of the API for svc. It panics
+// when svc is nil.
+func New(svc *onboarding.Service, opts Options) http.Handler {
+	return newAPI(svc, opts)
+}
+
+func newAPI(svc *onboarding.Service, opts Options) *api {
+	if svc == nil {
+		panic("httpapi: New with a nil *onboarding.Service")
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Clock == nil {
+		opts.Clock = onboardkit.SystemClock
+	}
+	if opts.Rand == nil {
+		opts.Rand = rand.Reader
+	}
+	if opts.MaxBodyBytes <= 0 {
+		opts.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if opts.MaxUploadBytes <= 0 {
+		opts.MaxUploadBytes = DefaultMaxUploadBytes
+	}
+	if opts.Signature.Clock == nil {
+		opts.Signature.Clock = opts.Clock
+	}
+	a := &api{
+		svc:     svc,
+		log:     opts.Logger,
+		clock:   opts.Clock,
+		rand:    opts.Rand,
+		mux:     http.NewServeMux(),
+		limits:  newLimiters(opts.RateLimits),
+		proxies: opts.TrustedProxies,
+		sig:     RequireSignature(opts.IntegratorKeys, opts.Signature),
+	}
+	a.routes = a.routeTable()
+	paths := map[string][]string{}
+	for _, rt := range a.routes {
+		var h http.Handler = rt.handler
+		switch rt.auth {
+		case authUser:
+			h = a.requireUser(h)
+		case authIntegrator:
+			h = a.sig(h)
+		}
+		if rt.method != http.MethodGet {
+			limit := opts.MaxBodyBytes
+			if rt.upload {
+				limit = opts.MaxUploadBytes
+			}
+			h = limitBody(limit, h)
+		}
+		a.mux.Handle(rt.method+" "+rt.path, h)
+		paths[rt.path] = append(paths[rt.path], rt.method)
+	}
+	a.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		if methods, ok := paths[r.URL.Path]; ok {
+			allow := append([]string(nil), methods...)
+			if contains(allow, http.MethodGet) {
+				allow = append(allow, http.MethodHead)
+			}
+			sort.Strings(allow)
+			w.Header().Set("Allow", strings.Join(allow, ", "))
+			WriteError(w, httpError(CodeMethodNotAllowed, "This method is not allowed on this path."))
+			return
+		}
+		WriteError(w, &onboardkit.Error{Code: onboardkit.CodeNotFound, Message: "No such route."})
+	})
+	return a
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+// ServeHTTP implements http.Handler.
+func (a *api) ServeHTTP(w http.ResponseWriter, r *http.Request) { a.serveObserved(w, r) }
+
+// Routes lists the "METHOD /path" patterns the handler serves, in the order of
+// API.md.
+func Routes() []string {
+	a := &api{}
+	var out []string
+	for _, rt := range a.routeTable() {
+		out = append(out, rt.method+" "+rt.path)
+	}
+	return out
+}
+
+func (a *api) routeTable() []route {
+	return []route{
+		{method: "POST", path: "/v1/signup", handler: a.signUp},
+		{method: "POST", path: "/v1/phone/confirm", handler: a.confirmPhone},
+		{method: "POST", path: "/v1/phone/resend", handler: a.resendPhone},
+		{method: "PUT", path: "/v1/email", auth: authUser, handler: a.addEmail},
+		{method: "POST", path: "/v1/email/confirm", auth: authUser, handler: a.confirmEmail},
+		{method: "POST", path: "/v1/login", handler: a.login},
+		{method: "POST", path: "/v1/otp", handler: a.verifyOTP},
+		{method: "POST", path: "/v1/refresh", handler: a.refresh},
+		{method: "POST", path: "/v1/logout", auth: authUser, handler: a.logout},
+		{method: "POST", path: "/v1/password/forgot", handler: a.forgotPassword},
+		{method: "POST", path: "/v1/password/reset", handler: a.resetPassword},
+		{method: "PUT", path: "/v1/password", auth: authUser, handler: a.changePassword},
+		{method: "POST", path: "/v1/password/confirm", auth: authUser, handler: a.confirmPasswordChange},
+		{method: "GET", path: "/v1/me", auth: authUser, handler: a.me},
+		{method: "PATCH", path: "/v1/profile", auth: authUser, handler: a.updateProfile},
+		{method: "POST", path: "/v1/compliance", auth: authUser, handler: a.submitCompliance},
+		{method: "POST", path: "/v1/kyc", auth: authUser, upload: true, handler: a.submitKYC},
+		{method: "GET", path: "/v1/kyc", auth: authUser, handler: a.kycStatus},
+		{method: "POST", path: "/v1/integrator/kyc-decisions", auth: authIntegrator, handler: a.kycDecision},
+		{method: "POST", path: "/v1/integrator/individual-accounts", auth: authIntegrator, upload: true, handler: a.individualAccount},
+		{method: "GET", path: "/v1/accounts", auth: authUser, handler: a.listAccounts},
+		{method: "POST", path: "/v1/accounts", auth: authUser, handler: a.createAccount},
+		{method: "POST", path: "/v1/portfolios", auth: authUser, handler: a.createPortfolio},
+		{method: "GET", path: "/.well-known/jwks.json", handler: a.jwks},
+		{method: "GET", path: "/openapi.yaml", handler: a.openAPI},
+		{method: "GET", path: "/healthz", handler: a.healthz},
+	}
+}
+
+// allowIP takes a token from l for the client IP of r, writing a 429 problem
+// and returning false when there is none.
+func (a *api) allowIP(w http.ResponseWriter, r *http.Request, l *limiter) bool {
+	if l == nil {
+		return true
+	}
+	ok, retry := l.allow(clientIP(r, a.proxies), a.clock.Now())
+	if !ok {
+		WriteError(w, rateLimited(retry))
+	}
+	return ok
+}
+
+// allowKey takes a token from l for key.
+func (a *api) allowKey(w http.ResponseWriter, l *limiter, key string) bool {
+	if l == nil {
+		return true
+	}
+	ok, retry := l.allow(key, a.clock.Now())
+	if !ok {
+		WriteError(w, rateLimited(retry))
+	}
+	return ok
+}
+
+// userID returns the authenticated user of a [user] request.
+func userID(r *http.Request) string {
+	if c, ok := Claims(r.Context()); ok {
+		return c.UserID
+	}
+	return ""
+}
+
+// isSendFailed reports whether err is a send_failed error.
+func isSendFailed(err error) bool {
+	var oe *onboardkit.Error
+	return errors.As(err, &oe) && oe.Code == onboardkit.CodeSendFailed
+}
