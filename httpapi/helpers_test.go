@@ -9,6 +9,7 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"image"
 	"image/color"
@@ -276,3 +277,8 @@ func (e *env) confirmedUser() *user {
 	u.id, u.access, u.refresh = ar.UserID, ar.Tokens.AccessToken, ar.Tokens.RefreshToken
 	return u
 }
+
+// failingSender refuses every message.
+type failingSender struct{}
+
+func (failingSender) Send(context.Context, otp.Message) error { return errors.New("provider down") }

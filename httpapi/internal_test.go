@@ -1,0 +1,343 @@
+package httpapi
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/netip"
+	"reflect"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/onboardkit/onboardkit"
+	"github.com/onboardkit/onboardkit/internal/clocktest"
+	"github.com/onboardkit/onboardkit/kyc"
+	"github.com/onboardkit/onboardkit/onboarding"
+	"github.com/onboardkit/onboardkit/otp"
+	"github.com/onboardkit/onboardkit/storage/memory"
+)
+
+// allCodes lists every code of the root package; the table must know each.
+var allCodes = []onboardkit.Code{
+	onboardkit.CodeValidation, onboardkit.CodePasswordPolicy, onboardkit.CodeInvalidCode, onboardkit.CodeCodeExpired,
+	onboardkit.CodeTooManyAttempts, onboardkit.CodeResendTooSoon, onboardkit.CodeSendLimit, onboardkit.CodeSendFailed,
+	onboardkit.CodeIdentifierTaken, onboardkit.CodeInvalidCredentials, onboardkit.CodeAccountLocked, onboardkit.CodeLoginThrottled,
+	onboardkit.CodeKYCNotActive, onboardkit.CodeInvalidTransition, onboardkit.CodeInvalidRefreshToken, onboardkit.CodeInvalidToken,
+	onboardkit.CodeRecentAuthRequired, onboardkit.CodeNotFound, onboardkit.CodeConflict, onboardkit.CodeNameTaken,
+	onboardkit.CodeLimitReached, onboardkit.CodeRateLimited, onboardkit.CodeInvalidSignature, onboardkit.CodeUnavailable,
+	onboardkit.CodeInternal,
+}
+
+func TestProblemTable(t *testing.T) {
+	want := map[onboardkit.Code]int{
+		"validation": 422, "password_policy": 422, "invalid_code": 400, "code_expired": 410, "too_many_attempts": 429,
+		"resend_too_soon": 429, "send_limit": 429, "send_failed": 502, "identifier_taken": 409, "invalid_credentials": 401,
+		"account_locked": 423, "kyc_not_active": 403, "invalid_transition": 409, "invalid_refresh_token": 401,
+		"invalid_token": 401, "recent_auth_required": 403, "not_found": 404, "conflict": 409, "name_taken": 409,
+		"limit_reached": 409, "rate_limited": 429, "invalid_signature": 401, "unavailable": 503, "internal": 500,
+		"login_throttled": 429,
+	}
+	for _, c := range allCodes {
+		_, ok := problems[c]
+		assert.True(t, ok, "code %s has no row", c)
+		assert.Equal(t, want[c], StatusFor(c), "code %s", c)
+	}
+	assert.Equal(t, 500, StatusFor("nope"))
+
+	n := 3
+	p, retry := ProblemFor(&onboardkit.Error{Code: onboardkit.CodeInvalidCode, Message: "The code is not valid.", AttemptsRemaining: &n,
+		Fields: []onboardkit.FieldError{{Field: "code", Code: "invalid_code", Message: "x"}}})
+	assert.Equal(t, Problem{Type: "https://onboardkit.dev/problems/invalid-code", Title: "Invalid code", Status: 400,
+		Detail: "The code is not valid.", Code: "invalid_code", AttemptsRemaining: &n,
+		Errors: []onboardkit.FieldError{{Field: "code", Code: "invalid_code", Message: "x"}}}, p)
+	assert.Zero(t, retry)
+
+	// Wrapped errors are found; anything else is an opaque 500.
+	p, _ = ProblemFor(fmt.Errorf("ctx: %w", onboardkit.ErrNameTaken))
+	assert.Equal(t, "https://onboardkit.dev/problems/name-taken", p.Type)
+	p, _ = ProblemFor(errors.New("pq: password=hunter2 connection refused"))
+	assert.Equal(t, Problem{Type: "https://onboardkit.dev/problems/internal", Title: "Internal error", Status: 500,
+		Detail: "An internal error occurred.", Code: "internal"}, p)
+	p, _ = ProblemFor(&onboardkit.Error{Code: onboardkit.CodeInternal, Message: "leaky detail"})
+	assert.NotContains(t, p.Detail, "leaky")
+	p, _ = ProblemFor(&onboardkit.Error{Code: "made_up", Message: "leaky detail"})
+	assert.Equal(t, 500, p.Status)
+	assert.NotContains(t, p.Detail, "leaky")
+
+	_, retry = ProblemFor(&onboardkit.Error{Code: onboardkit.CodeResendTooSoon, RetryAfter: 1500 * time.Millisecond})
+	assert.Equal(t, 1500*time.Millisecond, retry)
+	assert.Equal(t, 2, retryAfterSeconds(1500*time.Millisecond))
+	assert.Equal(t, 1, retryAfterSeconds(0))
+	assert.Equal(t, 30, retryAfterSeconds(30*time.Second))
+
+	rec := httptest.NewRecorder()
+	WriteError(rec, &onboardkit.Error{Code: onboardkit.CodeSendLimit})
+	assert.Equal(t, "1", rec.Header().Get("Retry-After"), "429 always carries Retry-After")
+	assert.Equal(t, "application/problem+json", rec.Header().Get("Content-Type"))
+}
+
+func TestLimiterBucket(t *testing.T) {
+	clock := clocktest.Default()
+	l := newLimiter(3, 5*time.Minute, 100)
+	for i := 0; i < 3; i++ {
+		ok, _ := l.allow("a", clock.Now())
+		require.True(t, ok)
+	}
+	ok, retry := l.allow("a", clock.Now())
+	require.False(t, ok)
+	assert.Equal(t, 100*time.Second, retry, "one token per 100 s")
+	ok, _ = l.allow("b", clock.Now())
+	assert.True(t, ok, "keys are independent")
+	clock.Advance(100 * time.Second)
+	ok, _ = l.allow("a", clock.Now())
+	assert.True(t, ok)
+	ok, _ = l.allow("a", clock.Now())
+	assert.False(t, ok, "a refused request took no token")
+
+	var nilLimiter *limiter
+	ok, _ = nilLimiter.allow("x", clock.Now())
+	assert.True(t, ok)
+	assert.Nil(t, newLimiter(-1, time.Minute, 10))
+}
+
+func TestLimiterBoundedUnderIPFlood(t *testing.T) {
+	clock := clocktest.Default()
+	l := newLimiter(30, 5*time.Minute, 1000)
+	for i := 0; i < 50_000; i++ {
+		l.allow(fmt.Sprintf("10.%d.%d.%d", i>>16&255, i>>8&255, i&255), clock.Now())
+	}
+	assert.Equal(t, 1000, l.size(), "never more keys than MaxKeys")
+	// Keys idle for a whole window are dropped.
+	clock.Advance(5 * time.Minute)
+	l.allow("fresh", clock.Now())
+	assert.Equal(t, 1, l.size())
+}
+
+func TestRateLimitDefaults(t *testing.T) {
+	rl := RateLimits{}.withDefaults()
+	assert.Equal(t, DefaultRateLimits(), rl)
+	ls := newLimiters(RateLimits{LoginPerIP: -1})
+	assert.Nil(t, ls.login)
+	assert.NotNil(t, ls.signUp)
+	assert.Nil(t, newLimiters(RateLimits{Disabled: true}).signUp)
+}
+
+func TestIdentifierKey(t *testing.T) {
+	assert.Equal(t, identifierKey("+33 6 12-34.56.78"), identifierKey("+33612345678"))
+	assert.Equal(t, identifierKey(" Ada@Example.com "), identifierKey("ada@example.com"))
+	assert.NotEqual(t, identifierKey("a.b@example.com"), identifierKey("ab@example.com"))
+	assert.NotContains(t, identifierKey("+33612345678"), "3361")
+}
+
+func TestClientIP(t *testing.T) {
+	trusted := []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("::1/128")}
+	tests := []struct {
+		name, remote string
+		xff          []string
+		want         string
+	}{
+		{"direct", "203.0.113.7:5555", nil, "203.0.113.7"},
+		{"untrusted peer ignores XFF", "203.0.113.7:5555", []string{"1.2.3.4"}, "203.0.113.7"},
+		{"trusted peer", "10.1.2.3:80", []string{"198.51.100.9"}, "198.51.100.9"},
+		{"spoofed left entries ignored", "10.1.2.3:80", []string{"6.6.6.6, 198.51.100.9"}, "198.51.100.9"},
+		{"chain of proxies", "10.1.2.3:80", []string{"198.51.100.9, 10.9.9.9"}, "198.51.100.9"},
+		{"several headers", "10.1.2.3:80", []string{"6.6.6.6", "198.51.100.9, 10.2.2.2"}, "198.51.100.9"},
+		{"all trusted", "10.1.2.3:80", []string{"10.4.4.4"}, "10.4.4.4"},
+		{"garbage stops the walk", "10.1.2.3:80", []string{"198.51.100.9, nonsense"}, "10.1.2.3"},
+		{"no header", "10.1.2.3:80", nil, "10.1.2.3"},
+		{"ipv6 peer", "[::1]:80", []string{"2001:db8::5"}, "2001:db8::5"},
+		{"mapped v4", "[::ffff:203.0.113.7]:80", nil, "203.0.113.7"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := httptest.NewRequest("GET", "/", nil)
+			r.RemoteAddr = tt.remote
+			for _, v := range tt.xff {
+				r.Header.Add("X-Forwarded-For", v)
+			}
+			assert.Equal(t, tt.want, clientIP(r, trusted))
+		})
+	}
+}
+
+func newTestAPI(t *testing.T, logs *bytes.Buffer) *api {
+	t.Helper()
+	key, err := onboarding.NewSigningKey("k", nil)
+	require.NoError(t, err)
+	svc, err := onboarding.New(onboarding.Config{
+		Store: memory.New(), SMS: discardSender{}, Email: discardSender{},
+		Secret: bytes.Repeat([]byte{7}, 32), Tokens: onboarding.TokenConfig{SigningKey: key},
+	})
+	require.NoError(t, err)
+	return newAPI(svc, Options{Logger: slog.New(slog.NewJSONHandler(logs, nil))})
+}
+
+type discardSender struct{}
+
+func (discardSender) Send(context.Context, otp.Message) error { return nil }
+
+func TestPanicRecovered(t *testing.T) {
+	var logs bytes.Buffer
+	a := newTestAPI(t, &logs)
+	a.mux.HandleFunc("GET /boom", func(http.ResponseWriter, *http.Request) { panic("secret-value-123") })
+	rec := httptest.NewRecorder()
+	a.ServeHTTP(rec, httptest.NewRequest("GET", "/boom", nil))
+	assert.Equal(t, http.StatusInternalServerError, rec.Code)
+	var p Problem
+	require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &p))
+	assert.Equal(t, onboardkit.CodeInternal, p.Code)
+	assert.NotContains(t, rec.Body.String(), "secret-value")
+	assert.NotContains(t, logs.String(), "secret-value", "the panic value is not logged")
+	assert.Contains(t, logs.String(), `"route":"GET /boom"`)
+	assert.Contains(t, logs.String(), `"status":500`)
+}
+
+// openAPIPaths reads "paths:" of openapi.yaml with a line-based reader:
+// two-space keys are paths, four-space keys HTTP methods. It also collects
+// the request example of each operation (the single-line "example:" under
+// requestBody).
+func openAPIPaths(t *testing.T) (routes []string, examples map[string]string) {
+	t.Helper()
+	examples = map[string]string{}
+	sc := bufio.NewScanner(bytes.NewReader(openAPIDocument))
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	inPaths, inBody := false, false
+	var path, op string
+	methods := map[string]bool{"get": true, "post": true, "put": true, "patch": true, "delete": true}
+	for sc.Scan() {
+		line := sc.Text()
+		if strings.TrimSpace(line) == "" || strings.HasPrefix(strings.TrimSpace(line), "#") {
+			continue
+		}
+		indent := len(line) - len(strings.TrimLeft(line, " "))
+		text := strings.TrimSpace(line)
+		if indent == 0 {
+			inPaths = text == "paths:"
+			continue
+		}
+		if !inPaths {
+			continue
+		}
+		switch {
+		case indent == 2 && strings.HasSuffix(text, ":"):
+			path = strings.TrimSuffix(text, ":")
+			require.True(t, strings.HasPrefix(path, "/"), "path key %q", path)
+		case indent == 4 && strings.HasSuffix(text, ":"):
+			m := strings.TrimSuffix(text, ":")
+			require.True(t, methods[m], "unexpected key %q under %s", m, path)
+			op = strings.ToUpper(m) + " " + path
+			routes = append(routes, op)
+			inBody = false
+		case indent == 6:
+			inBody = text == "requestBody:"
+		case inBody && strings.HasPrefix(text, "example: "):
+			examples[op] = strings.TrimPrefix(text, "example: ")
+		}
+	}
+	require.NoError(t, sc.Err())
+	return routes, examples
+}
+
+func TestOpenAPIMatchesRoutes(t *testing.T) {
+	doc, examples := openAPIPaths(t)
+	served := Routes()
+	sort.Strings(doc)
+	sort.Strings(served)
+	assert.Equal(t, served, doc, "every served route is documented and vice versa")
+
+	// Every route with a body has a request example, which decodes into
+	// the handler's request type with unknown fields refused.
+	bodies := map[string]any{
+		"POST /v1/signup":                         &onboarding.SignUpRequest{},
+		"POST /v1/phone/confirm":                  &confirmRequest{},
+		"POST /v1/phone/resend":                   &resendRequest{},
+		"PUT /v1/email":                           &emailRequest{},
+		"POST /v1/email/confirm":                  &confirmRequest{},
+		"POST /v1/login":                          &loginRequest{},
+		"POST /v1/otp":                            &sessionCodeRequest{},
+		"POST /v1/refresh":                        &refreshRequest{},
+		"POST /v1/logout":                         &refreshRequest{},
+		"POST /v1/password/forgot":                &forgotRequest{},
+		"POST /v1/password/reset":                 &resetRequest{},
+		"PUT /v1/password":                        &changePasswordRequest{},
+		"POST /v1/password/confirm":               &sessionCodeRequest{},
+		"PATCH /v1/profile":                       &kyc.Profile{},
+		"POST /v1/compliance":                     &kyc.Compliance{},
+		"POST /v1/kyc":                            &kyc.Submission{},
+		"POST /v1/integrator/kyc-decisions":       &decisionRequest{},
+		"POST /v1/integrator/individual-accounts": &kyc.IndividualAccountRequest{},
+		"POST /v1/accounts":                       &createAccountRequest{},
+		"POST /v1/portfolios":                     &createPortfolioRequest{},
+	}
+	for _, rt := range served {
+		if strings.HasPrefix(rt, "GET ") {
+			assert.NotContains(t, examples, rt)
+			continue
+		}
+		dst, ok := bodies[rt]
+		require.True(t, ok, "no request type for %s", rt)
+		ex, ok := examples[rt]
+		require.True(t, ok, "no request example for %s", rt)
+		r := httptest.NewRequest("POST", "/", strings.NewReader(ex))
+		r.Header.Set("Content-Type", "application/json")
+		require.NoError(t, decodeJSON(r, dst, false), "example of %s: %s", rt, ex)
+		assert.False(t, reflect.ValueOf(dst).Elem().IsZero() && rt != "POST /v1/accounts", "example of %s is empty", rt)
+	}
+
+	// The examples of the validated bodies also pass the kyc validator.
+	v, err := kyc.NewValidator(kyc.Config{Clock: onboardkit.ClockFunc(func() time.Time { return time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC) })})
+	require.NoError(t, err)
+	assert.NoError(t, v.ValidateProfile(*bodies["PATCH /v1/profile"].(*kyc.Profile)))
+	assert.NoError(t, v.ValidateCompliance(*bodies["POST /v1/compliance"].(*kyc.Compliance)))
+	assert.NoError(t, v.ValidateIndividualAccount(*bodies["POST /v1/integrator/individual-accounts"].(*kyc.IndividualAccountRequest)))
+	assert.NoError(t, v.ValidateSubmission(*bodies["POST /v1/kyc"].(*kyc.Submission)))
+	assert.NoError(t, bodies["POST /v1/integrator/kyc-decisions"].(*decisionRequest).Decision.Validate())
+}
+
+func TestOpenAPIResponseExamplesAreJSON(t *testing.T) {
+	sc := bufio.NewScanner(bytes.NewReader(openAPIDocument))
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	n := 0
+	for sc.Scan() {
+		text := strings.TrimSpace(sc.Text())
+		if ex, ok := strings.CutPrefix(text, "example: "); ok {
+			assert.True(t, json.Valid([]byte(ex)), "example is not JSON: %s", ex)
+			n++
+		}
+	}
+	assert.Greater(t, n, 25)
+}
+
+func FuzzDecodeJSON(f *testing.F) {
+	for _, s := range []string{`{"phoneNumber":"+33612345678","password":"x"}`, `{"a":1}`, `{} {}`, `[`, `null`, `{"password":1}`, ""} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, body string) {
+		r := httptest.NewRequest("POST", "/", strings.NewReader(body))
+		r.Header.Set("Content-Type", "application/json")
+		var dst onboarding.SignUpRequest
+		err := decodeJSON(r, &dst, false)
+		if err == nil {
+			return
+		}
+		var oe *onboardkit.Error
+		if !errors.As(err, &oe) {
+			t.Fatalf("untyped error %T %v", err, err)
+		}
+		p, _ := ProblemFor(err)
+		if p.Status != 400 && p.Status != 413 {
+			t.Fatalf("status %d for %q", p.Status, body)
+		}
+	})
+}
