@@ -18,6 +18,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -282,3 +283,5 @@ func (e *env) confirmedUser() *user {
 type failingSender struct{}
 
 func (failingSender) Send(context.Context, otp.Message) error { return errors.New("provider down") }
+
+func testingGOMAXPROCS() int { return runtime.GOMAXPROCS(0) }

@@ -1,0 +1,389 @@
+// Command server runs the onboardkit HTTP API (package httpapi) on the
+// in-memory store, or on PostgreSQL with -postgres. It is a development
+// server: one-time codes go to a JSON-lines outbox file (-outbox) or to
+// stderr, never to real phones.
+//
+//	go run ./examples/server -addr 127.0.0.1:8080 -outbox /tmp/outbox.jsonl
+//
+// Two helper subcommands sign integrator calls:
+//
+//	go run ./examples/server keygen -out integrator.pem   # prints the 0x… public key
+//	go run ./examples/server sign -key integrator.pem -method POST \
+//	    -path /v1/integrator/kyc-decisions -body '{"userId":"…","verificationStatus":"active"}'
+//
+// sign prints PUBKEY=, TIMESTAMP= and SIGNATURE= lines for a shell eval.
+// See README.md for a curl walkthrough of the whole journey.
+package main
+
+import (
+	"context"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/pem"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/netip"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/onboardkit/onboardkit"
+	"github.com/onboardkit/onboardkit/httpapi"
+	"github.com/onboardkit/onboardkit/kyc"
+	"github.com/onboardkit/onboardkit/onboarding"
+	"github.com/onboardkit/onboardkit/otp"
+	"github.com/onboardkit/onboardkit/portfolio"
+	"github.com/onboardkit/onboardkit/storage"
+	"github.com/onboardkit/onboardkit/storage/memory"
+	"github.com/onboardkit/onboardkit/storage/postgres"
+)
+
+func main() {
+	var err error
+	if len(os.Args) > 1 {
+		switch os.Args[1] {
+		case "keygen":
+			err = keygen(os.Args[2:], os.Stdout)
+		case "sign":
+			err = sign(os.Args[2:], os.Stdout)
+		default:
+			err = serve(os.Args[1:], os.Stderr)
+		}
+	} else {
+		err = serve(nil, os.Stderr)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "error:", err)
+		os.Exit(1)
+	}
+}
+
+// config is the parsed command line of the server.
+type config struct {
+	addr, outbox, postgresDSN string
+	integratorKeys            []*ecdsa.PublicKey
+	trustedProxies            []netip.Prefix
+	autoApprove               bool
+	jwtKeyPath                string
+	btcXpub, ethXpub, chain   string
+	secret                    string
+}
+
+func parseFlags(args []string, stderr io.Writer) (*config, error) {
+	c := &config{}
+	fs := flag.NewFlagSet("server", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&c.addr, "addr", "127.0.0.1:8080", "listen address")
+	fs.StringVar(&c.outbox, "outbox", "", "append every SMS and email as a JSON line to this file instead of sending it (development only); without it they are printed to stderr")
+	fs.StringVar(&c.postgresDSN, "postgres", "", "PostgreSQL DSN; the schema is migrated at start (default: in-memory store)")
+	fs.Func("integrator-key", "allow an integrator public key: compressed P-256 point, hex with 0x (repeatable)", func(s string) error {
+		k, err := httpapi.ParsePublicKeyHex(s)
+		if err != nil {
+			return err
+		}
+		c.integratorKeys = append(c.integratorKeys, k)
+		return nil
+	})
+	fs.Func("trusted-proxy", "CIDR of a reverse proxy whose X-Forwarded-For is believed (repeatable)", func(s string) error {
+		p, err := netip.ParsePrefix(s)
+		if err != nil {
+			return err
+		}
+		c.trustedProxies = append(c.trustedProxies, p)
+		return nil
+	})
+	fs.BoolVar(&c.autoApprove, "auto-approve-kyc", false, "decide KYC at once with kyc.DevReviewer (approves complete, error-free submissions)")
+	fs.StringVar(&c.jwtKeyPath, "jwt-key", "", "PEM PKCS#8 Ed25519 or P-256 private key signing access tokens (default: an ephemeral key)")
+	fs.StringVar(&c.btcXpub, "btc-xpub", "", "account-level extended public key (zpub/xpub) for Bitcoin deposit addresses (default: the public BIP84 test key)")
+	fs.StringVar(&c.ethXpub, "eth-xpub", "", "xpub at m/44'/60'/0' for Ethereum deposit addresses (default: the public test-mnemonic key)")
+	fs.StringVar(&c.chain, "portfolio-chain", portfolio.ChainBitcoin, "chain of portfolio deposit addresses: bitcoin or ethereum")
+	fs.StringVar(&c.secret, "secret", "", "server secret of at least 32 bytes (default: $ONBOARDKIT_SECRET, else random per start)")
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	if c.chain != portfolio.ChainBitcoin && c.chain != portfolio.ChainEthereum {
+		return nil, fmt.Errorf("-portfolio-chain must be bitcoin or ethereum")
+	}
+	return c, nil
+}
+
+func serve(args []string, stderr io.Writer) error {
+	c, err := parseFlags(args, stderr)
+	if err != nil {
+		return err
+	}
+	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	warn := func(msg string) { fmt.Fprintln(stderr, "WARNING:", msg) }
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	// Store.
+	var store storage.Store
+	if c.postgresDSN != "" {
+		pg, err := postgres.Open(ctx, c.postgresDSN)
+		if err != nil {
+			return fmt.Errorf("open postgres: %w", err)
+		}
+		defer pg.Close()
+		if err := pg.Migrate(ctx); err != nil {
+			return fmt.Errorf("migrate: %w", err)
+		}
+		store = pg
+		fmt.Fprintln(stderr, "store: PostgreSQL (migrated)")
+	} else {
+		store = memory.New()
+		fmt.Fprintln(stderr, "store: in-memory (everything is lost on exit)")
+	}
+
+	// Senders: the outbox is explicit; without it codes go to stderr.
+	var sender *otp.Outbox
+	if c.outbox != "" {
+		f, err := os.OpenFile(c.outbox, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+		if err != nil {
+			return fmt.Errorf("open outbox: %w", err)
+		}
+		defer f.Close()
+		sender = otp.NewOutbox(f, nil)
+		fmt.Fprintf(stderr, "outbox: SMS and emails are appended to %s, not sent\n", c.outbox)
+	} else {
+		sender = otp.NewOutbox(stderr, nil)
+		fmt.Fprintln(stderr, "outbox: SMS and emails are printed to stderr, not sent")
+	}
+
+	// Secret.
+	secret := []byte(c.secret)
+	if len(secret) == 0 {
+		secret = []byte(os.Getenv("ONBOARDKIT_SECRET"))
+	}
+	if len(secret) == 0 {
+		secret = make([]byte, 32)
+		if _, err := rand.Read(secret); err != nil {
+			return err
+		}
+		warn("no -secret or ONBOARDKIT_SECRET: using a random secret; codes and refresh tokens do not survive a restart")
+	} else if len(secret) < 32 {
+		return errors.New("the secret must be at least 32 bytes")
+	}
+
+	// Access-token key.
+	signing, err := loadSigningKey(c.jwtKeyPath)
+	if err != nil {
+		return err
+	}
+	if c.jwtKeyPath == "" {
+		warn("no -jwt-key: access tokens are signed with an ephemeral Ed25519 key; they stop working on restart")
+	}
+
+	// Deposit addresses.
+	var addresses portfolio.AddressProvider
+	switch c.chain {
+	case portfolio.ChainBitcoin:
+		key := c.btcXpub
+		if key == "" {
+			key = portfolio.DevBitcoinZpub
+			warn("no -btc-xpub: deposit addresses derive from the PUBLIC BIP84 TEST KEY (zpub6rFR7y4Q…); anyone can spend coins sent to them. Never use it for real funds.")
+		}
+		addresses, err = portfolio.NewBitcoinDeriver(key)
+	case portfolio.ChainEthereum:
+		key := c.ethXpub
+		if key == "" {
+			key = portfolio.DevEthereumXpub
+			warn("no -eth-xpub: deposit addresses derive from the PUBLIC TEST MNEMONIC key at m/44'/60'/0'; anyone can spend coins sent to them. Never use it for real funds.")
+		}
+		addresses, err = portfolio.NewEthereumDeriver(key)
+	}
+	if err != nil {
+		return fmt.Errorf("deposit address key: %w", err)
+	}
+
+	cfg := onboarding.Config{
+		Store:     store,
+		SMS:       sender,
+		Email:     sender,
+		Secret:    secret,
+		Tokens:    onboarding.TokenConfig{SigningKey: signing},
+		Addresses: addresses,
+		Logger:    logger,
+	}
+	if c.autoApprove {
+		cfg.Reviewer = kyc.DevReviewer{}
+		warn("-auto-approve-kyc: complete KYC submissions are approved at once (development reviewer)")
+	}
+	svc, err := onboarding.New(cfg)
+	if err != nil {
+		return err
+	}
+	if len(c.integratorKeys) == 0 {
+		fmt.Fprintln(stderr, "integrator routes: no -integrator-key, every signed call is refused")
+	}
+	handler := httpapi.New(svc, httpapi.Options{
+		Logger:         logger,
+		IntegratorKeys: c.integratorKeys,
+		TrustedProxies: c.trustedProxies,
+	})
+
+	srv := &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       60 * time.Second, // KYC bodies reach 16 MiB
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	ln, err := net.Listen("tcp", c.addr)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stderr, "listening on http://%s (OpenAPI at /openapi.yaml)\n", ln.Addr())
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	fmt.Fprintln(stderr, "shutting down")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		return err
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// loadSigningKey reads a PEM PKCS#8 Ed25519 or P-256 private key, or generates
+// an ephemeral Ed25519 key when path is empty. The key id is derived from the
+// public key, so it is stable across restarts.
+func loadSigningKey(path string) (onboarding.SigningKey, error) {
+	if path == "" {
+		return onboarding.NewSigningKey("ephemeral", nil)
+	}
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return onboarding.SigningKey{}, err
+	}
+	block, _ := pem.Decode(raw)
+	if block == nil || block.Type != "PRIVATE KEY" {
+		return onboarding.SigningKey{}, fmt.Errorf("%s: want a PEM \"PRIVATE KEY\" (PKCS#8) block", path)
+	}
+	k, err := x509.ParsePKCS8PrivateKey(block.Bytes)
+	if err != nil {
+		return onboarding.SigningKey{}, fmt.Errorf("%s: %w", path, err)
+	}
+	var signer crypto.Signer
+	switch k := k.(type) {
+	case ed25519.PrivateKey:
+		signer = k
+	case *ecdsa.PrivateKey:
+		if k.Curve != elliptic.P256() {
+			return onboarding.SigningKey{}, fmt.Errorf("%s: ECDSA keys must be on P-256", path)
+		}
+		signer = k
+	default:
+		return onboarding.SigningKey{}, fmt.Errorf("%s: want an Ed25519 or P-256 key, got %T", path, k)
+	}
+	pub, err := x509.MarshalPKIXPublicKey(signer.Public())
+	if err != nil {
+		return onboarding.SigningKey{}, err
+	}
+	sum := sha256.Sum256(pub)
+	return onboarding.SigningKey{ID: base64.RawURLEncoding.EncodeToString(sum[:8]), Key: signer}, nil
+}
+
+// keygen writes a new P-256 integrator key (PEM PKCS#8) and prints its
+// public key in the -integrator-key / X-Pubkey form.
+func keygen(args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("keygen", flag.ContinueOnError)
+	out := fs.String("out", "integrator.pem", "file to write the private key to")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return err
+	}
+	der, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(*out, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), 0o600); err != nil {
+		return err
+	}
+	pub, err := httpapi.FormatPublicKeyHex(&key.PublicKey)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, pub)
+	return nil
+}
+
+// sign prints the signature headers of one integrator request as shell
+// assignments: PUBKEY=…, TIMESTAMP=…, SIGNATURE=….
+func sign(args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("sign", flag.ContinueOnError)
+	keyPath := fs.String("key", "integrator.pem", "PEM PKCS#8 P-256 private key")
+	method := fs.String("method", "POST", "HTTP method")
+	path := fs.String("path", "", "path and query, e.g. /v1/integrator/kyc-decisions")
+	body := fs.String("body", "", "exact request body (use @FILE to read a file)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *path == "" {
+		return errors.New("-path is required")
+	}
+	raw, err := os.ReadFile(*keyPath)
+	if err != nil {
+		return err
+	}
+	block, _ := pem.Decode(raw)
+	if block == nil {
+		return fmt.Errorf("%s: not PEM", *keyPath)
+	}
+	k, err := x509.ParsePKCS8PrivateKey(block.Bytes)
+	if err != nil {
+		return err
+	}
+	key, ok := k.(*ecdsa.PrivateKey)
+	if !ok || key.Curve != elliptic.P256() {
+		return fmt.Errorf("%s: want a P-256 key", *keyPath)
+	}
+	payload := *body
+	if name, ok := strings.CutPrefix(payload, "@"); ok {
+		b, err := os.ReadFile(name)
+		if err != nil {
+			return err
+		}
+		payload = string(b)
+	}
+	req, err := http.NewRequest(strings.ToUpper(*method), "http://localhost"+*path, strings.NewReader(payload))
+	if err != nil {
+		return err
+	}
+	if err := httpapi.Sign(req, key, onboardkit.SystemClock.Now()); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "PUBKEY=%s\nTIMESTAMP=%s\nSIGNATURE=%s\n",
+		req.Header.Get(httpapi.HeaderPubkey), req.Header.Get(httpapi.HeaderTimestamp), req.Header.Get(httpapi.HeaderSignature))
+	return nil
+}
