@@ -12,14 +12,21 @@
 // *onboardkit.Error behind it; one table (see StatusFor) maps each code to an
 // HTTP status. Field problems are listed in "errors", the remaining attempts
 // of a one-time code in "attemptsRemaining". 401 answers carry
-// WWW-Authenticate: Bearer, 429 answers Retry-After (whole seconds, rounded
-// up, at least 1). Anything that is not an *onboardkit.Error, and every panic,
+// WWW-Authenticate: Bearer (with error="invalid_token" for a bad access
+// token), 429 answers Retry-After: the error's RetryAfter in whole seconds,
+// rounded up, and at least 1 even when the error has no delay (a burned
+// challenge, too_many_attempts, needs a new one rather than a wait). Anything that is not an *onboardkit.Error, and every panic,
 // becomes a 500 "internal" problem that reveals nothing.
 //
 // Request bodies must be application/json (a charset parameter, if any, must
 // be utf-8), at most 1 MiB (16 MiB for KYC submissions and integrator
 // individual accounts), one JSON value with no unknown fields and nothing after
 // it.
+//
+// A sign-up whose code could not be sent (send_failed with a result) is still
+// answered 201 with the result, since the user and the challenge exist and
+// the code can be resent at once; the handler logs a warning. Every other
+// send_failed is a 502 problem.
 //
 // # Authentication
 //
