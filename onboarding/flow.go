@@ -107,6 +107,7 @@ func (f Flow) Transitions() []Transition {
 		{Trigger: TriggerConfirmEmail, From: append([]Status{StatusRegistered}, verified...)},
 		{Trigger: TriggerCompleteProfile, From: []Status{StatusContactVerified}, To: StatusProfileCompleted, Guard: "email confirmed if required"},
 		{Trigger: TriggerCompleteProfile, From: []Status{StatusProfileCompleted, StatusComplianceCompleted}},
+		{Trigger: TriggerCompleteProfile, From: []Status{StatusKYCPending}, Guard: "kyc waiting for information"},
 		{Trigger: TriggerSubmitCompliance, From: []Status{StatusProfileCompleted}, To: StatusComplianceCompleted},
 		{Trigger: TriggerSubmitCompliance, From: []Status{StatusComplianceCompleted}},
 		{Trigger: TriggerSubmitKYC, From: []Status{StatusComplianceCompleted, StatusKYCPending}, To: StatusKYCPending, Guard: "no submission under review"},
@@ -142,6 +143,9 @@ func (f Flow) guard(u *storage.User, ev Trigger) error {
 	case TriggerCompleteProfile:
 		if f.SignUp == SignUpWithPhone && f.RequireEmail && !u.EmailVerified {
 			return f.invalid(u, ev, "the email address must be confirmed first")
+		}
+		if Status(u.Status) == StatusKYCPending && u.KYCStatus != "waiting_for_information" {
+			return f.invalid(u, ev, "the submission is under review")
 		}
 	case TriggerSubmitKYC:
 		if Status(u.Status) == StatusKYCPending && u.KYCStatus != "waiting_for_information" {

@@ -50,6 +50,14 @@ func (s *Service) Login(ctx context.Context, username, pw string) (*LoginResult,
 		return nil, onboardkit.ErrInvalidCredentials
 	}
 	hash, err := s.store.GetPassword(ctx, u.ID)
+	if errors.Is(err, storage.ErrNotFound) {
+		// No password yet (created by an integrator): set one with
+		// ForgotPassword. Answer like a wrong password.
+		if err := s.hasher.DummyVerify(ctx, pw); err != nil {
+			return nil, err
+		}
+		return nil, onboardkit.ErrInvalidCredentials
+	}
 	if err != nil {
 		return nil, s.internal(ctx, "login credentials", err)
 	}

@@ -11,8 +11,10 @@ import (
 	"time"
 
 	"github.com/onboardkit/onboardkit"
+	"github.com/onboardkit/onboardkit/kyc"
 	"github.com/onboardkit/onboardkit/otp"
 	"github.com/onboardkit/onboardkit/password"
+	"github.com/onboardkit/onboardkit/portfolio"
 	"github.com/onboardkit/onboardkit/storage"
 )
 
@@ -101,6 +103,21 @@ type Config struct {
 	// Login configures login throttling.
 	Login LoginConfig
 
+	// KYC configures validation, documents, risk rules and tier limits
+	// (Clock and Rand filled from this Config when empty).
+	KYC kyc.Config
+	// Reviewer receives complete KYC submissions (optional). A reviewer that
+	// decides at once (kyc.DevReviewer) has its decision applied
+	// immediately; otherwise decisions arrive through RecordKYCDecision.
+	Reviewer kyc.Reviewer
+	// Portfolio configures accounts and portfolios (nil means
+	// portfolio.DefaultConfig(): auto-provisioning on).
+	Portfolio *portfolio.Config
+	// Addresses derives portfolio deposit addresses (e.g.
+	// portfolio.NewBitcoinDeriver over an account-level extended public
+	// key). Without it portfolios cannot be created.
+	Addresses portfolio.AddressProvider
+
 	// DefaultRegion is the region (ISO 3166-1 alpha-2, e.g. "FR") used to
 	// parse phone numbers written without a country code. Empty (the
 	// default) requires international format.
@@ -131,18 +148,20 @@ type Config struct {
 // is safe for concurrent use and keeps no state of its own beyond its
 // configuration, so any number of replicas can share one store.
 type Service struct {
-	cfg    Config
-	store  storage.Store
-	flow   Flow
-	policy *password.Policy
-	hasher PasswordHasher
-	codes  *otp.Manager
-	totp   *otp.TOTP
-	tokens *tokenIssuer
-	clock  onboardkit.Clock
-	rand   io.Reader
-	log    *slog.Logger
-	hooks  []Hook
+	cfg     Config
+	store   storage.Store
+	flow    Flow
+	policy  *password.Policy
+	hasher  PasswordHasher
+	codes   *otp.Manager
+	totp    *otp.TOTP
+	tokens  *tokenIssuer
+	kyc     *kyc.Validator
+	planner *portfolio.Planner
+	clock   onboardkit.Clock
+	rand    io.Reader
+	log     *slog.Logger
+	hooks   []Hook
 }
 
 // New validates cfg and returns a Service.
@@ -247,19 +266,40 @@ func New(cfg Config) (*Service, error) {
 	if err != nil {
 		return nil, err
 	}
+	kc := cfg.KYC
+	if kc.Clock == nil {
+		kc.Clock = cfg.Clock
+	}
+	if kc.Rand == nil {
+		kc.Rand = cfg.Rand
+	}
+	kv, err := kyc.NewValidator(kc)
+	if err != nil {
+		return nil, fmt.Errorf("onboarding: %w", err)
+	}
+	pc := portfolio.DefaultConfig()
+	if cfg.Portfolio != nil {
+		pc = *cfg.Portfolio
+	}
+	planner, err := portfolio.NewPlanner(pc)
+	if err != nil {
+		return nil, fmt.Errorf("onboarding: %w", err)
+	}
 	return &Service{
-		cfg:    cfg,
-		store:  cfg.Store,
-		flow:   cfg.Flow,
-		policy: cfg.PasswordPolicy,
-		hasher: cfg.Hasher,
-		codes:  codes,
-		totp:   totp,
-		tokens: tokens,
-		clock:  cfg.Clock,
-		rand:   cfg.Rand,
-		log:    cfg.Logger,
-		hooks:  cfg.Hooks,
+		cfg:     cfg,
+		store:   cfg.Store,
+		flow:    cfg.Flow,
+		policy:  cfg.PasswordPolicy,
+		hasher:  cfg.Hasher,
+		codes:   codes,
+		totp:    totp,
+		tokens:  tokens,
+		kyc:     kv,
+		planner: planner,
+		clock:   cfg.Clock,
+		rand:    cfg.Rand,
+		log:     cfg.Logger,
+		hooks:   cfg.Hooks,
 	}, nil
 }
 
