@@ -131,7 +131,7 @@ func (s *Service) loginChallenge(ctx context.Context, u *storage.User) (*LoginRe
 	if u.Phone == "" || !u.PhoneVerified && u.EmailVerified {
 		req.Channel, req.Destination = otp.ChannelEmail, u.Email
 	}
-	p, err := s.codes.Issue(ctx, req)
+	p, err := s.issue(ctx, req)
 	if err != nil {
 		return nil, err
 	}

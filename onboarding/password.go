@@ -63,7 +63,7 @@ func (s *Service) ForgotPassword(ctx context.Context, username string) (*ForgotP
 	case !errors.Is(err, storage.ErrNotFound):
 		return nil, s.internal(ctx, "forgot-password lookup", err)
 	}
-	p, err := s.codes.Issue(ctx, req)
+	p, err := s.issue(ctx, req)
 	if err != nil {
 		return nil, err
 	}
@@ -178,7 +178,7 @@ func (s *Service) ChangePassword(ctx context.Context, userID, current, newPasswo
 	if u.Phone == "" || !u.PhoneVerified && u.EmailVerified {
 		req.Channel, req.Destination = otp.ChannelEmail, u.Email
 	}
-	p, err := s.codes.Issue(ctx, req)
+	p, err := s.issue(ctx, req)
 	if err != nil {
 		return nil, err
 	}

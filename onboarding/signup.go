@@ -215,7 +215,7 @@ func (s *Service) duplicateSignUp(ctx context.Context, phone, email, locale stri
 	}
 	// The decoy carries no user id: its code is never sent, so no code
 	// opens it, and it answers confirmations exactly as a real one does.
-	pending, err := s.codes.Issue(ctx, otp.IssueRequest{Purpose: purpose, Channel: channel, Destination: dest, Locale: locale})
+	pending, err := s.issue(ctx, otp.IssueRequest{Purpose: purpose, Channel: channel, Destination: dest, Locale: locale})
 	if err != nil {
 		return nil, err
 	}
@@ -360,7 +360,7 @@ func (s *Service) AddEmail(ctx context.Context, userID, email string) (*Challeng
 	} else if err != nil && !errors.Is(err, storage.ErrNotFound) {
 		return nil, s.internal(ctx, "email lookup", err)
 	}
-	p, err := s.codes.Issue(ctx, otp.IssueRequest{
+	p, err := s.issue(ctx, otp.IssueRequest{
 		UserID: userID, Purpose: otp.PurposeEmailConfirmation, Channel: otp.ChannelEmail,
 		Destination: addr, Locale: u.Locale, Payload: []byte(addr),
 	})
@@ -553,4 +553,17 @@ func normalizeEmail(field, raw string) (string, *onboardkit.FieldError) {
 		return "", &onboardkit.FieldError{Field: field, Code: "invalid_email", Message: "The email address is not valid."}
 	}
 	return strings.ToLower(a.Address), nil
+}
+
+// issue issues a code outside a step's transaction. Counting the send for
+// the destination window and storing the challenge run in one unit of work,
+// so neither is recorded without the other.
+func (s *Service) issue(ctx context.Context, req otp.IssueRequest) (*otp.Pending, error) {
+	var p *otp.Pending
+	err := s.store.Tx(ctx, func(ctx context.Context, tx storage.Store) error {
+		var err error
+		p, err = s.codes.WithStore(tx).Issue(ctx, req)
+		return err
+	})
+	return p, err
 }
