@@ -567,3 +567,84 @@ func (s *Service) issue(ctx context.Context, req otp.IssueRequest) (*otp.Pending
 	})
 	return p, err
 }
+
+// ChangePhone starts replacing the phone number of a user whose phone is
+// confirmed: it requires a recent authentication, and sends a code to the
+// new number, which replaces the old one only once ConfirmPhoneChange
+// accepts it. The old number is then notified.
+func (s *Service) ChangePhone(ctx context.Context, userID, phone string) (*Challenge, error) {
+	num, fe := s.normalizePhone("phoneNumber", phone)
+	if fe != nil {
+		return nil, onboardkit.ValidationError(*fe)
+	}
+	u, err := s.store.GetUser(ctx, userID)
+	if err != nil {
+		return nil, s.userErr(ctx, err)
+	}
+	if !u.PhoneVerified {
+		return nil, s.flow.invalid(u, TriggerConfirmContact, "confirm the current phone number first")
+	}
+	if s.now().Sub(u.LastAuthAt) > s.cfg.RecentAuth {
+		return nil, onboardkit.ErrRecentAuthRequired
+	}
+	if other, err := s.store.GetUserByPhone(ctx, num); err == nil && other.ID != userID {
+		return nil, onboardkit.ErrIdentifierTaken
+	} else if err != nil && !errors.Is(err, storage.ErrNotFound) {
+		return nil, s.internal(ctx, "phone lookup", err)
+	}
+	p, err := s.issue(ctx, otp.IssueRequest{
+		UserID: userID, Purpose: otp.PurposePhoneConfirmation, Channel: otp.ChannelSMS,
+		Destination: num, Locale: u.Locale, Payload: []byte(num),
+	})
+	if err != nil {
+		return nil, err
+	}
+	v := challengeView(p.Challenge)
+	if err := s.codes.Send(ctx, p); err != nil {
+		v.ResendAvailableAt = s.now()
+		return &v, err
+	}
+	return &v, nil
+}
+
+// ConfirmPhoneChange applies the phone change with the code sent to the new
+// number, and notifies the old number.
+func (s *Service) ConfirmPhoneChange(ctx context.Context, userID, challengeID, code string) (*AuthResult, error) {
+	v, err := s.codes.Check(ctx, challengeID, code, otp.PurposePhoneConfirmation)
+	if err != nil {
+		return nil, err
+	}
+	if v.Challenge.UserID != userID || len(v.Challenge.Payload) == 0 {
+		return nil, onboardkit.ErrInvalidCode
+	}
+	var u *storage.User
+	var old string
+	ev := s.event(EventPhoneConfirmed, userID, "change", "true")
+	err = s.store.Tx(ctx, func(ctx context.Context, tx storage.Store) error {
+		if err := s.codes.WithStore(tx).Consume(ctx, v); err != nil {
+			return err
+		}
+		var err error
+		u, err = s.updateUser(ctx, tx, userID, func(u *storage.User) error {
+			old = u.Phone
+			u.Phone, u.PhoneVerified = string(v.Challenge.Payload), true
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		return s.record(ctx, tx, ev)
+	})
+	if errors.Is(err, storage.ErrDuplicate) {
+		return nil, onboardkit.ErrIdentifierTaken
+	}
+	if err != nil {
+		return nil, s.internal(ctx, "confirm phone change", err)
+	}
+	s.emit(ctx, ev)
+	if old != "" && old != u.Phone {
+		s.notify(ctx, otp.ChannelSMS, old, u.Locale, otp.Purpose("phone_changed"),
+			"The phone number of your account was changed. If you did not do this, contact support at once.")
+	}
+	return &AuthResult{UserID: u.ID, Status: Status(u.Status), Next: s.flow.Next(u)}, nil
+}

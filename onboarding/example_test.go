@@ -1,0 +1,119 @@
+package onboarding_test
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/onboardkit/onboardkit"
+	"github.com/onboardkit/onboardkit/onboarding"
+	"github.com/onboardkit/onboardkit/otp"
+	"github.com/onboardkit/onboardkit/password"
+	"github.com/onboardkit/onboardkit/storage/memory"
+)
+
+// newExampleService builds a Service on the in-memory store with a message
+// recorder standing for the SMS and email providers.
+func newExampleService() (*onboarding.Service, *otp.Recorder) {
+	key, err := onboarding.NewSigningKey("example-1", nil)
+	if err != nil {
+		panic(err)
+	}
+	hasher, err := password.NewHasher(password.HasherOptions{Params: password.TestParams()})
+	if err != nil {
+		panic(err)
+	}
+	sent := otp.NewRecorder()
+	svc, err := onboarding.New(onboarding.Config{
+		Store:  memory.New(),
+		SMS:    sent,
+		Email:  sent,
+		Secret: []byte("an example secret of 32+ bytes!!"),
+		Hasher: hasher, // cheap parameters for the example; omit for argon2id at OWASP settings
+		Tokens: onboarding.TokenConfig{SigningKey: key},
+		Clock:  onboardkit.ClockFunc(func() time.Time { return time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC) }),
+	})
+	if err != nil {
+		panic(err)
+	}
+	return svc, sent
+}
+
+// Sign up with a phone number, confirm the SMS code, and start a session.
+func ExampleService_SignUp() {
+	svc, sent := newExampleService()
+	ctx := context.Background()
+
+	res, err := svc.SignUp(ctx, onboarding.SignUpRequest{PhoneNumber: "+33614125910", Password: "correct-horse-7-battery"})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(res.Status, res.Challenge.ChallengeType, res.Challenge.Destination)
+
+	code := sent.LastCode("+33614125910") // what the user types in
+	auth, err := svc.ConfirmPhone(ctx, res.Challenge.ChallengeID, code)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(auth.Status, auth.Next)
+	fmt.Println(auth.Tokens.TokenType, auth.Tokens.ExpiresIn)
+
+	_, err = svc.SignUp(ctx, onboarding.SignUpRequest{PhoneNumber: "+33614125910", Password: "another-Pass-99"})
+	fmt.Println(err)
+	// Output:
+	// registered SMS_OTP +33******10
+	// contact_verified [add_email confirm_email complete_profile submit_compliance submit_kyc kyc_review]
+	// Bearer 900
+	// identifier_taken: This phone number or email is already registered.
+}
+
+// Login answers an OTP challenge; an unknown user gets exactly the same
+// error as a wrong password.
+func ExampleService_Login() {
+	svc, sent := newExampleService()
+	ctx := context.Background()
+	res, _ := svc.SignUp(ctx, onboarding.SignUpRequest{PhoneNumber: "+33614125910", Password: "correct-horse-7-battery"})
+	_, _ = svc.ConfirmPhone(ctx, res.Challenge.ChallengeID, sent.LastCode("+33614125910"))
+
+	_, err := svc.Login(ctx, "+33699999999", "correct-horse-7-battery")
+	fmt.Println(err)
+	_, err = svc.Login(ctx, "+33614125910", "wrong password 1")
+	fmt.Println(err)
+
+	lr, err := svc.Login(ctx, "+33614125910", "correct-horse-7-battery")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	auth, err := svc.VerifyLoginChallenge(ctx, lr.SessionID, sent.LastCode("+33614125910"))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	claims, _ := svc.VerifyAccessToken(ctx, auth.Tokens.AccessToken)
+	fmt.Println(claims.UserID == auth.UserID, claims.Status)
+	// Output:
+	// invalid_credentials: The username or password is not valid.
+	// invalid_credentials: The username or password is not valid.
+	// true contact_verified
+}
+
+// The default flow as a Mermaid state diagram.
+func ExampleFlow_Mermaid() {
+	fmt.Print(onboarding.DefaultFlow().Mermaid())
+	// Output:
+	// stateDiagram-v2
+	//     [*] --> registered: sign_up (phone)
+	//     registered --> contact_verified: confirm_contact
+	//     contact_verified --> profile_completed: complete_profile [email confirmed if required]
+	//     profile_completed --> compliance_completed: submit_compliance
+	//     compliance_completed --> kyc_pending: submit_kyc [no submission under review]
+	//     kyc_pending --> kyc_pending: submit_kyc [no submission under review]
+	//     kyc_pending --> active: kyc_approved
+	//     kyc_pending --> rejected: kyc_rejected
+	//     kyc_pending --> kyc_pending: kyc_more_info
+	//     active --> [*]
+	//     note right of locked: any status except locked can be locked by an administrator
+}
