@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -135,4 +136,35 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	h.Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(v)
+}
+
+// serve decodes the request body into a Req, calls fn with it and answers
+// status with the JSON of fn's result; a decoding error or fn's error is
+// answered as a problem. allowEmpty accepts an empty body as Req's zero value.
+func serve[Req, Res any](w http.ResponseWriter, r *http.Request, status int, allowEmpty bool, fn func(ctx context.Context, req *Req) (Res, error)) {
+	var req Req
+	if err := decodeJSON(r, &req, allowEmpty); err != nil {
+		WriteError(w, err)
+		return
+	}
+	res, err := fn(r.Context(), &req)
+	if err != nil {
+		WriteError(w, err)
+		return
+	}
+	writeJSON(w, status, res)
+}
+
+// serveNoContent is serve for steps that answer 204 with no body.
+func serveNoContent[Req any](w http.ResponseWriter, r *http.Request, fn func(ctx context.Context, req *Req) error) {
+	var req Req
+	if err := decodeJSON(r, &req, false); err != nil {
+		WriteError(w, err)
+		return
+	}
+	if err := fn(r.Context(), &req); err != nil {
+		WriteError(w, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
 }

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"net/http"
 
 	"github.com/onboardkit/onboardkit/onboarding"
@@ -81,66 +82,39 @@ func (a *api) confirmPhone(w http.ResponseWriter, r *http.Request) {
 	if !a.allowIP(w, r, a.limits.verify) {
 		return
 	}
-	var req confirmRequest
-	if err := decodeJSON(r, &req, false); err != nil {
-		WriteError(w, err)
-		return
-	}
-	res, err := a.svc.ConfirmPhone(r.Context(), req.ChallengeID, req.Code)
-	if err != nil {
-		WriteError(w, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, res)
+	serve(w, r, http.StatusOK, false, func(ctx context.Context, req *confirmRequest) (*onboarding.AuthResult, error) {
+		return a.svc.ConfirmPhone(ctx, req.ChallengeID, req.Code)
+	})
 }
 
 func (a *api) resendPhone(w http.ResponseWriter, r *http.Request) {
 	if !a.allowIP(w, r, a.limits.resend) {
 		return
 	}
-	var req resendRequest
-	if err := decodeJSON(r, &req, false); err != nil {
-		WriteError(w, err)
-		return
-	}
-	ch, err := a.svc.ResendPhoneCode(r.Context(), req.ChallengeID)
-	if err != nil {
-		WriteError(w, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, challengeResponse{Challenge: ch})
+	serve(w, r, http.StatusOK, false, func(ctx context.Context, req *resendRequest) (challengeResponse, error) {
+		ch, err := a.svc.ResendPhoneCode(ctx, req.ChallengeID)
+		return challengeResponse{Challenge: ch}, err
+	})
 }
 
 func (a *api) addEmail(w http.ResponseWriter, r *http.Request) {
-	var req emailRequest
-	if err := decodeJSON(r, &req, false); err != nil {
-		WriteError(w, err)
-		return
-	}
-	ch, err := a.svc.AddEmail(r.Context(), userID(r), req.Email)
-	if err != nil {
-		WriteError(w, err)
-		return
-	}
-	writeJSON(w, http.StatusAccepted, challengeResponse{Challenge: ch})
+	serve(w, r, http.StatusAccepted, false, func(ctx context.Context, req *emailRequest) (challengeResponse, error) {
+		ch, err := a.svc.AddEmail(ctx, userID(r), req.Email)
+		return challengeResponse{Challenge: ch}, err
+	})
 }
 
 func (a *api) confirmEmail(w http.ResponseWriter, r *http.Request) {
 	if !a.allowIP(w, r, a.limits.verify) {
 		return
 	}
-	var req confirmRequest
-	if err := decodeJSON(r, &req, false); err != nil {
-		WriteError(w, err)
-		return
-	}
-	res, err := a.svc.ConfirmEmail(r.Context(), userID(r), req.ChallengeID, req.Code)
-	if err != nil {
-		WriteError(w, err)
-		return
-	}
-	res.Tokens = nil // API.md: {userId, status, next}
-	writeJSON(w, http.StatusOK, res)
+	serve(w, r, http.StatusOK, false, func(ctx context.Context, req *confirmRequest) (*onboarding.AuthResult, error) {
+		res, err := a.svc.ConfirmEmail(ctx, userID(r), req.ChallengeID, req.Code)
+		if res != nil {
+			res.Tokens = nil // API.md: {userId, status, next}
+		}
+		return res, err
+	})
 }
 
 func (a *api) login(w http.ResponseWriter, r *http.Request) {
@@ -167,107 +141,55 @@ func (a *api) verifyOTP(w http.ResponseWriter, r *http.Request) {
 	if !a.allowIP(w, r, a.limits.verify) {
 		return
 	}
-	var req sessionCodeRequest
-	if err := decodeJSON(r, &req, false); err != nil {
-		WriteError(w, err)
-		return
-	}
-	res, err := a.svc.VerifyLoginChallenge(r.Context(), req.SessionID, req.Code)
-	if err != nil {
-		WriteError(w, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, res)
+	serve(w, r, http.StatusOK, false, func(ctx context.Context, req *sessionCodeRequest) (*onboarding.AuthResult, error) {
+		return a.svc.VerifyLoginChallenge(ctx, req.SessionID, req.Code)
+	})
 }
 
 func (a *api) refresh(w http.ResponseWriter, r *http.Request) {
-	var req refreshRequest
-	if err := decodeJSON(r, &req, false); err != nil {
-		WriteError(w, err)
-		return
-	}
-	t, err := a.svc.Refresh(r.Context(), req.RefreshToken)
-	if err != nil {
-		WriteError(w, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, tokensResponse{Tokens: t})
+	serve(w, r, http.StatusOK, false, func(ctx context.Context, req *refreshRequest) (tokensResponse, error) {
+		t, err := a.svc.Refresh(ctx, req.RefreshToken)
+		return tokensResponse{Tokens: t}, err
+	})
 }
 
 func (a *api) logout(w http.ResponseWriter, r *http.Request) {
-	var req refreshRequest
-	if err := decodeJSON(r, &req, false); err != nil {
-		WriteError(w, err)
-		return
-	}
-	if err := a.svc.Logout(r.Context(), userID(r), req.RefreshToken); err != nil {
-		WriteError(w, err)
-		return
-	}
-	w.WriteHeader(http.StatusNoContent)
+	serveNoContent(w, r, func(ctx context.Context, req *refreshRequest) error {
+		return a.svc.Logout(ctx, userID(r), req.RefreshToken)
+	})
 }
 
 func (a *api) forgotPassword(w http.ResponseWriter, r *http.Request) {
 	if !a.allowIP(w, r, a.limits.forgot) {
 		return
 	}
-	var req forgotRequest
-	if err := decodeJSON(r, &req, false); err != nil {
-		WriteError(w, err)
-		return
-	}
-	res, err := a.svc.ForgotPassword(r.Context(), req.Username)
-	if err != nil {
-		WriteError(w, err)
-		return
-	}
-	writeJSON(w, http.StatusAccepted, res)
+	serve(w, r, http.StatusAccepted, false, func(ctx context.Context, req *forgotRequest) (*onboarding.ForgotPasswordResult, error) {
+		return a.svc.ForgotPassword(ctx, req.Username)
+	})
 }
 
 func (a *api) resetPassword(w http.ResponseWriter, r *http.Request) {
 	if !a.allowIP(w, r, a.limits.verify) {
 		return
 	}
-	var req resetRequest
-	if err := decodeJSON(r, &req, false); err != nil {
-		WriteError(w, err)
-		return
-	}
-	if err := a.svc.ResetPassword(r.Context(), req.SessionID, req.Code, req.Password, req.PasswordConfirm); err != nil {
-		WriteError(w, err)
-		return
-	}
-	w.WriteHeader(http.StatusNoContent)
+	serveNoContent(w, r, func(ctx context.Context, req *resetRequest) error {
+		return a.svc.ResetPassword(ctx, req.SessionID, req.Code, req.Password, req.PasswordConfirm)
+	})
 }
 
 func (a *api) changePassword(w http.ResponseWriter, r *http.Request) {
-	var req changePasswordRequest
-	if err := decodeJSON(r, &req, false); err != nil {
-		WriteError(w, err)
-		return
-	}
-	res, err := a.svc.ChangePassword(r.Context(), userID(r), req.CurrentPassword, req.Password, req.PasswordConfirm)
-	if err != nil {
-		WriteError(w, err)
-		return
-	}
-	writeJSON(w, http.StatusAccepted, res)
+	serve(w, r, http.StatusAccepted, false, func(ctx context.Context, req *changePasswordRequest) (*onboarding.PasswordChangeResult, error) {
+		return a.svc.ChangePassword(ctx, userID(r), req.CurrentPassword, req.Password, req.PasswordConfirm)
+	})
 }
 
 func (a *api) confirmPasswordChange(w http.ResponseWriter, r *http.Request) {
 	if !a.allowIP(w, r, a.limits.verify) {
 		return
 	}
-	var req sessionCodeRequest
-	if err := decodeJSON(r, &req, false); err != nil {
-		WriteError(w, err)
-		return
-	}
-	if err := a.svc.ConfirmPasswordChange(r.Context(), userID(r), req.SessionID, req.Code); err != nil {
-		WriteError(w, err)
-		return
-	}
-	w.WriteHeader(http.StatusNoContent)
+	serveNoContent(w, r, func(ctx context.Context, req *sessionCodeRequest) error {
+		return a.svc.ConfirmPasswordChange(ctx, userID(r), req.SessionID, req.Code)
+	})
 }
 
 func (a *api) jwks(w http.ResponseWriter, r *http.Request) {

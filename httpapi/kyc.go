@@ -1,9 +1,11 @@
 package httpapi
 
 import (
+	"context"
 	"net/http"
 
 	"github.com/onboardkit/onboardkit/kyc"
+	"github.com/onboardkit/onboardkit/onboarding"
 	"github.com/onboardkit/onboardkit/portfolio"
 )
 
@@ -34,43 +36,21 @@ func (a *api) me(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *api) updateProfile(w http.ResponseWriter, r *http.Request) {
-	var p kyc.Profile
-	if err := decodeJSON(r, &p, false); err != nil {
-		WriteError(w, err)
-		return
-	}
-	if err := a.svc.UpdateProfile(r.Context(), userID(r), p); err != nil {
-		WriteError(w, err)
-		return
-	}
-	w.WriteHeader(http.StatusNoContent)
+	serveNoContent(w, r, func(ctx context.Context, p *kyc.Profile) error {
+		return a.svc.UpdateProfile(ctx, userID(r), *p)
+	})
 }
 
 func (a *api) submitCompliance(w http.ResponseWriter, r *http.Request) {
-	var c kyc.Compliance
-	if err := decodeJSON(r, &c, false); err != nil {
-		WriteError(w, err)
-		return
-	}
-	if err := a.svc.SubmitCompliance(r.Context(), userID(r), c); err != nil {
-		WriteError(w, err)
-		return
-	}
-	w.WriteHeader(http.StatusNoContent)
+	serveNoContent(w, r, func(ctx context.Context, c *kyc.Compliance) error {
+		return a.svc.SubmitCompliance(ctx, userID(r), *c)
+	})
 }
 
 func (a *api) submitKYC(w http.ResponseWriter, r *http.Request) {
-	var sub kyc.Submission
-	if err := decodeJSON(r, &sub, false); err != nil {
-		WriteError(w, err)
-		return
-	}
-	res, err := a.svc.SubmitKYC(r.Context(), userID(r), sub)
-	if err != nil {
-		WriteError(w, err)
-		return
-	}
-	writeJSON(w, http.StatusAccepted, res)
+	serve(w, r, http.StatusAccepted, false, func(ctx context.Context, sub *kyc.Submission) (*kyc.Result, error) {
+		return a.svc.SubmitKYC(ctx, userID(r), *sub)
+	})
 }
 
 func (a *api) kycStatus(w http.ResponseWriter, r *http.Request) {
@@ -83,31 +63,15 @@ func (a *api) kycStatus(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *api) kycDecision(w http.ResponseWriter, r *http.Request) {
-	var req decisionRequest
-	if err := decodeJSON(r, &req, false); err != nil {
-		WriteError(w, err)
-		return
-	}
-	res, err := a.svc.RecordKYCDecision(r.Context(), req.UserID, req.Decision)
-	if err != nil {
-		WriteError(w, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, res)
+	serve(w, r, http.StatusOK, false, func(ctx context.Context, req *decisionRequest) (*onboarding.DecisionResult, error) {
+		return a.svc.RecordKYCDecision(ctx, req.UserID, req.Decision)
+	})
 }
 
 func (a *api) individualAccount(w http.ResponseWriter, r *http.Request) {
-	var req kyc.IndividualAccountRequest
-	if err := decodeJSON(r, &req, false); err != nil {
-		WriteError(w, err)
-		return
-	}
-	res, err := a.svc.CreateIndividualAccount(r.Context(), req)
-	if err != nil {
-		WriteError(w, err)
-		return
-	}
-	writeJSON(w, http.StatusCreated, res)
+	serve(w, r, http.StatusCreated, false, func(ctx context.Context, req *kyc.IndividualAccountRequest) (*onboarding.IndividualAccountResult, error) {
+		return a.svc.CreateIndividualAccount(ctx, *req)
+	})
 }
 
 func (a *api) listAccounts(w http.ResponseWriter, r *http.Request) {
@@ -123,29 +87,13 @@ func (a *api) listAccounts(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *api) createAccount(w http.ResponseWriter, r *http.Request) {
-	var req createAccountRequest
-	if err := decodeJSON(r, &req, true); err != nil {
-		WriteError(w, err)
-		return
-	}
-	acct, err := a.svc.CreateAccount(r.Context(), userID(r))
-	if err != nil {
-		WriteError(w, err)
-		return
-	}
-	writeJSON(w, http.StatusCreated, acct)
+	serve(w, r, http.StatusCreated, true, func(ctx context.Context, _ *createAccountRequest) (*portfolio.Account, error) {
+		return a.svc.CreateAccount(ctx, userID(r))
+	})
 }
 
 func (a *api) createPortfolio(w http.ResponseWriter, r *http.Request) {
-	var req createPortfolioRequest
-	if err := decodeJSON(r, &req, false); err != nil {
-		WriteError(w, err)
-		return
-	}
-	p, err := a.svc.CreatePortfolio(r.Context(), userID(r), req.AccountID, req.Name, req.PortfolioType)
-	if err != nil {
-		WriteError(w, err)
-		return
-	}
-	writeJSON(w, http.StatusCreated, p)
+	serve(w, r, http.StatusCreated, false, func(ctx context.Context, req *createPortfolioRequest) (*portfolio.Portfolio, error) {
+		return a.svc.CreatePortfolio(ctx, userID(r), req.AccountID, req.Name, req.PortfolioType)
+	})
 }
