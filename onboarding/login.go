@@ -135,12 +135,8 @@ func (s *Service) loginChallenge(ctx context.Context, u *storage.User) (*LoginRe
 	if err != nil {
 		return nil, err
 	}
-	res := &LoginResult{SessionID: p.Challenge.ID, Challenge: challengeView(p.Challenge)}
-	if err := s.codes.Send(ctx, p); err != nil {
-		res.Challenge.ResendAvailableAt = s.now()
-		return res, err
-	}
-	return res, nil
+	ch, err := s.deliver(ctx, p)
+	return &LoginResult{SessionID: p.Challenge.ID, Challenge: ch}, err
 }
 
 // totpChallenge stores a login challenge answered with an authenticator

@@ -182,12 +182,8 @@ func (s *Service) ChangePassword(ctx context.Context, userID, current, newPasswo
 	if err != nil {
 		return nil, err
 	}
-	res := &PasswordChangeResult{SessionID: p.Challenge.ID, Challenge: challengeView(p.Challenge)}
-	if err := s.codes.Send(ctx, p); err != nil {
-		res.Challenge.ResendAvailableAt = s.now()
-		return res, err
-	}
-	return res, nil
+	ch, err := s.deliver(ctx, p)
+	return &PasswordChangeResult{SessionID: p.Challenge.ID, Challenge: ch}, err
 }
 
 // ConfirmPasswordChange applies the password change with its code.

@@ -163,12 +163,8 @@ func (s *Service) SignUp(ctx context.Context, req SignUpRequest) (*SignUpResult,
 		return nil, s.internal(ctx, "sign-up", err)
 	}
 	s.emit(ctx, ev)
-	res := &SignUpResult{UserID: id, Status: StatusRegistered, Next: s.flow.Next(u), Challenge: challengeView(pending.Challenge)}
-	if err := s.codes.Send(ctx, pending); err != nil {
-		res.Challenge.ResendAvailableAt = s.now()
-		return res, err
-	}
-	return res, nil
+	ch, err := s.deliver(ctx, pending)
+	return &SignUpResult{UserID: id, Status: StatusRegistered, Next: s.flow.Next(u), Challenge: ch}, err
 }
 
 // identifierTaken reports whether phone or email belongs to a user.
@@ -325,16 +321,13 @@ func (s *Service) resend(ctx context.Context, challengeID string, purpose otp.Pu
 	if err != nil {
 		return nil, err
 	}
-	v := challengeView(p.Challenge)
 	if p.Challenge.UserID == "" {
 		// A decoy: never send anything.
+		v := challengeView(p.Challenge)
 		return &v, nil
 	}
-	if err := s.codes.Send(ctx, p); err != nil {
-		v.ResendAvailableAt = s.now()
-		return &v, err
-	}
-	return &v, nil
+	v, err := s.deliver(ctx, p)
+	return &v, err
 }
 
 // AddEmail starts adding (or changing) the user's email: a code is sent to
@@ -370,12 +363,8 @@ func (s *Service) AddEmail(ctx context.Context, userID, email string) (*Challeng
 	if u.EmailVerified && u.Email != "" {
 		s.recordAndEmit(ctx, s.event(EventEmailChangeRequested, userID))
 	}
-	v := challengeView(p.Challenge)
-	if err := s.codes.Send(ctx, p); err != nil {
-		v.ResendAvailableAt = s.now()
-		return &v, err
-	}
-	return &v, nil
+	v, err := s.deliver(ctx, p)
+	return &v, err
 }
 
 // ResendEmailCode resends the code of an AddEmail challenge of the user.
@@ -599,12 +588,8 @@ func (s *Service) ChangePhone(ctx context.Context, userID, phone string) (*Chall
 	if err != nil {
 		return nil, err
 	}
-	v := challengeView(p.Challenge)
-	if err := s.codes.Send(ctx, p); err != nil {
-		v.ResendAvailableAt = s.now()
-		return &v, err
-	}
-	return &v, nil
+	v, err := s.deliver(ctx, p)
+	return &v, err
 }
 
 // ConfirmPhoneChange applies the phone change with the code sent to the new
@@ -647,4 +632,16 @@ func (s *Service) ConfirmPhoneChange(ctx context.Context, userID, challengeID, c
 			"The phone number of your account was changed. If you did not do this, contact support at once.")
 	}
 	return &AuthResult{UserID: u.ID, Status: Status(u.Status), Next: s.flow.Next(u)}, nil
+}
+
+// deliver sends the code of p, after any transaction that stored it, and
+// returns the challenge as a client sees it. When the send fails the
+// challenge can be resent at once, and the error says so.
+func (s *Service) deliver(ctx context.Context, p *otp.Pending) (Challenge, error) {
+	v := challengeView(p.Challenge)
+	if err := s.codes.Send(ctx, p); err != nil {
+		v.ResendAvailableAt = s.now()
+		return v, err
+	}
+	return v, nil
 }
