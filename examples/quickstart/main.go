@@ -62,7 +62,7 @@ func (c *console) Send(_ context.Context, m otp.Message) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.codes[m.To] = m.Code
-	fmt.Fprintf(c.w, "    %s to %s: %s\n", m.Channel, otp.Mask(m.To), strings.ReplaceAll(strings.TrimSpace(m.Body), "\n", " "))
+	fmt.Fprintf(c.w, "    %s to %s: %s\n", m.Channel, otp.Mask(m.To), strings.Join(strings.Fields(m.Body), " "))
 	return nil
 }
 
