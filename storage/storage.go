@@ -54,6 +54,7 @@ type DuplicateError struct {
 	Field string
 }
 
+// Error implements error.
 func (e *DuplicateError) Error() string {
 	return fmt.Sprintf("storage: duplicate %s", e.Field)
 }
