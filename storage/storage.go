@@ -24,7 +24,19 @@
 //   - [Store.Tx] runs a unit of work that commits whole or not at all. The
 //     function may be run more than once when the adapter retries a
 //     serialization failure, so it must not have side effects outside the
-//     store (send messages after Tx returns).
+//     store (send messages after Tx returns). A write inside it that fails
+//     (a duplicate, a conflict) and whose error the function handles does
+//     not undo the unit's other writes. The Store passed to the function is
+//     for one goroutine, and the outer Store must not be used inside it.
+//   - Setters of a missing record (UpdateUser, SetChallengeResendAt,
+//     UpdateKYCSubmissionStatus, SetTradingPortfolio) return ErrNotFound.
+//     A record naming a user that does not exist may be refused with an
+//     error wrapping ErrNotFound (adapters with foreign keys do).
+//   - A taken id is a *DuplicateError with Field "id" for every record type.
+//     An empty phone or email means "none" and never collides.
+//   - Two portfolios never share (Chain, KeyID, AddressIndex) when KeyID is
+//     set (Field "address_index").
+//   - Times are kept at least to the microsecond.
 package storage
 
 import (
@@ -455,7 +467,7 @@ type KYC interface {
 	// Attempt), or ErrNotFound.
 	LatestKYCSubmission(ctx context.Context, userID string) (*KYCSubmission, error)
 	// UpdateKYCSubmissionStatus sets the status, reason and missing items of
-	// a submission.
+	// a submission, and its UpdatedAt to at.
 	UpdateKYCSubmissionStatus(ctx context.Context, id, status, reason string, missingDocuments []string, at time.Time) error
 }
 
@@ -531,8 +543,8 @@ type Event struct {
 type Audit interface {
 	// AppendEvent appends e.
 	AppendEvent(ctx context.Context, e *Event) error
-	// ListEvents returns the user's events, oldest first, at most limit
-	// (all when limit <= 0).
+	// ListEvents returns the user's events, oldest first: the oldest limit
+	// events, or all when limit <= 0.
 	ListEvents(ctx context.Context, userID string, limit int) ([]*Event, error)
 }
 
