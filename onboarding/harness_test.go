@@ -69,7 +69,7 @@ func newSeqReader(seed byte) *seqReader {
 func (s *seqReader) Read(p []byte) (int, error) { return s.r.Read(p) }
 
 type harness struct {
-	t      *testing.T
+	t      testing.TB
 	svc    *Service
 	store  storage.Store
 	clock  *clocktest.Clock
@@ -100,7 +100,7 @@ func eachStore(t *testing.T, fn func(t *testing.T, newStore func(t *testing.T) s
 
 const testPassword = "correct-horse-7-battery"
 
-func newHarness(t *testing.T, st storage.Store, mods ...func(*Config)) *harness {
+func newHarness(t testing.TB, st storage.Store, mods ...func(*Config)) *harness {
 	t.Helper()
 	h := &harness{t: t, store: st, clock: clocktest.Default(), sms: otp.NewRecorder(), email: otp.NewRecorder(), hasher: &fakeHasher{}}
 	key, err := NewSigningKey("k1", newSeqReader(9))
