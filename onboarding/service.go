@@ -46,6 +46,7 @@ type Event struct {
 const (
 	EventUserRegistered       = "user.registered"
 	EventPhoneConfirmed       = "phone.confirmed"
+	EventPhoneChanged         = "phone.changed"
 	EventEmailConfirmed       = "email.confirmed"
 	EventEmailChangeRequested = "email.change_requested"
 	EventLoginSucceeded       = "login.succeeded"

@@ -376,32 +376,59 @@ func (s *Service) ResendEmailCode(ctx context.Context, userID, challengeID strin
 // user's verified email. When it replaces a confirmed address, the old
 // address is notified.
 func (s *Service) ConfirmEmail(ctx context.Context, userID, challengeID, code string) (*AuthResult, error) {
-	v, err := s.codes.Check(ctx, challengeID, code, otp.PurposeEmailConfirmation)
+	return s.confirmContact(ctx, userID, challengeID, code, contactChange{
+		purpose: otp.PurposeEmailConfirmation, channel: otp.ChannelEmail, event: EventEmailConfirmed,
+		noticePurpose: "email_changed",
+		notice:        "The email address of your account was changed. If you did not do this, contact support at once.",
+		apply: func(u *storage.User, addr string) (string, error) {
+			if _, err := s.flow.Fire(u, TriggerConfirmEmail); err != nil {
+				return "", err
+			}
+			old := ""
+			if u.EmailVerified && !strings.EqualFold(u.Email, addr) {
+				old = u.Email
+			}
+			u.Email, u.EmailVerified = addr, true
+			return old, nil
+		},
+	})
+}
+
+// contactChange describes a confirmed change of a contact detail.
+type contactChange struct {
+	purpose otp.Purpose
+	channel otp.Channel // of the notice to the old value
+	event   string
+	// noticePurpose and notice are the message to the old value.
+	noticePurpose otp.Purpose
+	notice        string
+	// apply sets the new value on the user and returns the old value to
+	// notify ("" for none).
+	apply func(u *storage.User, value string) (old string, err error)
+}
+
+// confirmContact checks the code of a contact change (the new value is the
+// challenge's payload), then in one transaction consumes it and applies the
+// change; after commit the old value is notified.
+func (s *Service) confirmContact(ctx context.Context, userID, challengeID, code string, c contactChange) (*AuthResult, error) {
+	v, err := s.codes.Check(ctx, challengeID, code, c.purpose)
 	if err != nil {
 		return nil, err
 	}
 	if v.Challenge.UserID != userID || len(v.Challenge.Payload) == 0 {
 		return nil, onboardkit.ErrInvalidCode
 	}
-	addr := string(v.Challenge.Payload)
 	var u *storage.User
 	var old string
-	ev := s.event(EventEmailConfirmed, userID)
+	ev := s.event(c.event, userID)
 	err = s.store.Tx(ctx, func(ctx context.Context, tx storage.Store) error {
 		if err := s.codes.WithStore(tx).Consume(ctx, v); err != nil {
 			return err
 		}
 		var err error
 		u, err = s.updateUser(ctx, tx, userID, func(u *storage.User) error {
-			if _, err := s.flow.Fire(u, TriggerConfirmEmail); err != nil {
-				return err
-			}
-			old = ""
-			if u.EmailVerified && !strings.EqualFold(u.Email, addr) {
-				old = u.Email
-			}
-			u.Email, u.EmailVerified = addr, true
-			return nil
+			old, err = c.apply(u, string(v.Challenge.Payload))
+			return err
 		})
 		if err != nil {
 			return err
@@ -412,12 +439,11 @@ func (s *Service) ConfirmEmail(ctx context.Context, userID, challengeID, code st
 		return nil, onboardkit.ErrIdentifierTaken
 	}
 	if err != nil {
-		return nil, s.internal(ctx, "confirm email", err)
+		return nil, s.internal(ctx, "confirm "+string(c.purpose), err)
 	}
 	s.emit(ctx, ev)
 	if old != "" {
-		s.notify(ctx, otp.ChannelEmail, old, u.Locale, otp.Purpose("email_changed"),
-			"The email address of your account was changed. If you did not do this, contact support at once.")
+		s.notify(ctx, c.channel, old, u.Locale, c.noticePurpose, c.notice)
 	}
 	return &AuthResult{UserID: u.ID, Status: Status(u.Status), Next: s.flow.Next(u)}, nil
 }
@@ -595,43 +621,19 @@ func (s *Service) ChangePhone(ctx context.Context, userID, phone string) (*Chall
 // ConfirmPhoneChange applies the phone change with the code sent to the new
 // number, and notifies the old number.
 func (s *Service) ConfirmPhoneChange(ctx context.Context, userID, challengeID, code string) (*AuthResult, error) {
-	v, err := s.codes.Check(ctx, challengeID, code, otp.PurposePhoneConfirmation)
-	if err != nil {
-		return nil, err
-	}
-	if v.Challenge.UserID != userID || len(v.Challenge.Payload) == 0 {
-		return nil, onboardkit.ErrInvalidCode
-	}
-	var u *storage.User
-	var old string
-	ev := s.event(EventPhoneConfirmed, userID, "change", "true")
-	err = s.store.Tx(ctx, func(ctx context.Context, tx storage.Store) error {
-		if err := s.codes.WithStore(tx).Consume(ctx, v); err != nil {
-			return err
-		}
-		var err error
-		u, err = s.updateUser(ctx, tx, userID, func(u *storage.User) error {
-			old = u.Phone
-			u.Phone, u.PhoneVerified = string(v.Challenge.Payload), true
-			return nil
-		})
-		if err != nil {
-			return err
-		}
-		return s.record(ctx, tx, ev)
+	return s.confirmContact(ctx, userID, challengeID, code, contactChange{
+		purpose: otp.PurposePhoneConfirmation, channel: otp.ChannelSMS, event: EventPhoneChanged,
+		noticePurpose: "phone_changed",
+		notice:        "The phone number of your account was changed. If you did not do this, contact support at once.",
+		apply: func(u *storage.User, phone string) (string, error) {
+			old := ""
+			if u.Phone != phone {
+				old = u.Phone
+			}
+			u.Phone, u.PhoneVerified = phone, true
+			return old, nil
+		},
 	})
-	if errors.Is(err, storage.ErrDuplicate) {
-		return nil, onboardkit.ErrIdentifierTaken
-	}
-	if err != nil {
-		return nil, s.internal(ctx, "confirm phone change", err)
-	}
-	s.emit(ctx, ev)
-	if old != "" && old != u.Phone {
-		s.notify(ctx, otp.ChannelSMS, old, u.Locale, otp.Purpose("phone_changed"),
-			"The phone number of your account was changed. If you did not do this, contact support at once.")
-	}
-	return &AuthResult{UserID: u.ID, Status: Status(u.Status), Next: s.flow.Next(u)}, nil
 }
 
 // deliver sends the code of p, after any transaction that stored it, and
