@@ -70,6 +70,9 @@ func (s *Service) Me(ctx context.Context, userID string) (*UserView, error) {
 			v.Profile.SocialSecurityNumber = "***-**-****"
 		}
 	}
+	if u.KYCStatus == "" || u.KYCStatus == string(kyc.StatusNotStarted) {
+		return v, nil // nothing submitted yet
+	}
 	if last, err := s.store.LatestKYCSubmission(ctx, userID); err == nil {
 		if last.MissingDocuments != nil {
 			v.KYC.MissingDocuments = last.MissingDocuments
