@@ -62,11 +62,12 @@ func (s *Service) Login(ctx context.Context, username, pw string) (*LoginResult,
 		return nil, s.internal(ctx, "login credentials", err)
 	}
 	ok, err := s.hasher.Verify(ctx, pw, hash)
-	if err != nil && !errors.Is(err, context.Canceled) {
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		// Counted as a failure below; the stored hash needs attention.
 		s.log.ErrorContext(ctx, "onboarding: stored password hash unreadable", slog.String("user_id", u.ID), slog.String("error", err.Error()))
-	}
-	if err != nil && errors.Is(err, context.Canceled) {
-		return nil, err
 	}
 	if !ok {
 		s.loginFailed(ctx, u.ID, now)

@@ -161,6 +161,22 @@ func TestSignUpEnumerationSafe(t *testing.T) {
 	assert.Equal(t, 4, *oe.AttemptsRemaining)
 }
 
+func TestSignUpEnumerationSafeNoticeGoesToOwner(t *testing.T) {
+	h := newHarness(t, memory.New(), func(c *Config) { c.EnumerationSafeSignUp = true })
+	ctx := context.Background()
+	owner := h.withEmail(newPhone(), "owner@example.com")
+	newcomer := newPhone()
+	_, err := h.svc.SignUp(ctx, SignUpRequest{PhoneNumber: newcomer, Email: "OWNER@example.com", Password: testPassword})
+	require.NoError(t, err)
+	_, sentToNewcomer := h.sms.LastOK(newcomer)
+	assert.False(t, sentToNewcomer, "nothing goes to the phone of the attempt")
+	notice := h.email.Last("owner@example.com")
+	assert.Contains(t, notice.Body, "tried to sign up")
+	events, err := h.store.ListEvents(ctx, owner.UserID, 0)
+	require.NoError(t, err)
+	assert.Equal(t, EventSignUpDuplicate, events[len(events)-1].Type)
+}
+
 func TestConfirmPhoneErrors(t *testing.T) {
 	eachStore(t, func(t *testing.T, newStore func(t *testing.T) storage.Store) {
 		h := newHarness(t, newStore(t))

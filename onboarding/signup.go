@@ -194,20 +194,22 @@ func (s *Service) duplicateSignUp(ctx context.Context, phone, email, locale stri
 	if !s.cfg.EnumerationSafeSignUp {
 		return nil, onboardkit.ErrIdentifierTaken
 	}
-	owner, dest, channel := "", phone, otp.ChannelSMS
+	// The decoy looks like the challenge this sign-up would have had.
+	dest, channel, purpose := phone, otp.ChannelSMS, otp.PurposePhoneConfirmation
 	if s.flow.SignUp == SignUpWithEmail {
-		dest, channel = email, otp.ChannelEmail
+		dest, channel, purpose = email, otp.ChannelEmail, otp.PurposeEmailConfirmation
 	}
-	if u, err := s.lookup(ctx, dest); err == nil {
-		owner = u.ID
+	// The notice goes to the owner of the taken identifier, on its channel.
+	var owner *storage.User
+	noticeTo, noticeCh := "", otp.ChannelSMS
+	if u, err := s.store.GetUserByPhone(ctx, phone); phone != "" && err == nil {
+		owner, noticeTo = u, u.Phone
+	} else if u, err := s.store.GetUserByEmail(ctx, email); email != "" && err == nil {
+		owner, noticeTo, noticeCh = u, u.Email, otp.ChannelEmail
 	}
 	fakeID, err := s.newID()
 	if err != nil {
 		return nil, err
-	}
-	purpose := otp.PurposePhoneConfirmation
-	if channel == otp.ChannelEmail {
-		purpose = otp.PurposeEmailConfirmation
 	}
 	// The decoy carries no user id: its code is never sent, so no code
 	// opens it, and it answers confirmations exactly as a real one does.
@@ -215,10 +217,10 @@ func (s *Service) duplicateSignUp(ctx context.Context, phone, email, locale stri
 	if err != nil {
 		return nil, err
 	}
-	s.notify(ctx, channel, dest, locale, otp.Purpose("signup_attempt"),
-		"Someone tried to sign up with your details. If it was you, log in or reset your password instead.")
-	if owner != "" {
-		s.recordAndEmit(ctx, s.event(EventSignUpDuplicate, owner))
+	if owner != nil {
+		s.notify(ctx, noticeCh, noticeTo, owner.Locale, otp.Purpose("signup_attempt"),
+			"Someone tried to sign up with your details. If it was you, log in or reset your password instead.")
+		s.recordAndEmit(ctx, s.event(EventSignUpDuplicate, owner.ID))
 	}
 	fake := &storage.User{Status: string(StatusRegistered)}
 	return &SignUpResult{UserID: fakeID, Status: StatusRegistered, Next: s.flow.Next(fake), Challenge: challengeView(pending.Challenge)}, nil
