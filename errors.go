@@ -23,7 +23,6 @@ const (
 	CodeIdentifierTaken     Code = "identifier_taken"
 	CodeInvalidCredentials  Code = "invalid_credentials"
 	CodeAccountLocked       Code = "account_locked"
-	CodeLoginThrottled      Code = "login_throttled"
 	CodeKYCNotActive        Code = "kyc_not_active"
 	CodeInvalidTransition   Code = "invalid_transition"
 	CodeInvalidRefreshToken Code = "invalid_refresh_token"
@@ -63,7 +62,7 @@ type Error struct {
 	// challenge still accepts.
 	AttemptsRemaining *int
 	// RetryAfter is set when the caller may retry after a delay
-	// (resend_too_soon, login_throttled, rate_limited).
+	// (resend_too_soon, send_limit, rate_limited).
 	RetryAfter time.Duration
 	// Err is an underlying cause kept for logs and errors.Unwrap; it is never
 	// shown to end users.
@@ -138,7 +137,6 @@ var (
 	ErrIdentifierTaken     = NewError(CodeIdentifierTaken, "This phone number or email is already registered.")
 	ErrInvalidCredentials  = NewError(CodeInvalidCredentials, "The username or password is not valid.")
 	ErrAccountLocked       = NewError(CodeAccountLocked, "The account is locked.")
-	ErrLoginThrottled      = NewError(CodeLoginThrottled, "Too many failed logins; try again later.")
 	ErrKYCNotActive        = NewError(CodeKYCNotActive, "Identity verification is not complete.")
 	ErrInvalidTransition   = NewError(CodeInvalidTransition, "This step is not allowed now.")
 	ErrInvalidRefreshToken = NewError(CodeInvalidRefreshToken, "The refresh token is not valid.")

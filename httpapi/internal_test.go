@@ -32,7 +32,7 @@ import (
 var allCodes = []onboardkit.Code{
 	onboardkit.CodeValidation, onboardkit.CodePasswordPolicy, onboardkit.CodeInvalidCode, onboardkit.CodeCodeExpired,
 	onboardkit.CodeTooManyAttempts, onboardkit.CodeResendTooSoon, onboardkit.CodeSendLimit, onboardkit.CodeSendFailed,
-	onboardkit.CodeIdentifierTaken, onboardkit.CodeInvalidCredentials, onboardkit.CodeAccountLocked, onboardkit.CodeLoginThrottled,
+	onboardkit.CodeIdentifierTaken, onboardkit.CodeInvalidCredentials, onboardkit.CodeAccountLocked,
 	onboardkit.CodeKYCNotActive, onboardkit.CodeInvalidTransition, onboardkit.CodeInvalidRefreshToken, onboardkit.CodeInvalidToken,
 	onboardkit.CodeRecentAuthRequired, onboardkit.CodeNotFound, onboardkit.CodeConflict, onboardkit.CodeNameTaken,
 	onboardkit.CodeLimitReached, onboardkit.CodeRateLimited, onboardkit.CodeInvalidSignature, onboardkit.CodeUnavailable,
@@ -46,7 +46,6 @@ func TestProblemTable(t *testing.T) {
 		"account_locked": 423, "kyc_not_active": 403, "invalid_transition": 409, "invalid_refresh_token": 401,
 		"invalid_token": 401, "recent_auth_required": 403, "not_found": 404, "conflict": 409, "name_taken": 409,
 		"limit_reached": 409, "rate_limited": 429, "invalid_signature": 401, "unavailable": 503, "internal": 500,
-		"login_throttled": 429,
 	}
 	for _, c := range allCodes {
 		_, ok := problems[c]

@@ -60,7 +60,6 @@ var problems = map[onboardkit.Code]problemSpec{
 	onboardkit.CodeIdentifierTaken:     {http.StatusConflict, "Identifier already registered"},
 	onboardkit.CodeInvalidCredentials:  {http.StatusUnauthorized, "Invalid credentials"},
 	onboardkit.CodeAccountLocked:       {http.StatusLocked, "Account locked"},
-	onboardkit.CodeLoginThrottled:      {http.StatusTooManyRequests, "Login throttled"},
 	onboardkit.CodeKYCNotActive:        {http.StatusForbidden, "Identity verification not complete"},
 	onboardkit.CodeInvalidTransition:   {http.StatusConflict, "Step not allowed now"},
 	onboardkit.CodeInvalidRefreshToken: {http.StatusUnauthorized, "Invalid refresh token"},
