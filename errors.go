@@ -1,16 +1,24 @@
 package onboardkit
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"time"
 )
 
 // Code is a stable machine-readable error code. Codes never change meaning;
-// the HTTP layer maps each to a status in one table.
+// the HTTP layer maps each to a status in one table, and [Codes] lists them
+// all so that table can be checked for completeness.
+//
+// A Code is also an error: the sentinels ErrValidation, ErrInvalidCode, …
+// are Codes, immutable values that errors.Is matches against every *Error
+// with that code. The module itself always returns an *Error (built with
+// [Code.Err] or [NewError]), so errors.As into *Error works on everything it
+// returns.
 type Code string
 
-// The error codes of the module.
+// The error codes of the module, in the order [Codes] lists them.
 const (
 	CodeValidation          Code = "validation"
 	CodePasswordPolicy      Code = "password_policy"
@@ -38,18 +46,107 @@ const (
 	CodeInternal            Code = "internal"
 )
 
+// codeMessages is the one table of codes and their default messages: every
+// Code of the module has a row, and Codes lists the rows in order.
+var codeMessages = []struct {
+	code    Code
+	message string
+}{
+	{CodeValidation, "The input is not valid."},
+	{CodePasswordPolicy, "The password does not meet the policy."},
+	{CodeInvalidCode, "The code is not valid."},
+	{CodeCodeExpired, "The code has expired."},
+	{CodeTooManyAttempts, "Too many wrong codes; request a new one."},
+	{CodeResendTooSoon, "A new code cannot be sent yet."},
+	{CodeSendLimit, "No more codes can be sent to this destination for now."},
+	{CodeSendFailed, "The message could not be sent; try again."},
+	{CodeIdentifierTaken, "This phone number or email is already registered."},
+	{CodeInvalidCredentials, "The username or password is not valid."},
+	{CodeAccountLocked, "The account is locked."},
+	{CodeKYCNotActive, "Identity verification is not complete."},
+	{CodeInvalidTransition, "This step is not allowed now."},
+	{CodeInvalidRefreshToken, "The refresh token is not valid."},
+	{CodeInvalidToken, "The access token is not valid."},
+	{CodeRecentAuthRequired, "Log in again to make this change."},
+	{CodeNotFound, "Not found."},
+	{CodeConflict, "The record changed; retry."},
+	{CodeNameTaken, "The name is already used."},
+	{CodeLimitReached, "The limit has been reached."},
+	{CodeRateLimited, "Too many requests; try again later."},
+	{CodeInvalidSignature, "The request signature is not valid."},
+	{CodeUnavailable, "The service is temporarily unavailable."},
+	{CodeInternal, "An internal error occurred."},
+}
+
+// Codes returns every error code of the module, in a fixed order.
+func Codes() []Code {
+	out := make([]Code, len(codeMessages))
+	for i, r := range codeMessages {
+		out[i] = r.code
+	}
+	return out
+}
+
+// Message returns the default English message of the code ("" for a code
+// the module does not define).
+func (c Code) Message() string {
+	for _, r := range codeMessages {
+		if r.code == c {
+			return r.message
+		}
+	}
+	return ""
+}
+
+// Error makes a Code usable as a sentinel error; it is the code itself, so a
+// Code prints the same whether fmt sees it as an error or a string.
+func (c Code) Error() string { return string(c) }
+
+// Err returns a new *Error with the code and its default message. Each call
+// returns a fresh value, so a caller may change it freely.
+func (c Code) Err() *Error { return &Error{Code: c, Message: c.Message()} }
+
+// Sentinels, one per code, for errors.Is. Each is the Code itself: a
+// constant that nobody can change.
+const (
+	ErrValidation          = CodeValidation
+	ErrPasswordPolicy      = CodePasswordPolicy
+	ErrInvalidCode         = CodeInvalidCode
+	ErrCodeExpired         = CodeCodeExpired
+	ErrTooManyAttempts     = CodeTooManyAttempts
+	ErrResendTooSoon       = CodeResendTooSoon
+	ErrSendLimit           = CodeSendLimit
+	ErrSendFailed          = CodeSendFailed
+	ErrIdentifierTaken     = CodeIdentifierTaken
+	ErrInvalidCredentials  = CodeInvalidCredentials
+	ErrAccountLocked       = CodeAccountLocked
+	ErrKYCNotActive        = CodeKYCNotActive
+	ErrInvalidTransition   = CodeInvalidTransition
+	ErrInvalidRefreshToken = CodeInvalidRefreshToken
+	ErrInvalidToken        = CodeInvalidToken
+	ErrRecentAuthRequired  = CodeRecentAuthRequired
+	ErrNotFound            = CodeNotFound
+	ErrConflict            = CodeConflict
+	ErrNameTaken           = CodeNameTaken
+	ErrLimitReached        = CodeLimitReached
+	ErrRateLimited         = CodeRateLimited
+	ErrInvalidSignature    = CodeInvalidSignature
+	ErrUnavailable         = CodeUnavailable
+)
+
 // FieldError is one problem with one input field. Field is the JSON path of
-// the field ("userInfo.residentialAddress.postalCode"); Code is a stable
-// machine code for the problem ("required", "too_short", ...).
+// the field ("userInfo.residentialAddress.postalCode"); Code is one of the
+// [FieldCode]s.
 type FieldError struct {
-	Field   string `json:"field"`
-	Code    string `json:"code"`
-	Message string `json:"message"`
+	Field   string    `json:"field"`
+	Code    FieldCode `json:"code"`
+	Message string    `json:"message"`
 }
 
 // Error is the typed error every package of the module returns for failures a
-// caller can act on. Compare with errors.Is against the exported sentinels
-// (two *Error match when their codes match) and read details with errors.As.
+// caller can act on. Compare with errors.Is against the sentinels (an *Error
+// matches the sentinel of its code, and another *Error with the same code)
+// and read details with errors.As.
 type Error struct {
 	// Code is the stable machine code.
 	Code Code
@@ -91,62 +188,59 @@ func (e *Error) Error() string {
 	return b.String()
 }
 
-// Is reports whether target is an *Error with the same code, so that
-// errors.Is(err, onboardkit.ErrInvalidCode) holds for every invalid_code error.
+// Is reports whether target is the sentinel of e's code, or an *Error with
+// the same code, so that errors.Is(err, onboardkit.ErrInvalidCode) holds for
+// every invalid_code error.
 func (e *Error) Is(target error) bool {
-	t, ok := target.(*Error)
-	return ok && t.Code == e.Code
+	switch t := target.(type) {
+	case Code:
+		return t == e.Code
+	case *Error:
+		return t.Code == e.Code
+	}
+	return false
 }
 
 // Unwrap returns the underlying cause.
 func (e *Error) Unwrap() error { return e.Err }
 
-// NewError returns an *Error with the code and message.
+// NewError returns an *Error with the code and message ("" takes the code's
+// default message).
 func NewError(code Code, message string) *Error {
+	if message == "" {
+		message = code.Message()
+	}
 	return &Error{Code: code, Message: message}
 }
 
 // ValidationError returns a validation *Error listing fields.
 func ValidationError(fields ...FieldError) *Error {
-	return &Error{Code: CodeValidation, Message: "The input is not valid.", Fields: fields}
+	return &Error{Code: CodeValidation, Message: CodeValidation.Message(), Fields: fields}
 }
 
-// ErrorCode returns the code of the first *Error in err's chain, or
-// CodeInternal when there is none (and "" for a nil error).
+// AsError returns the first *Error in err's chain. A bare Code (a sentinel
+// returned as an error) reads as a new *Error of that code. It returns nil
+// when err holds neither.
+func AsError(err error) *Error {
+	var e *Error
+	if errors.As(err, &e) {
+		return e
+	}
+	var c Code
+	if errors.As(err, &c) {
+		return c.Err()
+	}
+	return nil
+}
+
+// ErrorCode returns the code of the first *Error (or Code) in err's chain,
+// CodeInternal when there is none, and "" for a nil error.
 func ErrorCode(err error) Code {
 	if err == nil {
 		return ""
 	}
-	var e *Error
-	if asError(err, &e) {
+	if e := AsError(err); e != nil {
 		return e.Code
 	}
 	return CodeInternal
 }
-
-// Sentinels, one per code, for errors.Is.
-var (
-	ErrValidation          = NewError(CodeValidation, "The input is not valid.")
-	ErrPasswordPolicy      = NewError(CodePasswordPolicy, "The password does not meet the policy.")
-	ErrInvalidCode         = NewError(CodeInvalidCode, "The code is not valid.")
-	ErrCodeExpired         = NewError(CodeCodeExpired, "The code has expired.")
-	ErrTooManyAttempts     = NewError(CodeTooManyAttempts, "Too many wrong codes; request a new one.")
-	ErrResendTooSoon       = NewError(CodeResendTooSoon, "A new code cannot be sent yet.")
-	ErrSendLimit           = NewError(CodeSendLimit, "No more codes can be sent to this destination for now.")
-	ErrSendFailed          = NewError(CodeSendFailed, "The message could not be sent; try again.")
-	ErrIdentifierTaken     = NewError(CodeIdentifierTaken, "This phone number or email is already registered.")
-	ErrInvalidCredentials  = NewError(CodeInvalidCredentials, "The username or password is not valid.")
-	ErrAccountLocked       = NewError(CodeAccountLocked, "The account is locked.")
-	ErrKYCNotActive        = NewError(CodeKYCNotActive, "Identity verification is not complete.")
-	ErrInvalidTransition   = NewError(CodeInvalidTransition, "This step is not allowed now.")
-	ErrInvalidRefreshToken = NewError(CodeInvalidRefreshToken, "The refresh token is not valid.")
-	ErrInvalidToken        = NewError(CodeInvalidToken, "The access token is not valid.")
-	ErrRecentAuthRequired  = NewError(CodeRecentAuthRequired, "Log in again to make this change.")
-	ErrNotFound            = NewError(CodeNotFound, "Not found.")
-	ErrConflict            = NewError(CodeConflict, "The record changed; retry.")
-	ErrNameTaken           = NewError(CodeNameTaken, "The name is already used.")
-	ErrLimitReached        = NewError(CodeLimitReached, "The limit has been reached.")
-	ErrRateLimited         = NewError(CodeRateLimited, "Too many requests; try again later.")
-	ErrInvalidSignature    = NewError(CodeInvalidSignature, "The request signature is not valid.")
-	ErrUnavailable         = NewError(CodeUnavailable, "The service is temporarily unavailable.")
-)

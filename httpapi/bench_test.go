@@ -38,7 +38,7 @@ var benchPhone atomic.Int64
 // reports signups/s; compare with BenchmarkArgon2Hash, the bound set by the
 // hasher alone at the same concurrency (each sign-up hashes once).
 func BenchmarkSignUpConfirm(b *testing.B) {
-	hasher, err := password.NewHasher(password.HasherOptions{})
+	hasher, err := password.NewHasher(password.HasherConfig{}, onboardkit.Runtime{})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -97,7 +97,7 @@ func BenchmarkSignUpConfirm(b *testing.B) {
 // BenchmarkArgon2Hash is the argon2id bound of BenchmarkSignUpConfirm: the
 // default hasher alone at the same concurrency.
 func BenchmarkArgon2Hash(b *testing.B) {
-	hasher, err := password.NewHasher(password.HasherOptions{})
+	hasher, err := password.NewHasher(password.HasherConfig{}, onboardkit.Runtime{})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -28,7 +28,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/onboardkit/onboardkit/httpapi"
-	"github.com/onboardkit/onboardkit/internal/clocktest"
+	"github.com/onboardkit/onboardkit/clocktest"
 	"github.com/onboardkit/onboardkit/kyc"
 	"github.com/onboardkit/onboardkit/onboarding"
 	"github.com/onboardkit/onboardkit/otp"
@@ -85,7 +85,7 @@ type envConfig struct {
 }
 
 var cheapHasher = sync.OnceValue(func() *password.Hasher {
-	h, err := password.NewHasher(password.HasherOptions{Params: password.TestParams()})
+	h, err := password.NewHasher(password.HasherConfig{Params: password.TestParams()}, onboardkit.Runtime{})
 	if err != nil {
 		panic(err)
 	}

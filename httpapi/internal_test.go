@@ -21,7 +21,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/onboardkit/onboardkit"
-	"github.com/onboardkit/onboardkit/internal/clocktest"
+	"github.com/onboardkit/onboardkit/clocktest"
 	"github.com/onboardkit/onboardkit/kyc"
 	"github.com/onboardkit/onboardkit/onboarding"
 	"github.com/onboardkit/onboardkit/otp"

@@ -15,7 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/onboardkit/onboardkit"
-	"github.com/onboardkit/onboardkit/internal/clocktest"
+	"github.com/onboardkit/onboardkit/clocktest"
 )
 
 // testNow is the fixed "now" of the tests.

@@ -10,7 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/onboardkit/onboardkit"
-	"github.com/onboardkit/onboardkit/internal/clocktest"
+	"github.com/onboardkit/onboardkit/clocktest"
 )
 
 func TestSeedIsValid(t *testing.T) {

@@ -19,7 +19,7 @@ func newExampleService() (*onboarding.Service, *otp.Recorder) {
 	if err != nil {
 		panic(err)
 	}
-	hasher, err := password.NewHasher(password.HasherOptions{Params: password.TestParams()})
+	hasher, err := password.NewHasher(password.HasherConfig{Params: password.TestParams()}, onboardkit.Runtime{})
 	if err != nil {
 		panic(err)
 	}

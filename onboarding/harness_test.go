@@ -16,7 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/onboardkit/onboardkit"
-	"github.com/onboardkit/onboardkit/internal/clocktest"
+	"github.com/onboardkit/onboardkit/clocktest"
 	"github.com/onboardkit/onboardkit/otp"
 	"github.com/onboardkit/onboardkit/storage"
 	"github.com/onboardkit/onboardkit/storage/memory"

@@ -207,7 +207,7 @@ func New(cfg Config) (*Service, error) {
 		cfg.PasswordPolicy = password.DefaultPolicy()
 	}
 	if cfg.Hasher == nil {
-		h, err := password.NewHasher(password.HasherOptions{Rand: cfg.Rand})
+		h, err := password.NewHasher(password.HasherConfig{}, onboardkit.Runtime{Rand: cfg.Rand})
 		if err != nil {
 			return nil, fmt.Errorf("onboarding: %w", err)
 		}

@@ -95,7 +95,7 @@ func TestPhoneChange(t *testing.T) {
 // argon2id hasher: the two must cost the same order of magnitude. It compares
 // the two paths with each other, never with a wall-clock threshold.
 func TestLoginTimingUnknownVersusKnown(t *testing.T) {
-	hasher, err := password.NewHasher(password.HasherOptions{Params: password.Params{Memory: 4 * 1024, Iterations: 2, Parallelism: 1, SaltLength: 16, KeyLength: 32}})
+	hasher, err := password.NewHasher(password.HasherConfig{Params: password.Params{Memory: 4 * 1024, Iterations: 2, Parallelism: 1, SaltLength: 16, KeyLength: 32}}, onboardkit.Runtime{})
 	require.NoError(t, err)
 	h := newHarness(t, memory.New(), func(c *Config) { c.Hasher = hasher })
 	ctx := context.Background()

@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/onboardkit/onboardkit"
-	"github.com/onboardkit/onboardkit/internal/clocktest"
+	"github.com/onboardkit/onboardkit/clocktest"
 	"github.com/onboardkit/onboardkit/storage"
 	"github.com/onboardkit/onboardkit/storage/memory"
 )

@@ -22,7 +22,7 @@ import (
 	"time"
 
 	"github.com/onboardkit/onboardkit"
-	"github.com/onboardkit/onboardkit/internal/clocktest"
+	"github.com/onboardkit/onboardkit/clocktest"
 )
 
 var (

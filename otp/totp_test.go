@@ -18,7 +18,7 @@ import (
 	"github.com/pquerna/otp/totp"
 
 	"github.com/onboardkit/onboardkit"
-	"github.com/onboardkit/onboardkit/internal/clocktest"
+	"github.com/onboardkit/onboardkit/clocktest"
 	"github.com/onboardkit/onboardkit/storage"
 	"github.com/onboardkit/onboardkit/storage/memory"
 )

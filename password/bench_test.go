@@ -5,6 +5,8 @@ import (
 	"runtime"
 	"testing"
 	"time"
+
+	"github.com/onboardkit/onboardkit"
 )
 
 var benchProfile = Profile{
@@ -95,7 +97,7 @@ func BenchmarkBlocklistLoad(b *testing.B) {
 }
 
 func BenchmarkArgon2idHashOWASP(b *testing.B) {
-	h, _ := NewHasher(HasherOptions{})
+	h, _ := NewHasher(HasherConfig{}, onboardkit.Runtime{})
 	ctx := context.Background()
 	b.ReportAllocs()
 	for b.Loop() {
@@ -106,7 +108,7 @@ func BenchmarkArgon2idHashOWASP(b *testing.B) {
 }
 
 func BenchmarkArgon2idVerifyOWASP(b *testing.B) {
-	h, _ := NewHasher(HasherOptions{})
+	h, _ := NewHasher(HasherConfig{}, onboardkit.Runtime{})
 	ctx := context.Background()
 	enc, _ := h.Hash(ctx, "Kx9#mQ2pLr7v")
 	b.ReportAllocs()
@@ -118,7 +120,7 @@ func BenchmarkArgon2idVerifyOWASP(b *testing.B) {
 }
 
 func BenchmarkDummyVerifyOWASP(b *testing.B) {
-	h, _ := NewHasher(HasherOptions{})
+	h, _ := NewHasher(HasherConfig{}, onboardkit.Runtime{})
 	ctx := context.Background()
 	b.ReportAllocs()
 	for b.Loop() {
@@ -127,7 +129,7 @@ func BenchmarkDummyVerifyOWASP(b *testing.B) {
 }
 
 func BenchmarkArgon2idTestParams(b *testing.B) {
-	h, _ := NewHasher(HasherOptions{Params: TestParams()})
+	h, _ := NewHasher(HasherConfig{Params: TestParams()}, onboardkit.Runtime{})
 	ctx := context.Background()
 	b.ReportAllocs()
 	for b.Loop() {

@@ -15,8 +15,9 @@
 // Every rule is a field of [Policy] that the host can tune or switch off.
 //
 // [Policy.Validate] returns nil or a [*PolicyError] that lists every violated
-// rule with a stable code (the Code* constants) and an English message.
-// errors.Is(err, password.ErrPolicy) holds for it, and errors.As with an
+// rule with a stable code (the password field codes of the root package,
+// onboardkit.FieldTooShort and the others) and an English message.
+// errors.Is(err, onboardkit.ErrPasswordPolicy) holds for it, and errors.As with an
 // *onboardkit.Error yields code password_policy with one field error per
 // violation. [Policy.ValidateWithHistory] also checks the previous password
 // hashes (the reused rule). An optional [BreachChecker], such as the

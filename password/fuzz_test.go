@@ -8,6 +8,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/onboardkit/onboardkit"
 	"github.com/onboardkit/onboardkit/password"
 )
 
@@ -46,11 +47,11 @@ func FuzzValidate(f *testing.F) {
 			t.Fatalf("not deterministic: %v / %v", err1, err2)
 		}
 		tooLong := utf8.RuneCountInString(candidate) > 128
-		if got := pe1 != nil && pe1.Has(password.CodeTooLong); got != tooLong {
+		if got := pe1 != nil && pe1.Has(onboardkit.FieldTooLong); got != tooLong {
 			t.Fatalf("too_long = %v for %d runes", got, utf8.RuneCountInString(candidate))
 		}
-		if pe1 != nil && !errors.Is(err1, password.ErrPolicy) {
-			t.Fatal("errors.Is(ErrPolicy) does not hold")
+		if pe1 != nil && !errors.Is(err1, onboardkit.ErrPasswordPolicy) {
+			t.Fatal("errors.Is(ErrPasswordPolicy) does not hold")
 		}
 	})
 }

@@ -3,7 +3,6 @@ package password
 import (
 	"context"
 	"crypto/hmac"
-	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
@@ -13,8 +12,8 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
-	"sync"
 
+	"github.com/onboardkit/onboardkit"
 	"golang.org/x/crypto/argon2"
 	"golang.org/x/crypto/bcrypt"
 )
@@ -44,7 +43,7 @@ func DefaultParams() Params {
 // salt, 32-byte key): a hash takes well under a millisecond. Never use them
 // in production. Example, in another package's test:
 //
-//	h, _ := password.NewHasher(password.HasherOptions{Params: password.TestParams()})
+//	h, _ := password.NewHasher(password.HasherConfig{Params: password.TestParams()}, onboardkit.Runtime{})
 func TestParams() Params {
 	return Params{Memory: 64, Iterations: 1, Parallelism: 1, SaltLength: 16, KeyLength: 32}
 }
@@ -80,8 +79,8 @@ func (p Params) validate() error {
 	return nil
 }
 
-// HasherOptions configures a [Hasher]. The zero value gives the defaults.
-type HasherOptions struct {
+// HasherConfig configures a [Hasher]. The zero value gives the defaults.
+type HasherConfig struct {
 	// Params are the argon2id parameters of new hashes; the zero value means
 	// DefaultParams(). Use TestParams() in tests.
 	Params Params
@@ -94,9 +93,6 @@ type HasherOptions struct {
 	// once (each takes Params.Memory); further calls wait their turn or for
 	// their context to end. 0 means 2×GOMAXPROCS.
 	MaxConcurrent int
-	// Rand is the source of salts; nil means crypto/rand.Reader. The hasher
-	// serialises its reads, so it need not be safe for concurrent use.
-	Rand io.Reader
 }
 
 // Hasher hashes and verifies passwords: argon2id encoded as PHC strings for
@@ -105,14 +101,15 @@ type HasherOptions struct {
 type Hasher struct {
 	params Params
 	pepper []byte
-	rand   io.Reader
-	randMu sync.Mutex
+	rand   io.Reader // serialised by onboardkit.Runtime.WithDefaults
 	sem    chan struct{}
 }
 
-// NewHasher returns a Hasher. It fails when the parameters are out of range.
-func NewHasher(opts HasherOptions) (*Hasher, error) {
-	h := &Hasher{params: opts.Params, rand: opts.Rand}
+// NewHasher returns a Hasher drawing salts from rt.Rand (crypto/rand when
+// unset; an injected reader need not be safe for concurrent use). It fails
+// when the parameters are out of range.
+func NewHasher(opts HasherConfig, rt onboardkit.Runtime) (*Hasher, error) {
+	h := &Hasher{params: opts.Params, rand: rt.WithDefaults().Rand}
 	if h.params == (Params{}) {
 		h.params = DefaultParams()
 	}
@@ -121,9 +118,6 @@ func NewHasher(opts HasherOptions) (*Hasher, error) {
 	}
 	if len(opts.Pepper) > 0 {
 		h.pepper = append([]byte(nil), opts.Pepper...)
-	}
-	if h.rand == nil {
-		h.rand = rand.Reader
 	}
 	n := opts.MaxConcurrent
 	if n <= 0 {
@@ -164,10 +158,7 @@ func (h *Hasher) input(password string) []byte {
 // waits for a free hashing slot or for ctx to end.
 func (h *Hasher) Hash(ctx context.Context, password string) (string, error) {
 	salt := make([]byte, h.params.SaltLength)
-	h.randMu.Lock()
-	_, err := io.ReadFull(h.rand, salt)
-	h.randMu.Unlock()
-	if err != nil {
+	if _, err := io.ReadFull(h.rand, salt); err != nil {
 		return "", fmt.Errorf("password: reading salt: %w", err)
 	}
 	if err := h.acquire(ctx); err != nil {

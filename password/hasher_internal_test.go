@@ -6,10 +6,12 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/onboardkit/onboardkit"
 )
 
 func TestConcurrencyBound(t *testing.T) {
-	h, err := NewHasher(HasherOptions{Params: TestParams(), MaxConcurrent: 2})
+	h, err := NewHasher(HasherConfig{Params: TestParams(), MaxConcurrent: 2}, onboardkit.Runtime{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -41,7 +43,7 @@ func TestConcurrencyBound(t *testing.T) {
 }
 
 func TestDefaultConcurrency(t *testing.T) {
-	h, _ := NewHasher(HasherOptions{Params: TestParams()})
+	h, _ := NewHasher(HasherConfig{Params: TestParams()}, onboardkit.Runtime{})
 	if cap(h.sem) < 2 {
 		t.Fatalf("default bound %d", cap(h.sem))
 	}

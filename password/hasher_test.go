@@ -4,21 +4,27 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
 	"regexp"
 	"strings"
 	"testing"
 
 	"golang.org/x/crypto/bcrypt"
 
+	"github.com/onboardkit/onboardkit"
 	"github.com/onboardkit/onboardkit/password"
 )
 
-func testHasher(t testing.TB, opts password.HasherOptions) *password.Hasher {
+func testHasher(t testing.TB, opts password.HasherConfig, rand ...io.Reader) *password.Hasher {
 	t.Helper()
 	if opts.Params == (password.Params{}) {
 		opts.Params = password.TestParams()
 	}
-	h, err := password.NewHasher(opts)
+	var rt onboardkit.Runtime
+	if len(rand) > 0 {
+		rt.Rand = rand[0]
+	}
+	h, err := password.NewHasher(opts, rt)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -28,7 +34,7 @@ func testHasher(t testing.TB, opts password.HasherOptions) *password.Hasher {
 var phcPattern = regexp.MustCompile(`^\$argon2id\$v=19\$m=(\d+),t=(\d+),p=(\d+)\$([A-Za-z0-9+/]+)\$([A-Za-z0-9+/]+)$`)
 
 func TestHashDefaultParamsPHC(t *testing.T) {
-	h, err := password.NewHasher(password.HasherOptions{})
+	h, err := password.NewHasher(password.HasherConfig{}, onboardkit.Runtime{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -54,7 +60,7 @@ func TestHashDefaultParamsPHC(t *testing.T) {
 
 func TestHashVerify(t *testing.T) {
 	ctx := context.Background()
-	h := testHasher(t, password.HasherOptions{})
+	h := testHasher(t, password.HasherConfig{})
 	a, err := h.Hash(ctx, "Blue-Ocean-77")
 	if err != nil {
 		t.Fatal(err)
@@ -85,14 +91,14 @@ func TestHashVerify(t *testing.T) {
 func TestInjectedRand(t *testing.T) {
 	ctx := context.Background()
 	seed := bytes.Repeat([]byte{7}, 64)
-	h1 := testHasher(t, password.HasherOptions{Rand: bytes.NewReader(seed)})
-	h2 := testHasher(t, password.HasherOptions{Rand: bytes.NewReader(seed)})
+	h1 := testHasher(t, password.HasherConfig{}, bytes.NewReader(seed))
+	h2 := testHasher(t, password.HasherConfig{}, bytes.NewReader(seed))
 	a, _ := h1.Hash(ctx, "pw")
 	b, _ := h2.Hash(ctx, "pw")
 	if a != b {
 		t.Errorf("same salt source gave %q and %q", a, b)
 	}
-	h3 := testHasher(t, password.HasherOptions{Rand: bytes.NewReader(nil)})
+	h3 := testHasher(t, password.HasherConfig{}, bytes.NewReader(nil))
 	if _, err := h3.Hash(ctx, "pw"); err == nil {
 		t.Error("empty random source: no error")
 	}
@@ -100,14 +106,14 @@ func TestInjectedRand(t *testing.T) {
 
 func TestNeedsRehash(t *testing.T) {
 	ctx := context.Background()
-	cheap := testHasher(t, password.HasherOptions{})
+	cheap := testHasher(t, password.HasherConfig{})
 	enc, _ := cheap.Hash(ctx, "pw")
 	other := password.TestParams()
 	other.Iterations = 2
-	stronger := testHasher(t, password.HasherOptions{Params: other})
+	stronger := testHasher(t, password.HasherConfig{Params: other})
 	longer := password.TestParams()
 	longer.KeyLength = 64
-	longKey := testHasher(t, password.HasherOptions{Params: longer})
+	longKey := testHasher(t, password.HasherConfig{Params: longer})
 	bc, _ := bcrypt.GenerateFromPassword([]byte("pw"), bcrypt.MinCost)
 	for _, tt := range []struct {
 		name    string
@@ -134,7 +140,7 @@ func TestNeedsRehash(t *testing.T) {
 
 func TestVerifyBcrypt(t *testing.T) {
 	ctx := context.Background()
-	h := testHasher(t, password.HasherOptions{Pepper: []byte("pepper")})
+	h := testHasher(t, password.HasherConfig{Pepper: []byte("pepper")})
 	enc, err := bcrypt.GenerateFromPassword([]byte("Migrated-Pass-1"), bcrypt.MinCost)
 	if err != nil {
 		t.Fatal(err)
@@ -169,9 +175,9 @@ func TestVerifyBcrypt(t *testing.T) {
 
 func TestPepper(t *testing.T) {
 	ctx := context.Background()
-	a := testHasher(t, password.HasherOptions{Pepper: []byte("server-secret-A")})
-	b := testHasher(t, password.HasherOptions{Pepper: []byte("server-secret-B")})
-	none := testHasher(t, password.HasherOptions{})
+	a := testHasher(t, password.HasherConfig{Pepper: []byte("server-secret-A")})
+	b := testHasher(t, password.HasherConfig{Pepper: []byte("server-secret-B")})
+	none := testHasher(t, password.HasherConfig{})
 	enc, _ := a.Hash(ctx, "Blue-Ocean-77")
 	if ok, _ := a.Verify(ctx, "Blue-Ocean-77", enc); !ok {
 		t.Error("peppered hash does not verify with its pepper")
@@ -186,7 +192,7 @@ func TestPepper(t *testing.T) {
 
 func TestVerifyMalformed(t *testing.T) {
 	ctx := context.Background()
-	h := testHasher(t, password.HasherOptions{})
+	h := testHasher(t, password.HasherConfig{})
 	good, _ := h.Hash(ctx, "pw")
 	salt := strings.Split(good, "$")[4]
 	key := strings.Split(good, "$")[5]
@@ -234,20 +240,20 @@ func TestNewHasherRejectsBadParams(t *testing.T) {
 		{Memory: 64, Iterations: 1, Parallelism: 1, SaltLength: 16, KeyLength: 8},
 		{Memory: 2 << 20, Iterations: 1, Parallelism: 1, SaltLength: 16, KeyLength: 32},
 	} {
-		if _, err := password.NewHasher(password.HasherOptions{Params: p}); err == nil {
+		if _, err := password.NewHasher(password.HasherConfig{Params: p}, onboardkit.Runtime{}); err == nil {
 			t.Errorf("NewHasher(%+v): no error", p)
 		}
 	}
 }
 
 func TestDummyVerify(t *testing.T) {
-	h := testHasher(t, password.HasherOptions{Pepper: []byte("p")})
+	h := testHasher(t, password.HasherConfig{Pepper: []byte("p")})
 	if err := h.DummyVerify(context.Background(), "anything"); err != nil {
 		t.Fatal(err)
 	}
 	max := password.TestParams()
 	max.SaltLength, max.KeyLength = 64, 128
-	if err := testHasher(t, password.HasherOptions{Params: max}).DummyVerify(context.Background(), "x"); err != nil {
+	if err := testHasher(t, password.HasherConfig{Params: max}).DummyVerify(context.Background(), "x"); err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -258,7 +264,7 @@ func TestDummyVerify(t *testing.T) {
 }
 
 func TestHashHonoursContext(t *testing.T) {
-	h := testHasher(t, password.HasherOptions{})
+	h := testHasher(t, password.HasherConfig{})
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	if _, err := h.Hash(ctx, "pw"); !errors.Is(err, context.Canceled) {

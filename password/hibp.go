@@ -14,29 +14,61 @@ import (
 	"time"
 )
 
-// HIBPOptions configures an [HIBPClient]. The zero value gives the defaults.
-type HIBPOptions struct {
-	// BaseURL is the Pwned Passwords API root; "" means
-	// "https://api.pwnedpasswords.com". Requests go to {BaseURL}/range/{prefix}.
-	BaseURL string
-	// HTTPClient sends the requests; nil means http.DefaultClient.
-	HTTPClient *http.Client
-	// Timeout bounds one check; 0 means 2 seconds.
-	Timeout time.Duration
-	// MinCount is how many times a password must have been seen to count as
-	// breached; 0 means 1.
-	MinCount int
-	// FailClosed makes Breached return the error when the service cannot be
-	// reached or answers badly, so that the policy refuses to accept the
-	// password for now (code unavailable). By default the client fails
-	// open: it reports "not breached" and the password is judged on the
-	// other rules.
-	FailClosed bool
-	// OnError, when set, is called with every failure (also when failing
-	// open), for logging. The error never contains the password.
-	OnError func(error)
-	// UserAgent is sent as User-Agent; "" means "onboardkit-password".
-	UserAgent string
+// hibpConfig is what the HIBPOption functions set.
+type hibpConfig struct {
+	baseURL    string
+	httpClient *http.Client
+	timeout    time.Duration
+	minCount   int
+	failClosed bool
+	onError    func(error)
+	userAgent  string
+}
+
+// HIBPOption configures an [HIBPClient].
+type HIBPOption func(*hibpConfig)
+
+// WithHIBPBaseURL sets the Pwned Passwords API root (default
+// "https://api.pwnedpasswords.com"). Requests go to {url}/range/{prefix}.
+func WithHIBPBaseURL(url string) HIBPOption {
+	return func(c *hibpConfig) { c.baseURL = strings.TrimRight(url, "/") }
+}
+
+// WithHIBPHTTPClient sets the client that sends the requests (default
+// http.DefaultClient).
+func WithHIBPHTTPClient(hc *http.Client) HIBPOption {
+	return func(c *hibpConfig) { c.httpClient = hc }
+}
+
+// WithHIBPTimeout bounds one check (default 2 seconds).
+func WithHIBPTimeout(d time.Duration) HIBPOption {
+	return func(c *hibpConfig) { c.timeout = d }
+}
+
+// WithHIBPMinCount sets how many times a password must have been seen to
+// count as breached (default 1).
+func WithHIBPMinCount(n int) HIBPOption {
+	return func(c *hibpConfig) { c.minCount = n }
+}
+
+// WithHIBPFailClosed makes Breached return the error when the service cannot
+// be reached or answers badly, so that the policy refuses to accept the
+// password for now (code unavailable). By default the client fails open: it
+// reports "not breached" and the password is judged on the other rules.
+func WithHIBPFailClosed() HIBPOption {
+	return func(c *hibpConfig) { c.failClosed = true }
+}
+
+// WithHIBPOnError sets a function called with every failure (also when
+// failing open), for logging. The error never contains the password.
+func WithHIBPOnError(fn func(error)) HIBPOption {
+	return func(c *hibpConfig) { c.onError = fn }
+}
+
+// WithHIBPUserAgent sets the User-Agent header (default
+// "onboardkit-password").
+func WithHIBPUserAgent(ua string) HIBPOption {
+	return func(c *hibpConfig) { c.userAgent = ua }
 }
 
 // HIBPClient is a [BreachChecker] over the Have I Been Pwned Pwned Passwords
@@ -44,28 +76,31 @@ type HIBPOptions struct {
 // SHA-1 leave the process, with the Add-Padding header so that the response
 // size does not reveal the prefix either. It is safe for concurrent use.
 type HIBPClient struct {
-	opts HIBPOptions
+	opts hibpConfig
 }
 
-// NewHIBPClient returns a client with opts.
-func NewHIBPClient(opts HIBPOptions) *HIBPClient {
-	if opts.BaseURL == "" {
-		opts.BaseURL = "https://api.pwnedpasswords.com"
+// NewHIBPClient returns a client configured by opts.
+func NewHIBPClient(opts ...HIBPOption) *HIBPClient {
+	c := hibpConfig{
+		baseURL:    "https://api.pwnedpasswords.com",
+		httpClient: http.DefaultClient,
+		timeout:    2 * time.Second,
+		minCount:   1,
+		userAgent:  "onboardkit-password",
 	}
-	opts.BaseURL = strings.TrimRight(opts.BaseURL, "/")
-	if opts.HTTPClient == nil {
-		opts.HTTPClient = http.DefaultClient
+	for _, o := range opts {
+		o(&c)
 	}
-	if opts.Timeout <= 0 {
-		opts.Timeout = 2 * time.Second
+	if c.httpClient == nil {
+		c.httpClient = http.DefaultClient
 	}
-	if opts.MinCount <= 0 {
-		opts.MinCount = 1
+	if c.timeout <= 0 {
+		c.timeout = 2 * time.Second
 	}
-	if opts.UserAgent == "" {
-		opts.UserAgent = "onboardkit-password"
+	if c.minCount <= 0 {
+		c.minCount = 1
 	}
-	return &HIBPClient{opts: opts}
+	return &HIBPClient{opts: c}
 }
 
 // maxHIBPBody bounds the response read (a padded answer is about 40 KB).
@@ -84,10 +119,10 @@ func (c *HIBPClient) Breached(ctx context.Context, password string) (bool, error
 	found, err := c.lookup(ctx, prefix, suffix)
 	if err != nil {
 		err = fmt.Errorf("password: breach check: %w", err)
-		if c.opts.OnError != nil {
-			c.opts.OnError(err)
+		if c.opts.onError != nil {
+			c.opts.onError(err)
 		}
-		if c.opts.FailClosed {
+		if c.opts.failClosed {
 			return false, err
 		}
 		return false, nil
@@ -96,15 +131,15 @@ func (c *HIBPClient) Breached(ctx context.Context, password string) (bool, error
 }
 
 func (c *HIBPClient) lookup(ctx context.Context, prefix, suffix string) (bool, error) {
-	ctx, cancel := context.WithTimeout(ctx, c.opts.Timeout)
+	ctx, cancel := context.WithTimeout(ctx, c.opts.timeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.opts.BaseURL+"/range/"+prefix, nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.opts.baseURL+"/range/"+prefix, nil)
 	if err != nil {
 		return false, err
 	}
 	req.Header.Set("Add-Padding", "true")
-	req.Header.Set("User-Agent", c.opts.UserAgent)
-	resp, err := c.opts.HTTPClient.Do(req)
+	req.Header.Set("User-Agent", c.opts.userAgent)
+	resp, err := c.opts.httpClient.Do(req)
 	if err != nil {
 		return false, err
 	}
@@ -137,7 +172,7 @@ func (c *HIBPClient) scan(r io.Reader, suffix string) (bool, error) {
 		if err != nil || count < 0 {
 			return false, errBadHIBPLine
 		}
-		if count > 0 && count >= c.opts.MinCount && strings.EqualFold(s, suffix) {
+		if count > 0 && count >= c.opts.minCount && strings.EqualFold(s, suffix) {
 			found = true
 		}
 	}

@@ -58,7 +58,7 @@ func hibpServer(t *testing.T, breached map[string]int, pads ...string) (*httptes
 func TestHIBPClient(t *testing.T) {
 	srv, calls := hibpServer(t, map[string]int{"Blue-Ocean-77": 12, "Rare-One-1": 1}, "Padded-Only-9")
 	ctx := context.Background()
-	c := password.NewHIBPClient(password.HIBPOptions{BaseURL: srv.URL + "/", HTTPClient: srv.Client()})
+	c := password.NewHIBPClient(password.WithHIBPBaseURL(srv.URL+"/"), password.WithHIBPHTTPClient(srv.Client()))
 	for _, tt := range []struct {
 		pw   string
 		want bool
@@ -76,7 +76,7 @@ func TestHIBPClient(t *testing.T) {
 	if calls.Load() != 4 {
 		t.Errorf("calls = %d", calls.Load())
 	}
-	strict := password.NewHIBPClient(password.HIBPOptions{BaseURL: srv.URL, HTTPClient: srv.Client(), MinCount: 5})
+	strict := password.NewHIBPClient(password.WithHIBPBaseURL(srv.URL), password.WithHIBPHTTPClient(srv.Client()), password.WithHIBPMinCount(5))
 	if got, _ := strict.Breached(ctx, "Rare-One-1"); got {
 		t.Error("MinCount 5: seen once counts as breached")
 	}
@@ -91,7 +91,7 @@ func TestHIBPClientOnlySendsPrefix(t *testing.T) {
 		seenCh <- r.URL.String() + " " + fmt.Sprint(r.Header)
 	}))
 	defer srv.Close()
-	c := password.NewHIBPClient(password.HIBPOptions{BaseURL: srv.URL})
+	c := password.NewHIBPClient(password.WithHIBPBaseURL(srv.URL))
 	if _, err := c.Breached(context.Background(), "Blue-Ocean-77"); err != nil {
 		t.Fatal(err)
 	}
@@ -125,7 +125,7 @@ func TestHIBPClientFailures(t *testing.T) {
 	ctx := context.Background()
 	for name, url := range map[string]string{"500": status500.URL, "malformed": malformed.URL, "timeout": slow.URL, "down": downURL} {
 		var logged []error
-		open := password.NewHIBPClient(password.HIBPOptions{BaseURL: url, Timeout: 50 * time.Millisecond, OnError: func(err error) { logged = append(logged, err) }})
+		open := password.NewHIBPClient(password.WithHIBPBaseURL(url), password.WithHIBPTimeout(50*time.Millisecond), password.WithHIBPOnError(func(err error) { logged = append(logged, err) }))
 		got, err := open.Breached(ctx, "Blue-Ocean-77")
 		if got || err != nil || len(logged) != 1 {
 			t.Errorf("%s, fail open: %v, %v, logged %v", name, got, err, logged)
@@ -133,7 +133,7 @@ func TestHIBPClientFailures(t *testing.T) {
 		if len(logged) == 1 && strings.Contains(logged[0].Error(), "Blue-Ocean") {
 			t.Errorf("%s: error leaks the password: %v", name, logged[0])
 		}
-		closed := password.NewHIBPClient(password.HIBPOptions{BaseURL: url, Timeout: 50 * time.Millisecond, FailClosed: true})
+		closed := password.NewHIBPClient(password.WithHIBPBaseURL(url), password.WithHIBPTimeout(50*time.Millisecond), password.WithHIBPFailClosed())
 		got, err = closed.Breached(ctx, "Blue-Ocean-77")
 		if got || err == nil {
 			t.Errorf("%s, fail closed: %v, %v", name, got, err)
@@ -150,8 +150,8 @@ func TestHIBPClientFailures(t *testing.T) {
 func TestPolicyWithHIBP(t *testing.T) {
 	srv, _ := hibpServer(t, map[string]int{"Blue-Ocean-77": 3})
 	p := password.DefaultPolicy()
-	p.BreachChecker = password.NewHIBPClient(password.HIBPOptions{BaseURL: srv.URL})
-	if !hasCode(p.Validate(context.Background(), "Blue-Ocean-77", unrelated), password.CodeBreached) {
+	p.BreachChecker = password.NewHIBPClient(password.WithHIBPBaseURL(srv.URL))
+	if !hasCode(p.Validate(context.Background(), "Blue-Ocean-77", unrelated), onboardkit.FieldBreached) {
 		t.Error("breached password accepted")
 	}
 	if err := p.Validate(context.Background(), "Green-Field-99", unrelated); err != nil {

@@ -30,7 +30,7 @@ func ExamplePolicy_Validate() {
 			fmt.Println(v.Code+":", v.Message)
 		}
 	}
-	fmt.Println(errors.Is(err, password.ErrPolicy))
+	fmt.Println(errors.Is(err, onboardkit.ErrPasswordPolicy))
 	// Output:
 	// <nil>
 	// contains_profile_info: The password must not contain your name, email, phone number or birth date.
@@ -57,7 +57,7 @@ func ExamplePolicyError_Unwrap() {
 
 func ExamplePolicy_ValidateWithHistory() {
 	ctx := context.Background()
-	hasher, _ := password.NewHasher(password.HasherOptions{Params: password.TestParams()})
+	hasher, _ := password.NewHasher(password.HasherConfig{Params: password.TestParams()}, onboardkit.Runtime{})
 	previous, _ := hasher.Hash(ctx, "Blue-Ocean-77")
 
 	policy := password.DefaultPolicy()
@@ -69,9 +69,9 @@ func ExamplePolicy_ValidateWithHistory() {
 
 func ExampleHasher() {
 	ctx := context.Background()
-	// Production uses password.HasherOptions{} (OWASP argon2id parameters);
+	// Production uses password.HasherConfig{} (OWASP argon2id parameters);
 	// tests use the cheap TestParams.
-	hasher, err := password.NewHasher(password.HasherOptions{Params: password.TestParams()})
+	hasher, err := password.NewHasher(password.HasherConfig{Params: password.TestParams()}, onboardkit.Runtime{})
 	if err != nil {
 		panic(err)
 	}
@@ -84,7 +84,7 @@ func ExampleHasher() {
 	fmt.Println(ok)
 
 	// A hasher with stronger parameters asks for an upgrade after login.
-	strong, _ := password.NewHasher(password.HasherOptions{})
+	strong, _ := password.NewHasher(password.HasherConfig{}, onboardkit.Runtime{})
 	fmt.Println(strong.NeedsRehash(encoded))
 	// Output:
 	// $argon2id$v=19$m=64,t=1,p=1$
@@ -95,12 +95,12 @@ func ExampleHasher() {
 
 func ExampleHasher_DummyVerify() {
 	ctx := context.Background()
-	hasher, _ := password.NewHasher(password.HasherOptions{Params: password.TestParams()})
+	hasher, _ := password.NewHasher(password.HasherConfig{Params: password.TestParams()}, onboardkit.Runtime{})
 	// At login, for a username that matches no user: spend the time a
 	// verification would, then answer invalid_credentials as for a wrong
 	// password.
 	_ = hasher.DummyVerify(ctx, "whatever-was-typed")
-	fmt.Println(onboardkit.ErrInvalidCredentials.Code)
+	fmt.Println(string(onboardkit.ErrInvalidCredentials))
 	// Output:
 	// invalid_credentials
 }

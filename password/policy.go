@@ -307,20 +307,20 @@ func (p *Policy) checkHistory(ctx context.Context, candidate string, history []s
 
 func (p *Policy) policyError(bad uint16) *PolicyError {
 	vs := make([]Violation, 0, 4)
-	add := func(flag uint16, code, msg string) {
+	add := func(flag uint16, code onboardkit.FieldCode, msg string) {
 		if bad&flag != 0 {
 			vs = append(vs, Violation{Code: code, Message: msg})
 		}
 	}
-	add(vTooShort, CodeTooShort, "The password must be at least "+strconv.Itoa(p.MinLength)+" characters long.")
-	add(vTooLong, CodeTooLong, "The password must be at most "+strconv.Itoa(p.MaxLength)+" characters long.")
-	add(vMissingDigit, CodeMissingDigit, "The password must contain at least one digit.")
-	add(vMissingLetter, CodeMissingLetter, "The password must contain at least one letter.")
-	add(vEqualsPhone, CodeEqualsPhone, "The password must not be your phone number.")
-	add(vContainsProfileInfo, CodeContainsProfileInfo, "The password must not contain your name, email, phone number or birth date.")
-	add(vReused, CodeReused, "The password must differ from your last "+strconv.Itoa(p.HistorySize)+" passwords.")
-	add(vTooCommon, CodeTooCommon, "The password is too common.")
-	add(vTooSimple, CodeTooSimple, "The password is too simple: avoid keyboard rows, sequences and repetitions.")
-	add(vBreached, CodeBreached, "The password has appeared in a data breach; choose another one.")
+	add(vTooShort, onboardkit.FieldTooShort, "The password must be at least "+strconv.Itoa(p.MinLength)+" characters long.")
+	add(vTooLong, onboardkit.FieldTooLong, "The password must be at most "+strconv.Itoa(p.MaxLength)+" characters long.")
+	add(vMissingDigit, onboardkit.FieldMissingDigit, "The password must contain at least one digit.")
+	add(vMissingLetter, onboardkit.FieldMissingLetter, "The password must contain at least one letter.")
+	add(vEqualsPhone, onboardkit.FieldEqualsPhone, "The password must not be your phone number.")
+	add(vContainsProfileInfo, onboardkit.FieldContainsProfileInfo, "The password must not contain your name, email, phone number or birth date.")
+	add(vReused, onboardkit.FieldReused, "The password must differ from your last "+strconv.Itoa(p.HistorySize)+" passwords.")
+	add(vTooCommon, onboardkit.FieldTooCommon, "The password is too common.")
+	add(vTooSimple, onboardkit.FieldTooSimple, "The password is too simple: avoid keyboard rows, sequences and repetitions.")
+	add(vBreached, onboardkit.FieldBreached, "The password has appeared in a data breach; choose another one.")
 	return &PolicyError{Violations: vs}
 }

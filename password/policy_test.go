@@ -49,7 +49,11 @@ func mixed(n int, alphabet string) string {
 func codes(err error) []string {
 	var pe *password.PolicyError
 	if errors.As(err, &pe) {
-		return pe.Codes()
+		var out []string
+		for _, c := range pe.Codes() {
+			out = append(out, string(c))
+		}
+		return out
 	}
 	if err != nil {
 		return []string{"error: " + err.Error()}
@@ -166,24 +170,24 @@ func TestAcceptanceLiterals(t *testing.T) {
 	p := password.DefaultPolicy()
 	ctx := context.Background()
 	for _, c := range []string{"12345678", "password1", "Passw0rd!", "azerty123", "qwertyuiop"} {
-		if err := p.Validate(ctx, c, unrelated); !errors.Is(err, password.ErrPolicy) {
+		if err := p.Validate(ctx, c, unrelated); !errors.Is(err, onboardkit.ErrPasswordPolicy) {
 			t.Errorf("%q accepted, want rejected", c)
 		}
 	}
 	if err := p.Validate(ctx, "correct-horse-7-battery", unrelated); err != nil {
 		t.Errorf("correct-horse-7-battery rejected: %v", err)
 	}
-	if err := p.Validate(ctx, "Desiree1990x", password.Profile{FirstName: "Desiree"}); !hasCode(err, password.CodeContainsProfileInfo) {
+	if err := p.Validate(ctx, "Desiree1990x", password.Profile{FirstName: "Desiree"}); !hasCode(err, onboardkit.FieldContainsProfileInfo) {
 		t.Errorf("Desiree1990x for Desiree: %v", err)
 	}
 	for _, c := range []string{"+33614125910", "0614125910"} {
-		if err := p.Validate(ctx, c, password.Profile{Phone: "+33614125910"}); !hasCode(err, password.CodeEqualsPhone) {
+		if err := p.Validate(ctx, c, password.Profile{Phone: "+33614125910"}); !hasCode(err, onboardkit.FieldEqualsPhone) {
 			t.Errorf("%q for +33614125910: %v", c, err)
 		}
 	}
 }
 
-func hasCode(err error, code string) bool {
+func hasCode(err error, code onboardkit.FieldCode) bool {
 	var pe *password.PolicyError
 	return errors.As(err, &pe) && pe.Has(code)
 }
@@ -207,12 +211,12 @@ func TestPhoneFormatsInProfile(t *testing.T) {
 		p := password.DefaultPolicy()
 		p.PhoneRegion = tt.region
 		for _, c := range tt.equal {
-			if err := p.Validate(ctx, c, password.Profile{Phone: tt.phone}); !hasCode(err, password.CodeEqualsPhone) {
+			if err := p.Validate(ctx, c, password.Profile{Phone: tt.phone}); !hasCode(err, onboardkit.FieldEqualsPhone) {
 				t.Errorf("phone %q, candidate %q: %v, want equals_phone", tt.phone, c, codes(err))
 			}
 		}
 		// A letter-bearing password that embeds the national form.
-		if err := p.Validate(ctx, "Zq-"+tt.equal[0]+"-Xw", password.Profile{Phone: tt.phone}); !hasCode(err, password.CodeContainsProfileInfo) {
+		if err := p.Validate(ctx, "Zq-"+tt.equal[0]+"-Xw", password.Profile{Phone: tt.phone}); !hasCode(err, onboardkit.FieldContainsProfileInfo) {
 			t.Errorf("phone %q in password: %v, want contains_profile_info", tt.phone, codes(err))
 		}
 	}
@@ -256,7 +260,7 @@ func TestPolicyCustomBlocklist(t *testing.T) {
 	ctx := context.Background()
 	p := password.DefaultPolicy()
 	p.Blocklist = password.NewBlocklist([]string{"onboardkit"})
-	if !hasCode(p.Validate(ctx, "OnboardKit2024!", desiree), password.CodeTooCommon) {
+	if !hasCode(p.Validate(ctx, "OnboardKit2024!", desiree), onboardkit.FieldTooCommon) {
 		t.Error("replaced list: onboardkit not rejected")
 	}
 	if err := p.Validate(ctx, "password1", desiree); err != nil {
@@ -264,7 +268,7 @@ func TestPolicyCustomBlocklist(t *testing.T) {
 	}
 	p.Blocklist = password.DefaultBlocklist().Extend("onboardkit")
 	for _, c := range []string{"0nb0ardk1t!", "password1"} {
-		if !hasCode(p.Validate(ctx, c, desiree), password.CodeTooCommon) {
+		if !hasCode(p.Validate(ctx, c, desiree), onboardkit.FieldTooCommon) {
 			t.Errorf("extended list: %q not rejected", c)
 		}
 	}
@@ -272,8 +276,8 @@ func TestPolicyCustomBlocklist(t *testing.T) {
 
 func TestPolicyErrorIntegration(t *testing.T) {
 	err := password.DefaultPolicy().Validate(context.Background(), "Désirée", desiree)
-	if !errors.Is(err, password.ErrPolicy) || !errors.Is(err, onboardkit.ErrPasswordPolicy) {
-		t.Fatalf("errors.Is(ErrPolicy) does not hold for %v", err)
+	if !errors.Is(err, onboardkit.ErrPasswordPolicy) || !errors.Is(err, onboardkit.ErrPasswordPolicy) {
+		t.Fatalf("errors.Is(ErrPasswordPolicy) does not hold for %v", err)
 	}
 	if errors.Is(err, onboardkit.ErrValidation) {
 		t.Error("policy error matches ErrValidation")
@@ -285,7 +289,7 @@ func TestPolicyErrorIntegration(t *testing.T) {
 	if oe.Code != onboardkit.CodePasswordPolicy {
 		t.Errorf("code %q", oe.Code)
 	}
-	want := []string{"too_short", "missing_digit", "contains_profile_info", "too_common"}
+	want := []onboardkit.FieldCode{"too_short", "missing_digit", "contains_profile_info", "too_common"}
 	if len(oe.Fields) != len(want) {
 		t.Fatalf("fields %+v, want codes %v", oe.Fields, want)
 	}
@@ -348,14 +352,14 @@ func TestValidateWithHistory(t *testing.T) {
 		t.Errorf("history off: %v", err)
 	}
 	p.HistorySize = 5
-	if err := p.ValidateWithHistory(ctx, "Blue-Ocean-77", unrelated, history, nil); err == nil || errors.Is(err, password.ErrPolicy) {
+	if err := p.ValidateWithHistory(ctx, "Blue-Ocean-77", unrelated, history, nil); err == nil || errors.Is(err, onboardkit.ErrPasswordPolicy) {
 		t.Errorf("nil verifier: %v", err)
 	}
 }
 
 func TestValidateWithHistoryRealHasher(t *testing.T) {
 	ctx := context.Background()
-	h, err := password.NewHasher(password.HasherOptions{Params: password.TestParams()})
+	h, err := password.NewHasher(password.HasherConfig{Params: password.TestParams()}, onboardkit.Runtime{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -368,7 +372,7 @@ func TestValidateWithHistoryRealHasher(t *testing.T) {
 		history = append([]string{enc}, history...)
 	}
 	p := password.DefaultPolicy()
-	if !hasCode(p.ValidateWithHistory(ctx, "Blue-Ocean-77", unrelated, history, h), password.CodeReused) {
+	if !hasCode(p.ValidateWithHistory(ctx, "Blue-Ocean-77", unrelated, history, h), onboardkit.FieldReused) {
 		t.Error("reused password accepted")
 	}
 	if err := p.ValidateWithHistory(ctx, "Green-Field-99", unrelated, history, h); err != nil {
@@ -401,7 +405,7 @@ func TestBreachChecker(t *testing.T) {
 	}
 	p.BreachChecker = fakeBreach{err: errors.New("down")}
 	err := p.Validate(ctx, "Blue-Ocean-77", unrelated)
-	if !errors.Is(err, onboardkit.ErrUnavailable) || errors.Is(err, password.ErrPolicy) {
+	if !errors.Is(err, onboardkit.ErrUnavailable) || errors.Is(err, onboardkit.ErrPasswordPolicy) {
 		t.Errorf("failing checker: %v", err)
 	}
 	// Other violations win over a failing checker.

@@ -77,7 +77,7 @@ func BenchmarkJourney(b *testing.B) {
 	for _, s := range stores {
 		b.Run(s.name, func(b *testing.B) {
 			newStore := s.new(b)
-			real, err := password.NewHasher(password.HasherOptions{})
+			real, err := password.NewHasher(password.HasherConfig{}, onboardkit.Runtime{})
 			if err != nil {
 				b.Fatal(err)
 			}

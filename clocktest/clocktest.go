@@ -1,4 +1,6 @@
-// Package clocktest provides a settable clock for tests.
+// Package clocktest provides a settable clock for tests: hosts give it to
+// onboarding.Config.Clock (and the module's own tests use it) to test
+// expiries, cooldowns and token lifetimes without sleeping.
 package clocktest
 
 import (
@@ -6,7 +8,8 @@ import (
 	"time"
 )
 
-// Clock is a manually advanced clock, safe for concurrent use.
+// Clock is a manually advanced clock implementing onboardkit.Clock. It is
+// safe for concurrent use.
 type Clock struct {
 	mu  sync.Mutex
 	now time.Time
