@@ -5,14 +5,13 @@
 // tiers and their deposit limits, and the Reviewer interface.
 //
 // The package is pure: it stores nothing, imports no storage adapter, reads
-// time only through the injected onboardkit.Clock and randomness only
-// through the injected io.Reader. The onboarding Service maps its types to
-// storage records.
+// time and randomness only through the onboardkit.Runtime it is given. The
+// onboarding Service maps its types to storage records.
 //
 // # Entry points
 //
-// NewValidator builds a Validator from a Config (all fields optional). Its
-// methods map to the journey:
+// NewValidator builds a Validator from a Config (all fields optional) and a
+// Runtime. Its methods map to the journey:
 //
 //   - PATCH /v1/profile: ValidateProfile(Profile).
 //   - POST /v1/compliance: ValidateCompliance(Compliance).

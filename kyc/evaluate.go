@@ -268,15 +268,3 @@ func (v *Validator) Evaluate(ctx context.Context, in EvaluateInput) (*Result, er
 	}
 	return res, nil
 }
-
-// QuestionnaireRequired reports whether the risk rules require the
-// questionnaire of a user born on birthDate ("YYYY-MM-DD"), residing in
-// country, with the PEP declaration pep — so the Service can ask for it
-// before the submission. An unparsable birth date counts as no age risk.
-func (v *Validator) QuestionnaireRequired(birthDate, country string, pep bool) bool {
-	if pep || v.highRisk[country] {
-		return true
-	}
-	b, ok := parseDate(birthDate)
-	return ok && v.rules.QuestionnaireAge > 0 && ageOn(b, v.today()) >= v.rules.QuestionnaireAge
-}

@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/onboardkit/onboardkit"
+	"github.com/onboardkit/onboardkit/clocktest"
 )
 
 func doc(typ DocumentType, extra ...func(*VerificationDocument)) VerificationDocument {
@@ -124,13 +125,13 @@ type failingReader struct{}
 func (failingReader) Read([]byte) (int, error) { return 0, errors.New("no entropy") }
 
 func TestEvaluateRandFailure(t *testing.T) {
-	v := newTestValidator(t, func(c *Config) { c.Rand = failingReader{} })
+	v := newTestValidatorAt(t, onboardkit.Runtime{Clock: clocktest.New(testNow), Rand: failingReader{}})
 	_, err := v.Evaluate(context.Background(), EvaluateInput{BirthDate: "1985-04-12", Country: "FRA", Documents: []VerificationDocument{doc(DocumentPassport)}})
 	assert.Equal(t, onboardkit.CodeInternal, onboardkit.ErrorCode(err))
 }
 
 func TestDocumentIDsUnique(t *testing.T) {
-	v, err := NewValidator(Config{}) // crypto/rand
+	v, err := NewValidator(Config{}, onboardkit.Runtime{}) // crypto/rand
 	require.NoError(t, err)
 	res, err := v.Evaluate(context.Background(), EvaluateInput{BirthDate: "1985-04-12", Country: "FRA",
 		Documents: []VerificationDocument{doc(DocumentPassport), doc(DocumentPassport), doc(DocumentSelfie)}})
@@ -154,15 +155,6 @@ func TestResultJSON(t *testing.T) {
 		"verificationDocuments":[{"documentId":"00010203-0405-4607-8809-0a0b0c0d0e0f","documentType":"passport","warnings":[],
 		"errors":[{"code":"expired","message":"The document has expired."}]}]}`, string(b))
 	assert.NotContains(t, string(b), "12AB34567")
-}
-
-func TestQuestionnaireRequired(t *testing.T) {
-	v := newTestValidator(t)
-	assert.False(t, v.QuestionnaireRequired("1985-04-12", "FRA", false))
-	assert.True(t, v.QuestionnaireRequired("1985-04-12", "FRA", true))
-	assert.True(t, v.QuestionnaireRequired("1985-04-12", "MMR", false))
-	assert.True(t, v.QuestionnaireRequired("1966-01-02", "FRA", false))
-	assert.False(t, v.QuestionnaireRequired("garbage", "FRA", false))
 }
 
 func TestIndividualAccountEvaluateInput(t *testing.T) {

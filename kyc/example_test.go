@@ -22,7 +22,7 @@ func (zeroReader) Read(p []byte) (int, error) { clear(p); return len(p), nil }
 // Validate an integrator's individual-account request and print every field
 // problem with its JSON path and code.
 func ExampleValidator_ValidateIndividualAccount() {
-	v, err := kyc.NewValidator(kyc.Config{Clock: fixedClock})
+	v, err := kyc.NewValidator(kyc.Config{}, onboardkit.Runtime{Clock: fixedClock})
 	if err != nil {
 		panic(err)
 	}
@@ -59,7 +59,7 @@ func ExampleValidator_ValidateIndividualAccount() {
 // the document are findings and the missing identity document makes the
 // status waiting_for_information.
 func ExampleValidator_Evaluate() {
-	v, err := kyc.NewValidator(kyc.Config{Clock: fixedClock, Rand: zeroReader{}})
+	v, err := kyc.NewValidator(kyc.Config{}, onboardkit.Runtime{Clock: fixedClock, Rand: zeroReader{}})
 	if err != nil {
 		panic(err)
 	}
@@ -144,7 +144,7 @@ func ExampleCheckDecision() {
 
 // Tiers and their limits.
 func ExampleTierFor() {
-	v, _ := kyc.NewValidator(kyc.Config{})
+	v, _ := kyc.NewValidator(kyc.Config{}, onboardkit.Runtime{})
 	for _, st := range []kyc.Status{kyc.StatusUnderReview, kyc.StatusActive} {
 		tier := kyc.TierFor(true, true, st)
 		fmt.Printf("%s: %s %+v\n", st, tier, v.Limits(tier))

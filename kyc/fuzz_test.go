@@ -56,7 +56,7 @@ func FuzzValidate(f *testing.F) {
 	f.Add(`{"userInfo":{"birthDate":"2000-02-29","phone":"+1","residentialAddress":{"country":"CAN","postalCode":"k1a0b1"}},"verificationDocuments":[{"documentType":"id_card","mrz":["I<FRA","",""]}]}`)
 	f.Add(`{"verificationDocuments":[{"documentType":"passport","issuingCountry":"DEU","documentNumber":"C01X00T47","document":"data:image/webp;base64,UklGRiAAAABXRUJQVlA4WAoAAAA=","mrz":["P<D<<MUSTERMANN<<ERIKA<<<<<<<<<<<<<<<<<<<<<<","C01X00T478D<<6408125F2702283<<<<<<<<<<<<<<<4"]}]}`)
 	f.Add(`{"userInfo":{"firstName":"\u0301","lastName":"'","email":"@","birthDate":"0000-00-00","nationality":"ZZZ"},"termsSignedAt":"9999-12-31T23:59:59Z"}`)
-	v, err := NewValidator(Config{Rand: &seqReader{}, MaxDocumentSize: 64 << 10})
+	v, err := NewValidator(Config{MaxDocumentSize: 64 << 10}, onboardkit.Runtime{Rand: &seqReader{}})
 	if err != nil {
 		f.Fatal(err)
 	}

@@ -73,11 +73,18 @@ func (s *seqReader) Read(p []byte) (int, error) {
 
 func newTestValidator(t testing.TB, mod ...func(*Config)) *Validator {
 	t.Helper()
-	cfg := Config{Clock: clocktest.New(testNow), Rand: &seqReader{}}
+	return newTestValidatorAt(t, onboardkit.Runtime{Clock: clocktest.New(testNow), Rand: &seqReader{}}, mod...)
+}
+
+// newTestValidatorAt is newTestValidator with its own clock and random
+// source.
+func newTestValidatorAt(t testing.TB, rt onboardkit.Runtime, mod ...func(*Config)) *Validator {
+	t.Helper()
+	var cfg Config
 	for _, m := range mod {
 		m(&cfg)
 	}
-	v, err := NewValidator(cfg)
+	v, err := NewValidator(cfg, rt)
 	require.NoError(t, err)
 	return v
 }

@@ -56,24 +56,24 @@ func (d Decision) Validate() error {
 	switch d.Status {
 	case StatusActive, StatusRejected, StatusWaitingForInformation:
 	case "":
-		fields = append(fields, onboardkit.FieldError{Field: "verificationStatus", Code: CodeRequired, Message: codeMessages[CodeRequired]})
+		fields = append(fields, onboardkit.FieldError{Field: "verificationStatus", Code: onboardkit.FieldRequired, Message: codeMessages[onboardkit.FieldRequired]})
 	default:
-		fields = append(fields, onboardkit.FieldError{Field: "verificationStatus", Code: CodeInvalidEnum,
+		fields = append(fields, onboardkit.FieldError{Field: "verificationStatus", Code: onboardkit.FieldInvalidEnum,
 			Message: "Use one of: active, rejected, waiting_for_information."})
 	}
 	switch {
 	case utf8.RuneCountInString(d.Reason) > MaxReasonLength:
-		fields = append(fields, onboardkit.FieldError{Field: "reason", Code: CodeTooLong,
+		fields = append(fields, onboardkit.FieldError{Field: "reason", Code: onboardkit.FieldTooLong,
 			Message: fmt.Sprintf("Use at most %d characters.", MaxReasonLength)})
 	case !isText(d.Reason):
-		fields = append(fields, onboardkit.FieldError{Field: "reason", Code: CodeInvalid, Message: tagMessages["kyc_text"]})
+		fields = append(fields, onboardkit.FieldError{Field: "reason", Code: onboardkit.FieldInvalid, Message: tagMessages["kyc_text"]})
 	}
 	if len(d.MissingDocuments) > 20 {
-		fields = append(fields, onboardkit.FieldError{Field: "missingDocuments", Code: CodeTooMany, Message: "At most 20 items are accepted."})
+		fields = append(fields, onboardkit.FieldError{Field: "missingDocuments", Code: onboardkit.FieldTooMany, Message: "At most 20 items are accepted."})
 	} else {
 		for i, m := range d.MissingDocuments {
 			if !slices.Contains(missingNames, m) {
-				fields = append(fields, onboardkit.FieldError{Field: fmt.Sprintf("missingDocuments[%d]", i), Code: CodeInvalidEnum,
+				fields = append(fields, onboardkit.FieldError{Field: fmt.Sprintf("missingDocuments[%d]", i), Code: onboardkit.FieldInvalidEnum,
 					Message: "Use identity_document, proof_of_address, selfie or a document type."})
 			}
 		}

@@ -19,50 +19,32 @@ import (
 	"github.com/onboardkit/onboardkit"
 )
 
-// Field error codes. Validation errors (onboardkit.FieldError.Code) use only
-// these stable codes.
-const (
-	CodeRequired          = "required"            // missing or empty
-	CodeInvalid           = "invalid"             // malformed (names, numbers, URLs, MRZ shape, ...)
-	CodeInvalidCountry    = "invalid_country"     // not an officially assigned ISO 3166-1 alpha-3 code
-	CodeInvalidPhone      = "invalid_phone"       // not a valid E.164 number
-	CodeInvalidDate       = "invalid_date"        // not a real YYYY-MM-DD date / RFC 3339 timestamp, or implausible
-	CodeInFuture          = "in_future"           // a birth date or acceptance time after now
-	CodeTooYoung          = "too_young"           // under the minimum age
-	CodeInvalidPostalCode = "invalid_postal_code" // wrong shape for the country
-	CodeInvalidEnum       = "invalid_enum"        // not one of the accepted values
-	CodeTooLong           = "too_long"            // over the maximum length
-	CodeTooShort          = "too_short"           // under the minimum length
-	CodeTooMany           = "too_many"            // too many list items
-	CodeInvalidEmail      = "invalid_email"       // not an email address
-)
-
 // tagCodes maps validator tags to field codes.
-var tagCodes = map[string]string{
-	"required":           CodeRequired,
-	"email":              CodeInvalidEmail,
-	"kyc_country":        CodeInvalidCountry,
-	"kyc_phone":          CodeInvalidPhone,
-	"kyc_date":           CodeInvalidDate,
-	"kyc_timestamp":      CodeInvalidDate,
-	"kyc_birth_range":    CodeInvalidDate,
-	"kyc_not_future":     CodeInFuture,
-	"kyc_ts_not_future":  CodeInFuture,
-	"kyc_adult":          CodeTooYoung,
-	"kyc_postal":         CodeInvalidPostalCode,
-	"kyc_employment":     CodeInvalidEnum,
-	"kyc_funds":          CodeInvalidEnum,
-	"kyc_band":           CodeInvalidEnum,
-	"kyc_doctype":        CodeInvalidEnum,
-	"kyc_status":         CodeInvalidEnum,
-	"kyc_name":           CodeInvalid,
-	"kyc_text":           CodeInvalid,
-	"kyc_ssn":            CodeInvalid,
-	"kyc_https_url":      CodeInvalid,
-	"kyc_docnumber":      CodeInvalid,
-	"kyc_mrz":            CodeInvalid,
-	"bcp47_language_tag": CodeInvalid,
-	"timezone":           CodeInvalid,
+var tagCodes = map[string]onboardkit.FieldCode{
+	"required":           onboardkit.FieldRequired,
+	"email":              onboardkit.FieldInvalidEmail,
+	"kyc_country":        onboardkit.FieldInvalidCountry,
+	"kyc_phone":          onboardkit.FieldInvalidPhone,
+	"kyc_date":           onboardkit.FieldInvalidDate,
+	"kyc_timestamp":      onboardkit.FieldInvalidDate,
+	"kyc_birth_range":    onboardkit.FieldInvalidDate,
+	"kyc_not_future":     onboardkit.FieldInFuture,
+	"kyc_ts_not_future":  onboardkit.FieldInFuture,
+	"kyc_adult":          onboardkit.FieldTooYoung,
+	"kyc_postal":         onboardkit.FieldInvalidPostalCode,
+	"kyc_employment":     onboardkit.FieldInvalidEnum,
+	"kyc_funds":          onboardkit.FieldInvalidEnum,
+	"kyc_band":           onboardkit.FieldInvalidEnum,
+	"kyc_doctype":        onboardkit.FieldInvalidEnum,
+	"kyc_status":         onboardkit.FieldInvalidEnum,
+	"kyc_name":           onboardkit.FieldInvalid,
+	"kyc_text":           onboardkit.FieldInvalid,
+	"kyc_ssn":            onboardkit.FieldInvalid,
+	"kyc_https_url":      onboardkit.FieldInvalid,
+	"kyc_docnumber":      onboardkit.FieldInvalid,
+	"kyc_mrz":            onboardkit.FieldInvalid,
+	"bcp47_language_tag": onboardkit.FieldInvalid,
+	"timezone":           onboardkit.FieldInvalid,
 }
 
 var enumValues = map[string][]string{
@@ -78,20 +60,20 @@ var enumValues = map[string][]string{
 	}(),
 }
 
-var codeMessages = map[string]string{
-	CodeRequired:          "This field is required.",
-	CodeInvalid:           "This value is not valid.",
-	CodeInvalidCountry:    "Use an ISO 3166-1 alpha-3 country code, such as FRA.",
-	CodeInvalidPhone:      "Use a valid phone number in international E.164 format, such as +33612345678.",
-	CodeInvalidDate:       "Use a real date as YYYY-MM-DD (timestamps as RFC 3339).",
-	CodeInFuture:          "This date is in the future.",
-	CodeTooYoung:          "The user is under the minimum age.",
-	CodeInvalidPostalCode: "This postal code does not match the format of the country.",
-	CodeInvalidEnum:       "This value is not one of the accepted values.",
-	CodeTooLong:           "This value is too long.",
-	CodeTooShort:          "This value is too short.",
-	CodeTooMany:           "This list has too many items.",
-	CodeInvalidEmail:      "Use a valid email address.",
+var codeMessages = map[onboardkit.FieldCode]string{
+	onboardkit.FieldRequired:          "This field is required.",
+	onboardkit.FieldInvalid:           "This value is not valid.",
+	onboardkit.FieldInvalidCountry:    "Use an ISO 3166-1 alpha-3 country code, such as FRA.",
+	onboardkit.FieldInvalidPhone:      "Use a valid phone number in international E.164 format, such as +33612345678.",
+	onboardkit.FieldInvalidDate:       "Use a real date as YYYY-MM-DD (timestamps as RFC 3339).",
+	onboardkit.FieldInFuture:          "This date is in the future.",
+	onboardkit.FieldTooYoung:          "The user is under the minimum age.",
+	onboardkit.FieldInvalidPostalCode: "This postal code does not match the format of the country.",
+	onboardkit.FieldInvalidEnum:       "This value is not one of the accepted values.",
+	onboardkit.FieldTooLong:           "This value is too long.",
+	onboardkit.FieldTooShort:          "This value is too short.",
+	onboardkit.FieldTooMany:           "This list has too many items.",
+	onboardkit.FieldInvalidEmail:      "Use a valid email address.",
 }
 
 var tagMessages = map[string]string{
@@ -110,19 +92,19 @@ func (v *Validator) fieldError(path, tag, param string, kind reflect.Kind) onboa
 	msg := ""
 	switch {
 	case tag == "max" && kind == reflect.Slice:
-		code, msg = CodeTooMany, fmt.Sprintf("At most %s items are accepted.", param)
+		code, msg = onboardkit.FieldTooMany, fmt.Sprintf("At most %s items are accepted.", param)
 	case tag == "max":
-		code, msg = CodeTooLong, fmt.Sprintf("Use at most %s characters.", param)
+		code, msg = onboardkit.FieldTooLong, fmt.Sprintf("Use at most %s characters.", param)
 	case tag == "min" && param == "1":
-		code = CodeRequired
+		code = onboardkit.FieldRequired
 	case tag == "min":
-		code, msg = CodeTooShort, fmt.Sprintf("Use at least %s characters.", param)
+		code, msg = onboardkit.FieldTooShort, fmt.Sprintf("Use at least %s characters.", param)
 	case tag == "kyc_docnumber" || tag == "kyc_mrz":
 		msg = param // a fixed sentence chosen by the struct-level rule
 	case tag == "kyc_adult":
 		msg = fmt.Sprintf("The user must be at least %d years old.", v.minAge)
 	case !ok:
-		code = CodeInvalid
+		code = onboardkit.FieldInvalid
 	}
 	if vals, isEnum := enumValues[tag]; isEnum {
 		msg = "Use one of: " + strings.Join(vals, ", ") + "."

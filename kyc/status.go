@@ -82,7 +82,7 @@ func ParseStatus(s string) (Status, error) {
 	st := Status(s)
 	if !st.Valid() {
 		return "", onboardkit.ValidationError(onboardkit.FieldError{
-			Field: "verificationStatus", Code: CodeInvalidEnum, Message: "This is not a verification status.",
+			Field: "verificationStatus", Code: onboardkit.FieldInvalidEnum, Message: "This is not a verification status.",
 		})
 	}
 	return st, nil

@@ -26,7 +26,7 @@ func TestSeedFieldByField(t *testing.T) {
 		name  string
 		mod   func(r *IndividualAccountRequest)
 		field string
-		code  string
+		code  onboardkit.FieldCode
 	}{
 		{"firstName missing", func(r *IndividualAccountRequest) { r.UserInfo.FirstName = "" }, "userInfo.firstName", "required"},
 		{"firstName digits", func(r *IndividualAccountRequest) { r.UserInfo.FirstName = "J3an" }, "userInfo.firstName", "invalid"},
@@ -99,7 +99,7 @@ func TestSeedFieldByField(t *testing.T) {
 			}
 		}, "verificationDocuments", "too_many"},
 	}
-	seen := map[string]bool{}
+	seen := map[onboardkit.FieldCode]bool{}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			r := seedRequest(t)
@@ -112,8 +112,8 @@ func TestSeedFieldByField(t *testing.T) {
 		})
 		seen[tc.code] = true
 	}
-	for _, code := range []string{CodeRequired, CodeInvalid, CodeInvalidCountry, CodeInvalidPhone, CodeInvalidDate,
-		CodeInFuture, CodeTooYoung, CodeInvalidPostalCode, CodeInvalidEnum, CodeTooLong, CodeTooMany, CodeInvalidEmail} {
+	for _, code := range []onboardkit.FieldCode{onboardkit.FieldRequired, onboardkit.FieldInvalid, onboardkit.FieldInvalidCountry, onboardkit.FieldInvalidPhone, onboardkit.FieldInvalidDate,
+		onboardkit.FieldInFuture, onboardkit.FieldTooYoung, onboardkit.FieldInvalidPostalCode, onboardkit.FieldInvalidEnum, onboardkit.FieldTooLong, onboardkit.FieldTooMany, onboardkit.FieldInvalidEmail} {
 		assert.True(t, seen[code], "no case for %s", code)
 	}
 }
@@ -127,11 +127,11 @@ func TestAllProblemsAtOnce(t *testing.T) {
 	r.VerificationDocuments[0].DocumentNumber = ""
 	r.TermsSignedAt = "yesterday"
 	fields := fieldErrors(t, v.ValidateIndividualAccount(r))
-	got := map[string]string{}
+	got := map[string]onboardkit.FieldCode{}
 	for _, f := range fields {
 		got[f.Field] = f.Code
 	}
-	assert.Equal(t, map[string]string{
+	assert.Equal(t, map[string]onboardkit.FieldCode{
 		"userInfo.firstName":                      "required",
 		"userInfo.phone":                          "invalid_phone",
 		"userInfo.residentialAddress.postalCode":  "invalid_postal_code",
@@ -200,7 +200,7 @@ func TestSubmissionStructure(t *testing.T) {
 	require.Len(t, f, 1)
 	assert.Equal(t, onboardkit.FieldError{Field: "verificationDocuments", Code: "required", Message: "This field is required."}, f[0])
 	f = fieldErrors(t, v.ValidateSubmission(Submission{VerificationDocuments: []VerificationDocument{}}))
-	assert.Equal(t, "required", f[0].Code)
+	assert.Equal(t, onboardkit.FieldCode("required"), f[0].Code)
 	f = fieldErrors(t, v.ValidateSubmission(Submission{
 		VerificationDocuments: []VerificationDocument{{DocumentType: DocumentPassport, IssuingCountry: "FRA", Document: "x", DocumentNumber: "12AB34567"}},
 		SocialSecurityNumber:  "1",
@@ -234,7 +234,7 @@ func TestMRZShapeByType(t *testing.T) {
 		f := fieldErrors(t, err)
 		require.Len(t, f, 1, "%s", tc.typ)
 		assert.Equal(t, "verificationDocuments[0]."+tc.field, f[0].Field)
-		assert.Equal(t, "invalid", f[0].Code)
+		assert.Equal(t, onboardkit.FieldCode("invalid"), f[0].Code)
 	}
 }
 
@@ -252,8 +252,9 @@ func TestProfile(t *testing.T) {
 	require.NoError(t, v.ValidateProfile(p), "other scripts")
 
 	for _, tc := range []struct {
-		mod        func(*Profile)
-		field, cde string
+		mod   func(*Profile)
+		field string
+		cde   onboardkit.FieldCode
 	}{
 		{func(p *Profile) { p.Locale = "not a locale!" }, "locale", "invalid"},
 		{func(p *Profile) { p.TimeZone = "Mars/Olympus" }, "timeZone", "invalid"},
@@ -279,7 +280,7 @@ func TestProfile(t *testing.T) {
 
 func TestMinAge(t *testing.T) {
 	clk := clocktest.New(time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC))
-	v := newTestValidator(t, func(c *Config) { c.Clock = clk })
+	v := newTestValidatorAt(t, onboardkit.Runtime{Clock: clk, Rand: &seqReader{}})
 	p := seedRequest(t).UserInfo.Profile()
 
 	p.BirthDate = "2008-03-01" // 18 today
@@ -299,12 +300,12 @@ func TestMinAge(t *testing.T) {
 	clk.Set(time.Date(2026, 3, 1, 0, 30, 0, 0, time.FixedZone("X", 2*3600))) // 2026-02-28 22:30 UTC
 	require.Error(t, v.ValidateProfile(p))
 
-	v16 := newTestValidator(t, func(c *Config) { c.Clock = clk; c.MinAge = 16 })
+	v16 := newTestValidatorAt(t, onboardkit.Runtime{Clock: clk, Rand: &seqReader{}}, func(c *Config) { c.MinAge = 16 })
 	p.BirthDate = "2010-01-01"
 	require.NoError(t, v16.ValidateProfile(p))
 	p.BirthDate = "2026-02-28" // born today: not in the future
 	f = fieldErrors(t, v16.ValidateProfile(p))
-	assert.Equal(t, "too_young", f[0].Code)
+	assert.Equal(t, onboardkit.FieldCode("too_young"), f[0].Code)
 	assert.Contains(t, f[0].Message, "16")
 }
 
@@ -330,14 +331,14 @@ func TestCompliance(t *testing.T) {
 	assert.Equal(t, []string{"termsAcceptedAt:required", "politicallyExposed:required", "questionnaire.employmentStatus:invalid_enum"}, pairs(f))
 	assert.Equal(t, "Use one of: employed, self_employed, unemployed, student, retired, other.", f[2].Message)
 
-	f = fieldErrors(t, v.ValidateQuestionnaire(AdditionalUserInfo{}))
-	assert.Equal(t, []string{"employmentStatus:required", "sourceOfFunds:required", "expectedMonthlyPaymentsUsd:required"}, pairs(f))
+	f = fieldErrors(t, v.ValidateCompliance(Compliance{TermsAcceptedAt: "2026-01-02T03:04:05Z", PoliticallyExposed: new(bool), Questionnaire: &AdditionalUserInfo{}}))
+	assert.Equal(t, []string{"questionnaire.employmentStatus:required", "questionnaire.sourceOfFunds:required", "questionnaire.expectedMonthlyPaymentsUsd:required"}, pairs(f))
 }
 
 func pairs(f []onboardkit.FieldError) []string {
 	out := make([]string, len(f))
 	for i, e := range f {
-		out[i] = e.Field + ":" + e.Code
+		out[i] = e.Field + ":" + string(e.Code)
 	}
 	return out
 }
@@ -348,7 +349,7 @@ func TestEnumsComplete(t *testing.T) {
 		for _, s := range SourcesOfFunds() {
 			for _, b := range PaymentBands() {
 				q := AdditionalUserInfo{EmploymentStatus: e, SourceOfFunds: s, ExpectedMonthlyPaymentsUSD: b, MostRecentOccupation: "Baker"}
-				require.NoError(t, v.ValidateQuestionnaire(q))
+				require.NoError(t, v.ValidateCompliance(Compliance{TermsAcceptedAt: "2026-01-02T03:04:05Z", PoliticallyExposed: new(bool), Questionnaire: &q}))
 			}
 		}
 	}
@@ -401,7 +402,7 @@ func TestPostalCodes(t *testing.T) {
 }
 
 func TestNewValidatorConfig(t *testing.T) {
-	_, err := NewValidator(Config{})
+	_, err := NewValidator(Config{}, onboardkit.Runtime{})
 	require.NoError(t, err, "zero config")
 	bad := []Config{
 		{MinAge: -1},
@@ -415,11 +416,11 @@ func TestNewValidatorConfig(t *testing.T) {
 		{Rules: &Rules{MaxSubmissions: 1, QuestionnaireAge: -1}},
 	}
 	for i, c := range bad {
-		_, err := NewValidator(c)
+		_, err := NewValidator(c, onboardkit.Runtime{})
 		assert.Error(t, err, "config %d", i)
 	}
 	r := DefaultRules()
-	v, err := NewValidator(Config{Rules: &r})
+	v, err := NewValidator(Config{Rules: &r}, onboardkit.Runtime{})
 	require.NoError(t, err)
 	r.HighRiskCountries[0] = "FRA"
 	assert.Equal(t, "PRK", v.Rules().HighRiskCountries[0], "rules are copied in")

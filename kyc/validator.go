@@ -1,12 +1,10 @@
 package kyc
 
 import (
-	"crypto/rand"
 	"errors"
 	"fmt"
 	"io"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/go-playground/validator/v10"
@@ -31,12 +29,6 @@ func DefaultAllowedMediaTypes() []string {
 // Config configures a Validator. The zero value is usable: every zero field
 // takes its default.
 type Config struct {
-	// Clock gives "today" for ages, expiry dates and timestamps
-	// (default onboardkit.SystemClock). Dates are compared in UTC.
-	Clock onboardkit.Clock
-	// Rand is the source of document ids (default crypto/rand.Reader).
-	// Reads are serialised, so it need not be safe for concurrent use.
-	Rand io.Reader
 	// MinAge is the minimum age in years (default 18).
 	MinAge int
 	// Rules are the risk and requirement rules (nil means DefaultRules()).
@@ -76,31 +68,27 @@ type Validator struct {
 	highRisk    map[string]bool
 	ssnRequired map[string]bool
 
-	randMu sync.Mutex
-	rand   io.Reader
+	rand io.Reader // serialised by onboardkit.Runtime.WithDefaults
 
 	v *validator.Validate
 }
 
-// NewValidator returns a Validator configured by cfg. It fails when cfg is
-// inconsistent (negative sizes, unknown document types or country codes in
-// the rules, MaxSubmissions below 1).
-func NewValidator(cfg Config) (*Validator, error) {
+// NewValidator returns a Validator configured by cfg. rt.Clock gives "today"
+// for ages, expiry dates and timestamps (dates are compared in UTC); rt.Rand
+// is the source of document ids. It fails when cfg is inconsistent (negative
+// sizes, unknown document types or country codes in the rules,
+// MaxSubmissions below 1).
+func NewValidator(cfg Config, rt onboardkit.Runtime) (*Validator, error) {
+	rt = rt.WithDefaults()
 	v := &Validator{
-		clock:      cfg.Clock,
-		rand:       cfg.Rand,
+		clock:      rt.Clock,
+		rand:       rt.Rand,
 		minAge:     cfg.MinAge,
 		limits:     cfg.TierLimits,
 		maxDocSize: cfg.MaxDocumentSize,
 		minW:       cfg.MinImageWidth,
 		minH:       cfg.MinImageHeight,
 		skew:       cfg.MaxClockSkew,
-	}
-	if v.clock == nil {
-		v.clock = onboardkit.SystemClock
-	}
-	if v.rand == nil {
-		v.rand = rand.Reader
 	}
 	if v.minAge == 0 {
 		v.minAge = DefaultMinAge
@@ -193,10 +181,6 @@ func (v *Validator) ValidateProfile(p Profile) error { return v.validate(&p) }
 // validation *onboardkit.Error listing every field problem.
 func (v *Validator) ValidateCompliance(c Compliance) error { return v.validate(&c) }
 
-// ValidateQuestionnaire checks a questionnaire on its own (field paths are
-// relative to it: "employmentStatus").
-func (v *Validator) ValidateQuestionnaire(q AdditionalUserInfo) error { return v.validate(&q) }
-
 // ValidateSubmission checks the structure of the body of POST /v1/kyc:
 // document types, countries, numbers, date formats and MRZ shape. Document
 // content (data URL, size, media type, image, expiry, MRZ check digits) is
@@ -239,9 +223,7 @@ func (v *Validator) CheckSubmission(current Status, previous int) error {
 // newID returns a random UUID (version 4) read from the injected source.
 func (v *Validator) newID() (string, error) {
 	var b [16]byte
-	v.randMu.Lock()
 	_, err := io.ReadFull(v.rand, b[:])
-	v.randMu.Unlock()
 	if err != nil {
 		return "", &onboardkit.Error{Code: onboardkit.CodeInternal, Message: "An identifier could not be generated.", Err: err}
 	}
