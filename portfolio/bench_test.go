@@ -56,12 +56,12 @@ func BenchmarkNewDeriver(b *testing.B) {
 
 // BenchmarkNewPortfolio measures the gate and validation of one request.
 func BenchmarkNewPortfolio(b *testing.B) {
-	p, err := portfolio.NewPlanner(portfolio.DefaultConfig())
+	p, err := portfolio.NewPlanner(portfolio.Config{})
 	if err != nil {
 		b.Fatal(err)
 	}
 	req := portfolio.NewPortfolioRequest{ID: "p1", AccountID: "a1", UserID: "u1", Name: " Long term ", Type: "savings",
-		VerificationStatus: "active", AccountActive: true, Existing: 3}
+		KYCActive: true, AccountActive: true, Existing: 3}
 	b.ReportAllocs()
 	for b.Loop() {
 		if _, err := p.NewPortfolio(req); err != nil {

@@ -8,12 +8,13 @@
 //
 // An account can be created once the user's contact (phone or email) is
 // verified ([CanCreateAccount]), but it stays inactive until the user's
-// identity verification status is "active" ([AccountActive]); approval
-// activates every account of the user. A portfolio can only be created for an
-// active account of a user whose verification is "active"
-// ([Planner.CanCreatePortfolio]); otherwise the error matches
-// onboardkit.ErrKYCNotActive. The package holds no storage: the onboarding
-// Service calls these pure functions and stores what they return.
+// identity verification is active ([NewAccount] takes that fact from the
+// caller, which derives it from the user's kyc.Status); approval activates
+// every account of the user. A portfolio can only be created for an active
+// account of a user whose verification is active ([Planner.NewPortfolio]);
+// otherwise the error matches onboardkit.ErrKYCNotActive. The package holds
+// no storage: the onboarding Service calls these pure functions and stores
+// what they return.
 //
 // # Deposit addresses
 //

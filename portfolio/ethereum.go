@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/hex"
 
+	"github.com/onboardkit/onboardkit"
 	"golang.org/x/crypto/sha3"
 )
 
@@ -32,7 +33,7 @@ func NewEthereumDeriver(extendedKey string, opts ...Option) (*EthereumDeriver, e
 		return nil, err
 	}
 	if o.network == Testnet {
-		return nil, keyError(ErrKeyNetwork, "wrong_network",
+		return nil, keyError(ErrKeyNetwork, onboardkit.FieldWrongNetwork,
 			"the Ethereum deriver takes a mainnet xpub (Ethereum test networks use the same addresses).")
 	}
 	pk, err := parseExtendedPublicKey(extendedKey, []string{"xpub"}, Mainnet)

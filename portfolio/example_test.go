@@ -63,19 +63,19 @@ func (m *memAllocator) AllocateAddressIndex(_ context.Context, chain, keyID stri
 // The Service's flow for POST /v1/portfolios: gate and validate, then give
 // the portfolio its address, then store it.
 func ExamplePlanner_NewPortfolio() {
-	planner, err := portfolio.NewPlanner(portfolio.DefaultConfig())
+	planner, err := portfolio.NewPlanner(portfolio.Config{})
 	if err != nil {
 		panic(err)
 	}
 	req := portfolio.NewPortfolioRequest{
 		ID: "pf_1", AccountID: "acc_1", UserID: "usr_1", Name: "  Savings ", Type: "savings",
-		VerificationStatus: "under_review", AccountActive: false,
+		KYCActive: false, AccountActive: false,
 		CreatedAt: time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC),
 	}
 	_, err = planner.NewPortfolio(req)
 	fmt.Println(errors.Is(err, onboardkit.ErrKYCNotActive))
 
-	req.VerificationStatus, req.AccountActive = "active", true
+	req.KYCActive, req.AccountActive = true, true
 	p, err := planner.NewPortfolio(req)
 	if err != nil {
 		panic(err)
@@ -95,7 +95,7 @@ func ExamplePlanner_NewPortfolio() {
 
 // On KYC approval: what auto-provisioning asks for.
 func ExamplePlanner_ProvisionPlan() {
-	planner, err := portfolio.NewPlanner(portfolio.DefaultConfig())
+	planner, err := portfolio.NewPlanner(portfolio.Config{})
 	if err != nil {
 		panic(err)
 	}
@@ -110,10 +110,11 @@ func ExamplePlanner_ProvisionPlan() {
 
 // The account gate: created once the contact is verified, active once KYC is.
 func ExampleNewAccount() {
-	_, err := portfolio.NewAccount("acc_1", "usr_1", false, "not_started", time.Time{})
+	_, err := portfolio.NewAccount("acc_1", "usr_1", false, false, time.Time{})
 	fmt.Println(errors.Is(err, onboardkit.ErrInvalidTransition))
-	a, _ := portfolio.NewAccount("acc_1", "usr_1", true, "under_review", time.Time{})
-	fmt.Println(a.Active, portfolio.AccountActive("active"))
+	a, _ := portfolio.NewAccount("acc_1", "usr_1", true, false, time.Time{})
+	b, _ := portfolio.NewAccount("acc_2", "usr_1", true, true, time.Time{})
+	fmt.Println(a.Active, b.Active)
 	// Output:
 	// true
 	// false true

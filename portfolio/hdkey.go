@@ -71,7 +71,7 @@ var (
 	ErrAccountPath = errors.New("portfolio: invalid account path")
 )
 
-func keyError(sentinel error, code, msg string) error {
+func keyError(sentinel error, code onboardkit.FieldCode, msg string) error {
 	return &onboardkit.Error{
 		Code:    onboardkit.CodeValidation,
 		Message: "The extended public key is not valid: " + msg,
@@ -133,16 +133,16 @@ type parsedKey struct {
 func parseExtendedPublicKey(s string, accept []string, want Network) (*parsedKey, error) {
 	s = strings.TrimSpace(s)
 	if s == "" {
-		return nil, keyError(ErrKeyMalformed, "required", "no key was given.")
+		return nil, keyError(ErrKeyMalformed, onboardkit.FieldRequired, "no key was given.")
 	}
 	raw := base58.Decode(s)
 	if len(raw) != serializedKeyLen+4 {
-		return nil, keyError(ErrKeyMalformed, "malformed",
+		return nil, keyError(ErrKeyMalformed, onboardkit.FieldMalformed,
 			"it is not a base58 extended key of the expected length (check for a truncated or mistyped key).")
 	}
 	payload, sum := raw[:serializedKeyLen], raw[serializedKeyLen:]
 	if !bytes.Equal(doubleSHA256(payload)[:4], sum) {
-		return nil, keyError(ErrKeyChecksum, "bad_checksum", "its checksum does not match (the key is mistyped).")
+		return nil, keyError(ErrKeyChecksum, onboardkit.FieldBadChecksum, "its checksum does not match (the key is mistyped).")
 	}
 	var ver [4]byte
 	copy(ver[:], payload[:4])
@@ -153,23 +153,23 @@ func parseExtendedPublicKey(s string, accept []string, want Network) (*parsedKey
 		if known {
 			name = "an extended private key (" + kv.name + ")"
 		}
-		return nil, keyError(ErrKeyPrivate, "private_key",
+		return nil, keyError(ErrKeyPrivate, onboardkit.FieldPrivateKey,
 			"it is "+name+"; configure the account-level extended PUBLIC key and keep private keys off the server.")
 	}
 	if !known {
-		return nil, keyError(ErrKeyVersion, "unsupported_version",
+		return nil, keyError(ErrKeyVersion, onboardkit.FieldUnsupportedVersion,
 			"its version prefix is unknown; expected one of "+strings.Join(accept, ", ")+".")
 	}
 	if !contains(accept, kv.name) {
-		return nil, keyError(ErrKeyVersion, "unsupported_version",
+		return nil, keyError(ErrKeyVersion, onboardkit.FieldUnsupportedVersion,
 			"a "+kv.name+" key is not accepted here; expected one of "+strings.Join(accept, ", ")+".")
 	}
 	if want != "" && kv.net != want {
-		return nil, keyError(ErrKeyNetwork, "wrong_network",
+		return nil, keyError(ErrKeyNetwork, onboardkit.FieldWrongNetwork,
 			fmt.Sprintf("a %s key is for %s but %s is configured.", kv.name, kv.net, want))
 	}
 	if _, err := btcec.ParsePubKey(keyData); err != nil {
-		return nil, keyError(ErrKeyMalformed, "invalid_public_key", "its public key is not a valid secp256k1 point.")
+		return nil, keyError(ErrKeyMalformed, onboardkit.FieldInvalidPublicKey, "its public key is not a valid secp256k1 point.")
 	}
 	canon := canonicalVersion[kv.net]
 	canonical := make([]byte, serializedKeyLen)
@@ -206,7 +206,7 @@ func parsePath(s string) (bip32Path, error) {
 	bad := func(msg string) error {
 		return &onboardkit.Error{Code: onboardkit.CodeValidation,
 			Message: "The account path is not valid: " + msg,
-			Fields:  []onboardkit.FieldError{{Field: "accountPath", Code: "invalid_format", Message: msg}},
+			Fields:  []onboardkit.FieldError{{Field: "accountPath", Code: onboardkit.FieldInvalidFormat, Message: msg}},
 			Err:     ErrAccountPath}
 	}
 	parts := strings.Split(strings.TrimSpace(s), "/")
@@ -257,12 +257,12 @@ func (p bip32Path) String() string {
 // master, the same last child number.
 func checkDepth(k *hdkeychain.ExtendedKey, path bip32Path) error {
 	if int(k.Depth()) != len(path) {
-		return keyError(ErrKeyDepth, "wrong_depth", fmt.Sprintf(
+		return keyError(ErrKeyDepth, onboardkit.FieldWrongDepth, fmt.Sprintf(
 			"it is at depth %d but an account-level key at %s (depth %d) is expected; export the account xpub, or set the account path.",
 			k.Depth(), path, len(path)))
 	}
 	if len(path) > 0 && k.ChildIndex() != path[len(path)-1] {
-		return keyError(ErrKeyDepth, "path_mismatch", fmt.Sprintf(
+		return keyError(ErrKeyDepth, onboardkit.FieldPathMismatch, fmt.Sprintf(
 			"its child number does not match the last step of the account path %s; set the account path of this key.", path))
 	}
 	return nil
@@ -280,11 +280,11 @@ type chainKeys struct {
 func newChainKeys(k *hdkeychain.ExtendedKey, path bip32Path) (chainKeys, error) {
 	ext, err := k.Derive(0)
 	if err != nil {
-		return chainKeys{}, keyError(ErrKeyMalformed, "unusable_key", "its external chain (/0) cannot be derived; use another account.")
+		return chainKeys{}, keyError(ErrKeyMalformed, onboardkit.FieldUnusableKey, "its external chain (/0) cannot be derived; use another account.")
 	}
 	in, err := k.Derive(1)
 	if err != nil {
-		return chainKeys{}, keyError(ErrKeyMalformed, "unusable_key", "its internal chain (/1) cannot be derived; use another account.")
+		return chainKeys{}, keyError(ErrKeyMalformed, onboardkit.FieldUnusableKey, "its internal chain (/1) cannot be derived; use another account.")
 	}
 	ps := path.String()
 	return chainKeys{path: path, external: ext, internal: in, prefix: [2]string{ps + "/0/", ps + "/1/"}}, nil
@@ -322,7 +322,7 @@ func buildOptions(opts []Option) (deriverOptions, error) {
 	if o.network != "" && o.network != Mainnet && o.network != Testnet {
 		return o, &onboardkit.Error{Code: onboardkit.CodeValidation,
 			Message: "The network is not valid: use mainnet or testnet.",
-			Fields:  []onboardkit.FieldError{{Field: "network", Code: "unsupported", Message: "Use mainnet or testnet."}}}
+			Fields:  []onboardkit.FieldError{{Field: "network", Code: onboardkit.FieldUnsupported, Message: "Use mainnet or testnet."}}}
 	}
 	return o, nil
 }

@@ -41,7 +41,7 @@ func fieldCodes(t testing.TB, err error) []string {
 	e := mustCode(t, err, onboardkit.CodeValidation)
 	var out []string
 	for _, f := range e.Fields {
-		out = append(out, f.Field+":"+f.Code)
+		out = append(out, f.Field+":"+string(f.Code))
 	}
 	return out
 }

@@ -50,28 +50,32 @@ func TestValidateName(t *testing.T) {
 	}
 }
 
-func TestValidateType(t *testing.T) {
+func TestPortfolioTypes(t *testing.T) {
 	p, err := portfolio.NewPlanner(portfolio.Config{Types: []string{"RETIREMENT", "YIELD_2"}})
 	mustNoErr(t, err)
 	mustEqual(t, []string{"TRADING", "SAVINGS", "STAKING", "RETIREMENT", "YIELD_2"}, p.Types())
+	typed := func(p *portfolio.Planner, typ string) (portfolio.Portfolio, error) {
+		return p.NewPortfolio(portfolio.NewPortfolioRequest{ID: "p1", AccountID: "a1", UserID: "u1", Name: "Main",
+			Type: typ, KYCActive: true, AccountActive: true})
+	}
 	for in, want := range map[string]string{
 		"TRADING": "TRADING", "trading": "TRADING", " Savings ": "SAVINGS", "STAKING": "STAKING",
 		"RETIREMENT": "RETIREMENT", "yield_2": "YIELD_2",
 	} {
-		got, err := p.ValidateType(in)
+		got, err := typed(p, in)
 		mustNoErr(t, err)
-		mustEqual(t, want, got)
+		mustEqual(t, want, got.Type)
 	}
 	for in, code := range map[string]string{
 		"": "required", "  ": "required", "CHECKING": "unsupported", "TRADING2": "unsupported", "TRAD ING": "unsupported",
 	} {
-		_, err := p.ValidateType(in)
+		_, err := typed(p, in)
 		mustEqual(t, []string{"portfolioAccountType:" + code}, fieldCodes(t, err))
 	}
 	// Host types are per planner.
-	d, err := portfolio.NewPlanner(portfolio.DefaultConfig())
+	d, err := portfolio.NewPlanner(portfolio.Config{})
 	mustNoErr(t, err)
-	_, err = d.ValidateType("RETIREMENT")
+	_, err = typed(d, "RETIREMENT")
 	mustEqual(t, []string{"portfolioAccountType:unsupported"}, fieldCodes(t, err))
 }
 
@@ -81,9 +85,9 @@ func TestNewPlannerConfig(t *testing.T) {
 	mustEqual(t, portfolio.Config{MaxPortfoliosPerAccount: 20, DefaultTradingName: "Trading"}, p.Config())
 
 	p, err = portfolio.NewPlanner(portfolio.Config{MaxPortfoliosPerAccount: 3, Types: []string{"TRADING", "GOLD"},
-		AutoProvision: true, DefaultTradingName: "  Spot  "})
+		DisableAutoProvision: true, DefaultTradingName: "  Spot  "})
 	mustNoErr(t, err)
-	mustEqual(t, portfolio.Config{MaxPortfoliosPerAccount: 3, Types: []string{"GOLD"}, AutoProvision: true,
+	mustEqual(t, portfolio.Config{MaxPortfoliosPerAccount: 3, Types: []string{"GOLD"}, DisableAutoProvision: true,
 		DefaultTradingName: "Spot"}, p.Config())
 
 	_, err = portfolio.NewPlanner(portfolio.Config{MaxPortfoliosPerAccount: -1,
@@ -97,7 +101,7 @@ func TestNewPortfolio(t *testing.T) {
 	p, err := portfolio.NewPlanner(portfolio.Config{MaxPortfoliosPerAccount: 2})
 	mustNoErr(t, err)
 	base := portfolio.NewPortfolioRequest{ID: "p1", AccountID: "a1", UserID: "u1", Name: " Main ", Type: "savings",
-		VerificationStatus: "active", AccountActive: true, Existing: 1, CreatedAt: t0}
+		KYCActive: true, AccountActive: true, Existing: 1, CreatedAt: t0}
 
 	got, err := p.NewPortfolio(base)
 	mustNoErr(t, err)
@@ -119,7 +123,7 @@ func TestNewPortfolio(t *testing.T) {
 		}, onboardkit.CodeValidation, []string{"accountId:required", "name:too_long", "portfolioAccountType:required"}},
 		{"validation before cap", func(r *portfolio.NewPortfolioRequest) { r.Name, r.Existing = "", 2 },
 			onboardkit.CodeValidation, []string{"name:required"}},
-		{"gate before validation", func(r *portfolio.NewPortfolioRequest) { r.Name, r.VerificationStatus = "", "init" },
+		{"gate before validation", func(r *portfolio.NewPortfolioRequest) { r.Name, r.KYCActive = "", false },
 			onboardkit.CodeKYCNotActive, nil},
 		{"inactive account", func(r *portfolio.NewPortfolioRequest) { r.AccountActive = false }, onboardkit.CodeKYCNotActive, nil},
 		{"no id", func(r *portfolio.NewPortfolioRequest) { r.ID = "" }, onboardkit.CodeInternal, nil},
@@ -146,9 +150,9 @@ func TestNameTakenError(t *testing.T) {
 }
 
 func TestProvisionPlan(t *testing.T) {
-	on, err := portfolio.NewPlanner(portfolio.Config{AutoProvision: true, MaxPortfoliosPerAccount: 3})
+	on, err := portfolio.NewPlanner(portfolio.Config{MaxPortfoliosPerAccount: 3})
 	mustNoErr(t, err)
-	off, err := portfolio.NewPlanner(portfolio.Config{})
+	off, err := portfolio.NewPlanner(portfolio.Config{DisableAutoProvision: true})
 	mustNoErr(t, err)
 	at := func(m int) time.Time { return t0.Add(time.Duration(m) * time.Minute) }
 	pf := func(id, name, typ string, m int) portfolio.Portfolio {
@@ -188,7 +192,7 @@ func TestProvisionPlan(t *testing.T) {
 	}
 
 	long := strings.Repeat("n", 64)
-	lp, err := portfolio.NewPlanner(portfolio.Config{AutoProvision: true, DefaultTradingName: long})
+	lp, err := portfolio.NewPlanner(portfolio.Config{DefaultTradingName: long})
 	mustNoErr(t, err)
 	got := lp.ProvisionPlan([]portfolio.Account{{ID: "a1", Portfolios: []portfolio.Portfolio{pf("p1", long, "SAVINGS", 0)}}})
 	mustEqual(t, strings.Repeat("n", 62)+" 2", got.TradingName)
