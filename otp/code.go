@@ -18,6 +18,7 @@ import (
 const (
 	labelCode     = "onboardkit/otp/code/v1"
 	labelDecoy    = "onboardkit/otp/decoy/v1"
+	labelFactor   = "onboardkit/otp/factor/v1"
 	labelDest     = "onboardkit/otp/destination/v1"
 	labelRecovery = "onboardkit/otp/recovery/v1"
 )
@@ -92,6 +93,13 @@ func (m *keyedMAC) codeHash(challengeID string, purpose Purpose, code string) []
 // label differs), and the manager recognises decoys by recomputing it.
 func (m *keyedMAC) decoyHash(challengeID string) []byte {
 	return m.sum(make([]byte, 0, sha256.Size), labelDecoy, challengeID)
+}
+
+// factorMarker is the code hash of a ChannelTOTP challenge, answered with
+// an external factor through CheckFactor: like decoyHash, no code hashes to
+// it, and it lets the store's conditional consume apply unchanged.
+func (m *keyedMAC) factorMarker(challengeID string) []byte {
+	return m.sum(make([]byte, 0, sha256.Size), labelFactor, challengeID)
 }
 
 // destinationKey is the opaque CountSend key of a destination: the hex

@@ -7,40 +7,30 @@ import (
 	"github.com/onboardkit/onboardkit"
 )
 
-// Sentinels for errors.Is, re-exported from the root package: every error the
-// package returns for a condition a caller can act on is an *onboardkit.Error
-// whose code matches one of these.
-var (
-	ErrInvalidCode       = onboardkit.ErrInvalidCode
-	ErrCodeExpired       = onboardkit.ErrCodeExpired
-	ErrTooManyAttempts   = onboardkit.ErrTooManyAttempts
-	ErrResendTooSoon     = onboardkit.ErrResendTooSoon
-	ErrSendLimit         = onboardkit.ErrSendLimit
-	ErrSendFailed        = onboardkit.ErrSendFailed
-	ErrValidation        = onboardkit.ErrValidation
-	ErrInvalidTransition = onboardkit.ErrInvalidTransition
-)
-
 // ErrNoSender is returned by Issue and Resend when no sender is configured
 // for the requested channel. It is a configuration error, not an
 // *onboardkit.Error (onboardkit.ErrorCode maps it to "internal").
 var ErrNoSender = errors.New("otp: no sender is configured for this channel")
+
+// msgWrongCode is the message of a wrong code (and of an unknown challenge,
+// which must read the same).
+const msgWrongCode = "The code is not valid."
 
 func invalidCode(msg string, remaining *int) *onboardkit.Error {
 	return &onboardkit.Error{
 		Code:              onboardkit.CodeInvalidCode,
 		Message:           msg,
 		AttemptsRemaining: remaining,
-		Fields:            []onboardkit.FieldError{{Field: "code", Code: string(onboardkit.CodeInvalidCode), Message: msg}},
+		Fields:            []onboardkit.FieldError{{Field: "code", Code: onboardkit.FieldInvalidCode, Message: msg}},
 	}
 }
 
-func errWrongCode(remaining int) *onboardkit.Error {
-	return invalidCode("The code is not valid.", &remaining)
+func errWrongCode(msg string, remaining int) *onboardkit.Error {
+	return invalidCode(msg, &remaining)
 }
 
 func errUnknownChallenge() *onboardkit.Error {
-	return invalidCode("The code is not valid.", nil)
+	return invalidCode(msgWrongCode, nil)
 }
 
 func errAlreadyUsed() *onboardkit.Error {
@@ -55,7 +45,7 @@ func errExpired() *onboardkit.Error {
 	return &onboardkit.Error{
 		Code:    onboardkit.CodeCodeExpired,
 		Message: "The code has expired; request a new one.",
-		Fields:  []onboardkit.FieldError{{Field: "code", Code: string(onboardkit.CodeCodeExpired), Message: "The code has expired."}},
+		Fields:  []onboardkit.FieldError{{Field: "code", Code: onboardkit.FieldCodeExpired, Message: "The code has expired."}},
 	}
 }
 
@@ -65,7 +55,7 @@ func errTooMany() *onboardkit.Error {
 		Code:              onboardkit.CodeTooManyAttempts,
 		Message:           "Too many wrong codes; request a new one.",
 		AttemptsRemaining: &zero,
-		Fields:            []onboardkit.FieldError{{Field: "code", Code: string(onboardkit.CodeTooManyAttempts), Message: "Too many wrong codes."}},
+		Fields:            []onboardkit.FieldError{{Field: "code", Code: onboardkit.FieldTooManyAttempts, Message: "Too many wrong codes."}},
 	}
 }
 

@@ -1,8 +1,10 @@
 package otp
 
 import (
+	"context"
 	"errors"
 	"reflect"
+	"sync"
 	"testing"
 
 	"github.com/onboardkit/onboardkit"
@@ -53,3 +55,41 @@ func okErr(t testing.TB, err error, want onboardkit.Code) *onboardkit.Error {
 }
 
 func asErr(err error, target **onboardkit.Error) bool { return errors.As(err, target) }
+
+// sink is the sender of the package's own tests. (Hosts use
+// otptest.Recorder, which package otp's internal tests cannot import.)
+type sink struct {
+	mu   sync.Mutex
+	msgs []Message
+	errs []error // returned by the next Sends, in order
+}
+
+func (s *sink) Send(_ context.Context, m Message) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.errs) > 0 {
+		err := s.errs[0]
+		s.errs = s.errs[1:]
+		return err
+	}
+	s.msgs = append(s.msgs, m)
+	return nil
+}
+
+func (s *sink) FailNext(err error) { s.mu.Lock(); s.errs = append(s.errs, err); s.mu.Unlock() }
+func (s *sink) Reset()             { s.mu.Lock(); s.msgs, s.errs = nil, nil; s.mu.Unlock() }
+func (s *sink) Len() int           { s.mu.Lock(); defer s.mu.Unlock(); return len(s.msgs) }
+
+// Last returns the newest message to the destination (zero when none).
+func (s *sink) Last(to string) Message {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i := len(s.msgs) - 1; i >= 0; i-- {
+		if s.msgs[i].To == to {
+			return s.msgs[i]
+		}
+	}
+	return Message{}
+}
+
+func (s *sink) LastCode(to string) string { return s.Last(to).Code }

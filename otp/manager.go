@@ -3,10 +3,8 @@ package otp
 import (
 	"context"
 	"crypto/hmac"
-	"crypto/rand"
 	"errors"
 	"fmt"
-	"io"
 	"time"
 
 	"github.com/onboardkit/onboardkit"
@@ -22,21 +20,22 @@ const (
 	DefaultMaxSends          = 5
 	DefaultDestinationLimit  = 10
 	DefaultDestinationWindow = time.Hour
-	// MinKeyLength is the minimum length of Config.Key and TOTPConfig.Key.
+	// MinKeyLength is the minimum length of the server key given to
+	// NewManager and NewTOTP.
 	MinKeyLength = 32
 )
 
-// Config configures a Manager. Zero values take the documented defaults.
+// Config is the policy of a Manager. Zero values take the documented
+// defaults. The server key, the senders and the Runtime (clock, randomness)
+// are arguments of NewManager, not settings.
 type Config struct {
-	// Key is the HMAC server key, at least MinKeyLength (32) bytes of secret
-	// randomness. Changing it invalidates every pending code.
-	Key []byte
 	// CodeLength is the number of digits of a code, 4 to 10 (default 6).
 	CodeLength int
 	// TTL is how long a code stays valid (default 10 minutes). Each resend
-	// gives the new code a fresh TTL.
+	// gives the new code a fresh TTL. A ChannelTOTP challenge stays open as
+	// long.
 	TTL time.Duration
-	// MaxAttempts is the number of wrong codes that burns a challenge
+	// MaxAttempts is the number of wrong answers that burns a challenge
 	// (default 5).
 	MaxAttempts int
 	// ResendCooldown is the wait after the first send before a resend is
@@ -51,38 +50,45 @@ type Config struct {
 	DestinationLimit int
 	// DestinationWindow is the fixed window of DestinationLimit (default 1 h).
 	DestinationWindow time.Duration
-	// Clock tells the time (default onboardkit.SystemClock).
-	Clock onboardkit.Clock
-	// Rand is the source of ids and codes (default crypto/rand.Reader). It
-	// must be safe for concurrent use when the Manager is.
-	Rand io.Reader
-	// SMS delivers ChannelSMS codes. It may be nil when no SMS channel is
-	// used: issuing on that channel then returns ErrNoSender.
-	SMS SMSSender
-	// Email delivers ChannelEmail codes; nil like SMS.
-	Email EmailSender
 	// Templates renders messages (default NewTemplates(), English and French).
 	Templates *Templates
 }
 
-// Manager issues, sends, resends and verifies one-time codes. It holds no
-// state besides its configuration: every replica sharing the store sees the
-// same challenges. A Manager is safe for concurrent use.
-type Manager struct {
-	store storage.Challenges
-	cfg   Config
-	mac   *keyedMAC
+// Senders deliver the messages of a Manager, one per channel. Either may be
+// nil when its channel is not used: issuing on that channel then returns
+// ErrNoSender. ChannelTOTP needs none.
+type Senders struct {
+	// SMS delivers ChannelSMS codes.
+	SMS SMSSender
+	// Email delivers ChannelEmail codes.
+	Email EmailSender
 }
 
-// NewManager returns a Manager storing challenges in store. It reports every
-// invalid setting of cfg at once.
-func NewManager(store storage.Challenges, cfg Config) (*Manager, error) {
+// Manager issues, sends, resends and verifies one-time codes, and holds the
+// login challenges answered with an authenticator app (ChannelTOTP). It
+// holds no state besides its configuration: every replica sharing the store
+// sees the same challenges. A Manager is safe for concurrent use.
+type Manager struct {
+	store   storage.Challenges
+	cfg     Config
+	senders Senders
+	rt      onboardkit.Runtime
+	mac     *keyedMAC
+}
+
+// NewManager returns a Manager storing challenges in store. key is the HMAC
+// server key, at least MinKeyLength (32) bytes of secret randomness;
+// changing it invalidates every pending challenge. rt gives the clock and the
+// random source of ids and codes (zero fields take the defaults of
+// onboardkit.Runtime.WithDefaults). NewManager reports every invalid
+// setting at once.
+func NewManager(store storage.Challenges, key []byte, senders Senders, cfg Config, rt onboardkit.Runtime) (*Manager, error) {
 	var errs []error
 	if store == nil {
 		errs = append(errs, errors.New("otp: store is nil"))
 	}
-	if len(cfg.Key) < MinKeyLength {
-		errs = append(errs, fmt.Errorf("otp: Config.Key must be at least %d bytes", MinKeyLength))
+	if len(key) < MinKeyLength {
+		errs = append(errs, fmt.Errorf("otp: the key must be at least %d bytes", MinKeyLength))
 	}
 	if cfg.CodeLength == 0 {
 		cfg.CodeLength = DefaultCodeLength
@@ -111,19 +117,13 @@ func NewManager(store storage.Challenges, cfg Config) (*Manager, error) {
 	if cfg.DestinationLimit == 0 {
 		cfg.DestinationLimit = DefaultDestinationLimit
 	}
-	if cfg.Clock == nil {
-		cfg.Clock = onboardkit.SystemClock
-	}
-	if cfg.Rand == nil {
-		cfg.Rand = rand.Reader
-	}
 	if cfg.Templates == nil {
 		cfg.Templates = NewTemplates()
 	}
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
-	return &Manager{store: store, cfg: cfg, mac: newKeyedMAC(cfg.Key)}, nil
+	return &Manager{store: store, cfg: cfg, senders: senders, rt: rt.WithDefaults(), mac: newKeyedMAC(key)}, nil
 }
 
 // WithStore returns a shallow copy of m bound to another store, typically the
@@ -134,81 +134,85 @@ func (m *Manager) WithStore(s storage.Challenges) *Manager {
 	return &c
 }
 
-// IssueRequest describes a code to issue.
+// IssueRequest describes a challenge to issue.
 type IssueRequest struct {
 	// UserID is stored with the challenge and returned on verification.
 	UserID string
-	// Purpose is required; a code only verifies for its purpose.
+	// Purpose is required; a challenge only verifies for its purpose.
 	Purpose Purpose
-	// Channel is ChannelSMS or ChannelEmail.
+	// Channel is ChannelSMS or ChannelEmail for a code sent to Destination,
+	// or ChannelTOTP for a login challenge answered with an authenticator
+	// app through CheckFactor (nothing is sent).
 	Channel Channel
-	// Destination is the E.164 phone number or the email address.
+	// Destination is the E.164 phone number or the email address (Contact.
+	// Route chooses one). It is required except for ChannelTOTP.
 	Destination string
-	// Locale selects the message template (fallback English).
+	// Locale selects the message template (fallback English); it is stored
+	// with the challenge, so that its resends are in the same language. At
+	// most 35 characters (a BCP 47 tag).
 	Locale string
 	// Payload is opaque data stored with the challenge and returned on
 	// verification (for example a pending password hash).
 	Payload []byte
 }
 
-// Pending is an issued (or resent) code waiting to be sent with
+// Pending is an issued (or resent) challenge waiting to be sent with
 // Manager.Send. It holds the clear code, which it never prints.
 type Pending struct {
 	// Challenge is a copy of the stored challenge.
-	Challenge *storage.Challenge
-	// Locale selects the template; Issue sets it from the request, Resend
-	// leaves it empty (English) and the caller may set it before Send.
-	Locale string
+	Challenge Challenge
 
-	code  string
-	decoy bool
+	code string
+	// quiet: Send delivers nothing (a decoy or a ChannelTOTP challenge).
+	quiet bool
 }
 
 // Format prints the challenge id and never the code.
 func (p Pending) Format(f fmt.State, _ rune) {
-	id := ""
-	if p.Challenge != nil {
-		id = p.Challenge.ID
-	}
-	fmt.Fprintf(f, "otp.Pending{challenge %s}", id)
+	fmt.Fprintf(f, "otp.Pending{challenge %s}", p.Challenge.ID)
 }
 
-// Verified is a code that matched its challenge, not yet consumed.
+// Verified is a challenge answered correctly (by Check or CheckFactor), not
+// yet consumed.
 type Verified struct {
 	// Challenge is a copy of the stored challenge, with UserID and Payload;
 	// ConsumedAt is set once Consume succeeded.
-	Challenge *storage.Challenge
+	Challenge Challenge
 
 	hash []byte
 }
 
 // Format prints the challenge id only.
 func (v Verified) Format(f fmt.State, _ rune) {
-	id := ""
-	if v.Challenge != nil {
-		id = v.Challenge.ID
-	}
-	fmt.Fprintf(f, "otp.Verified{challenge %s}", id)
+	fmt.Fprintf(f, "otp.Verified{challenge %s}", v.Challenge.ID)
 }
 
 // Issue checks the destination's send window, generates a code and stores a
 // new challenge (Sends 1, LastSentAt now, ResendAt now+ResendCooldown,
-// ExpiresAt now+TTL). It sends nothing: call Send with the result once the
-// surrounding transaction, if any, committed.
+// ExpiresAt now+TTL, Locale from the request). It sends nothing: call Send
+// with the result once the surrounding transaction, if any, committed.
 //
-// Errors: validation (missing purpose, channel or destination), send_limit
-// (the destination's window is full, RetryAfter until it ends), ErrNoSender.
+// With ChannelTOTP it stores a login challenge answered with an
+// authenticator app through CheckFactor: no sender, destination window or
+// code is involved, its stored hash is a fixed per-challenge marker that no
+// code matches, it cannot be resent (ResendAt is ExpiresAt) and Send does
+// nothing for it.
+//
+// Errors: validation (missing purpose, channel or destination, over-long
+// values), send_limit (the destination's window is full, RetryAfter until
+// it ends), ErrNoSender.
 func (m *Manager) Issue(ctx context.Context, req IssueRequest) (*Pending, error) {
 	return m.issue(ctx, req, false)
 }
 
 // IssueDecoy behaves like Issue, stores a challenge and counts the
 // destination's window, but the challenge can never be verified (no code
-// matches it) and Send delivers nothing for it or its resends. Use it where
-// the answer must not reveal whether the destination belongs to a user, as
-// in a forgot-password request for an unknown username. Callers must also
-// make the timing of their Send path uniform (for example by sending
-// asynchronously).
+// matches it, and CheckFactor counts every answer as wrong without asking
+// the factor) and Send delivers nothing for it or its resends;
+// Challenge.Decoy reports it. Use it where the answer must not reveal
+// whether the destination belongs to a user, as in a forgot-password request
+// for an unknown username. Callers must also make the timing of their Send
+// path uniform (for example by sending asynchronously).
 func (m *Manager) IssueDecoy(ctx context.Context, req IssueRequest) (*Pending, error) {
 	return m.issue(ctx, req, true)
 }
@@ -217,66 +221,82 @@ func (m *Manager) issue(ctx context.Context, req IssueRequest, decoy bool) (*Pen
 	if err := validateIssue(req); err != nil {
 		return nil, err
 	}
-	if m.sender(req.Channel) == nil {
+	factor := req.Channel == ChannelTOTP
+	if !factor && m.sender(req.Channel) == nil {
 		return nil, ErrNoSender
 	}
-	now := m.cfg.Clock.Now()
-	if err := m.countDestination(ctx, req.Destination, now); err != nil {
-		return nil, err
+	now := m.rt.Now()
+	if !factor {
+		if err := m.countDestination(ctx, req.Destination, now); err != nil {
+			return nil, err
+		}
 	}
-	id, err := m.mac.newID(m.cfg.Rand)
+	id, err := m.mac.newID(m.rt.Rand)
 	if err != nil {
 		return nil, fmt.Errorf("otp: random id: %w", err)
 	}
 	var code string
 	var hash []byte
-	if decoy {
+	switch {
+	case decoy:
 		hash = m.mac.decoyHash(id)
-	} else {
-		if code, err = m.mac.newCode(m.cfg.Rand, m.cfg.CodeLength); err != nil {
+	case factor:
+		hash = m.mac.factorMarker(id)
+	default:
+		if code, err = m.mac.newCode(m.rt.Rand, m.cfg.CodeLength); err != nil {
 			return nil, fmt.Errorf("otp: random code: %w", err)
 		}
 		hash = m.mac.codeHash(id, req.Purpose, code)
 	}
-	c := &storage.Challenge{
+	c := Challenge{
 		ID:          id,
 		UserID:      req.UserID,
-		Purpose:     string(req.Purpose),
-		Channel:     string(req.Channel),
+		Purpose:     req.Purpose,
+		Channel:     req.Channel,
 		Destination: req.Destination,
-		CodeHash:    hash,
+		Locale:      req.Locale,
 		CreatedAt:   now,
 		ExpiresAt:   now.Add(m.cfg.TTL),
 		MaxAttempts: m.cfg.MaxAttempts,
 		Sends:       1,
 		LastSentAt:  now,
 		ResendAt:    now.Add(m.cooldown(1)),
+		Payload:     cloneBytes(req.Payload),
+		Decoy:       decoy,
 	}
-	if req.Payload != nil {
-		c.Payload = append([]byte(nil), req.Payload...)
+	if factor {
+		c.ResendAt = c.ExpiresAt
 	}
-	if err := m.store.CreateChallenge(ctx, c); err != nil {
+	if err := m.store.CreateChallenge(ctx, c.record(hash)); err != nil {
 		return nil, fmt.Errorf("otp: create challenge: %w", err)
 	}
-	return &Pending{Challenge: c, Locale: req.Locale, code: code, decoy: decoy}, nil
+	return &Pending{Challenge: c, code: code, quiet: decoy || factor}, nil
 }
 
 func validateIssue(req IssueRequest) error {
 	var fields []onboardkit.FieldError
+	add := func(field string, code onboardkit.FieldCode, msg string) {
+		fields = append(fields, onboardkit.FieldError{Field: field, Code: code, Message: msg})
+	}
 	switch {
 	case req.Purpose == "":
-		fields = append(fields, onboardkit.FieldError{Field: "purpose", Code: "required", Message: "The purpose is required."})
+		add("purpose", onboardkit.FieldRequired, "The purpose is required.")
 	case len(req.Purpose) > 64:
-		fields = append(fields, onboardkit.FieldError{Field: "purpose", Code: "too_long", Message: "The purpose is too long."})
+		add("purpose", onboardkit.FieldTooLong, "The purpose is too long.")
 	}
-	if req.Channel != ChannelSMS && req.Channel != ChannelEmail {
-		fields = append(fields, onboardkit.FieldError{Field: "channel", Code: "invalid", Message: "The channel must be sms or email."})
+	switch req.Channel {
+	case ChannelSMS, ChannelEmail, ChannelTOTP:
+	default:
+		add("channel", onboardkit.FieldInvalid, "The channel must be sms, email or totp.")
 	}
 	switch {
-	case req.Destination == "":
-		fields = append(fields, onboardkit.FieldError{Field: "destination", Code: "required", Message: "The destination is required."})
+	case req.Destination == "" && req.Channel != ChannelTOTP:
+		add("destination", onboardkit.FieldRequired, "The destination is required.")
 	case len(req.Destination) > 320:
-		fields = append(fields, onboardkit.FieldError{Field: "destination", Code: "too_long", Message: "The destination is too long."})
+		add("destination", onboardkit.FieldTooLong, "The destination is too long.")
+	}
+	if len(req.Locale) > 35 {
+		add("locale", onboardkit.FieldTooLong, "The locale is too long.")
 	}
 	if len(fields) > 0 {
 		return onboardkit.ValidationError(fields...)
@@ -316,60 +336,62 @@ func (m *Manager) sender(ch Channel) interface {
 } {
 	switch ch {
 	case ChannelSMS:
-		if m.cfg.SMS != nil {
-			return m.cfg.SMS
+		if m.senders.SMS != nil {
+			return m.senders.SMS
 		}
 	case ChannelEmail:
-		if m.cfg.Email != nil {
-			return m.cfg.Email
+		if m.senders.Email != nil {
+			return m.senders.Email
 		}
 	}
 	return nil
 }
 
-// Send renders the message of p and delivers it with the sender of its
-// channel. It is called after the challenge was stored (after the caller's
-// transaction committed). When delivery fails the challenge is made
-// resendable at once (ResendAt = now) and a send_failed error wrapping the
-// cause is returned; nothing else is recorded. Send does nothing for a decoy.
+// Send renders the message of p in the challenge's locale and delivers it
+// with the sender of its channel. It is called after the challenge was
+// stored (after the caller's transaction committed). When delivery fails the
+// challenge is made resendable at once (ResendAt = now) and a send_failed
+// error wrapping the cause is returned; nothing else is recorded. Send does
+// nothing for a decoy or a ChannelTOTP challenge.
 func (m *Manager) Send(ctx context.Context, p *Pending) error {
-	if p == nil || p.Challenge == nil {
+	switch {
+	case p == nil:
 		return errors.New("otp: Send: nil Pending")
-	}
-	if p.decoy {
+	case p.quiet:
 		return nil
+	case p.code == "":
+		return errors.New("otp: Send: the Pending was not returned by Issue or Resend")
 	}
-	c := p.Challenge
 	err := m.deliver(ctx, p)
 	if err == nil {
 		return nil
 	}
-	now := m.cfg.Clock.Now()
-	if serr := m.store.SetChallengeResendAt(context.WithoutCancel(ctx), c.ID, now); serr != nil {
+	now := m.rt.Now()
+	if serr := m.store.SetChallengeResendAt(context.WithoutCancel(ctx), p.Challenge.ID, now); serr != nil {
 		err = errors.Join(err, fmt.Errorf("otp: set resend time: %w", serr))
 	} else {
-		c.ResendAt = now
+		p.Challenge.ResendAt = now
 	}
 	return errSendFailed(err)
 }
 
 func (m *Manager) deliver(ctx context.Context, p *Pending) error {
-	c := p.Challenge
-	s := m.sender(Channel(c.Channel))
+	c := &p.Challenge
+	s := m.sender(c.Channel)
 	if s == nil {
 		return ErrNoSender
 	}
 	minutes := int((m.cfg.TTL + time.Minute - 1) / time.Minute)
-	subject, body, err := m.cfg.Templates.Render(Purpose(c.Purpose), p.Locale, TemplateData{
-		Code: p.code, Purpose: Purpose(c.Purpose), Minutes: minutes, Locale: p.Locale,
+	subject, body, err := m.cfg.Templates.Render(c.Purpose, c.Locale, TemplateData{
+		Code: p.code, Purpose: c.Purpose, Minutes: minutes, Locale: c.Locale,
 	})
 	if err != nil {
 		return err
 	}
 	msg := Message{
-		Purpose: Purpose(c.Purpose),
-		Channel: Channel(c.Channel),
-		Locale:  p.Locale,
+		Purpose: c.Purpose,
+		Channel: c.Channel,
+		Locale:  c.Locale,
 		To:      c.Destination,
 		Code:    p.code,
 		Body:    body,
@@ -380,9 +402,18 @@ func (m *Manager) deliver(ctx context.Context, p *Pending) error {
 	return s.Send(ctx, msg)
 }
 
-// Get returns a copy of the challenge. An unknown id is an invalid_code error
-// that also wraps storage.ErrNotFound.
-func (m *Manager) Get(ctx context.Context, challengeID string) (*storage.Challenge, error) {
+// Get returns a copy of the challenge, whatever its channel and state. An
+// unknown id is an invalid_code error that also wraps storage.ErrNotFound.
+func (m *Manager) Get(ctx context.Context, challengeID string) (*Challenge, error) {
+	c, err := m.get(ctx, challengeID)
+	if err != nil {
+		return nil, err
+	}
+	v := m.view(c)
+	return &v, nil
+}
+
+func (m *Manager) get(ctx context.Context, challengeID string) (*storage.Challenge, error) {
 	c, err := m.store.GetChallenge(ctx, challengeID)
 	if errors.Is(err, storage.ErrNotFound) {
 		return nil, errUnknown(err)
@@ -399,17 +430,30 @@ func errUnknown(cause error) *onboardkit.Error {
 	return e
 }
 
-// load reads a challenge for Check and Resend: unknown ids, purpose
-// mismatches and code-less (TOTP) challenges all read as invalid_code.
+// load reads a challenge answered with a code, for Check and Resend:
+// unknown ids, purpose mismatches and ChannelTOTP (or code-less) challenges
+// all read as invalid_code.
 func (m *Manager) load(ctx context.Context, challengeID string, purpose Purpose) (*storage.Challenge, error) {
-	if challengeID == "" || len(challengeID) > 128 {
-		return nil, errUnknown(storage.ErrNotFound)
-	}
-	c, err := m.Get(ctx, challengeID)
+	c, err := m.loadAny(ctx, challengeID, purpose)
 	if err != nil {
 		return nil, err
 	}
-	if Purpose(c.Purpose) != purpose || len(c.CodeHash) == 0 {
+	if Channel(c.Channel) == ChannelTOTP || len(c.CodeHash) == 0 {
+		return nil, errUnknown(storage.ErrNotFound)
+	}
+	return c, nil
+}
+
+// loadAny reads a challenge of any channel for purpose.
+func (m *Manager) loadAny(ctx context.Context, challengeID string, purpose Purpose) (*storage.Challenge, error) {
+	if challengeID == "" || len(challengeID) > 128 {
+		return nil, errUnknown(storage.ErrNotFound)
+	}
+	c, err := m.get(ctx, challengeID)
+	if err != nil {
+		return nil, err
+	}
+	if Purpose(c.Purpose) != purpose {
 		return nil, errUnknown(storage.ErrNotFound)
 	}
 	return c, nil
@@ -431,15 +475,17 @@ func stateError(c *storage.Challenge, now time.Time) error {
 // Check verifies code against the challenge without consuming it. A wrong
 // code (whatever its length or characters) is counted atomically in the
 // store and returns invalid_code with AttemptsRemaining, or
-// too_many_attempts when it burned the challenge. Other errors: code_expired,
-// invalid_code for an unknown id, a purpose mismatch or a consumed
-// challenge. The comparison is constant-time.
+// too_many_attempts when it burned the challenge. Other errors, checked in
+// this order: invalid_code for an unknown id, a purpose mismatch or a
+// ChannelTOTP challenge; invalid_code for a consumed challenge;
+// too_many_attempts for a burned one; code_expired. The comparison is
+// constant-time.
 func (m *Manager) Check(ctx context.Context, challengeID, code string, purpose Purpose) (*Verified, error) {
 	c, err := m.load(ctx, challengeID, purpose)
 	if err != nil {
 		return nil, err
 	}
-	now := m.cfg.Clock.Now()
+	now := m.rt.Now()
 	if err := stateError(c, now); err != nil {
 		return nil, err
 	}
@@ -447,19 +493,71 @@ func (m *Manager) Check(ctx context.Context, challengeID, code string, purpose P
 	if len(code) <= maxCodeInput {
 		h := m.mac.codeHash(c.ID, purpose, code)
 		if hmac.Equal(h, c.CodeHash) {
-			return &Verified{Challenge: c, hash: h}, nil
+			return &Verified{Challenge: m.view(c), hash: h}, nil
 		}
 	}
-	return nil, m.fail(ctx, c, now)
+	return nil, m.fail(ctx, c, now, msgWrongCode)
 }
 
-// fail counts a wrong code.
-func (m *Manager) fail(ctx context.Context, c *storage.Challenge, now time.Time) error {
+// CheckFactor answers a ChannelTOTP challenge with an external factor
+// without consuming it: verify is called with the challenge's user id and
+// returns nil when the factor (an authenticator code, a recovery code)
+// checks out, for example
+//
+//	func(ctx context.Context, userID string) error { return t.Verify(ctx, userID, code) }
+//
+// The challenge answers exactly like a code challenge does to Check: an
+// unknown id, a purpose mismatch or a challenge of another channel is
+// invalid_code; then, in this order, a consumed challenge is invalid_code,
+// a burned one too_many_attempts, an expired one code_expired (verify is
+// not called). An error of verify that matches onboardkit.ErrInvalidCode
+// counts a wrong attempt atomically, like a wrong code: invalid_code with
+// AttemptsRemaining and a field error on "code" (with verify's message, such
+// as "The code has already been used; wait for the next one."), or
+// too_many_attempts when it burned the challenge. Any other error of verify
+// is returned wrapped, as it is, and counts nothing. A decoy counts every
+// answer as wrong without calling verify.
+//
+// Consume the returned Verified like the one of Check.
+func (m *Manager) CheckFactor(ctx context.Context, challengeID string, purpose Purpose, verify func(ctx context.Context, userID string) error) (*Verified, error) {
+	if verify == nil {
+		return nil, errors.New("otp: CheckFactor: nil verify")
+	}
+	c, err := m.loadAny(ctx, challengeID, purpose)
+	if err != nil {
+		return nil, err
+	}
+	decoy := m.isDecoy(c)
+	if Channel(c.Channel) != ChannelTOTP || !decoy && !hmac.Equal(c.CodeHash, m.mac.factorMarker(c.ID)) {
+		return nil, errUnknown(storage.ErrNotFound)
+	}
+	now := m.rt.Now()
+	if err := stateError(c, now); err != nil {
+		return nil, err
+	}
+	if decoy {
+		return nil, m.fail(ctx, c, now, msgWrongCode)
+	}
+	if err := verify(ctx, c.UserID); err != nil {
+		if !errors.Is(err, onboardkit.ErrInvalidCode) {
+			return nil, fmt.Errorf("otp: check factor: %w", err)
+		}
+		msg := msgWrongCode
+		if e := onboardkit.AsError(err); e != nil && e.Message != "" {
+			msg = e.Message
+		}
+		return nil, m.fail(ctx, c, now, msg)
+	}
+	return &Verified{Challenge: m.view(c), hash: c.CodeHash}, nil
+}
+
+// fail counts a wrong answer; msg is the message of the invalid_code error.
+func (m *Manager) fail(ctx context.Context, c *storage.Challenge, now time.Time, msg string) error {
 	n, err := m.store.FailChallengeAttempt(ctx, c.ID, now)
 	switch {
 	case err == nil:
 		if rem := c.MaxAttempts - n; rem > 0 {
-			return errWrongCode(rem)
+			return errWrongCode(msg, rem)
 		}
 		return errTooMany()
 	case errors.Is(err, storage.ErrConflict):
@@ -474,7 +572,7 @@ func (m *Manager) fail(ctx context.Context, c *storage.Challenge, now time.Time)
 
 // explain re-reads a challenge after a conditional write lost and says why.
 func (m *Manager) explain(ctx context.Context, id string, hash []byte, now time.Time) error {
-	c, err := m.Get(ctx, id)
+	c, err := m.get(ctx, id)
 	if err != nil {
 		return err
 	}
@@ -493,10 +591,10 @@ func (m *Manager) explain(ctx context.Context, id string, hash []byte, now time.
 // m.WithStore(tx).Consume. A lost race, a resend since Check, an expiry or a
 // burn in between return invalid_code, code_expired or too_many_attempts.
 func (m *Manager) Consume(ctx context.Context, v *Verified) error {
-	if v == nil || v.Challenge == nil {
-		return errors.New("otp: Consume: nil Verified")
+	if v == nil || len(v.hash) == 0 {
+		return errors.New("otp: Consume: the Verified was not returned by Check or CheckFactor")
 	}
-	now := m.cfg.Clock.Now()
+	now := m.rt.Now()
 	err := m.store.ConsumeChallenge(ctx, v.Challenge.ID, v.hash, now)
 	switch {
 	case err == nil:
@@ -512,7 +610,7 @@ func (m *Manager) Consume(ctx context.Context, v *Verified) error {
 }
 
 // Verify is Check followed by Consume. It returns the consumed challenge.
-func (m *Manager) Verify(ctx context.Context, challengeID, code string, purpose Purpose) (*storage.Challenge, error) {
+func (m *Manager) Verify(ctx context.Context, challengeID, code string, purpose Purpose) (*Challenge, error) {
 	v, err := m.Check(ctx, challengeID, code, purpose)
 	if err != nil {
 		return nil, err
@@ -520,15 +618,17 @@ func (m *Manager) Verify(ctx context.Context, challengeID, code string, purpose 
 	if err := m.Consume(ctx, v); err != nil {
 		return nil, err
 	}
-	return v.Challenge, nil
+	return &v.Challenge, nil
 }
 
 // Resend replaces the code of a challenge with a new one (the old one stops
 // working; wrong attempts carry over) with a fresh TTL, and returns it for
-// Send. Errors: resend_too_soon (RetryAfter set) before the cooldown ends,
-// send_limit after MaxSends sends or when the destination's window is full,
-// invalid_code for an unknown, mismatched or consumed challenge,
-// too_many_attempts for a burned one. An expired challenge can be resent.
+// Send, which renders it in the locale the challenge was issued in. Errors:
+// resend_too_soon (RetryAfter set) before the cooldown ends, send_limit
+// after MaxSends sends or when the destination's window is full,
+// invalid_code for an unknown, mismatched, ChannelTOTP or consumed
+// challenge, too_many_attempts for a burned one. An expired challenge can be
+// resent. A decoy stays a decoy.
 func (m *Manager) Resend(ctx context.Context, challengeID string, purpose Purpose) (*Pending, error) {
 	return m.resend(ctx, challengeID, purpose, true)
 }
@@ -538,7 +638,7 @@ func (m *Manager) resend(ctx context.Context, challengeID string, purpose Purpos
 	if err != nil {
 		return nil, err
 	}
-	now := m.cfg.Clock.Now()
+	now := m.rt.Now()
 	switch {
 	case !c.ConsumedAt.IsZero():
 		return nil, errAlreadyUsed()
@@ -557,13 +657,11 @@ func (m *Manager) resend(ctx context.Context, challengeID string, purpose Purpos
 			return nil, err
 		}
 	}
-	decoy := hmac.Equal(c.CodeHash, m.mac.decoyHash(c.ID))
+	decoy := m.isDecoy(c)
 	var code string
-	var hash []byte
-	if decoy {
-		hash = c.CodeHash
-	} else {
-		if code, err = m.mac.newCode(m.cfg.Rand, m.cfg.CodeLength); err != nil {
+	hash := c.CodeHash
+	if !decoy {
+		if code, err = m.mac.newCode(m.rt.Rand, m.cfg.CodeLength); err != nil {
 			return nil, fmt.Errorf("otp: random code: %w", err)
 		}
 		hash = m.mac.codeHash(c.ID, purpose, code)
@@ -588,5 +686,5 @@ func (m *Manager) resend(ctx context.Context, challengeID string, purpose Purpos
 	c.LastSentAt = now
 	c.ResendAt = resendAt
 	c.ExpiresAt = expiresAt
-	return &Pending{Challenge: c, code: code, decoy: decoy}, nil
+	return &Pending{Challenge: m.view(c), code: code, quiet: decoy}, nil
 }

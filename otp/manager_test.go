@@ -23,28 +23,34 @@ type harness struct {
 	m     *Manager
 	store *memory.Store
 	clock *clocktest.Clock
-	rec   *Recorder
+	rec   *sink
 }
 
 func newHarness(t testing.TB, mod ...func(*Config)) *harness {
 	t.Helper()
-	h := &harness{store: memory.New(), clock: clocktest.Default(), rec: NewRecorder()}
-	cfg := Config{Key: testKey, Clock: h.clock, SMS: h.rec, Email: h.rec}
+	h := &harness{store: memory.New(), clock: clocktest.Default(), rec: &sink{}}
+	var cfg Config
 	for _, f := range mod {
 		f(&cfg)
 	}
-	m, err := NewManager(h.store, cfg)
+	m, err := NewManager(h.store, testKey, Senders{SMS: h.rec, Email: h.rec}, cfg, onboardkit.Runtime{Clock: h.clock})
 	must(t, err)
 	h.m = m
 	return h
 }
 
-// issue issues and sends a phone confirmation code and returns the
-// challenge id and the code as received.
+// issue issues and sends a phone confirmation code in English and returns
+// the challenge id and the code as received.
 func (h *harness) issue(t testing.TB) (string, string) {
 	t.Helper()
+	return h.issueIn(t, "en")
+}
+
+// issueIn is issue in another locale.
+func (h *harness) issueIn(t testing.TB, locale string) (string, string) {
+	t.Helper()
 	ctx := context.Background()
-	p, err := h.m.Issue(ctx, IssueRequest{UserID: "u1", Purpose: PurposePhoneConfirmation, Channel: ChannelSMS, Destination: phone, Locale: "en"})
+	p, err := h.m.Issue(ctx, IssueRequest{UserID: "u1", Purpose: PurposePhoneConfirmation, Channel: ChannelSMS, Destination: phone, Locale: locale})
 	must(t, err)
 	must(t, h.m.Send(ctx, p))
 	return p.Challenge.ID, h.rec.LastCode(phone)
@@ -66,16 +72,17 @@ func wrong(code string) string {
 
 func TestNewManagerConfig(t *testing.T) {
 	store := memory.New()
-	_, err := NewManager(store, Config{Key: []byte("short")})
-	isTrue(t, err != nil && strings.Contains(err.Error(), "Key"), err)
-	_, err = NewManager(nil, Config{Key: testKey, CodeLength: 3, TTL: -1, MaxAttempts: -1})
+	var rt onboardkit.Runtime
+	_, err := NewManager(store, []byte("short"), Senders{}, Config{}, rt)
+	isTrue(t, err != nil && strings.Contains(err.Error(), "key"), err)
+	_, err = NewManager(nil, nil, Senders{}, Config{CodeLength: 3, TTL: -1, MaxAttempts: -1}, rt)
 	isTrue(t, err != nil, "invalid config accepted")
-	for _, want := range []string{"store", "CodeLength", "TTL", "MaxAttempts"} {
+	for _, want := range []string{"store", "key", "CodeLength", "TTL", "MaxAttempts"} {
 		isTrue(t, strings.Contains(err.Error(), want), "every problem listed:", want, err)
 	}
-	_, err = NewManager(store, Config{Key: testKey, CodeLength: 11})
+	_, err = NewManager(store, testKey, Senders{}, Config{CodeLength: 11}, rt)
 	isTrue(t, err != nil, "length 11 accepted")
-	m, err := NewManager(store, Config{Key: testKey})
+	m, err := NewManager(store, testKey, Senders{}, Config{}, rt)
 	must(t, err)
 	eq(t, m.cfg.CodeLength, 6)
 	eq(t, m.cfg.TTL, 10*time.Minute)
@@ -84,12 +91,14 @@ func TestNewManagerConfig(t *testing.T) {
 	eq(t, m.cfg.ResendCooldown, 30*time.Second)
 	eq(t, m.cfg.DestinationLimit, 10)
 	eq(t, m.cfg.DestinationWindow, time.Hour)
+	isTrue(t, m.cfg.Templates != nil, "default templates")
+	isTrue(t, m.rt.Clock != nil && m.rt.Rand != nil && m.rt.Logger != nil, "Runtime defaults")
 }
 
 func TestIssueStoresOnlyTheHash(t *testing.T) {
 	h := newHarness(t)
 	ctx := context.Background()
-	p, err := h.m.Issue(ctx, IssueRequest{UserID: "u1", Purpose: PurposeLogin, Channel: ChannelSMS, Destination: phone, Payload: []byte("x")})
+	p, err := h.m.Issue(ctx, IssueRequest{UserID: "u1", Purpose: PurposeLogin, Channel: ChannelSMS, Destination: phone, Locale: "fr", Payload: []byte("x")})
 	must(t, err)
 	eq(t, h.rec.Len(), 0, "Issue sends nothing")
 	c := h.stored(t, p.Challenge.ID)
@@ -98,6 +107,7 @@ func TestIssueStoresOnlyTheHash(t *testing.T) {
 	eq(t, c.Purpose, "login")
 	eq(t, c.Channel, "sms")
 	eq(t, c.Destination, phone)
+	eq(t, c.Locale, "fr")
 	eq(t, c.Sends, 1)
 	eq(t, c.Attempts, 0)
 	eq(t, c.MaxAttempts, 5)
@@ -110,6 +120,15 @@ func TestIssueStoresOnlyTheHash(t *testing.T) {
 	eq(t, len(p.code), 6)
 	isTrue(t, !bytes.Contains(c.CodeHash, []byte(p.code)), "clear code stored")
 	eq(t, c.CodeHash, h.m.mac.codeHash(c.ID, PurposeLogin, p.code))
+	// The Pending holds the same challenge, without its hash.
+	eq(t, p.Challenge, Challenge{
+		ID: c.ID, UserID: "u1", Purpose: PurposeLogin, Channel: ChannelSMS, Destination: phone, Locale: "fr",
+		CreatedAt: now, ExpiresAt: now.Add(10 * time.Minute), MaxAttempts: 5, Sends: 1,
+		LastSentAt: now, ResendAt: now.Add(30 * time.Second), Payload: []byte("x"),
+	})
+	got, err := h.m.Get(ctx, c.ID)
+	must(t, err)
+	eq(t, *got, p.Challenge, "Get")
 	// The Pending never prints its code.
 	for _, f := range []string{"%v", "%+v", "%#v", "%s", "%d"} {
 		isTrue(t, !strings.Contains(fmt.Sprintf(f, p), p.code), f)
@@ -121,26 +140,42 @@ func TestIssueStoresOnlyTheHash(t *testing.T) {
 	eq(t, msg.Code, p.code)
 	eq(t, msg.Channel, ChannelSMS)
 	eq(t, msg.Purpose, PurposeLogin)
+	eq(t, msg.Locale, "fr")
+	isTrue(t, strings.HasPrefix(msg.Body, "Votre code"), msg.Body)
 	eq(t, msg.Subject, "", "no subject on SMS")
 	isTrue(t, strings.Contains(msg.Body, p.code), msg.Body)
 }
 
 func TestIssueValidation(t *testing.T) {
 	h := newHarness(t)
-	_, err := h.m.Issue(context.Background(), IssueRequest{Channel: "pigeon"})
-	e := okErr(t, err, onboardkit.CodeValidation)
-	var fields []string
-	for _, f := range e.Fields {
-		fields = append(fields, f.Field+":"+f.Code)
+	type field struct {
+		name string
+		code onboardkit.FieldCode
 	}
-	eq(t, fields, []string{"purpose:required", "channel:invalid", "destination:required"})
-	_, err = h.m.Issue(context.Background(), IssueRequest{Purpose: Purpose(strings.Repeat("p", 65)), Channel: ChannelSMS, Destination: strings.Repeat("1", 321)})
-	e = okErr(t, err, onboardkit.CodeValidation)
-	eq(t, len(e.Fields), 2)
+	fieldsOf := func(err error) []field {
+		t.Helper()
+		var out []field
+		for _, f := range okErr(t, err, onboardkit.CodeValidation).Fields {
+			out = append(out, field{f.Field, f.Code})
+		}
+		return out
+	}
+	_, err := h.m.Issue(context.Background(), IssueRequest{Channel: "pigeon"})
+	eq(t, fieldsOf(err), []field{
+		{"purpose", onboardkit.FieldRequired}, {"channel", onboardkit.FieldInvalid}, {"destination", onboardkit.FieldRequired},
+	})
+	_, err = h.m.Issue(context.Background(), IssueRequest{Purpose: Purpose(strings.Repeat("p", 65)), Channel: ChannelSMS, Destination: strings.Repeat("1", 321), Locale: strings.Repeat("f", 36)})
+	eq(t, fieldsOf(err), []field{
+		{"purpose", onboardkit.FieldTooLong}, {"destination", onboardkit.FieldTooLong}, {"locale", onboardkit.FieldTooLong},
+	})
+	// ChannelTOTP needs no destination, but bounds one.
+	_, err = h.m.Issue(context.Background(), IssueRequest{Purpose: PurposeLogin, Channel: ChannelTOTP, Destination: strings.Repeat("1", 321)})
+	eq(t, fieldsOf(err), []field{{"destination", onboardkit.FieldTooLong}})
 }
 
 func TestIssueWithoutSender(t *testing.T) {
-	h := newHarness(t, func(c *Config) { c.Email = nil })
+	h := newHarness(t)
+	h.m.senders.Email = nil
 	_, err := h.m.Issue(context.Background(), IssueRequest{Purpose: PurposeEmailConfirmation, Channel: ChannelEmail, Destination: "a@example.com"})
 	isTrue(t, errors.Is(err, ErrNoSender), err)
 }
@@ -157,7 +192,7 @@ func TestVerify(t *testing.T) {
 	// A consumed code cannot be used again.
 	_, err = h.m.Verify(ctx, id, code, PurposePhoneConfirmation)
 	okErr(t, err, onboardkit.CodeInvalidCode)
-	isTrue(t, errors.Is(err, ErrInvalidCode))
+	isTrue(t, errors.Is(err, onboardkit.ErrInvalidCode))
 }
 
 func TestCheckErrors(t *testing.T) {
@@ -314,7 +349,7 @@ func TestCheckThenConsume(t *testing.T) {
 func TestResend(t *testing.T) {
 	h := newHarness(t)
 	ctx := context.Background()
-	id, code := h.issue(t)
+	id, code := h.issueIn(t, "fr")
 	start := h.clock.Now()
 
 	// One wrong attempt before: it carries over.
@@ -324,7 +359,7 @@ func TestResend(t *testing.T) {
 	_, err = h.m.Resend(ctx, id, PurposePhoneConfirmation)
 	e := okErr(t, err, onboardkit.CodeResendTooSoon)
 	eq(t, e.RetryAfter, 30*time.Second)
-	isTrue(t, errors.Is(err, ErrResendTooSoon))
+	isTrue(t, errors.Is(err, onboardkit.ErrResendTooSoon))
 
 	codes := []string{code}
 	for i, cooldown := range []time.Duration{30, 60, 120, 240} {
@@ -336,10 +371,9 @@ func TestResend(t *testing.T) {
 		h.clock.Advance(time.Second)
 		p, err := h.m.Resend(ctx, id, PurposePhoneConfirmation)
 		must(t, err)
-		p.Locale = "fr"
 		must(t, h.m.Send(ctx, p))
 		msg := h.rec.Last(phone)
-		isTrue(t, strings.Contains(msg.Body, "Votre code"), msg.Body)
+		isTrue(t, strings.Contains(msg.Body, "Votre code"), "in the locale of the challenge:", msg.Body)
 		codes = append(codes, msg.Code)
 		c := h.stored(t, id)
 		now := h.clock.Now()
@@ -425,7 +459,7 @@ func TestResendStates(t *testing.T) {
 		id, _ := h.issue(t)
 		h.clock.Advance(time.Minute)
 		m2 := *h.m
-		m2.cfg.SMS = nil
+		m2.senders.SMS = nil
 		_, err := m2.Resend(ctx, id, PurposePhoneConfirmation)
 		isTrue(t, errors.Is(err, ErrNoSender), err)
 	})
@@ -446,7 +480,7 @@ func TestDestinationWindow(t *testing.T) {
 	_, err := h.m.Issue(ctx, req)
 	e := okErr(t, err, onboardkit.CodeSendLimit)
 	eq(t, e.RetryAfter, 55*time.Minute+55*time.Second)
-	isTrue(t, errors.Is(err, ErrSendLimit))
+	isTrue(t, errors.Is(err, onboardkit.ErrSendLimit))
 	// Resends count in the same window.
 	h.clock.Advance(time.Minute)
 	_, err = h.m.Resend(ctx, ids[0], PurposeLogin)
@@ -482,7 +516,7 @@ func TestSendFailure(t *testing.T) {
 	err = h.m.Send(ctx, p)
 	e := okErr(t, err, onboardkit.CodeSendFailed)
 	isTrue(t, errors.Is(err, cause), "wraps the cause")
-	isTrue(t, errors.Is(err, ErrSendFailed))
+	isTrue(t, errors.Is(err, onboardkit.ErrSendFailed))
 	isTrue(t, !strings.Contains(e.Message, "provider"), "cause not in the user message")
 	now := h.clock.Now()
 	eq(t, h.stored(t, p.Challenge.ID).ResendAt, now, "resendable at once")
@@ -491,7 +525,7 @@ func TestSendFailure(t *testing.T) {
 	// The resend goes through at once, with the doubled cooldown after it.
 	p2, err := h.m.Resend(ctx, p.Challenge.ID, PurposeEmailConfirmation)
 	must(t, err)
-	p2.Locale = "fr-FR"
+	eq(t, p2.Challenge.Locale, "fr-FR")
 	must(t, h.m.Send(ctx, p2))
 	msg := h.rec.Last("alice@example.com")
 	eq(t, msg.Subject, "Confirmez votre adresse e-mail")
@@ -520,6 +554,10 @@ func TestDecoy(t *testing.T) {
 	must(t, err)
 	must(t, h.m.Send(ctx, p))
 	eq(t, h.rec.Len(), 0, "a decoy sends nothing")
+	isTrue(t, p.Challenge.Decoy, "Pending.Challenge.Decoy")
+	got, err := h.m.Get(ctx, p.Challenge.ID)
+	must(t, err)
+	isTrue(t, got.Decoy, "Get reports the decoy")
 	c := h.stored(t, p.Challenge.ID)
 	eq(t, c.UserID, "")
 	eq(t, c.Sends, 1)
@@ -536,6 +574,7 @@ func TestDecoy(t *testing.T) {
 	h.clock.Advance(30 * time.Second)
 	p2, err := h.m.Resend(ctx, p.Challenge.ID, PurposePasswordReset)
 	must(t, err)
+	isTrue(t, p2.Challenge.Decoy, "still a decoy after a resend")
 	must(t, h.m.Send(ctx, p2))
 	eq(t, h.rec.Len(), 0)
 	eq(t, h.stored(t, p.Challenge.ID).Sends, 2)
@@ -572,4 +611,65 @@ func TestCustomLimits(t *testing.T) {
 	eq(t, *e.AttemptsRemaining, 1)
 	_, err = h.m.Verify(ctx, id, wrong(code), PurposePhoneConfirmation)
 	okErr(t, err, onboardkit.CodeTooManyAttempts)
+}
+
+// A resend is rendered in the locale the challenge was issued in, not in
+// English by default.
+func TestResendInIssuedLocale(t *testing.T) {
+	ctx := context.Background()
+	tests := []struct {
+		locale         string
+		sms            string // start of the SMS body
+		subject, email string // email subject and start of its body
+	}{
+		{"fr", "Votre code de confirmation de numéro de téléphone", "Confirmez votre adresse e-mail", "Votre code de confirmation d'adresse e-mail"},
+		{"en", "Your code to confirm your phone number", "Confirm your email address", "Your code to confirm your email address"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.locale, func(t *testing.T) {
+			h := newHarness(t)
+			id, _ := h.issueIn(t, tt.locale)
+			first := h.rec.Last(phone)
+			isTrue(t, strings.HasPrefix(first.Body, tt.sms), "first message:", first.Body)
+			eq(t, first.Locale, tt.locale)
+			for i := 1; i <= 2; i++ {
+				h.clock.Advance(time.Hour)
+				p, err := h.m.Resend(ctx, id, PurposePhoneConfirmation)
+				must(t, err)
+				eq(t, p.Challenge.Locale, tt.locale)
+				must(t, h.m.Send(ctx, p))
+				msg := h.rec.Last(phone)
+				isTrue(t, strings.HasPrefix(msg.Body, tt.sms), "resend", i, msg.Body)
+				eq(t, msg.Locale, tt.locale, "resend", i)
+				ne(t, msg.Code, "", "resend", i)
+			}
+
+			// By email, the subject follows too.
+			const to = "alice@example.com"
+			p, err := h.m.Issue(ctx, IssueRequest{UserID: "u1", Purpose: PurposeEmailConfirmation, Channel: ChannelEmail, Destination: to, Locale: tt.locale})
+			must(t, err)
+			must(t, h.m.Send(ctx, p))
+			h.clock.Advance(time.Hour)
+			p, err = h.m.Resend(ctx, p.Challenge.ID, PurposeEmailConfirmation)
+			must(t, err)
+			must(t, h.m.Send(ctx, p))
+			msg := h.rec.Last(to)
+			eq(t, msg.Subject, tt.subject)
+			isTrue(t, strings.HasPrefix(msg.Body, tt.email), msg.Body)
+		})
+	}
+}
+
+// A Pending or Verified built by hand cannot send or consume anything.
+func TestHandBuiltPendingAndVerified(t *testing.T) {
+	h := newHarness(t)
+	ctx := context.Background()
+	id, _ := h.issue(t)
+	c, err := h.m.Get(ctx, id)
+	must(t, err)
+	isTrue(t, h.m.Send(ctx, &Pending{Challenge: *c}) != nil, "Send of a hand-built Pending")
+	isTrue(t, h.m.Consume(ctx, &Verified{Challenge: *c}) != nil, "Consume of a hand-built Verified")
+	isTrue(t, h.m.Consume(ctx, nil) != nil, "Consume(nil)")
+	eq(t, h.rec.Len(), 1, "only the first message")
+	isTrue(t, h.stored(t, id).ConsumedAt.IsZero(), "not consumed")
 }

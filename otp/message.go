@@ -24,9 +24,9 @@ const (
 // Channel is how a code travels.
 type Channel string
 
-// The channels. A Manager issues codes on ChannelSMS and ChannelEmail;
-// ChannelTOTP names login challenges answered with an authenticator app
-// (stored by the caller, no code is sent).
+// The channels. A Manager sends codes on ChannelSMS and ChannelEmail;
+// ChannelTOTP challenges are login challenges answered with an
+// authenticator app through Manager.CheckFactor (no code is sent).
 const (
 	ChannelSMS   Channel = "sms"
 	ChannelEmail Channel = "email"
@@ -38,8 +38,8 @@ const (
 type Message struct {
 	Purpose Purpose
 	Channel Channel
-	// Locale is the locale requested by the caller ("fr", "fr-CA", ""); the
-	// body may be in a fallback language.
+	// Locale is the locale of the challenge ("fr", "fr-CA", ""), the one it
+	// was issued in; the body may be in a fallback language.
 	Locale string
 	// To is the destination: an E.164 phone number or an email address.
 	To string

@@ -13,6 +13,7 @@ import (
 
 	"github.com/onboardkit/onboardkit"
 	"github.com/onboardkit/onboardkit/otp"
+	"github.com/onboardkit/onboardkit/otp/otptest"
 	"github.com/onboardkit/onboardkit/storage/memory"
 )
 
@@ -24,12 +25,12 @@ var exampleClock = onboardkit.ClockFunc(func() time.Time {
 // Issue a phone confirmation code, send it, verify it.
 func Example() {
 	ctx := context.Background()
-	sms := otp.NewRecorder() // in production: otp.NewTwilio(...)
-	m, err := otp.NewManager(memory.New(), otp.Config{
-		Key:   bytes.Repeat([]byte{0x42}, 32), // a secret from your key store
-		Clock: exampleClock,
-		SMS:   sms,
-	})
+	sms := otptest.NewRecorder() // in production: otp.NewTwilio(...)
+	m, err := otp.NewManager(memory.New(),
+		bytes.Repeat([]byte{0x42}, 32), // a secret from your key store
+		otp.Senders{SMS: sms},
+		otp.Config{}, // the defaults: 6 digits, 10 minutes, 5 attempts, ...
+		onboardkit.Runtime{Clock: exampleClock})
 	if err != nil {
 		panic(err)
 	}
@@ -67,7 +68,7 @@ func Example() {
 
 	// A code works once.
 	_, err = m.Verify(ctx, p.Challenge.ID, code, otp.PurposePhoneConfirmation)
-	fmt.Println("second use is invalid_code:", errors.Is(err, otp.ErrInvalidCode))
+	fmt.Println("second use is invalid_code:", errors.Is(err, onboardkit.ErrInvalidCode))
 	// Output:
 	// sent to +33******10 expires 2026-01-02T03:14:05Z
 	// resend allowed at 2026-01-02T03:04:35Z
@@ -89,12 +90,13 @@ func ExampleMask() {
 // The development outbox writes one JSON line per message.
 func ExampleOutbox() {
 	ctx := context.Background()
-	m, err := otp.NewManager(memory.New(), otp.Config{
-		Key:   bytes.Repeat([]byte{0x42}, 32),
-		Clock: exampleClock,
-		Rand:  rand.NewChaCha8([32]byte{}), // deterministic for the example only; keep the crypto/rand default
-		Email: otp.NewOutbox(os.Stdout, exampleClock),
-	})
+	m, err := otp.NewManager(memory.New(), bytes.Repeat([]byte{0x42}, 32),
+		otp.Senders{Email: otp.NewOutbox(os.Stdout, otp.WithOutboxClock(exampleClock))},
+		otp.Config{},
+		onboardkit.Runtime{
+			Clock: exampleClock,
+			Rand:  rand.NewChaCha8([32]byte{}), // deterministic for the example only; keep the crypto/rand default
+		})
 	if err != nil {
 		panic(err)
 	}
@@ -114,11 +116,9 @@ func ExampleTOTP() {
 	ctx := context.Background()
 	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 	clock := onboardkit.ClockFunc(func() time.Time { return now })
-	t, err := otp.NewTOTP(memory.New(), otp.TOTPConfig{
-		Key:    bytes.Repeat([]byte{0x42}, 32),
-		Issuer: "Example Bank",
-		Clock:  clock,
-	})
+	t, err := otp.NewTOTP(memory.New(), bytes.Repeat([]byte{0x42}, 32),
+		otp.TOTPConfig{Issuer: "Example Bank"},
+		onboardkit.Runtime{Clock: clock})
 	if err != nil {
 		panic(err)
 	}
@@ -135,7 +135,7 @@ func ExampleTOTP() {
 	fmt.Println("recovery codes:", len(recovery))
 
 	// The same code cannot be replayed; the next one works.
-	fmt.Println("replay refused:", errors.Is(t.Verify(ctx, "user-1", code), otp.ErrInvalidCode))
+	fmt.Println("replay refused:", errors.Is(t.Verify(ctx, "user-1", code), onboardkit.ErrInvalidCode))
 	now = now.Add(30 * time.Second)
 	code, _ = totp.GenerateCode(en.Secret, now)
 	fmt.Println("next code:", t.Verify(ctx, "user-1", code))
@@ -145,4 +145,69 @@ func ExampleTOTP() {
 	// replay refused: true
 	// next code: <nil>
 	// recovery code: <nil>
+}
+
+// A login answered with an authenticator app: the ChannelTOTP challenge
+// counts wrong codes, expires and is consumed once, like an SMS code.
+func ExampleManager_CheckFactor() {
+	ctx := context.Background()
+	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	rt := onboardkit.Runtime{Clock: onboardkit.ClockFunc(func() time.Time { return now })}
+	store := memory.New()
+	key := bytes.Repeat([]byte{0x42}, 32)
+	authenticator, err := otp.NewTOTP(store, key, otp.TOTPConfig{}, rt)
+	if err != nil {
+		panic(err)
+	}
+	m, err := otp.NewManager(store, key, otp.Senders{}, otp.Config{}, rt) // no sender needed
+	if err != nil {
+		panic(err)
+	}
+	en, _ := authenticator.Begin(ctx, "user-1", "alice@example.com")
+	code, _ := totp.GenerateCode(en.Secret, now)
+	if _, err := authenticator.Confirm(ctx, "user-1", code); err != nil {
+		panic(err)
+	}
+
+	// The password checked out: issue the login challenge (nothing is sent).
+	p, err := m.Issue(ctx, otp.IssueRequest{UserID: "user-1", Purpose: otp.PurposeLogin, Channel: otp.ChannelTOTP})
+	if err != nil {
+		panic(err)
+	}
+	answer := func(code string) (*otp.Verified, error) {
+		return m.CheckFactor(ctx, p.Challenge.ID, otp.PurposeLogin, func(ctx context.Context, userID string) error {
+			return authenticator.Verify(ctx, userID, code)
+		})
+	}
+	// The code that confirmed the enrollment cannot be replayed.
+	_, err = answer(code)
+	e := onboardkit.AsError(err)
+	fmt.Println(e.Code, *e.AttemptsRemaining, e.Message)
+
+	now = now.Add(30 * time.Second)
+	code, _ = totp.GenerateCode(en.Secret, now)
+	v, err := answer(code)
+	if err != nil {
+		panic(err)
+	}
+	// Consume (inside the transaction that starts the session, if any).
+	fmt.Println("consumed:", m.Consume(ctx, v), "for", v.Challenge.UserID)
+	fmt.Println("again:", onboardkit.ErrorCode(m.Consume(ctx, v)))
+	// Output:
+	// invalid_code 4 The code has already been used; wait for the next one.
+	// consumed: <nil> for user-1
+	// again: invalid_code
+}
+
+// Choosing where a code goes: a verified phone first.
+func ExampleContact_Route() {
+	c := otp.Contact{Phone: "+33614125910", Email: "alice@example.com", EmailVerified: true}
+	fmt.Println(c.Route(otp.ChannelSMS))
+	c.PhoneVerified = true
+	fmt.Println(c.Route(otp.ChannelEmail))
+	fmt.Println(otp.Contact{Phone: "+33614125910", Email: "alice@example.com"}.Route(otp.ChannelEmail))
+	// Output:
+	// email alice@example.com
+	// sms +33614125910
+	// email alice@example.com
 }

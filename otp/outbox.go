@@ -25,13 +25,25 @@ type Outbox struct {
 	clock onboardkit.Clock
 }
 
-// NewOutbox returns an Outbox writing to w, stamping lines with clock (nil
-// means onboardkit.SystemClock).
-func NewOutbox(w io.Writer, clock onboardkit.Clock) *Outbox {
-	if clock == nil {
-		clock = onboardkit.SystemClock
+// OutboxOption configures an Outbox.
+type OutboxOption func(*Outbox)
+
+// WithOutboxClock sets the clock that stamps the lines (default
+// onboardkit.SystemClock).
+func WithOutboxClock(clock onboardkit.Clock) OutboxOption {
+	return func(o *Outbox) { o.clock = clock }
+}
+
+// NewOutbox returns an Outbox writing to w.
+func NewOutbox(w io.Writer, opts ...OutboxOption) *Outbox {
+	o := &Outbox{w: w}
+	for _, opt := range opts {
+		opt(o)
 	}
-	return &Outbox{w: w, clock: clock}
+	if o.clock == nil {
+		o.clock = onboardkit.SystemClock
+	}
+	return o
 }
 
 // OutboxLine is the JSON object of one outbox line.

@@ -26,8 +26,6 @@ import (
 )
 
 var (
-	_ SMSSender   = (*Recorder)(nil)
-	_ EmailSender = (*Recorder)(nil)
 	_ SMSSender   = (*Outbox)(nil)
 	_ EmailSender = (*Outbox)(nil)
 	_ SMSSender   = (*Twilio)(nil)
@@ -42,39 +40,10 @@ func TestSenderFunc(t *testing.T) {
 	eq(t, got.To, "x")
 }
 
-func TestRecorder(t *testing.T) {
-	r := NewRecorder()
-	ctx := context.Background()
-	must(t, r.Send(ctx, Message{To: "a", Code: "1"}))
-	must(t, r.Send(ctx, Message{To: "b", Code: "2"}))
-	must(t, r.Send(ctx, Message{To: "a", Code: "3"}))
-	eq(t, r.Len(), 3)
-	eq(t, r.LastCode("a"), "3")
-	eq(t, r.Last("b").Code, "2")
-	eq(t, r.Last("c"), Message{})
-	_, ok := r.LastOK("c")
-	isTrue(t, !ok)
-	boom := errors.New("boom")
-	r.FailNext(boom)
-	isTrue(t, errors.Is(r.Send(ctx, Message{To: "a"}), boom))
-	must(t, r.Send(ctx, Message{To: "a", Code: "4"}))
-	r.FailWith(boom)
-	isTrue(t, errors.Is(r.Send(ctx, Message{To: "a"}), boom))
-	isTrue(t, errors.Is(r.Send(ctx, Message{To: "a"}), boom))
-	r.FailWith(nil)
-	must(t, r.Send(ctx, Message{To: "a", Code: "5"}))
-	eq(t, len(r.Messages()), 5)
-	cctx, cancel := context.WithCancel(ctx)
-	cancel()
-	isTrue(t, r.Send(cctx, Message{}) != nil)
-	r.Reset()
-	eq(t, r.Len(), 0)
-}
-
 func TestOutbox(t *testing.T) {
 	var buf bytes.Buffer
 	clock := clocktest.Default()
-	o := NewOutbox(&buf, clock)
+	o := NewOutbox(&buf, WithOutboxClock(clock))
 	ctx := context.Background()
 	must(t, o.Send(ctx, Message{Channel: ChannelSMS, To: phone, Purpose: PurposeLogin, Code: "123456", Body: "Your code is 123456"}))
 	clock.Advance(time.Second)
@@ -106,7 +75,8 @@ func TestOutbox(t *testing.T) {
 		n++
 	}
 	eq(t, n, 20)
-	isTrue(t, NewOutbox(failWriter{}, nil).Send(ctx, Message{}) != nil)
+	isTrue(t, NewOutbox(failWriter{}).Send(ctx, Message{}) != nil)
+	isTrue(t, NewOutbox(failWriter{}, WithOutboxClock(nil)).clock != nil, "nil clock means the system clock")
 }
 
 type failWriter struct{}
@@ -134,7 +104,7 @@ func TestTwilio(t *testing.T) {
 	defer srv.Close()
 	ctx := context.Background()
 
-	tw, err := NewTwilio(TwilioConfig{AccountSID: "AC123", AuthToken: "tok", From: "+15005550006", BaseURL: srv.URL + "/"})
+	tw, err := NewTwilio("AC123", "tok", "+15005550006", WithTwilioBaseURL(srv.URL+"/"))
 	must(t, err)
 	status, reply = 201, `{"sid":"SM1","status":"queued"}`
 	must(t, tw.Send(ctx, Message{To: phone, Body: "Your code is 123456"}))
@@ -145,7 +115,7 @@ func TestTwilio(t *testing.T) {
 	eq(t, got.pass, "tok")
 	eq(t, got.form, map[string][]string{"To": {phone}, "From": {"+15005550006"}, "Body": {"Your code is 123456"}})
 
-	tw, err = NewTwilio(TwilioConfig{AccountSID: "AC123", AuthToken: "tok", MessagingServiceSID: "MG9", BaseURL: srv.URL})
+	tw, err = NewTwilio("AC123", "tok", "", WithTwilioMessagingServiceSID("MG9"), WithTwilioBaseURL(srv.URL))
 	must(t, err)
 	must(t, tw.Send(ctx, Message{To: phone, Body: "b"}))
 	eq(t, got.form, map[string][]string{"To": {phone}, "MessagingServiceSid": {"MG9"}, "Body": {"b"}})
@@ -162,10 +132,22 @@ func TestTwilio(t *testing.T) {
 	isTrue(t, errors.As(err, &te), err)
 	eq(t, te.Status, 502)
 
-	_, err = NewTwilio(TwilioConfig{})
+	_, err = NewTwilio("", "", "")
 	isTrue(t, err != nil)
-	_, err = NewTwilio(TwilioConfig{AccountSID: "a", AuthToken: "b", From: "c", MessagingServiceSID: "d"})
+	_, err = NewTwilio("a", "b", "c", WithTwilioMessagingServiceSID("d"))
 	isTrue(t, err != nil, "both From and MessagingServiceSID")
+
+	// A custom HTTP client sends the requests.
+	var used atomic.Bool
+	hc := &http.Client{Transport: roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		used.Store(true)
+		return http.DefaultTransport.RoundTrip(r)
+	})}
+	status, reply = 201, `{}`
+	tw, err = NewTwilio("AC123", "tok", "+1", WithTwilioBaseURL(srv.URL), WithTwilioHTTPClient(hc))
+	must(t, err)
+	must(t, tw.Send(ctx, Message{To: phone, Body: "b"}))
+	isTrue(t, used.Load(), "WithTwilioHTTPClient")
 }
 
 func TestTwilioTimeout(t *testing.T) {
@@ -178,7 +160,7 @@ func TestTwilioTimeout(t *testing.T) {
 	}))
 	defer srv.Close()
 	defer close(release)
-	tw, err := NewTwilio(TwilioConfig{AccountSID: "AC1", AuthToken: "t", From: "+1", BaseURL: srv.URL, Timeout: 50 * time.Millisecond})
+	tw, err := NewTwilio("AC1", "t", "+1", WithTwilioBaseURL(srv.URL), WithTwilioTimeout(50*time.Millisecond))
 	must(t, err)
 	err = tw.Send(context.Background(), Message{To: phone, Body: "b"})
 	isTrue(t, errors.Is(err, context.DeadlineExceeded), err)
@@ -276,10 +258,8 @@ func (f *fakeSMTP) session(c net.Conn) {
 func TestSMTP(t *testing.T) {
 	f := newFakeSMTP(t)
 	clock := clocktest.Default()
-	s, err := NewSMTP(SMTPConfig{
-		Addr: f.ln.Addr().String(), Username: "user", Password: "pass",
-		From: "Onboard Kit <no-reply@onboardkit.dev>", Clock: clock, Rand: &cycleReader{},
-	})
+	s, err := NewSMTP(f.ln.Addr().String(), "Onboard Kit <no-reply@onboardkit.dev>",
+		WithSMTPAuth("user", "pass"), WithSMTPClock(clock), WithSMTPRand(&cycleReader{}))
 	must(t, err)
 	body := "Votre code de vérification est 123456.\n\nLigne deux\n.\nfin " + strings.Repeat("x", 100)
 	err = s.Send(context.Background(), Message{Channel: ChannelEmail, To: "alice@example.com", Subject: "Code de vérification", Body: body, Code: "123456"})
@@ -315,7 +295,7 @@ func TestSMTP(t *testing.T) {
 }
 
 func TestSMTPRawCRLF(t *testing.T) {
-	s, err := NewSMTP(SMTPConfig{Addr: "127.0.0.1:25", From: "a@example.com", Clock: clocktest.Default()})
+	s, err := NewSMTP("127.0.0.1:25", "a@example.com", WithSMTPClock(clocktest.Default()))
 	must(t, err)
 	to, _ := parseAddress("b@example.com")
 	data, err := s.compose(to, Message{Subject: "Hi\r\nBcc: evil@example.com", Body: "one\ntwo\r\nthree"})
@@ -329,7 +309,7 @@ func TestSMTPRawCRLF(t *testing.T) {
 
 func TestSMTPErrors(t *testing.T) {
 	f := newFakeSMTP(t)
-	s, err := NewSMTP(SMTPConfig{Addr: f.ln.Addr().String(), From: "a@example.com"})
+	s, err := NewSMTP(f.ln.Addr().String(), "a@example.com")
 	must(t, err)
 	ctx := context.Background()
 	for _, to := range []string{"", "not an address", "a@example.com\r\nBcc: x@example.com", "a@example.com, b@example.com"} {
@@ -340,15 +320,19 @@ func TestSMTPErrors(t *testing.T) {
 	err = s.Send(ctx, Message{To: "b@example.com", Subject: "s", Body: "b"})
 	isTrue(t, err != nil && strings.Contains(err.Error(), "rcpt"), err)
 
-	_, err = NewSMTP(SMTPConfig{Addr: "nohost", From: "x\r\n@y"})
-	isTrue(t, err != nil && strings.Contains(err.Error(), "Addr") && strings.Contains(err.Error(), "From"), err)
+	_, err = NewSMTP("nohost", "x\r\n@y", WithSMTPHelloName("two words"))
+	isTrue(t, err != nil && strings.Contains(err.Error(), "address") && strings.Contains(err.Error(), "from") && strings.Contains(err.Error(), "hello"), err)
 
 	// A dead server: a clear error, no hang.
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	must(t, err)
 	addr := ln.Addr().String()
 	ln.Close()
-	s, err = NewSMTP(SMTPConfig{Addr: addr, From: "a@example.com", Timeout: time.Second})
+	s, err = NewSMTP(addr, "a@example.com", WithSMTPTimeout(time.Second))
 	must(t, err)
 	isTrue(t, s.Send(ctx, Message{To: "b@example.com"}) != nil)
 }
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }

@@ -3,7 +3,6 @@ package otp
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"crypto/tls"
 	"encoding/hex"
 	"errors"
@@ -20,69 +19,103 @@ import (
 	"github.com/onboardkit/onboardkit"
 )
 
-// SMTPConfig configures an SMTP email sender.
-type SMTPConfig struct {
-	// Addr is the server's "host:port". Required.
-	Addr string
-	// Username and Password enable PLAIN authentication when Username is set.
-	// net/smtp refuses PLAIN over an unencrypted connection except to
-	// localhost.
-	Username string
-	Password string
-	// From is the sender address, "Name <addr@example.com>" or a bare
-	// address. Required.
-	From string
-	// HelloName is the name sent in EHLO (default "localhost").
-	HelloName string
-	// TLSConfig is used for STARTTLS, which is used whenever the server
-	// offers it, and for ImplicitTLS (default: ServerName from Addr).
-	TLSConfig *tls.Config
-	// ImplicitTLS connects with TLS from the start (port 465).
-	ImplicitTLS bool
-	// Timeout bounds one delivery (default 30 s).
-	Timeout time.Duration
-	// Clock stamps the Date header (default onboardkit.SystemClock).
-	Clock onboardkit.Clock
-	// Rand generates Message-IDs (default crypto/rand.Reader).
-	Rand io.Reader
+// smtpConfig is what NewSMTP's arguments and SMTPOptions set.
+type smtpConfig struct {
+	addr        string
+	username    string
+	password    string
+	from        string
+	helloName   string
+	tlsConfig   *tls.Config
+	implicitTLS bool
+	timeout     time.Duration
+	clock       onboardkit.Clock
+	rand        io.Reader
+}
+
+// SMTPOption configures an SMTP sender.
+type SMTPOption func(*smtpConfig)
+
+// WithSMTPAuth enables PLAIN authentication with username and password.
+// net/smtp refuses PLAIN over an unencrypted connection except to
+// localhost.
+func WithSMTPAuth(username, password string) SMTPOption {
+	return func(c *smtpConfig) { c.username, c.password = username, password }
+}
+
+// WithSMTPHelloName sets the name sent in EHLO (default "localhost"); it
+// must be one word.
+func WithSMTPHelloName(name string) SMTPOption {
+	return func(c *smtpConfig) { c.helloName = name }
+}
+
+// WithSMTPTLSConfig sets the TLS configuration of STARTTLS, which is used
+// whenever the server offers it, and of WithSMTPImplicitTLS (default:
+// ServerName from the address, TLS 1.2 or later).
+func WithSMTPTLSConfig(tc *tls.Config) SMTPOption {
+	return func(c *smtpConfig) { c.tlsConfig = tc }
+}
+
+// WithSMTPImplicitTLS connects with TLS from the start (port 465).
+func WithSMTPImplicitTLS() SMTPOption {
+	return func(c *smtpConfig) { c.implicitTLS = true }
+}
+
+// WithSMTPTimeout bounds one delivery (default 30 s).
+func WithSMTPTimeout(d time.Duration) SMTPOption {
+	return func(c *smtpConfig) { c.timeout = d }
+}
+
+// WithSMTPClock sets the clock that stamps the Date header (default
+// onboardkit.SystemClock).
+func WithSMTPClock(clock onboardkit.Clock) SMTPOption {
+	return func(c *smtpConfig) { c.clock = clock }
+}
+
+// WithSMTPRand sets the random source of Message-IDs (default
+// crypto/rand.Reader); reads from it are serialised.
+func WithSMTPRand(r io.Reader) SMTPOption {
+	return func(c *smtpConfig) { c.rand = r }
 }
 
 // SMTP is an EmailSender that delivers plain-text messages with net/smtp.
 type SMTP struct {
-	cfg  SMTPConfig
+	cfg  smtpConfig
 	host string
 	from *mail.Address
 }
 
-// NewSMTP returns an SMTP sender, or an error listing invalid settings.
-func NewSMTP(cfg SMTPConfig) (*SMTP, error) {
+// NewSMTP returns an SMTP sender delivering through the server at addr
+// ("host:port") from the address from ("Name <addr@example.com>" or a bare
+// address), both required, or an error listing every invalid setting.
+func NewSMTP(addr, from string, opts ...SMTPOption) (*SMTP, error) {
+	cfg := smtpConfig{addr: addr, from: from}
+	for _, o := range opts {
+		o(&cfg)
+	}
 	var errs []error
-	host, _, err := net.SplitHostPort(cfg.Addr)
+	host, _, err := net.SplitHostPort(cfg.addr)
 	if err != nil {
-		errs = append(errs, fmt.Errorf("otp: smtp: Addr: %w", err))
+		errs = append(errs, fmt.Errorf("otp: smtp: address: %w", err))
 	}
-	from, err := parseAddress(cfg.From)
+	sender, err := parseAddress(cfg.from)
 	if err != nil {
-		errs = append(errs, fmt.Errorf("otp: smtp: From: %w", err))
+		errs = append(errs, fmt.Errorf("otp: smtp: from: %w", err))
 	}
-	if cfg.HelloName == "" {
-		cfg.HelloName = "localhost"
-	} else if strings.ContainsAny(cfg.HelloName, "\r\n ") {
-		errs = append(errs, errors.New("otp: smtp: HelloName must be one word"))
+	if cfg.helloName == "" {
+		cfg.helloName = "localhost"
+	} else if strings.ContainsAny(cfg.helloName, "\r\n ") {
+		errs = append(errs, errors.New("otp: smtp: the hello name must be one word"))
 	}
-	if cfg.Timeout <= 0 {
-		cfg.Timeout = 30 * time.Second
+	if cfg.timeout <= 0 {
+		cfg.timeout = 30 * time.Second
 	}
-	if cfg.Clock == nil {
-		cfg.Clock = onboardkit.SystemClock
-	}
-	if cfg.Rand == nil {
-		cfg.Rand = rand.Reader
-	}
+	rt := onboardkit.Runtime{Clock: cfg.clock, Rand: cfg.rand}.WithDefaults()
+	cfg.clock, cfg.rand = rt.Clock, rt.Rand
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
-	return &SMTP{cfg: cfg, host: host, from: from}, nil
+	return &SMTP{cfg: cfg, host: host, from: sender}, nil
 }
 
 // parseAddress accepts exactly one address without line breaks.
@@ -103,13 +136,13 @@ func parseAddress(s string) (*mail.Address, error) {
 func (s *SMTP) Send(ctx context.Context, msg Message) error {
 	to, err := parseAddress(msg.To)
 	if err != nil {
-		return onboardkit.ValidationError(onboardkit.FieldError{Field: "to", Code: "invalid", Message: "The email address is not valid."})
+		return onboardkit.ValidationError(onboardkit.FieldError{Field: "to", Code: onboardkit.FieldInvalid, Message: "The email address is not valid."})
 	}
 	data, err := s.compose(to, msg)
 	if err != nil {
 		return err
 	}
-	ctx, cancel := context.WithTimeout(ctx, s.cfg.Timeout)
+	ctx, cancel := context.WithTimeout(ctx, s.cfg.timeout)
 	defer cancel()
 	return s.deliver(ctx, to.Address, data)
 }
@@ -118,7 +151,7 @@ func (s *SMTP) Send(ctx context.Context, msg Message) error {
 // UTF-8 quoted-printable text.
 func (s *SMTP) compose(to *mail.Address, msg Message) ([]byte, error) {
 	var id [12]byte
-	if _, err := io.ReadFull(s.cfg.Rand, id[:]); err != nil {
+	if _, err := io.ReadFull(s.cfg.rand, id[:]); err != nil {
 		return nil, fmt.Errorf("otp: smtp: message id: %w", err)
 	}
 	domain := s.from.Address[strings.LastIndexByte(s.from.Address, '@')+1:]
@@ -127,7 +160,7 @@ func (s *SMTP) compose(to *mail.Address, msg Message) ([]byte, error) {
 	header("From", s.from.String())
 	header("To", to.String())
 	header("Subject", mime.QEncoding.Encode("utf-8", oneLine(msg.Subject)))
-	header("Date", s.cfg.Clock.Now().Format(time.RFC1123Z))
+	header("Date", s.cfg.clock.Now().Format(time.RFC1123Z))
 	header("Message-ID", "<"+hex.EncodeToString(id[:])+"@"+domain+">")
 	header("MIME-Version", "1.0")
 	header("Content-Type", "text/plain; charset=UTF-8")
@@ -155,15 +188,15 @@ func oneLine(s string) string {
 }
 
 func (s *SMTP) tlsConfig() *tls.Config {
-	if s.cfg.TLSConfig != nil {
-		return s.cfg.TLSConfig.Clone()
+	if s.cfg.tlsConfig != nil {
+		return s.cfg.tlsConfig.Clone()
 	}
 	return &tls.Config{ServerName: s.host, MinVersion: tls.VersionTLS12}
 }
 
 func (s *SMTP) deliver(ctx context.Context, rcpt string, data []byte) (err error) {
 	var d net.Dialer
-	conn, err := d.DialContext(ctx, "tcp", s.cfg.Addr)
+	conn, err := d.DialContext(ctx, "tcp", s.cfg.addr)
 	if err != nil {
 		return fmt.Errorf("otp: smtp: %w", err)
 	}
@@ -172,7 +205,7 @@ func (s *SMTP) deliver(ctx context.Context, rcpt string, data []byte) (err error
 	}
 	stop := context.AfterFunc(ctx, func() { conn.SetDeadline(time.Unix(1, 0)) })
 	defer stop()
-	if s.cfg.ImplicitTLS {
+	if s.cfg.implicitTLS {
 		conn = tls.Client(conn, s.tlsConfig())
 	}
 	c, err := smtp.NewClient(conn, s.host)
@@ -182,16 +215,16 @@ func (s *SMTP) deliver(ctx context.Context, rcpt string, data []byte) (err error
 	}
 	defer c.Close()
 	wrap := func(step string, err error) error { return fmt.Errorf("otp: smtp: %s: %w", step, err) }
-	if err := c.Hello(s.cfg.HelloName); err != nil {
+	if err := c.Hello(s.cfg.helloName); err != nil {
 		return wrap("hello", err)
 	}
-	if ok, _ := c.Extension("STARTTLS"); ok && !s.cfg.ImplicitTLS {
+	if ok, _ := c.Extension("STARTTLS"); ok && !s.cfg.implicitTLS {
 		if err := c.StartTLS(s.tlsConfig()); err != nil {
 			return wrap("starttls", err)
 		}
 	}
-	if s.cfg.Username != "" {
-		if err := c.Auth(smtp.PlainAuth("", s.cfg.Username, s.cfg.Password, s.host)); err != nil {
+	if s.cfg.username != "" {
+		if err := c.Auth(smtp.PlainAuth("", s.cfg.username, s.cfg.password, s.host)); err != nil {
 			return wrap("auth", err)
 		}
 	}

@@ -3,7 +3,6 @@ package otp
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"errors"
 	"fmt"
 	"image/png"
@@ -22,12 +21,16 @@ import (
 // RecoveryCodeCount is the number of recovery codes Confirm returns.
 const RecoveryCodeCount = 10
 
-// TOTPConfig configures a TOTP manager. Zero values take the defaults.
+// DefaultIssuer is the issuer authenticator apps show when
+// TOTPConfig.Issuer is empty.
+const DefaultIssuer = "onboardkit"
+
+// TOTPConfig is the policy of a TOTP manager. Zero values take the
+// documented defaults. The server key and the Runtime (clock, randomness)
+// are arguments of NewTOTP, not settings.
 type TOTPConfig struct {
-	// Key is the server key recovery codes are hashed with (HMAC-SHA256), at
-	// least MinKeyLength bytes. It may be the Manager's key.
-	Key []byte
-	// Issuer names the service in authenticator apps (required).
+	// Issuer names the service in authenticator apps (default
+	// DefaultIssuer, "onboardkit"). It must not contain ':'.
 	Issuer string
 	// Skew is the number of time steps accepted on each side of the current
 	// one (default 1). A negative value accepts the current step only.
@@ -39,22 +42,19 @@ type TOTPConfig struct {
 	// QRSize is the width and height in pixels of Enrollment.QRPNG (default
 	// 256); a negative value skips the image.
 	QRSize int
-	// Clock tells the time (default onboardkit.SystemClock).
-	Clock onboardkit.Clock
-	// Rand is the source of secrets and recovery codes (default
-	// crypto/rand.Reader).
-	Rand io.Reader
 }
 
 // TOTP enrolls and verifies authenticator apps (RFC 6238, SHA-1, as every
 // common app expects) over a storage.TOTP. It is safe for concurrent use.
 //
 // TOTP codes carry no attempt counter here: callers must rate-limit
-// verification (the login challenge of the onboarding flow counts attempts
-// like a one-time code).
+// verification. A login answered with an authenticator app does so through a
+// ChannelTOTP challenge of a Manager: Manager.CheckFactor counts its wrong
+// answers like wrong one-time codes.
 type TOTP struct {
 	store storage.TOTP
 	cfg   TOTPConfig
+	rt    onboardkit.Runtime
 	skew  uint
 	mac   *keyedMAC
 }
@@ -69,18 +69,24 @@ type Enrollment struct {
 	QRPNG []byte
 }
 
-// NewTOTP returns a TOTP manager over store. It reports every invalid setting
-// at once.
-func NewTOTP(store storage.TOTP, cfg TOTPConfig) (*TOTP, error) {
+// NewTOTP returns a TOTP manager over store. key is the server key recovery
+// codes are hashed with (HMAC-SHA256), at least MinKeyLength bytes; it may be
+// the Manager's key. rt gives the clock and the random source of secrets and
+// recovery codes (zero fields take the defaults of
+// onboardkit.Runtime.WithDefaults). NewTOTP reports every invalid setting at
+// once.
+func NewTOTP(store storage.TOTP, key []byte, cfg TOTPConfig, rt onboardkit.Runtime) (*TOTP, error) {
 	var errs []error
 	if store == nil {
 		errs = append(errs, errors.New("otp: store is nil"))
 	}
-	if len(cfg.Key) < MinKeyLength {
-		errs = append(errs, fmt.Errorf("otp: TOTPConfig.Key must be at least %d bytes", MinKeyLength))
+	if len(key) < MinKeyLength {
+		errs = append(errs, fmt.Errorf("otp: the TOTP key must be at least %d bytes", MinKeyLength))
 	}
-	if cfg.Issuer == "" || strings.Contains(cfg.Issuer, ":") {
-		errs = append(errs, errors.New("otp: TOTPConfig.Issuer is required and must not contain ':'"))
+	if cfg.Issuer == "" {
+		cfg.Issuer = DefaultIssuer
+	} else if strings.Contains(cfg.Issuer, ":") {
+		errs = append(errs, errors.New("otp: TOTPConfig.Issuer must not contain ':'"))
 	}
 	if cfg.Period == 0 {
 		cfg.Period = 30 * time.Second
@@ -101,16 +107,10 @@ func NewTOTP(store storage.TOTP, cfg TOTPConfig) (*TOTP, error) {
 	if cfg.QRSize == 0 {
 		cfg.QRSize = 256
 	}
-	if cfg.Clock == nil {
-		cfg.Clock = onboardkit.SystemClock
-	}
-	if cfg.Rand == nil {
-		cfg.Rand = rand.Reader
-	}
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
-	return &TOTP{store: store, cfg: cfg, skew: skew, mac: newKeyedMAC(cfg.Key)}, nil
+	return &TOTP{store: store, cfg: cfg, rt: rt.WithDefaults(), skew: skew, mac: newKeyedMAC(key)}, nil
 }
 
 // WithStore returns a shallow copy of t bound to another store (a
@@ -135,10 +135,10 @@ func (t *TOTP) Begin(ctx context.Context, userID, accountName string) (*Enrollme
 	if userID == "" || accountName == "" {
 		var fields []onboardkit.FieldError
 		if userID == "" {
-			fields = append(fields, onboardkit.FieldError{Field: "userId", Code: "required", Message: "The user id is required."})
+			fields = append(fields, onboardkit.FieldError{Field: "userId", Code: onboardkit.FieldRequired, Message: "The user id is required."})
 		}
 		if accountName == "" {
-			fields = append(fields, onboardkit.FieldError{Field: "accountName", Code: "required", Message: "The account name is required."})
+			fields = append(fields, onboardkit.FieldError{Field: "accountName", Code: onboardkit.FieldRequired, Message: "The account name is required."})
 		}
 		return nil, onboardkit.ValidationError(fields...)
 	}
@@ -155,7 +155,7 @@ func (t *TOTP) Begin(ctx context.Context, userID, accountName string) (*Enrollme
 		Period:      t.period(),
 		Digits:      potp.Digits(t.cfg.Digits),
 		Algorithm:   potp.AlgorithmSHA1,
-		Rand:        t.cfg.Rand,
+		Rand:        t.rt.Rand,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("otp: generate totp key: %w", err)
@@ -175,7 +175,7 @@ func (t *TOTP) Begin(ctx context.Context, userID, accountName string) (*Enrollme
 	err = t.store.PutTOTP(ctx, &storage.TOTPEnrollment{
 		UserID:    userID,
 		Secret:    storage.Sealed{Data: []byte(key.Secret())},
-		CreatedAt: t.cfg.Clock.Now(),
+		CreatedAt: t.rt.Now(),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("otp: put totp: %w", err)
@@ -203,7 +203,7 @@ func (t *TOTP) match(e *storage.TOTPEnrollment, code string) (step int64, ok, re
 	if len(code) != t.cfg.Digits || !allDigits(code) {
 		return 0, false, false, nil
 	}
-	now := t.cfg.Clock.Now().Unix()
+	now := t.rt.Now().Unix()
 	if now < 0 {
 		return 0, false, false, nil
 	}
@@ -278,7 +278,7 @@ func (t *TOTP) Confirm(ctx context.Context, userID, code string) ([]string, erro
 	if err != nil {
 		return nil, err
 	}
-	now := t.cfg.Clock.Now()
+	now := t.rt.Now()
 	e.Confirmed = true
 	e.ConfirmedAt = now
 	e.LastUsedStep = step
@@ -319,14 +319,14 @@ func (t *TOTP) NewRecoveryCodes(ctx context.Context, userID string) ([]string, e
 	hashes := make([][]byte, RecoveryCodeCount)
 	var raw [10]byte
 	for i := range codes {
-		if _, err := io.ReadFull(t.cfg.Rand, raw[:]); err != nil {
+		if _, err := io.ReadFull(t.rt.Rand, raw[:]); err != nil {
 			return nil, fmt.Errorf("otp: random recovery code: %w", err)
 		}
 		s := idEncoding.EncodeToString(raw[:]) // 16 characters
 		codes[i] = s[0:4] + "-" + s[4:8] + "-" + s[8:12] + "-" + s[12:16]
 		hashes[i] = t.recoveryHash(userID, s)
 	}
-	if err := t.store.SetRecoveryCodes(ctx, userID, hashes, t.cfg.Clock.Now()); err != nil {
+	if err := t.store.SetRecoveryCodes(ctx, userID, hashes, t.rt.Now()); err != nil {
 		return nil, fmt.Errorf("otp: set recovery codes: %w", err)
 	}
 	return codes, nil
@@ -357,7 +357,7 @@ func (t *TOTP) UseRecoveryCode(ctx context.Context, userID, code string) error {
 	if len(n) != 16 {
 		return invalidCode("The recovery code is not valid.", nil)
 	}
-	err := t.store.UseRecoveryCode(ctx, userID, t.recoveryHash(userID, n), t.cfg.Clock.Now())
+	err := t.store.UseRecoveryCode(ctx, userID, t.recoveryHash(userID, n), t.rt.Now())
 	if errors.Is(err, storage.ErrNotFound) {
 		return invalidCode("The recovery code is not valid.", nil)
 	}

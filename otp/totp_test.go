@@ -87,11 +87,11 @@ type totpHarness struct {
 func newTOTPHarness(tb testing.TB, mod ...func(*TOTPConfig)) *totpHarness {
 	tb.Helper()
 	x := &totpHarness{store: memory.New(), clock: clocktest.Default()}
-	cfg := TOTPConfig{Key: testKey, Issuer: "OnboardKit", Clock: x.clock, Rand: chaChaReader(7), QRSize: -1}
+	cfg := TOTPConfig{Issuer: "OnboardKit", QRSize: -1}
 	for _, f := range mod {
 		f(&cfg)
 	}
-	m, err := NewTOTP(x.store, cfg)
+	m, err := NewTOTP(x.store, testKey, cfg, onboardkit.Runtime{Clock: x.clock, Rand: chaChaReader(7)})
 	must(tb, err)
 	x.t = m
 	return x
@@ -120,16 +120,32 @@ func (x *totpHarness) enroll(tb testing.TB, user string) (string, []string) {
 }
 
 func TestNewTOTPConfig(t *testing.T) {
-	_, err := NewTOTP(nil, TOTPConfig{Key: []byte("x"), Issuer: "a:b", Period: 1500 * time.Millisecond, Digits: 7})
+	var rt onboardkit.Runtime
+	_, err := NewTOTP(nil, []byte("x"), TOTPConfig{Issuer: "a:b", Period: 1500 * time.Millisecond, Digits: 7}, rt)
 	isTrue(t, err != nil, "accepted")
-	for _, w := range []string{"store", "Key", "Issuer", "Period", "Digits"} {
+	for _, w := range []string{"store", "key", "Issuer", "Period", "Digits"} {
 		isTrue(t, strings.Contains(err.Error(), w), w, err)
 	}
-	m, err := NewTOTP(memory.New(), TOTPConfig{Key: testKey, Issuer: "X"})
+	m, err := NewTOTP(memory.New(), testKey, TOTPConfig{Issuer: "X"}, rt)
 	must(t, err)
 	eq(t, m.skew, uint(1))
 	eq(t, m.cfg.Period, 30*time.Second)
 	eq(t, m.cfg.Digits, 6)
+	eq(t, m.cfg.Issuer, "X")
+	eq(t, m.cfg.QRSize, 256)
+	isTrue(t, m.rt.Clock != nil && m.rt.Rand != nil, "Runtime defaults")
+	// The zero Issuer is the default one.
+	m, err = NewTOTP(memory.New(), testKey, TOTPConfig{}, rt)
+	must(t, err)
+	eq(t, m.cfg.Issuer, DefaultIssuer)
+	eq(t, DefaultIssuer, "onboardkit")
+	x := newTOTPHarness(t, func(c *TOTPConfig) { c.Issuer = "" })
+	en, err := x.t.Begin(context.Background(), "u1", "alice@example.com")
+	must(t, err)
+	u, err := url.Parse(en.URL)
+	must(t, err)
+	eq(t, u.Path, "/onboardkit:alice@example.com")
+	eq(t, u.Query().Get("issuer"), "onboardkit")
 }
 
 func TestTOTPEnrollment(t *testing.T) {
@@ -279,7 +295,7 @@ func TestTOTPConcurrentReplay(t *testing.T) {
 			switch {
 			case err == nil:
 				wins.Add(1)
-			case errors.Is(err, ErrInvalidCode):
+			case errors.Is(err, onboardkit.ErrInvalidCode):
 				refused.Add(1)
 			default:
 				t.Errorf("unexpected: %v", err)

@@ -13,28 +13,46 @@ import (
 	"time"
 )
 
-// TwilioConfig configures a Twilio SMS sender.
-type TwilioConfig struct {
-	// AccountSID and AuthToken authenticate (HTTP basic auth). Required.
-	AccountSID string
-	AuthToken  string
-	// From is the sending phone number; MessagingServiceSID a Messaging
-	// Service to send from instead. Exactly one is required.
-	From                string
-	MessagingServiceSID string
-	// BaseURL is the API root (default "https://api.twilio.com"); tests point
-	// it at an httptest server.
-	BaseURL string
-	// HTTPClient sends the requests (default a client with Timeout).
-	HTTPClient *http.Client
-	// Timeout bounds one request (default 10 s).
-	Timeout time.Duration
+// twilioConfig is what NewTwilio's arguments and TwilioOptions set.
+type twilioConfig struct {
+	accountSID, authToken string
+	from                  string
+	messagingServiceSID   string
+	baseURL               string
+	httpClient            *http.Client
+	timeout               time.Duration
+}
+
+// TwilioOption configures a Twilio sender.
+type TwilioOption func(*twilioConfig)
+
+// WithTwilioMessagingServiceSID sends from a Messaging Service instead of a
+// phone number; NewTwilio's from must then be empty.
+func WithTwilioMessagingServiceSID(sid string) TwilioOption {
+	return func(c *twilioConfig) { c.messagingServiceSID = sid }
+}
+
+// WithTwilioBaseURL sets the API root (default "https://api.twilio.com");
+// tests point it at an httptest server.
+func WithTwilioBaseURL(baseURL string) TwilioOption {
+	return func(c *twilioConfig) { c.baseURL = baseURL }
+}
+
+// WithTwilioHTTPClient sets the client that sends the requests (default a
+// client with the timeout).
+func WithTwilioHTTPClient(hc *http.Client) TwilioOption {
+	return func(c *twilioConfig) { c.httpClient = hc }
+}
+
+// WithTwilioTimeout bounds one request (default 10 s).
+func WithTwilioTimeout(d time.Duration) TwilioOption {
+	return func(c *twilioConfig) { c.timeout = d }
 }
 
 // Twilio is an SMSSender that posts to the Twilio Messages API
 // (POST {base}/2010-04-01/Accounts/{AccountSid}/Messages.json).
 type Twilio struct {
-	cfg      TwilioConfig
+	cfg      twilioConfig
 	endpoint string
 }
 
@@ -58,56 +76,64 @@ func (e *TwilioError) Error() string {
 	return "otp: twilio: status " + strconv.Itoa(e.Status) + ", error " + strconv.Itoa(e.Code)
 }
 
-// NewTwilio returns a Twilio sender, or an error listing missing settings.
-func NewTwilio(cfg TwilioConfig) (*Twilio, error) {
+// NewTwilio returns a Twilio sender authenticating with accountSID and
+// authToken (HTTP basic auth, both required) and sending from the phone
+// number from, or from a Messaging Service (WithTwilioMessagingServiceSID,
+// with from empty): exactly one of the two is required. It returns an error
+// listing every invalid setting.
+func NewTwilio(accountSID, authToken, from string, opts ...TwilioOption) (*Twilio, error) {
+	cfg := twilioConfig{accountSID: accountSID, authToken: authToken, from: from}
+	for _, o := range opts {
+		o(&cfg)
+	}
 	var errs []error
-	if cfg.AccountSID == "" || cfg.AuthToken == "" {
-		errs = append(errs, errors.New("otp: twilio: AccountSID and AuthToken are required"))
+	if cfg.accountSID == "" || cfg.authToken == "" {
+		errs = append(errs, errors.New("otp: twilio: the account SID and the auth token are required"))
 	}
-	if (cfg.From == "") == (cfg.MessagingServiceSID == "") {
-		errs = append(errs, errors.New("otp: twilio: set exactly one of From and MessagingServiceSID"))
+	if (cfg.from == "") == (cfg.messagingServiceSID == "") {
+		errs = append(errs, errors.New("otp: twilio: set exactly one of from and WithTwilioMessagingServiceSID"))
 	}
-	if cfg.BaseURL == "" {
-		cfg.BaseURL = "https://api.twilio.com"
+	if cfg.baseURL == "" {
+		cfg.baseURL = "https://api.twilio.com"
 	}
-	if _, err := url.Parse(cfg.BaseURL); err != nil {
-		errs = append(errs, fmt.Errorf("otp: twilio: BaseURL: %w", err))
+	if _, err := url.Parse(cfg.baseURL); err != nil {
+		errs = append(errs, fmt.Errorf("otp: twilio: base URL: %w", err))
 	}
-	if cfg.Timeout <= 0 {
-		cfg.Timeout = 10 * time.Second
+	if cfg.timeout <= 0 {
+		cfg.timeout = 10 * time.Second
 	}
-	if cfg.HTTPClient == nil {
-		cfg.HTTPClient = &http.Client{Timeout: cfg.Timeout}
+	if cfg.httpClient == nil {
+		cfg.httpClient = &http.Client{Timeout: cfg.timeout}
 	}
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
 	return &Twilio{
 		cfg:      cfg,
-		endpoint: strings.TrimRight(cfg.BaseURL, "/") + "/2010-04-01/Accounts/" + url.PathEscape(cfg.AccountSID) + "/Messages.json",
+		endpoint: strings.TrimRight(cfg.baseURL, "/") + "/2010-04-01/Accounts/" + url.PathEscape(cfg.accountSID) + "/Messages.json",
 	}, nil
 }
 
 // Send posts msg.Body to msg.To. A non-2xx answer returns a *TwilioError.
 func (t *Twilio) Send(ctx context.Context, msg Message) error {
-	ctx, cancel := context.WithTimeout(ctx, t.cfg.Timeout)
+	ctx, cancel := context.WithTimeout(ctx, t.cfg.timeout)
 	defer cancel()
 	form := url.Values{}
 	form.Set("To", msg.To)
-	if t.cfg.MessagingServiceSID != "" {
-		form.Set("MessagingServiceSid", t.cfg.MessagingServiceSID)
+	if t.cfg.messagingServiceSID != "" {
+		form.Set("MessagingServiceSid", t.cfg.messagingServiceSID)
 	} else {
-		form.Set("From", t.cfg.From)
+		form.Set("From", t.cfg.from)
 	}
 	form.Set("Body", msg.Body)
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, t.endpoint, strings.NewReader(form.Encode()))
 	if err != nil {
 		return fmt.Errorf("otp: twilio: %w", err)
 	}
-	req.SetBasicAuth(t.cfg.AccountSID, t.cfg.AuthToken)
+	req.SetBasicAuth(t.cfg.accountSID, t.cfg.authToken)
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("Accept", "application/json")
-	resp, err := t.cfg.HTTPClient.Do(req)
+	resp, err := t.cfg.httpClient.Do(req)
 	if err != nil {
 		return fmt.Errorf("otp: twilio: %w", err)
 	}

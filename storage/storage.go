@@ -248,15 +248,22 @@ type Credentials interface {
 // ---------------------------------------------------------------------------
 // One-time-code challenges
 
-// Challenge is an issued one-time code (or a TOTP login challenge, which has
-// no code hash). Only the HMAC of the code is ever stored.
+// Challenge is an issued one-time code, or a TOTP login challenge answered
+// with an authenticator app (package otp stores a fixed per-challenge marker
+// as its CodeHash, which no code hashes to; the store treats it like any
+// other hash, and a nil CodeHash too). Only the HMAC of a code is ever
+// stored.
 type Challenge struct {
 	ID          string
 	UserID      string // may be empty (e.g. a decoy challenge)
 	Purpose     string // "phone_confirmation", "login", ...
 	Channel     string // "sms", "email", "totp"
-	Destination string // E.164 phone or email; masked before it is shown
-	CodeHash    []byte
+	Destination string // E.164 phone or email (may be empty for "totp"); masked before it is shown
+	// Locale is the locale the challenge was issued in (a BCP 47 tag such as
+	// "fr-FR", or "" for the default): every message of the challenge, its
+	// resends included, is rendered in it.
+	Locale   string
+	CodeHash []byte
 
 	CreatedAt   time.Time
 	ExpiresAt   time.Time

@@ -12,7 +12,7 @@ import (
 )
 
 const challengeColumns = `id, user_id, purpose, channel, destination, code_hash, created_at,
-	expires_at, attempts, max_attempts, sends, last_sent_at, resend_at, consumed_at, payload`
+	expires_at, attempts, max_attempts, sends, last_sent_at, resend_at, consumed_at, payload, locale`
 
 const challengeExists = `SELECT EXISTS (SELECT 1 FROM challenges WHERE id = $1)`
 
@@ -21,10 +21,10 @@ const challengeExists = `SELECT EXISTS (SELECT 1 FROM challenges WHERE id = $1)`
 // an error wrapping storage.ErrNotFound.
 func (s *Store) CreateChallenge(ctx context.Context, c *storage.Challenge) error {
 	_, err := s.exec(ctx, "create challenge", stmt{`INSERT INTO challenges (` + challengeColumns + `)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`, []any{
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`, []any{
 		c.ID, text(c.UserID), c.Purpose, c.Channel, c.Destination, bytesOrNil(c.CodeHash), ts(c.CreatedAt),
 		ts(c.ExpiresAt), c.Attempts, c.MaxAttempts, c.Sends, ts(c.LastSentAt), ts(c.ResendAt),
-		ts(c.ConsumedAt), bytesOrNil(c.Payload),
+		ts(c.ConsumedAt), bytesOrNil(c.Payload), c.Locale,
 	}})
 	return err
 }
@@ -39,7 +39,7 @@ func (s *Store) GetChallenge(ctx context.Context, id string) (*storage.Challenge
 	)
 	err := s.q.QueryRow(ctx, `SELECT `+challengeColumns+` FROM challenges WHERE id = $1`, id).Scan(
 		&ch.ID, &c, &ch.Purpose, &ch.Channel, &ch.Destination, &codeHash, &created,
-		&expires, &ch.Attempts, &ch.MaxAttempts, &ch.Sends, &lastSent, &resend, &consumedAt, &payload)
+		&expires, &ch.Attempts, &ch.MaxAttempts, &ch.Sends, &lastSent, &resend, &consumedAt, &payload, &ch.Locale)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, notFound("get challenge")
 	}

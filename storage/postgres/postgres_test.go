@@ -305,6 +305,34 @@ func TestMissingParentIsNotFound(t *testing.T) {
 	require.NoError(t, st.CreateChallenge(ctx, newChallenge("")))
 }
 
+// TestChallengeLocaleDefault: migration 0002 added challenges.locale, NOT
+// NULL with the empty string as default, so a row written without it (by a
+// replica still on the old code during a rolling upgrade) reads as the
+// default locale, and a NULL is refused.
+func TestChallengeLocaleDefault(t *testing.T) {
+	t.Parallel()
+	st := postgrestest.New(t)
+	ctx := context.Background()
+	id := newID("chal")
+	_, err := st.Pool().Exec(ctx, `INSERT INTO challenges (id, purpose, channel, destination, attempts, max_attempts, sends)
+		VALUES ($1, 'login', 'sms', '+33600000000', 0, 5, 1)`, id)
+	require.NoError(t, err)
+	got, err := st.GetChallenge(ctx, id)
+	require.NoError(t, err)
+	assert.Equal(t, "", got.Locale)
+	_, err = st.Pool().Exec(ctx, `UPDATE challenges SET locale = NULL WHERE id = $1`, id)
+	var pe *pgconn.PgError
+	require.ErrorAs(t, err, &pe)
+	assert.Equal(t, "23502", pe.Code, "not_null_violation")
+
+	c := newChallenge("")
+	c.Locale = "fr-FR"
+	require.NoError(t, st.CreateChallenge(ctx, c))
+	got, err = st.GetChallenge(ctx, c.ID)
+	require.NoError(t, err)
+	assert.Equal(t, "fr-FR", got.Locale)
+}
+
 func TestUserRoundTrip(t *testing.T) {
 	t.Parallel()
 	st := postgrestest.New(t)

@@ -16,6 +16,7 @@ func (f *fixture) newChallenge() *storage.Challenge {
 		Purpose:     "phone_confirmation",
 		Channel:     "sms",
 		Destination: phone(),
+		Locale:      "fr-FR",
 		CodeHash:    hash(),
 		CreatedAt:   f.at(0),
 		ExpiresAt:   f.at(600),
@@ -46,11 +47,32 @@ var challengeTests = []test{
 		c := f.createChallenge()
 		f.equal(f.getChallenge(c.ID), c, "GetChallenge")
 
-		// A TOTP login challenge has no code hash, no user is fine too.
+		// A TOTP login challenge has no code hash, no user is fine too,
+		// and so are an empty destination and locale.
 		d := f.newChallenge()
-		d.CodeHash, d.Payload, d.UserID, d.Channel = nil, nil, "", "totp"
+		d.CodeHash, d.Payload, d.UserID, d.Channel, d.Destination, d.Locale = nil, nil, "", "totp", "", ""
 		f.ok(f.s.CreateChallenge(f.ctx, d), "CreateChallenge without hash")
 		f.equal(f.getChallenge(d.ID), d, "GetChallenge without hash")
+	}},
+	{"Locale", func(f *fixture) {
+		// The locale a challenge was issued in round-trips and survives
+		// every write: a resend is rendered in it.
+		for _, locale := range []string{"fr", "fr-FR", "en", "zh-Hant-TW", ""} {
+			c := f.newChallenge()
+			c.Locale = locale
+			f.check(c.Clone().Locale == locale, "Clone dropped Locale %q", locale)
+			f.ok(f.s.CreateChallenge(f.ctx, c), "CreateChallenge")
+			got := f.getChallenge(c.ID)
+			f.check(got.Locale == locale, "GetChallenge: Locale = %q, want %q", got.Locale, locale)
+			_, err := f.s.FailChallengeAttempt(f.ctx, c.ID, f.at(1))
+			f.ok(err, "FailChallengeAttempt")
+			f.ok(f.s.SetChallengeResendAt(f.ctx, c.ID, f.at(2)), "SetChallengeResendAt")
+			h := hash()
+			f.ok(f.s.ResendChallenge(f.ctx, c.ID, 1, h, f.at(40), f.at(100), f.at(700)), "ResendChallenge")
+			f.ok(f.s.ConsumeChallenge(f.ctx, c.ID, h, f.at(41)), "ConsumeChallenge")
+			got = f.getChallenge(c.ID)
+			f.check(got.Locale == locale, "after resend and consume: Locale = %q, want %q", got.Locale, locale)
+		}
 	}},
 	{"DuplicateID", func(f *fixture) {
 		c := f.createChallenge()
@@ -191,6 +213,7 @@ var challengeTests = []test{
 		c.CodeHash[0] ^= 0xff
 		c.Payload[0] = 'X'
 		c.Attempts = 3
+		c.Locale = "de"
 		got := f.getChallenge(c.ID)
 		f.equal(got, want, "after mutating the record passed in")
 		got.CodeHash[1] ^= 0xff

@@ -1,16 +1,28 @@
-package otp
+// Package otptest provides test helpers for hosts of package otp: a
+// [Recorder] that stands for the SMS and email providers, so that a test can
+// read the codes a Manager sent and make deliveries fail.
+//
+//	rec := otptest.NewRecorder()
+//	m, _ := otp.NewManager(store, key, otp.Senders{SMS: rec, Email: rec}, otp.Config{}, rt)
+//	...
+//	code := rec.LastCode("+33614125910")
+//
+// For a settable clock, see package github.com/onboardkit/onboardkit/clocktest.
+package otptest
 
 import (
 	"context"
 	"sync"
+
+	"github.com/onboardkit/onboardkit/otp"
 )
 
 // Recorder is an in-memory sender for tests and examples: it records every
-// message and can be told to fail. It implements SMSSender and EmailSender
-// and is safe for concurrent use.
+// message and can be told to fail. It implements otp.SMSSender and
+// otp.EmailSender and is safe for concurrent use.
 type Recorder struct {
 	mu       sync.Mutex
-	msgs     []Message
+	msgs     []otp.Message
 	fail     error
 	failNext []error
 }
@@ -19,7 +31,7 @@ type Recorder struct {
 func NewRecorder() *Recorder { return &Recorder{} }
 
 // Send records msg, or returns the configured failure without recording it.
-func (r *Recorder) Send(ctx context.Context, msg Message) error {
+func (r *Recorder) Send(ctx context.Context, msg otp.Message) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -52,10 +64,10 @@ func (r *Recorder) FailNext(err error) {
 }
 
 // Messages returns a copy of the recorded messages, oldest first.
-func (r *Recorder) Messages() []Message {
+func (r *Recorder) Messages() []otp.Message {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return append([]Message(nil), r.msgs...)
+	return append([]otp.Message(nil), r.msgs...)
 }
 
 // Len returns how many messages were recorded.
@@ -67,13 +79,13 @@ func (r *Recorder) Len() int {
 
 // Last returns the newest message sent to the destination, or the zero
 // Message when there is none.
-func (r *Recorder) Last(to string) Message {
+func (r *Recorder) Last(to string) otp.Message {
 	m, _ := r.LastOK(to)
 	return m
 }
 
 // LastOK is Last that also reports whether a message was found.
-func (r *Recorder) LastOK(to string) (Message, bool) {
+func (r *Recorder) LastOK(to string) (otp.Message, bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for i := len(r.msgs) - 1; i >= 0; i-- {
@@ -81,7 +93,7 @@ func (r *Recorder) LastOK(to string) (Message, bool) {
 			return r.msgs[i], true
 		}
 	}
-	return Message{}, false
+	return otp.Message{}, false
 }
 
 // LastCode returns the code of the newest message sent to the destination,
