@@ -7,14 +7,14 @@ import (
 
 	"github.com/onboardkit/onboardkit"
 	"github.com/onboardkit/onboardkit/onboarding"
-	"github.com/onboardkit/onboardkit/otp"
+	"github.com/onboardkit/onboardkit/otp/otptest"
 	"github.com/onboardkit/onboardkit/password"
 	"github.com/onboardkit/onboardkit/storage/memory"
 )
 
 // newExampleService builds a Service on the in-memory store with a message
 // recorder standing for the SMS and email providers.
-func newExampleService() (*onboarding.Service, *otp.Recorder) {
+func newExampleService() (*onboarding.Service, *otptest.Recorder) {
 	key, err := onboarding.NewSigningKey("example-1", nil)
 	if err != nil {
 		panic(err)
@@ -23,7 +23,7 @@ func newExampleService() (*onboarding.Service, *otp.Recorder) {
 	if err != nil {
 		panic(err)
 	}
-	sent := otp.NewRecorder()
+	sent := otptest.NewRecorder()
 	svc, err := onboarding.New(onboarding.Config{
 		Store:  memory.New(),
 		SMS:    sent,

@@ -1,3 +1,8 @@
+// This file owns the registration state machine: the statuses, the steps
+// and triggers, the declarative transition table with its guards, and
+// Progress, the view of a user that the machine reads and from which the
+// derived values (tier, whether accounts are active) come.
+
 package onboarding
 
 import (
@@ -6,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/onboardkit/onboardkit"
+	"github.com/onboardkit/onboardkit/kyc"
 	"github.com/onboardkit/onboardkit/storage"
 )
 
@@ -83,20 +89,86 @@ const (
 )
 
 // Flow is the host's configuration of the journey: how users sign up and
-// which steps are required. The zero value is not valid; use DefaultFlow.
+// which steps are required. The zero value is the seed flow: phone-first
+// sign-up with an email required.
 type Flow struct {
-	// SignUp selects phone-first (the default) or email-first sign-up.
+	// SignUp selects phone-first ("" or SignUpWithPhone) or email-first
+	// sign-up.
 	SignUp SignUpMode
-	// RequireEmail makes adding and confirming an email a required step of
-	// phone-first sign-up (default true). Email-first sign-ups confirm their
-	// email at sign-up.
-	RequireEmail bool
+	// EmailOptional makes adding and confirming an email optional in
+	// phone-first sign-up (by default it is a required step). Email-first
+	// sign-ups confirm their email at sign-up.
+	EmailOptional bool
 }
 
 // DefaultFlow returns the seed flow: phone-first sign-up, email required.
-func DefaultFlow() Flow {
-	return Flow{SignUp: SignUpWithPhone, RequireEmail: true}
+// It equals the zero Flow with SignUp spelled out.
+func DefaultFlow() Flow { return Flow{SignUp: SignUpWithPhone} }
+
+// normalized returns f with SignUp spelled out.
+func (f Flow) normalized() Flow {
+	if f.SignUp == "" {
+		f.SignUp = SignUpWithPhone
+	}
+	return f
 }
+
+// EmailFirst reports whether users sign up with an email address.
+func (f Flow) EmailFirst() bool { return f.SignUp == SignUpWithEmail }
+
+func (f Flow) emailRequired() bool { return !f.EmailFirst() && !f.EmailOptional }
+
+// validate reports a SignUp mode the flow does not know.
+func (f Flow) validate() error {
+	switch f.SignUp {
+	case "", SignUpWithPhone, SignUpWithEmail:
+		return nil
+	}
+	return fmt.Errorf("Flow.SignUp %q is not %q or %q", f.SignUp, SignUpWithPhone, SignUpWithEmail)
+}
+
+// Progress is what the flow knows of a user: the facts its transitions,
+// guards and Next read, and the values derived from them. ProgressOf reads
+// it from a user record.
+type Progress struct {
+	Status        Status
+	PhoneVerified bool
+	HasEmail      bool
+	EmailVerified bool
+	HasProfile    bool
+	HasCompliance bool
+	// KYC is the identity-verification status (kyc.StatusNotStarted for a
+	// user who submitted nothing).
+	KYC kyc.Status
+}
+
+// ProgressOf returns the progress of a user record. A stored verification
+// status that is empty reads as not_started.
+func ProgressOf(u *storage.User) Progress {
+	st, err := kyc.ParseStatus(u.KYCStatus)
+	if err != nil {
+		st = kyc.Status(u.KYCStatus) // unknown: kept as is, matches no rule
+	}
+	return Progress{
+		Status: Status(u.Status), PhoneVerified: u.PhoneVerified,
+		HasEmail: u.Email != "", EmailVerified: u.EmailVerified,
+		HasProfile: u.Profile != nil, HasCompliance: u.Compliance != nil, KYC: st,
+	}
+}
+
+// ContactVerified reports whether the phone or the email is verified.
+func (p Progress) ContactVerified() bool { return p.PhoneVerified || p.EmailVerified }
+
+// Tier is the KYC tier the progress has reached (kyc.TierFor).
+func (p Progress) Tier() kyc.Tier { return kyc.TierFor(p.ContactVerified(), p.HasProfile, p.KYC) }
+
+// KYCActive reports whether identity verification is active: only then are
+// accounts active and portfolios allowed.
+func (p Progress) KYCActive() bool { return p.KYC == kyc.StatusActive }
+
+// awaitingInformation reports whether the verification waits for the user
+// to submit again.
+func (p Progress) awaitingInformation() bool { return p.KYC == kyc.StatusWaitingForInformation }
 
 // Transitions returns the transition table of the flow.
 func (f Flow) Transitions() []Transition {
@@ -118,46 +190,46 @@ func (f Flow) Transitions() []Transition {
 	}
 }
 
-// Fire checks that ev is allowed for u and returns the status u moves to.
-// A step out of order returns an invalid_transition *onboardkit.Error that
-// names the current status and the steps still required.
-func (f Flow) Fire(u *storage.User, ev Trigger) (Status, error) {
-	cur := Status(u.Status)
+// Fire checks that ev is allowed for a user at p and returns the status the
+// user moves to. A step out of order returns an invalid_transition
+// *onboardkit.Error that names the current status and the steps still
+// required.
+func (f Flow) Fire(p Progress, ev Trigger) (Status, error) {
 	for _, t := range f.Transitions() {
-		if t.Trigger != ev || !slices.Contains(t.From, cur) {
+		if t.Trigger != ev || !slices.Contains(t.From, p.Status) {
 			continue
 		}
-		if err := f.guard(u, ev); err != nil {
-			return cur, err
+		if err := f.guard(p, ev); err != nil {
+			return p.Status, err
 		}
 		if t.To == "" {
-			return cur, nil
+			return p.Status, nil
 		}
 		return t.To, nil
 	}
-	return cur, f.invalid(u, ev, "")
+	return p.Status, f.invalid(p, ev, "")
 }
 
-func (f Flow) guard(u *storage.User, ev Trigger) error {
+func (f Flow) guard(p Progress, ev Trigger) error {
 	switch ev {
 	case TriggerCompleteProfile:
-		if f.SignUp == SignUpWithPhone && f.RequireEmail && !u.EmailVerified {
-			return f.invalid(u, ev, "the email address must be confirmed first")
+		if f.emailRequired() && !p.EmailVerified {
+			return f.invalid(p, ev, "the email address must be confirmed first")
 		}
-		if Status(u.Status) == StatusKYCPending && u.KYCStatus != "waiting_for_information" {
-			return f.invalid(u, ev, "the submission is under review")
+		if p.Status == StatusKYCPending && !p.awaitingInformation() {
+			return f.invalid(p, ev, "the submission is under review")
 		}
 	case TriggerSubmitKYC:
-		if Status(u.Status) == StatusKYCPending && u.KYCStatus != "waiting_for_information" {
-			return f.invalid(u, ev, "a submission is already under review")
+		if p.Status == StatusKYCPending && !p.awaitingInformation() {
+			return f.invalid(p, ev, "a submission is already under review")
 		}
 	}
 	return nil
 }
 
-func (f Flow) invalid(u *storage.User, ev Trigger, why string) error {
-	next := f.Next(u)
-	msg := fmt.Sprintf("Step %s is not allowed while the registration status is %s", ev, u.Status)
+func (f Flow) invalid(p Progress, ev Trigger, why string) error {
+	next := f.Next(p)
+	msg := fmt.Sprintf("Step %s is not allowed while the registration status is %s", ev, p.Status)
 	if why != "" {
 		msg += ": " + why
 	}
@@ -168,55 +240,50 @@ func (f Flow) invalid(u *storage.User, ev Trigger, why string) error {
 		}
 		msg += "; still required: " + strings.Join(parts, ", ")
 	}
-	return &onboardkit.Error{Code: onboardkit.CodeInvalidTransition, Message: msg + "."}
+	return onboardkit.NewError(onboardkit.CodeInvalidTransition, msg+".")
 }
 
-// Next returns the steps u must still complete, in order.
-func (f Flow) Next(u *storage.User) []Step {
-	var steps []Step
-	switch Status(u.Status) {
+// Next returns the steps a user at p must still complete, in order.
+func (f Flow) Next(p Progress) []Step {
+	switch p.Status {
 	case StatusActive, StatusRejected, StatusLocked:
 		return []Step{}
 	}
-	if f.SignUp == SignUpWithEmail {
-		if !u.EmailVerified {
+	steps := []Step{}
+	if f.EmailFirst() {
+		if !p.EmailVerified {
 			steps = append(steps, StepConfirmEmail)
 		}
 	} else {
-		if !u.PhoneVerified {
+		if !p.PhoneVerified {
 			steps = append(steps, StepConfirmPhone)
 		}
-		if f.RequireEmail {
-			if u.Email == "" {
+		if f.emailRequired() {
+			if !p.HasEmail {
 				steps = append(steps, StepAddEmail)
 			}
-			if !u.EmailVerified {
+			if !p.EmailVerified {
 				steps = append(steps, StepConfirmEmail)
 			}
 		}
 	}
-	if u.Profile == nil {
+	if !p.HasProfile {
 		steps = append(steps, StepCompleteProfile)
 	}
-	if u.Compliance == nil {
+	if !p.HasCompliance {
 		steps = append(steps, StepSubmitCompliance)
 	}
-	switch u.KYCStatus {
-	case "", "not_started", "waiting_for_information":
+	if p.KYC == kyc.StatusNotStarted || p.awaitingInformation() {
 		steps = append(steps, StepSubmitKYC)
 	}
-	steps = append(steps, StepKYCReview)
-	if steps == nil {
-		steps = []Step{}
-	}
-	return steps
+	return append(steps, StepKYCReview)
 }
 
 // Mermaid returns the flow as a Mermaid state diagram.
 func (f Flow) Mermaid() string {
 	var b strings.Builder
 	b.WriteString("stateDiagram-v2\n")
-	fmt.Fprintf(&b, "    [*] --> %s: sign_up (%s)\n", StatusRegistered, f.SignUp)
+	fmt.Fprintf(&b, "    [*] --> %s: sign_up (%s)\n", StatusRegistered, f.normalized().SignUp)
 	for _, t := range f.Transitions() {
 		if t.To == "" || t.Trigger == TriggerLock {
 			continue

@@ -48,7 +48,7 @@ func TestFlowFire(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := f.Fire(tt.u, tt.trigger)
+			got, err := f.Fire(ProgressOf(tt.u), tt.trigger)
 			if tt.wantErr {
 				oe := requireCode(t, err, onboardkit.CodeInvalidTransition)
 				assert.Contains(t, oe.Message, string(tt.u.Status), "the error names the current status")
@@ -68,7 +68,7 @@ func TestFlowNext(t *testing.T) {
 		want []Step
 	}{
 		{"new phone user", DefaultFlow(), storage.User{Status: "registered"}, []Step{StepConfirmPhone, StepAddEmail, StepConfirmEmail, StepCompleteProfile, StepSubmitCompliance, StepSubmitKYC, StepKYCReview}},
-		{"email optional", Flow{SignUp: SignUpWithPhone}, storage.User{Status: "contact_verified", PhoneVerified: true}, []Step{StepCompleteProfile, StepSubmitCompliance, StepSubmitKYC, StepKYCReview}},
+		{"email optional", Flow{EmailOptional: true}, storage.User{Status: "contact_verified", PhoneVerified: true}, []Step{StepCompleteProfile, StepSubmitCompliance, StepSubmitKYC, StepKYCReview}},
 		{"email added not confirmed", DefaultFlow(), storage.User{Status: "contact_verified", PhoneVerified: true, Email: "a@b.co"}, []Step{StepConfirmEmail, StepCompleteProfile, StepSubmitCompliance, StepSubmitKYC, StepKYCReview}},
 		{"email first", Flow{SignUp: SignUpWithEmail}, storage.User{Status: "registered"}, []Step{StepConfirmEmail, StepCompleteProfile, StepSubmitCompliance, StepSubmitKYC, StepKYCReview}},
 		{"under review", DefaultFlow(), storage.User{Status: "kyc_pending", PhoneVerified: true, EmailVerified: true, Email: "a@b.co", Profile: &storage.Profile{}, Compliance: &storage.Compliance{}, KYCStatus: "under_review"}, []Step{StepKYCReview}},
@@ -76,7 +76,7 @@ func TestFlowNext(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			assert.Equal(t, tt.want, tt.flow.Next(&tt.u))
+			assert.Equal(t, tt.want, tt.flow.Next(ProgressOf(&tt.u)))
 		})
 	}
 }

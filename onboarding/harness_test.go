@@ -17,7 +17,7 @@ import (
 
 	"github.com/onboardkit/onboardkit"
 	"github.com/onboardkit/onboardkit/clocktest"
-	"github.com/onboardkit/onboardkit/otp"
+	"github.com/onboardkit/onboardkit/otp/otptest"
 	"github.com/onboardkit/onboardkit/storage"
 	"github.com/onboardkit/onboardkit/storage/memory"
 	"github.com/onboardkit/onboardkit/storage/postgres/postgrestest"
@@ -73,8 +73,8 @@ type harness struct {
 	svc    *Service
 	store  storage.Store
 	clock  *clocktest.Clock
-	sms    *otp.Recorder
-	email  *otp.Recorder
+	sms    *otptest.Recorder
+	email  *otptest.Recorder
 	hasher *fakeHasher
 
 	mu     sync.Mutex
@@ -102,7 +102,7 @@ const testPassword = "correct-horse-7-battery"
 
 func newHarness(t testing.TB, st storage.Store, mods ...func(*Config)) *harness {
 	t.Helper()
-	h := &harness{t: t, store: st, clock: clocktest.Default(), sms: otp.NewRecorder(), email: otp.NewRecorder(), hasher: &fakeHasher{}}
+	h := &harness{t: t, store: st, clock: clocktest.Default(), sms: otptest.NewRecorder(), email: otptest.NewRecorder(), hasher: &fakeHasher{}}
 	key, err := NewSigningKey("k1", newSeqReader(9))
 	require.NoError(t, err)
 	cfg := Config{

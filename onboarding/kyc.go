@@ -1,3 +1,9 @@
+// This file owns the KYC steps a user (or an integrator) takes: personal
+// details, compliance declarations, the KYC submission and its hand-over to
+// the reviewer, the verification status, and the integrator's one-call
+// creation of a fully described customer. What a reviewer's decision does is
+// in decisions.go.
+
 package onboarding
 
 import (
@@ -8,27 +14,8 @@ import (
 
 	"github.com/onboardkit/onboardkit"
 	"github.com/onboardkit/onboardkit/kyc"
-	"github.com/onboardkit/onboardkit/portfolio"
 	"github.com/onboardkit/onboardkit/storage"
 )
-
-// Event types of the KYC steps.
-const (
-	EventProfileUpdated         = "profile.updated"
-	EventComplianceSubmitted    = "compliance.submitted"
-	EventKYCSubmitted           = "kyc.submitted"
-	EventKYCApproved            = "kyc.approved"
-	EventKYCRejected            = "kyc.rejected"
-	EventKYCInformationRequired = "kyc.information_required"
-	EventIndividualCreated      = "integrator.individual_created"
-)
-
-// DecisionResult is the outcome of RecordKYCDecision.
-type DecisionResult struct {
-	UserID             string     `json:"userId"`
-	VerificationStatus kyc.Status `json:"verificationStatus"`
-	Tier               kyc.Tier   `json:"tier"`
-}
 
 // IndividualAccountResult is the outcome of CreateIndividualAccount.
 type IndividualAccountResult struct {
@@ -39,18 +26,22 @@ type IndividualAccountResult struct {
 	VerificationDocuments []kyc.DocumentResult `json:"verificationDocuments"`
 }
 
-// UpdateProfile stores the user's personal details. The first complete
-// profile moves the user to profile_completed and tier KYC_0; later updates
-// keep the status (and are refused once KYC is under review).
-func (s *Service) UpdateProfile(ctx context.Context, userID string, p kyc.Profile) error {
-	if err := s.kyc.ValidateProfile(p); err != nil {
+type kycSteps struct {
+	*core
+	validator *kyc.Validator
+	reviewer  kyc.Reviewer
+	ids       identifiers
+	decisions *decisions
+}
+
+// updateProfile is Service.UpdateProfile.
+func (k *kycSteps) updateProfile(ctx context.Context, userID string, p kyc.Profile) error {
+	if err := k.validator.ValidateProfile(p); err != nil {
 		return err
 	}
-	ev := s.event(EventProfileUpdated, userID)
-	err := s.store.Tx(ctx, func(ctx context.Context, tx storage.Store) error {
-		if _, err := s.updateUser(ctx, tx, userID, func(u *storage.User) error {
-			to, err := s.flow.Fire(u, TriggerCompleteProfile)
-			if err != nil {
+	return k.step(ctx, "update profile", func(ctx context.Context, tx *unit) error {
+		_, err := k.updateUser(ctx, tx, userID, func(u *storage.User) error {
+			if err := k.fire(u, TriggerCompleteProfile); err != nil {
 				return err
 			}
 			var ssn storage.Sealed
@@ -65,50 +56,36 @@ func (s *Service) UpdateProfile(ctx context.Context, userID string, p kyc.Profil
 			if p.Locale != "" {
 				u.Locale = p.Locale
 			}
-			u.Status = string(to)
-			u.KYCTier = string(s.tier(u))
 			return nil
-		}); err != nil {
+		})
+		if err != nil {
 			return err
 		}
-		return s.record(ctx, tx, ev)
+		tx.raise(EventProfileUpdated, userID)
+		return nil
 	})
-	if err != nil {
-		return s.stepErr(ctx, "update profile", err)
-	}
-	s.emit(ctx, ev)
-	return nil
 }
 
-// SubmitCompliance stores the compliance declarations: terms acceptance
-// (its timestamp and version kept), the politically-exposed-person
-// declaration and the questionnaire. The user moves to
-// compliance_completed.
-func (s *Service) SubmitCompliance(ctx context.Context, userID string, c kyc.Compliance) error {
-	if err := s.kyc.ValidateCompliance(c); err != nil {
+// submitCompliance is Service.SubmitCompliance.
+func (k *kycSteps) submitCompliance(ctx context.Context, userID string, c kyc.Compliance) error {
+	if err := k.validator.ValidateCompliance(c); err != nil {
 		return err
 	}
-	now := s.now()
-	ev := s.event(EventComplianceSubmitted, userID)
-	err := s.store.Tx(ctx, func(ctx context.Context, tx storage.Store) error {
-		if _, err := s.updateUser(ctx, tx, userID, func(u *storage.User) error {
-			to, err := s.flow.Fire(u, TriggerSubmitCompliance)
-			if err != nil {
+	now := k.now()
+	return k.step(ctx, "submit compliance", func(ctx context.Context, tx *unit) error {
+		_, err := k.updateUser(ctx, tx, userID, func(u *storage.User) error {
+			if err := k.fire(u, TriggerSubmitCompliance); err != nil {
 				return err
 			}
 			u.Compliance = complianceRecord(c.AcceptedAt(), c.TermsVersion, c.PEP(), c.Questionnaire, now)
-			u.Status = string(to)
 			return nil
-		}); err != nil {
+		})
+		if err != nil {
 			return err
 		}
-		return s.record(ctx, tx, ev)
+		tx.raise(EventComplianceSubmitted, userID)
+		return nil
 	})
-	if err != nil {
-		return s.stepErr(ctx, "submit compliance", err)
-	}
-	s.emit(ctx, ev)
-	return nil
 }
 
 func complianceRecord(accepted time.Time, version string, pep bool, q *kyc.AdditionalUserInfo, now time.Time) *storage.Compliance {
@@ -120,31 +97,21 @@ func complianceRecord(accepted time.Time, version string, pep bool, q *kyc.Addit
 	return c
 }
 
-// SubmitKYC stores a KYC submission and its documents and evaluates it: the
-// result lists missing documents and fields and each document's warnings and
-// errors. A complete submission goes under_review (and to the configured
-// Reviewer); one with missing items waits for information. Document numbers,
-// document bytes and the SSN are stored as sealed PII and never logged.
-func (s *Service) SubmitKYC(ctx context.Context, userID string, sub kyc.Submission) (*kyc.Result, error) {
-	if err := s.kyc.ValidateSubmission(sub); err != nil {
-		return nil, err
+// latestAttempt returns the number of the user's latest submission (0 for
+// none).
+func (k *kycSteps) latestAttempt(ctx context.Context, userID string) (int, error) {
+	last, err := k.store.LatestKYCSubmission(ctx, userID)
+	if errors.Is(err, storage.ErrNotFound) {
+		return 0, nil
 	}
-	u, err := s.store.GetUser(ctx, userID)
 	if err != nil {
-		return nil, s.userErr(ctx, err)
+		return 0, k.storeErr(ctx, "kyc lookup", err)
 	}
-	if _, err := s.flow.Fire(u, TriggerSubmitKYC); err != nil {
-		return nil, err
-	}
-	previous := 0
-	if last, err := s.store.LatestKYCSubmission(ctx, userID); err == nil {
-		previous = last.Attempt
-	} else if !errors.Is(err, storage.ErrNotFound) {
-		return nil, s.internal(ctx, "kyc lookup", err)
-	}
-	if err := s.kyc.CheckSubmission(kyc.Status(u.KYCStatus), previous); err != nil {
-		return nil, err
-	}
+	return last.Attempt, nil
+}
+
+// evaluateSubmission evaluates a submission against what the user declared.
+func (k *kycSteps) evaluateSubmission(ctx context.Context, u *storage.User, sub kyc.Submission) (*kyc.Result, error) {
 	ssn := sub.SocialSecurityNumber
 	if ssn == "" && u.Profile != nil && u.Profile.SSN.KeyRef == "" {
 		ssn = string(u.Profile.SSN.Data)
@@ -156,67 +123,87 @@ func (s *Service) SubmitKYC(ctx context.Context, userID string, sub kyc.Submissi
 	if u.Compliance != nil {
 		in.PEP, in.HasQuestionnaire = u.Compliance.PoliticallyExposed, u.Compliance.EmploymentStatus != ""
 	}
-	res, err := s.kyc.Evaluate(ctx, in)
+	return k.validator.Evaluate(ctx, in)
+}
+
+// submit is Service.SubmitKYC.
+func (k *kycSteps) submit(ctx context.Context, userID string, sub kyc.Submission) (*kyc.Result, error) {
+	if err := k.validator.ValidateSubmission(sub); err != nil {
+		return nil, err
+	}
+	u, err := k.getUser(ctx, userID)
 	if err != nil {
 		return nil, err
 	}
-	subID, err := s.newID()
+	if _, err := k.flow.Fire(ProgressOf(u), TriggerSubmitKYC); err != nil {
+		return nil, err
+	}
+	previous, err := k.latestAttempt(ctx, userID)
 	if err != nil {
 		return nil, err
 	}
-	now := s.now()
-	rec := submissionRecord(subID, userID, previous+1, res, sub.SocialSecurityNumber, now)
-	ev := s.event(EventKYCSubmitted, userID, "submission_id", subID, "verification_status", string(res.Status))
-	err = s.store.Tx(ctx, func(ctx context.Context, tx storage.Store) error {
-		if _, err := s.updateUser(ctx, tx, userID, func(u *storage.User) error {
-			to, err := s.flow.Fire(u, TriggerSubmitKYC)
-			if err != nil {
+	if err := k.validator.CheckSubmission(ProgressOf(u).KYC, previous); err != nil {
+		return nil, err
+	}
+	res, err := k.evaluateSubmission(ctx, u, sub)
+	if err != nil {
+		return nil, err
+	}
+	subID, err := k.newID()
+	if err != nil {
+		return nil, err
+	}
+	rec := submissionRecord(subID, userID, previous+1, res, sub.SocialSecurityNumber, k.now())
+	err = k.step(ctx, "submit kyc", func(ctx context.Context, tx *unit) error {
+		_, err := k.updateUser(ctx, tx, userID, func(u *storage.User) error {
+			if err := k.fire(u, TriggerSubmitKYC); err != nil {
 				return err
 			}
-			if err := s.kyc.CheckSubmission(kyc.Status(u.KYCStatus), previous); err != nil {
+			if err := k.validator.CheckSubmission(ProgressOf(u).KYC, previous); err != nil {
 				return err
 			}
 			if err := kyc.Transition(kyc.StatusInit, res.Status); err != nil {
 				return err
 			}
-			u.Status, u.KYCStatus = string(to), string(res.Status)
+			u.KYCStatus = string(res.Status)
 			if sub.SocialSecurityNumber != "" && u.Profile != nil {
 				u.Profile.SSN = storage.Sealed{Data: []byte(sub.SocialSecurityNumber)}
 			}
 			return nil
-		}); err != nil {
+		})
+		if err != nil {
 			return err
 		}
 		if err := tx.CreateKYCSubmission(ctx, rec); err != nil {
 			return err
 		}
-		return s.record(ctx, tx, ev)
+		tx.raise(EventKYCSubmitted, userID, "submission_id", subID, "verification_status", string(res.Status))
+		return nil
 	})
 	if err != nil {
-		return nil, s.stepErr(ctx, "submit kyc", err)
+		return nil, err
 	}
-	s.emit(ctx, ev)
-	s.review(ctx, userID, subID, res)
+	k.review(ctx, userID, subID, res)
 	return res, nil
 }
 
 // review hands an under_review submission to the Reviewer and applies a
 // synchronous decision. Failures are logged: the submission stays under
 // review and the decision can arrive later.
-func (s *Service) review(ctx context.Context, userID, subID string, res *kyc.Result) {
-	if s.cfg.Reviewer == nil || res.Status != kyc.StatusUnderReview {
+func (k *kycSteps) review(ctx context.Context, userID, subID string, res *kyc.Result) {
+	if k.reviewer == nil || res.Status != kyc.StatusUnderReview {
 		return
 	}
-	d, err := s.cfg.Reviewer.Submit(ctx, kyc.Review{UserID: userID, SubmissionID: subID, Result: res})
+	d, err := k.reviewer.Submit(ctx, kyc.Review{UserID: userID, SubmissionID: subID, Result: res})
 	if err != nil {
-		s.log.WarnContext(ctx, "onboarding: kyc reviewer hand-over failed", slog.String("user_id", userID), slog.String("error", err.Error()))
+		k.log.WarnContext(ctx, "onboarding: kyc reviewer hand-over failed", slog.String("user_id", userID), slog.String("error", err.Error()))
 		return
 	}
 	if d == nil {
 		return
 	}
-	if _, err := s.RecordKYCDecision(ctx, userID, *d); err != nil {
-		s.log.WarnContext(ctx, "onboarding: kyc reviewer decision not applied", slog.String("user_id", userID), slog.String("error", err.Error()))
+	if _, err := k.decisions.record(ctx, userID, *d); err != nil {
+		k.log.WarnContext(ctx, "onboarding: kyc reviewer decision not applied", slog.String("user_id", userID), slog.String("error", err.Error()))
 	}
 }
 
@@ -248,20 +235,27 @@ func findings(fs []kyc.Finding) []storage.Finding {
 	return out
 }
 
-// KYCStatus returns the user's verification status, missing items and the
-// findings of the latest submission.
-func (s *Service) KYCStatus(ctx context.Context, userID string) (*kyc.Result, error) {
-	u, err := s.store.GetUser(ctx, userID)
+func kycFindings(fs []storage.Finding) []kyc.Finding {
+	out := make([]kyc.Finding, len(fs))
+	for i, f := range fs {
+		out[i] = kyc.Finding{Code: f.Code, Message: f.Message}
+	}
+	return out
+}
+
+// status is Service.KYCStatus.
+func (k *kycSteps) status(ctx context.Context, userID string) (*kyc.Result, error) {
+	u, err := k.getUser(ctx, userID)
 	if err != nil {
-		return nil, s.userErr(ctx, err)
+		return nil, err
 	}
 	res := &kyc.Result{Status: kyc.Status(u.KYCStatus), MissingDocuments: []string{}, MissingFields: []string{}, Documents: []kyc.DocumentResult{}}
-	last, err := s.store.LatestKYCSubmission(ctx, userID)
+	last, err := k.store.LatestKYCSubmission(ctx, userID)
 	if errors.Is(err, storage.ErrNotFound) {
 		return res, nil
 	}
 	if err != nil {
-		return nil, s.internal(ctx, "kyc lookup", err)
+		return nil, k.storeErr(ctx, "kyc lookup", err)
 	}
 	if last.MissingDocuments != nil {
 		res.MissingDocuments = last.MissingDocuments
@@ -278,148 +272,14 @@ func (s *Service) KYCStatus(ctx context.Context, userID string) (*kyc.Result, er
 	return res, nil
 }
 
-func kycFindings(fs []storage.Finding) []kyc.Finding {
-	out := make([]kyc.Finding, len(fs))
-	for i, f := range fs {
-		out[i] = kyc.Finding{Code: f.Code, Message: f.Message}
+// individualInput validates an integrator's request and returns its
+// normalised phone and email.
+func (k *kycSteps) individualInput(ctx context.Context, req kyc.IndividualAccountRequest) (phone, email string, err error) {
+	if err := k.validator.ValidateIndividualAccount(req); err != nil {
+		return "", "", err
 	}
-	return out
-}
-
-// errAlreadyDecided stops a decision that the user already has.
-var errAlreadyDecided = errors.New("onboarding: decision already recorded")
-
-// RecordKYCDecision applies a reviewer's decision (a KYC provider's webhook
-// or an integrator's signed call). active makes the user active at tier
-// KYC_1, activates their accounts and, unless disabled, gives their first
-// account a TRADING portfolio; rejected rejects; waiting_for_information asks
-// for the listed documents. Delivering the same decision twice changes
-// nothing the second time and answers the same result.
-func (s *Service) RecordKYCDecision(ctx context.Context, userID string, d kyc.Decision) (*DecisionResult, error) {
-	if err := d.Validate(); err != nil {
-		return nil, err
-	}
-	trigger := map[kyc.Status]Trigger{
-		kyc.StatusActive: TriggerKYCApproved, kyc.StatusRejected: TriggerKYCRejected,
-		kyc.StatusWaitingForInformation: TriggerKYCMoreInfo,
-	}[d.Status]
-	evType := map[kyc.Status]string{
-		kyc.StatusActive: EventKYCApproved, kyc.StatusRejected: EventKYCRejected,
-		kyc.StatusWaitingForInformation: EventKYCInformationRequired,
-	}[d.Status]
-	now := s.now()
-	var trading *portfolio.Portfolio
-	if d.Status == kyc.StatusActive {
-		need, err := s.needsTrading(ctx, userID)
-		if err != nil {
-			return nil, s.internal(ctx, "plan provisioning", err)
-		}
-		if need {
-			if trading, err = s.allocateTrading(ctx); err != nil {
-				return nil, err
-			}
-		}
-	}
-	for attempt := 0; ; attempt++ {
-		u, evs, err := s.decide(ctx, userID, d, trigger, evType, trading, now)
-		if errors.Is(err, errNeedAddress) && attempt == 0 {
-			// The accounts changed since the plan: allocate and retry once.
-			if trading, err = s.allocateTrading(ctx); err != nil {
-				return nil, err
-			}
-			continue
-		}
-		if errors.Is(err, errAlreadyDecided) {
-			if u, err = s.store.GetUser(ctx, userID); err != nil {
-				return nil, s.userErr(ctx, err)
-			}
-			return &DecisionResult{UserID: userID, VerificationStatus: kyc.Status(u.KYCStatus), Tier: kyc.Tier(u.KYCTier)}, nil
-		}
-		if err != nil {
-			return nil, s.stepErr(ctx, "record kyc decision", err)
-		}
-		s.emit(ctx, evs...)
-		return &DecisionResult{UserID: userID, VerificationStatus: kyc.Status(u.KYCStatus), Tier: kyc.Tier(u.KYCTier)}, nil
-	}
-}
-
-// allocateTrading allocates the deposit address of an auto-provisioned
-// trading portfolio, outside any transaction.
-func (s *Service) allocateTrading(ctx context.Context) (*portfolio.Portfolio, error) {
-	id, err := s.newID()
-	if err != nil {
-		return nil, err
-	}
-	p := &portfolio.Portfolio{ID: id, Type: portfolio.TypeTrading}
-	if err := s.assignAddress(ctx, p); err != nil {
-		return nil, err
-	}
-	return p, nil
-}
-
-// decide applies a decision in one transaction.
-func (s *Service) decide(ctx context.Context, userID string, d kyc.Decision, trigger Trigger, evType string, trading *portfolio.Portfolio, now time.Time) (*storage.User, []Event, error) {
-	var u *storage.User
-	var evs []Event
-	err := s.store.Tx(ctx, func(ctx context.Context, tx storage.Store) error {
-		evs = evs[:0]
-		var err error
-		u, err = s.updateUser(ctx, tx, userID, func(u *storage.User) error {
-			if kyc.Status(u.KYCStatus) == d.Status && d.Status != kyc.StatusWaitingForInformation {
-				return errAlreadyDecided
-			}
-			if err := kyc.CheckDecision(kyc.Status(u.KYCStatus), d); err != nil {
-				return err
-			}
-			to, err := s.flow.Fire(u, trigger)
-			if err != nil {
-				return err
-			}
-			u.Status, u.KYCStatus = string(to), string(d.Status)
-			u.KYCTier = string(s.tier(u))
-			return nil
-		})
-		if err != nil {
-			return err
-		}
-		if last, err := tx.LatestKYCSubmission(ctx, userID); err == nil {
-			missing := last.MissingDocuments
-			if d.Status == kyc.StatusWaitingForInformation {
-				missing = d.MissingDocuments
-			}
-			if err := tx.UpdateKYCSubmissionStatus(ctx, last.ID, string(d.Status), d.Reason, missing, now); err != nil {
-				return err
-			}
-		} else if !errors.Is(err, storage.ErrNotFound) {
-			return err
-		}
-		evs = append(evs, s.event(evType, userID))
-		if d.Status == kyc.StatusActive {
-			more, err := s.provision(ctx, tx, userID, trading, now)
-			if err != nil {
-				return err
-			}
-			evs = append(evs, more...)
-		}
-		return s.record(ctx, tx, evs...)
-	})
-	return u, evs, err
-}
-
-// CreateIndividualAccount is the integrator's one-call creation of a fully
-// described customer (seed create-individual-account): it runs the same
-// validation as the step-by-step journey, creates the user with verified
-// contact details (the integrator vouches for them), the profile, the terms
-// acceptance and questionnaire, evaluates the documents when given, and
-// creates the user's account (inactive until KYC is active). The user has
-// no password: they set one through ForgotPassword.
-func (s *Service) CreateIndividualAccount(ctx context.Context, req kyc.IndividualAccountRequest) (*IndividualAccountResult, error) {
-	if err := s.kyc.ValidateIndividualAccount(req); err != nil {
-		return nil, err
-	}
-	info := req.UserInfo
-	phone, pfe := s.parsePhone("userInfo.phone", info.Phone, true)
-	email, efe := normalizeEmail("userInfo.email", info.Email)
+	phone, pfe := k.ids.phone("userInfo.phone", req.UserInfo.Phone, true)
+	email, efe := normalizeEmail("userInfo.email", req.UserInfo.Email)
 	var fields []onboardkit.FieldError
 	for _, fe := range []*onboardkit.FieldError{pfe, efe} {
 		if fe != nil {
@@ -427,31 +287,23 @@ func (s *Service) CreateIndividualAccount(ctx context.Context, req kyc.Individua
 		}
 	}
 	if len(fields) > 0 {
-		return nil, onboardkit.ValidationError(fields...)
+		return "", "", onboardkit.ValidationError(fields...)
 	}
-	if taken, err := s.identifierTaken(ctx, phone, email); err != nil {
-		return nil, s.internal(ctx, "individual lookup", err)
-	} else if taken {
-		return nil, onboardkit.ErrIdentifierTaken
+	if t, err := taken(ctx, k.store, phone, email); err != nil {
+		return "", "", k.storeErr(ctx, "individual lookup", err)
+	} else if t {
+		return "", "", onboardkit.CodeIdentifierTaken.Err()
 	}
-	var res *kyc.Result
-	if len(req.VerificationDocuments) > 0 {
-		var err error
-		if res, err = s.kyc.Evaluate(ctx, req.EvaluateInput()); err != nil {
-			return nil, err
-		}
-	}
-	ids := make([]string, 3)
-	for i := range ids {
-		var err error
-		if ids[i], err = s.newID(); err != nil {
-			return nil, err
-		}
-	}
-	userID, accountID, subID := ids[0], ids[1], ids[2]
-	now := s.now()
+	return phone, email, nil
+}
+
+// individualUser is the user record of an integrator's customer: verified
+// contact details (the integrator vouches for them), profile, terms and
+// questionnaire; pending KYC when documents were evaluated.
+func individualUser(id, phone, email string, req kyc.IndividualAccountRequest, res *kyc.Result, now time.Time) *storage.User {
+	info := req.UserInfo
 	u := &storage.User{
-		ID: userID, Phone: phone, PhoneVerified: true, Email: email, EmailVerified: true,
+		ID: id, Phone: phone, PhoneVerified: true, Email: email, EmailVerified: true,
 		Status: string(StatusComplianceCompleted), KYCStatus: string(kyc.StatusNotStarted),
 		Profile: &storage.Profile{
 			FirstName: info.FirstName, MiddleName: info.MiddleName, LastName: info.LastName,
@@ -467,54 +319,59 @@ func (s *Service) CreateIndividualAccount(ctx context.Context, req kyc.Individua
 	if res != nil {
 		u.Status, u.KYCStatus = string(StatusKYCPending), string(res.Status)
 	}
-	u.KYCTier = string(s.tier(u))
-	acct, err := newAccountRecord(accountID, u, now)
+	u.KYCTier = string(ProgressOf(u).Tier())
+	return u
+}
+
+// createIndividual is Service.CreateIndividualAccount.
+func (k *kycSteps) createIndividual(ctx context.Context, req kyc.IndividualAccountRequest) (*IndividualAccountResult, error) {
+	phone, email, err := k.individualInput(ctx, req)
 	if err != nil {
 		return nil, err
 	}
-	evs := []Event{s.event(EventIndividualCreated, userID), s.event(EventAccountCreated, userID, "account_id", accountID)}
-	err = s.store.Tx(ctx, func(ctx context.Context, tx storage.Store) error {
+	var res *kyc.Result
+	if len(req.VerificationDocuments) > 0 {
+		if res, err = k.validator.Evaluate(ctx, req.EvaluateInput()); err != nil {
+			return nil, err
+		}
+	}
+	ids, err := k.newIDs(3)
+	if err != nil {
+		return nil, err
+	}
+	userID, accountID, subID, now := ids[0], ids[1], ids[2], k.now()
+	u := individualUser(userID, phone, email, req, res, now)
+	acct, err := accountRecord(accountID, u, now)
+	if err != nil {
+		return nil, err
+	}
+	err = k.step(ctx, "create individual account", func(ctx context.Context, tx *unit) error {
 		if err := tx.CreateUser(ctx, u); err != nil {
 			return err
 		}
 		if res != nil {
-			if err := tx.CreateKYCSubmission(ctx, submissionRecord(subID, userID, 1, res, info.SocialSecurityNumber, now)); err != nil {
+			if err := tx.CreateKYCSubmission(ctx, submissionRecord(subID, userID, 1, res, req.UserInfo.SocialSecurityNumber, now)); err != nil {
 				return err
 			}
 		}
 		if err := tx.CreateAccount(ctx, acct); err != nil {
 			return err
 		}
-		return s.record(ctx, tx, evs...)
+		tx.raise(EventIndividualCreated, userID)
+		tx.raise(EventAccountCreated, userID, "account_id", accountID)
+		return nil
 	})
-	if errors.Is(err, storage.ErrDuplicate) {
-		return nil, onboardkit.ErrIdentifierTaken
-	}
 	if err != nil {
-		return nil, s.stepErr(ctx, "create individual account", err)
+		return nil, err
 	}
-	s.emit(ctx, evs...)
 	out := &IndividualAccountResult{UserID: userID, AccountID: accountID, VerificationStatus: kyc.Status(u.KYCStatus),
 		MissingDocuments: []string{}, VerificationDocuments: []kyc.DocumentResult{}}
 	if res != nil {
 		out.MissingDocuments, out.VerificationDocuments = res.MissingDocuments, res.Documents
-		s.review(ctx, userID, subID, res)
-		if cur, err := s.store.GetUser(ctx, userID); err == nil {
+		k.review(ctx, userID, subID, res)
+		if cur, err := k.store.GetUser(ctx, userID); err == nil {
 			out.VerificationStatus = kyc.Status(cur.KYCStatus)
 		}
 	}
 	return out, nil
-}
-
-// tier computes the user's KYC tier.
-func (s *Service) tier(u *storage.User) kyc.Tier {
-	return kyc.TierFor(u.PhoneVerified || u.EmailVerified, u.Profile != nil, kyc.Status(u.KYCStatus))
-}
-
-// stepErr maps storage errors of a step.
-func (s *Service) stepErr(ctx context.Context, op string, err error) error {
-	if errors.Is(err, storage.ErrNotFound) {
-		return onboardkit.ErrNotFound
-	}
-	return s.internal(ctx, op, err)
 }

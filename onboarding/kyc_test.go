@@ -275,9 +275,7 @@ func TestDevReviewerApprovesAtOnce(t *testing.T) {
 func TestConcurrentPortfolioCreation(t *testing.T) {
 	eachStore(t, func(t *testing.T, newStore func(t *testing.T) storage.Store) {
 		h := newHarness(t, newStore(t), withAddresses(t), func(c *Config) {
-			pc := portfolio.DefaultConfig()
-			pc.MaxPortfoliosPerAccount = 100
-			c.Portfolio = &pc
+			c.Portfolio.MaxPortfoliosPerAccount = 100
 		})
 		ctx := context.Background()
 		a, _ := h.compliant()

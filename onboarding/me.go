@@ -1,3 +1,6 @@
+// This file owns the user's view of their own record (GET /v1/me): contact
+// details, progress, profile with the SSN masked, verification and limits.
+
 package onboarding
 
 import (
@@ -46,17 +49,18 @@ type KYCView struct {
 	MissingDocuments   []string   `json:"missingDocuments"`
 }
 
-// Me returns the user's view of their own record.
-func (s *Service) Me(ctx context.Context, userID string) (*UserView, error) {
-	u, err := s.store.GetUser(ctx, userID)
+// me is Service.Me.
+func (k *kycSteps) me(ctx context.Context, userID string) (*UserView, error) {
+	u, err := k.getUser(ctx, userID)
 	if err != nil {
-		return nil, s.userErr(ctx, err)
+		return nil, err
 	}
+	p := ProgressOf(u)
 	v := &UserView{
-		UserID: u.ID, Status: Status(u.Status), Next: s.flow.Next(u),
+		UserID: u.ID, Status: p.Status, Next: k.flow.Next(p),
 		PhoneNumber: u.Phone, PhoneVerified: u.PhoneVerified, Email: u.Email, EmailVerified: u.EmailVerified,
-		KYC:       KYCView{VerificationStatus: kyc.Status(u.KYCStatus), Tier: kyc.Tier(u.KYCTier), MissingDocuments: []string{}},
-		Limits:    s.kyc.Limits(kyc.Tier(u.KYCTier)),
+		KYC:       KYCView{VerificationStatus: p.KYC, Tier: kyc.Tier(u.KYCTier), MissingDocuments: []string{}},
+		Limits:    k.validator.Limits(kyc.Tier(u.KYCTier)),
 		CreatedAt: u.CreatedAt.UTC(), UpdatedAt: u.UpdatedAt.UTC(),
 	}
 	if p := u.Profile; p != nil {
@@ -70,15 +74,15 @@ func (s *Service) Me(ctx context.Context, userID string) (*UserView, error) {
 			v.Profile.SocialSecurityNumber = "***-**-****"
 		}
 	}
-	if u.KYCStatus == "" || u.KYCStatus == string(kyc.StatusNotStarted) {
+	if p.KYC == kyc.StatusNotStarted {
 		return v, nil // nothing submitted yet
 	}
-	if last, err := s.store.LatestKYCSubmission(ctx, userID); err == nil {
+	if last, err := k.store.LatestKYCSubmission(ctx, userID); err == nil {
 		if last.MissingDocuments != nil {
 			v.KYC.MissingDocuments = last.MissingDocuments
 		}
 	} else if !errors.Is(err, storage.ErrNotFound) {
-		return nil, s.internal(ctx, "kyc lookup", err)
+		return nil, k.storeErr(ctx, "kyc lookup", err)
 	}
 	return v, nil
 }

@@ -1,265 +1,64 @@
+// This file owns the façade: the Service every host calls, New assembling
+// its components, and one method per step, each handing over to the
+// component (one file each) that owns the step:
+//
+//	signup.go        registration: SignUp, ConfirmPhone, ResendPhoneCode
+//	contacts.go      contact verification: AddEmail, ConfirmEmail,
+//	                 ResendEmailCode, ChangePhone, ConfirmPhoneChange
+//	credentials.go   Login, VerifyLoginChallenge, ResendLoginCode,
+//	                 LoginWithRecoveryCode, ForgotPassword, ResetPassword,
+//	                 ResendPasswordResetCode, ChangePassword,
+//	                 ConfirmPasswordChange, BeginTOTP, ConfirmTOTP
+//	sessions.go      Refresh, Logout, LogoutEverywhere, VerifyAccessToken
+//	kyc.go           UpdateProfile, SubmitCompliance, SubmitKYC, KYCStatus,
+//	                 CreateIndividualAccount (me.go: Me)
+//	decisions.go     RecordKYCDecision, and what approval provisions
+//	provisioning.go  CreateAccount, ListAccounts, CreatePortfolio,
+//	                 ListPortfolios
+
 package onboarding
 
 import (
 	"context"
-	"crypto/rand"
-	"errors"
 	"fmt"
-	"io"
-	"log/slog"
-	"sync"
-	"time"
 
 	"github.com/onboardkit/onboardkit"
 	"github.com/onboardkit/onboardkit/kyc"
 	"github.com/onboardkit/onboardkit/otp"
 	"github.com/onboardkit/onboardkit/password"
 	"github.com/onboardkit/onboardkit/portfolio"
-	"github.com/onboardkit/onboardkit/storage"
 )
-
-// PasswordHasher hashes and verifies passwords. *password.Hasher implements
-// it; tests may plug a cheaper one.
-type PasswordHasher interface {
-	Hash(ctx context.Context, password string) (string, error)
-	Verify(ctx context.Context, password, encoded string) (bool, error)
-	NeedsRehash(encoded string) bool
-	// DummyVerify costs what Verify costs, for unknown users; it returns
-	// only context errors.
-	DummyVerify(ctx context.Context, password string) error
-}
-
-// Hook receives events after the step that raised them committed. An error
-// is logged; it never undoes the step.
-type Hook func(ctx context.Context, e Event) error
-
-// Event is something that happened to a user. Data never holds secrets or
-// clear PII.
-type Event struct {
-	Type   string            `json:"type"`
-	UserID string            `json:"userId"`
-	At     time.Time         `json:"at"`
-	Data   map[string]string `json:"data,omitempty"`
-}
-
-// Event types.
-const (
-	EventUserRegistered       = "user.registered"
-	EventPhoneConfirmed       = "phone.confirmed"
-	EventPhoneChanged         = "phone.changed"
-	EventEmailConfirmed       = "email.confirmed"
-	EventEmailChangeRequested = "email.change_requested"
-	EventLoginSucceeded       = "login.succeeded"
-	EventLoginFailed          = "login.failed"
-	EventPasswordReset        = "password.reset"
-	EventPasswordChanged      = "password.changed"
-	EventSessionRefreshed     = "session.refreshed"
-	EventSessionReuseDetected = "session.reuse_detected"
-	EventSessionRevoked       = "session.revoked"
-	EventTOTPEnabled          = "totp.enabled"
-	EventRecoveryCodeUsed     = "totp.recovery_code_used"
-	EventSignUpDuplicate      = "signup.duplicate_attempt"
-)
-
-// LoginConfig configures login throttling.
-type LoginConfig struct {
-	// FreeFailures is how many consecutive failed logins are allowed before
-	// throttling starts (default 5).
-	FreeFailures int
-	// BaseDelay is the first throttle delay; it doubles with each further
-	// failure (default 30 s).
-	BaseDelay time.Duration
-	// MaxDelay caps the delay (default 15 min). Throttling never becomes a
-	// permanent lock, so strangers cannot lock a customer out.
-	MaxDelay time.Duration
-}
-
-// Config configures a Service. Store and Secret and Tokens.SigningKey are
-// required, and a sender for each channel the flow uses.
-type Config struct {
-	// Store persists everything. Required: the memory store is never a
-	// silent default.
-	Store storage.Store
-	// SMS sends SMS codes (required for phone sign-up).
-	SMS otp.SMSSender
-	// Email sends email codes (required when the flow uses email).
-	Email otp.EmailSender
-	// Secret keys the one-time-code HMACs and refresh-token rotation. At
-	// least 32 random bytes, the same on every replica. Required.
-	Secret []byte
-
-	// Flow configures the journey (zero value: DefaultFlow()).
-	Flow Flow
-	// PasswordPolicy (default password.DefaultPolicy()).
-	PasswordPolicy *password.Policy
-	// Hasher (default argon2id at OWASP parameters).
-	Hasher PasswordHasher
-	// OTP configures one-time codes. Key, Clock, Rand, SMS and Email are
-	// filled from this Config when empty.
-	OTP otp.Config
-	// TOTP configures authenticator apps. Clock and Rand filled as above.
-	TOTP otp.TOTPConfig
-	// Tokens configures access and refresh tokens.
-	Tokens TokenConfig
-	// Login configures login throttling.
-	Login LoginConfig
-
-	// KYC configures validation, documents, risk rules and tier limits
-	// (Clock and Rand filled from this Config when empty).
-	KYC kyc.Config
-	// Reviewer receives complete KYC submissions (optional). A reviewer that
-	// decides at once (kyc.DevReviewer) has its decision applied
-	// immediately; otherwise decisions arrive through RecordKYCDecision.
-	Reviewer kyc.Reviewer
-	// Portfolio configures accounts and portfolios (nil means
-	// portfolio.DefaultConfig(): auto-provisioning on).
-	Portfolio *portfolio.Config
-	// Addresses derives portfolio deposit addresses (e.g.
-	// portfolio.NewBitcoinDeriver over an account-level extended public
-	// key). Without it portfolios cannot be created.
-	Addresses portfolio.AddressProvider
-
-	// DefaultRegion is the region (ISO 3166-1 alpha-2, e.g. "FR") used to
-	// parse phone numbers written without a country code. Empty (the
-	// default) requires international format.
-	DefaultRegion string
-	// AllowFixedLine accepts fixed-line numbers at sign-up (default: mobile
-	// numbers only, since codes go by SMS).
-	AllowFixedLine bool
-	// EnumerationSafeSignUp answers a sign-up with a taken phone or email
-	// like a successful one and notifies the owner, instead of answering
-	// identifier_taken (the seed behaviour, the default).
-	EnumerationSafeSignUp bool
-	// RecentAuth is how recent a login must be to change the email of a
-	// confirmed user (default 10 minutes).
-	RecentAuth time.Duration
-
-	// Clock (default onboardkit.SystemClock) and Rand (default
-	// crypto/rand.Reader) are injected for tests.
-	Clock onboardkit.Clock
-	Rand  io.Reader
-	// Logger receives operational logs; never PII or secrets (default: a
-	// logger that discards).
-	Logger *slog.Logger
-	// Hooks receive every event after commit.
-	Hooks []Hook
-}
 
 // Service is the onboarding façade: one method per step of the journey. It
 // is safe for concurrent use and keeps no state of its own beyond its
 // configuration, so any number of replicas can share one store.
 type Service struct {
-	cfg     Config
-	store   storage.Store
-	flow    Flow
-	policy  *password.Policy
-	hasher  PasswordHasher
-	codes   *otp.Manager
-	totp    *otp.TOTP
-	tokens  *tokenIssuer
-	kyc     *kyc.Validator
-	planner *portfolio.Planner
-	clock   onboardkit.Clock
-	rand    io.Reader
-	log     *slog.Logger
-	hooks   []Hook
+	core      *core
+	signup    *registration
+	contacts  *contacts
+	creds     *credentials
+	sessions  *sessions
+	kyc       *kycSteps
+	decisions *decisions
+	prov      *provisioning
 }
 
-// New validates cfg and returns a Service.
+// New validates cfg and assembles a Service from its components.
 func New(cfg Config) (*Service, error) {
-	var problems []error
-	if cfg.Store == nil {
-		problems = append(problems, errors.New("Store is required (use storage/memory or storage/postgres)"))
+	if err := cfg.check(); err != nil {
+		return nil, err
 	}
-	if len(cfg.Secret) < 32 {
-		problems = append(problems, errors.New("Secret must be at least 32 bytes"))
-	}
-	if cfg.Flow == (Flow{}) {
-		cfg.Flow = DefaultFlow()
-	}
-	if cfg.Flow.SignUp != SignUpWithPhone && cfg.Flow.SignUp != SignUpWithEmail {
-		problems = append(problems, fmt.Errorf("Flow.SignUp %q is not %q or %q", cfg.Flow.SignUp, SignUpWithPhone, SignUpWithEmail))
-	}
-	if cfg.SMS == nil && cfg.Flow.SignUp == SignUpWithPhone {
-		problems = append(problems, errors.New("SMS sender is required for phone sign-up"))
-	}
-	if cfg.Email == nil && (cfg.Flow.SignUp == SignUpWithEmail || cfg.Flow.RequireEmail) {
-		problems = append(problems, errors.New("Email sender is required when the flow uses email"))
-	}
-	if cfg.Tokens.SigningKey.Key == nil {
-		problems = append(problems, errors.New("Tokens.SigningKey is required (see NewSigningKey)"))
-	}
-	if len(problems) > 0 {
-		return nil, fmt.Errorf("onboarding: invalid config: %w", errors.Join(problems...))
-	}
-	if cfg.Clock == nil {
-		cfg.Clock = onboardkit.SystemClock
-	}
-	if cfg.Rand == nil {
-		cfg.Rand = rand.Reader
-	} else {
-		cfg.Rand = &lockedReader{r: cfg.Rand}
-	}
-	if cfg.Logger == nil {
-		cfg.Logger = slog.New(slog.DiscardHandler)
-	}
-	if cfg.PasswordPolicy == nil {
-		cfg.PasswordPolicy = password.DefaultPolicy()
-	}
-	if cfg.Hasher == nil {
-		h, err := password.NewHasher(password.HasherConfig{}, onboardkit.Runtime{Rand: cfg.Rand})
-		if err != nil {
-			return nil, fmt.Errorf("onboarding: %w", err)
-		}
-		cfg.Hasher = h
-	}
-	if cfg.RecentAuth <= 0 {
-		cfg.RecentAuth = 10 * time.Minute
-	}
-	if cfg.Login.FreeFailures <= 0 {
-		cfg.Login.FreeFailures = 5
-	}
-	if cfg.Login.BaseDelay <= 0 {
-		cfg.Login.BaseDelay = 30 * time.Second
-	}
-	if cfg.Login.MaxDelay <= 0 {
-		cfg.Login.MaxDelay = 15 * time.Minute
-	}
+	cfg = cfg.withDefaults()
+	rt := cfg.runtime()
+	c := &core{store: cfg.Store, flow: cfg.Flow, rt: rt, log: rt.Logger, hooks: cfg.Hooks}
+	senders := otp.Senders{SMS: cfg.SMS, Email: cfg.Email}
+	ids := identifiers{region: cfg.DefaultRegion, fixedLine: cfg.AllowFixedLine}
 
-	oc := cfg.OTP
-	if oc.Key == nil {
-		oc.Key = deriveKey(cfg.Secret, "onboardkit otp")
-	}
-	if oc.Clock == nil {
-		oc.Clock = cfg.Clock
-	}
-	if oc.Rand == nil {
-		oc.Rand = cfg.Rand
-	}
-	if oc.SMS == nil {
-		oc.SMS = cfg.SMS
-	}
-	if oc.Email == nil {
-		oc.Email = cfg.Email
-	}
-	codes, err := otp.NewManager(cfg.Store, oc)
+	codes, err := otp.NewManager(cfg.Store, deriveKey(cfg.Secret, "onboardkit otp"), senders, cfg.OTP, rt)
 	if err != nil {
 		return nil, fmt.Errorf("onboarding: %w", err)
 	}
-	tc := cfg.TOTP
-	if tc.Clock == nil {
-		tc.Clock = cfg.Clock
-	}
-	if tc.Rand == nil {
-		tc.Rand = cfg.Rand
-	}
-	if tc.Key == nil {
-		tc.Key = deriveKey(cfg.Secret, "onboardkit totp")
-	}
-	if tc.Issuer == "" {
-		tc.Issuer = "onboardkit"
-	}
-	totp, err := otp.NewTOTP(cfg.Store, tc)
+	totp, err := otp.NewTOTP(cfg.Store, deriveKey(cfg.Secret, "onboardkit totp"), cfg.TOTP, rt)
 	if err != nil {
 		return nil, fmt.Errorf("onboarding: %w", err)
 	}
@@ -267,180 +66,318 @@ func New(cfg Config) (*Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	kc := cfg.KYC
-	if kc.Clock == nil {
-		kc.Clock = cfg.Clock
+	hasher, err := hasherOrDefault(cfg.Hasher, rt)
+	if err != nil {
+		return nil, err
 	}
-	if kc.Rand == nil {
-		kc.Rand = cfg.Rand
-	}
-	kv, err := kyc.NewValidator(kc)
+	validator, err := kyc.NewValidator(cfg.KYC, rt)
 	if err != nil {
 		return nil, fmt.Errorf("onboarding: %w", err)
 	}
-	pc := portfolio.DefaultConfig()
-	if cfg.Portfolio != nil {
-		pc = *cfg.Portfolio
-	}
-	planner, err := portfolio.NewPlanner(pc)
+	planner, err := portfolio.NewPlanner(cfg.Portfolio)
 	if err != nil {
 		return nil, fmt.Errorf("onboarding: %w", err)
 	}
-	return &Service{
-		cfg:     cfg,
-		store:   cfg.Store,
-		flow:    cfg.Flow,
-		policy:  cfg.PasswordPolicy,
-		hasher:  cfg.Hasher,
-		codes:   codes,
-		totp:    totp,
-		tokens:  tokens,
-		kyc:     kv,
-		planner: planner,
-		clock:   cfg.Clock,
-		rand:    cfg.Rand,
-		log:     cfg.Logger,
-		hooks:   cfg.Hooks,
-	}, nil
+
+	s := &Service{core: c}
+	s.sessions = &sessions{core: c, tokens: tokens}
+	s.contacts = &contacts{core: c, codes: codes, senders: senders, ids: ids, recentAuth: cfg.RecentAuth}
+	s.creds = &credentials{core: c, policy: cfg.PasswordPolicy, hasher: hasher, totp: totp,
+		contacts: s.contacts, sessions: s.sessions, login: cfg.Login}
+	s.signup = &registration{core: c, contacts: s.contacts, creds: s.creds, sessions: s.sessions,
+		enumerationSafe: cfg.EnumerationSafeSignUp}
+	s.prov = &provisioning{core: c, planner: planner, addresses: cfg.Addresses}
+	s.decisions = &decisions{core: c, prov: s.prov}
+	s.kyc = &kycSteps{core: c, validator: validator, reviewer: cfg.Reviewer, ids: ids, decisions: s.decisions}
+	return s, nil
+}
+
+// hasherOrDefault returns h, or argon2id at OWASP parameters.
+func hasherOrDefault(h PasswordHasher, rt onboardkit.Runtime) (PasswordHasher, error) {
+	if h != nil {
+		return h, nil
+	}
+	ph, err := password.NewHasher(password.HasherConfig{}, rt)
+	if err != nil {
+		return nil, fmt.Errorf("onboarding: %w", err)
+	}
+	return ph, nil
 }
 
 // Flow returns the configured flow.
-func (s *Service) Flow() Flow { return s.flow }
+func (s *Service) Flow() Flow { return s.core.flow }
 
-// JWKS returns the JSON Web Key Set of the access-token verification keys,
-// as served at /.well-known/jwks.json.
-func (s *Service) JWKS() []byte { return append([]byte(nil), s.tokens.jwks...) }
+// Runtime returns the clock, random source and logger the Service uses, for
+// a handler that must read the same clock (package httpapi does).
+func (s *Service) Runtime() onboardkit.Runtime { return s.core.rt }
+
+// ---------------------------------------------------------------------------
+// Registration and contact details
+
+// SignUp registers a user with a phone number (or an email in email-first
+// flows) and a password, and sends the confirmation code. The user, the
+// password and the challenge are written in one unit of work; the message
+// is sent after it commits. When the send fails the user exists and the
+// result is returned together with a send_failed error: the challenge can
+// be resent at once.
+func (s *Service) SignUp(ctx context.Context, req SignUpRequest) (*SignUpResult, error) {
+	return s.signup.signUp(ctx, req)
+}
+
+// ConfirmPhone confirms the sign-up code (the SMS code in phone-first flows,
+// the email code in email-first flows). The user's contact becomes verified
+// and a session starts: the result carries an access and a refresh token.
+func (s *Service) ConfirmPhone(ctx context.Context, challengeID, code string) (*AuthResult, error) {
+	return s.signup.confirm(ctx, challengeID, code)
+}
+
+// ResendPhoneCode sends a new sign-up code for the challenge, in the
+// language it was issued in, subject to the resend cooldown and send limits
+// of package otp; the previous code stops working and the wrong-attempt
+// count carries over.
+func (s *Service) ResendPhoneCode(ctx context.Context, challengeID string) (*Challenge, error) {
+	purpose, _ := s.signup.confirmation()
+	return s.contacts.resend(ctx, challengeID, purpose, "")
+}
+
+// AddEmail starts adding (or changing) the user's email: a code is sent to
+// the new address, which replaces the old one only once confirmed. Changing
+// a confirmed email requires a recent authentication (Config.RecentAuth).
+func (s *Service) AddEmail(ctx context.Context, userID, email string) (*Challenge, error) {
+	return s.contacts.addEmail(ctx, userID, email)
+}
+
+// ResendEmailCode resends the code of an AddEmail challenge of the user.
+func (s *Service) ResendEmailCode(ctx context.Context, userID, challengeID string) (*Challenge, error) {
+	return s.contacts.resend(ctx, challengeID, otp.PurposeEmailConfirmation, userID)
+}
+
+// ConfirmEmail confirms the code sent by AddEmail; the address becomes the
+// user's verified email. When it replaces a confirmed address, the old
+// address is notified.
+func (s *Service) ConfirmEmail(ctx context.Context, userID, challengeID, code string) (*AuthResult, error) {
+	return s.contacts.confirm(ctx, userID, challengeID, code, s.contacts.emailChange())
+}
+
+// ChangePhone starts replacing the phone number of a user whose phone is
+// confirmed: it requires a recent authentication, and sends a code to the
+// new number, which replaces the old one only once ConfirmPhoneChange
+// accepts it.
+func (s *Service) ChangePhone(ctx context.Context, userID, phone string) (*Challenge, error) {
+	return s.contacts.changePhone(ctx, userID, phone)
+}
+
+// ConfirmPhoneChange applies the phone change with the code sent to the new
+// number, and notifies the old number.
+func (s *Service) ConfirmPhoneChange(ctx context.Context, userID, challengeID, code string) (*AuthResult, error) {
+	return s.contacts.confirm(ctx, userID, challengeID, code, s.contacts.phoneChange())
+}
+
+// ---------------------------------------------------------------------------
+// Login and credentials
+
+// Login checks a username (phone or email) and password and returns a
+// second-factor challenge: an SMS code (an email code for users without a
+// verified phone), or a TOTP challenge when the user enrolled an
+// authenticator app.
+//
+// It is enumeration-safe: an unknown user gets the same invalid_credentials
+// error as a wrong password, after a dummy hash that takes as long as a real
+// verification. After Config.Login.FreeFailures consecutive failures the
+// account is throttled with doubling delays; during a delay every attempt
+// answers invalid_credentials without checking the password, so strangers
+// can slow a customer down but never lock them out. account_locked is
+// returned only for an administrator's lock, and only to a caller who knows
+// the password.
+func (s *Service) Login(ctx context.Context, username, password string) (*LoginResult, error) {
+	return s.creds.signIn(ctx, username, password)
+}
+
+// VerifyLoginChallenge answers the challenge of Login with the code (SMS,
+// email or authenticator) and starts a session.
+func (s *Service) VerifyLoginChallenge(ctx context.Context, sessionID, code string) (*AuthResult, error) {
+	return s.creds.answer(ctx, sessionID, code)
+}
+
+// ResendLoginCode resends the code of a login challenge (SMS or email).
+func (s *Service) ResendLoginCode(ctx context.Context, sessionID string) (*Challenge, error) {
+	return s.contacts.resend(ctx, sessionID, otp.PurposeLogin, "")
+}
+
+// LoginWithRecoveryCode answers a TOTP login challenge with one of the
+// user's single-use recovery codes.
+func (s *Service) LoginWithRecoveryCode(ctx context.Context, sessionID, recoveryCode string) (*AuthResult, error) {
+	return s.creds.recover(ctx, sessionID, recoveryCode)
+}
+
+// ForgotPassword sends a password-reset code to the user's phone (or email).
+// The answer has the same shape whether or not the user exists: for an
+// unknown username a decoy challenge is stored (no message is sent, and no
+// code opens it), so ResetPassword then answers exactly as for a real one.
+func (s *Service) ForgotPassword(ctx context.Context, username string) (*ForgotPasswordResult, error) {
+	return s.creds.forgot(ctx, username)
+}
+
+// ResendPasswordResetCode resends the code of a ForgotPassword session.
+func (s *Service) ResendPasswordResetCode(ctx context.Context, sessionID string) (*Challenge, error) {
+	return s.contacts.resend(ctx, sessionID, otp.PurposePasswordReset, "")
+}
+
+// ResetPassword sets a new password with the code sent by ForgotPassword.
+// The password goes through the whole policy, including the history; a
+// refusal (or a confirmation mismatch) does not consume the code, so the
+// user can retry with a better password. On success every session of the
+// user is revoked and access tokens issued before now are refused.
+func (s *Service) ResetPassword(ctx context.Context, sessionID, code, newPassword, confirm string) error {
+	return s.creds.reset(ctx, sessionID, code, newPassword, confirm)
+}
+
+// ChangePassword starts an authenticated password change: the current
+// password is checked, the new one goes through the policy, and a code is
+// sent; the change applies after ConfirmPasswordChange.
+func (s *Service) ChangePassword(ctx context.Context, userID, current, newPassword, confirm string) (*PasswordChangeResult, error) {
+	return s.creds.change(ctx, userID, current, newPassword, confirm)
+}
+
+// ConfirmPasswordChange applies the password change with its code.
+func (s *Service) ConfirmPasswordChange(ctx context.Context, userID, sessionID, code string) error {
+	return s.creds.confirmChange(ctx, userID, sessionID, code)
+}
+
+// BeginTOTP starts enrolling an authenticator app for the user (a recent
+// authentication is required): the result holds the otpauth:// URL and its
+// QR code. The enrollment is active once ConfirmTOTP accepts a first code.
+func (s *Service) BeginTOTP(ctx context.Context, userID string) (*otp.Enrollment, error) {
+	return s.creds.beginTOTP(ctx, userID)
+}
+
+// ConfirmTOTP activates the enrollment with a first code and returns the
+// ten single-use recovery codes, shown only this once.
+func (s *Service) ConfirmTOTP(ctx context.Context, userID, code string) ([]string, error) {
+	return s.creds.confirmTOTP(ctx, userID, code)
+}
+
+// ---------------------------------------------------------------------------
+// Sessions
+
+// Refresh rotates a refresh token: the presented token stops working and a
+// new pair is returned. Presenting a token that was already rotated is
+// treated as theft (RFC 9700 §4.14.2): the whole family is revoked and a
+// session.reuse_detected event is recorded — unless TokenConfig.ReuseGrace
+// is set and the token was rotated within it, in which case the same new
+// refresh token is returned again.
+func (s *Service) Refresh(ctx context.Context, refreshToken string) (*Tokens, error) {
+	return s.sessions.refresh(ctx, refreshToken)
+}
+
+// Logout revokes the session (refresh-token family) of refreshToken. It
+// succeeds whether or not the token is known, so it reveals nothing; when
+// userID is not empty the token must belong to that user.
+func (s *Service) Logout(ctx context.Context, userID, refreshToken string) error {
+	return s.sessions.logout(ctx, userID, refreshToken)
+}
+
+// LogoutEverywhere revokes every session of the user and refuses every
+// access token issued until now.
+func (s *Service) LogoutEverywhere(ctx context.Context, userID string) error {
+	return s.sessions.logoutEverywhere(ctx, userID)
+}
 
 // VerifyAccessToken checks an access token for host middleware: signature,
 // issuer, expiry, and the user's cutoff, so tokens issued before a password
 // reset or a sign-out-everywhere are refused even if not yet expired.
 func (s *Service) VerifyAccessToken(ctx context.Context, token string) (*AccessClaims, error) {
-	c, err := s.tokens.parseAccess(token, s.clock.Now())
-	if err != nil {
-		return nil, err
-	}
-	u, err := s.store.GetUser(ctx, c.UserID)
-	if err != nil {
-		if errors.Is(err, storage.ErrNotFound) {
-			return nil, onboardkit.ErrInvalidToken
-		}
-		return nil, s.internal(ctx, "verify token", err)
-	}
-	// JWT times have second precision: a token is refused when it was
-	// issued in a second strictly before the cutoff's.
-	if !u.TokensValidAfter.IsZero() && c.IssuedAt.Before(u.TokensValidAfter.Truncate(time.Second)) {
-		return nil, onboardkit.ErrInvalidToken
-	}
-	return c, nil
+	return s.sessions.verifyAccess(ctx, token)
 }
 
-// now returns the current time from the injected clock, in UTC.
-func (s *Service) now() time.Time { return s.clock.Now().UTC() }
+// JWKS returns the JSON Web Key Set of the access-token verification keys,
+// as served at /.well-known/jwks.json.
+func (s *Service) JWKS() []byte { return append([]byte(nil), s.sessions.tokens.jwks...) }
 
-// newID returns a random UUID (version 4) from the injected random source.
-func (s *Service) newID() (string, error) {
-	var b [16]byte
-	if _, err := io.ReadFull(s.rand, b[:]); err != nil {
-		return "", fmt.Errorf("onboarding: random id: %w", err)
-	}
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16]), nil
+// ---------------------------------------------------------------------------
+// KYC
+
+// Me returns the user's view of their own record.
+func (s *Service) Me(ctx context.Context, userID string) (*UserView, error) {
+	return s.kyc.me(ctx, userID)
 }
 
-// internal logs an unexpected failure and returns it wrapped in an internal
-// error whose message reveals nothing.
-func (s *Service) internal(ctx context.Context, op string, err error) error {
-	var oe *onboardkit.Error
-	if errors.As(err, &oe) {
-		return err
-	}
-	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-		return err
-	}
-	s.log.ErrorContext(ctx, "onboarding: "+op+" failed", slog.String("error", err.Error()))
-	return &onboardkit.Error{Code: onboardkit.CodeInternal, Message: "An internal error occurred.", Err: err}
+// UpdateProfile stores the user's personal details. The first complete
+// profile moves the user to profile_completed and tier KYC_0; later updates
+// keep the status (and are refused once KYC is under review).
+func (s *Service) UpdateProfile(ctx context.Context, userID string, p kyc.Profile) error {
+	return s.kyc.updateProfile(ctx, userID, p)
 }
 
-// event builds an event at the current time.
-func (s *Service) event(typ, userID string, kv ...string) Event {
-	e := Event{Type: typ, UserID: userID, At: s.now()}
-	if len(kv) > 0 {
-		e.Data = make(map[string]string, len(kv)/2)
-		for i := 0; i+1 < len(kv); i += 2 {
-			e.Data[kv[i]] = kv[i+1]
-		}
-	}
-	return e
+// SubmitCompliance stores the compliance declarations: terms acceptance
+// (its timestamp and version kept), the politically-exposed-person
+// declaration and the questionnaire. The user moves to
+// compliance_completed.
+func (s *Service) SubmitCompliance(ctx context.Context, userID string, c kyc.Compliance) error {
+	return s.kyc.submitCompliance(ctx, userID, c)
 }
 
-// record appends events to the audit log of st (a Tx store, so they commit
-// with the step).
-func (s *Service) record(ctx context.Context, st storage.Store, evs ...Event) error {
-	for _, e := range evs {
-		id, err := s.newID()
-		if err != nil {
-			return err
-		}
-		if err := st.AppendEvent(ctx, &storage.Event{ID: id, Type: e.Type, UserID: e.UserID, At: e.At, Data: e.Data}); err != nil {
-			return err
-		}
-	}
-	return nil
+// SubmitKYC stores a KYC submission and its documents and evaluates it: the
+// result lists missing documents and fields and each document's warnings and
+// errors. A complete submission goes under_review (and to the configured
+// Reviewer); one with missing items waits for information. Document numbers,
+// document bytes and the SSN are stored as sealed PII and never logged.
+func (s *Service) SubmitKYC(ctx context.Context, userID string, sub kyc.Submission) (*kyc.Result, error) {
+	return s.kyc.submit(ctx, userID, sub)
 }
 
-// emit runs the hooks for events that committed. A failing hook is logged.
-func (s *Service) emit(ctx context.Context, evs ...Event) {
-	for _, e := range evs {
-		for _, h := range s.hooks {
-			if err := h(ctx, e); err != nil {
-				s.log.WarnContext(ctx, "onboarding: event hook failed",
-					slog.String("event", e.Type), slog.String("user_id", e.UserID), slog.String("error", err.Error()))
-			}
-		}
-	}
+// KYCStatus returns the user's verification status, missing items and the
+// findings of the latest submission.
+func (s *Service) KYCStatus(ctx context.Context, userID string) (*kyc.Result, error) {
+	return s.kyc.status(ctx, userID)
 }
 
-// recordAndEmit appends events outside any step transaction and emits them;
-// used for events of steps that fail (login.failed, reuse detected).
-func (s *Service) recordAndEmit(ctx context.Context, evs ...Event) {
-	if err := s.record(ctx, s.store, evs...); err != nil {
-		s.log.ErrorContext(ctx, "onboarding: audit append failed", slog.String("error", err.Error()))
-	}
-	s.emit(ctx, evs...)
+// RecordKYCDecision applies a reviewer's decision (a KYC provider's webhook
+// or an integrator's signed call); decisions.go holds the table of what each
+// status does. active makes the user active at tier KYC_1, activates their
+// accounts and, unless disabled, gives their first account a TRADING
+// portfolio; rejected rejects; waiting_for_information asks for the listed
+// documents. Delivering the same decision twice changes nothing the second
+// time and answers the same result.
+func (s *Service) RecordKYCDecision(ctx context.Context, userID string, d kyc.Decision) (*DecisionResult, error) {
+	return s.decisions.record(ctx, userID, d)
 }
 
-// updateUser re-reads the user and applies fn until the versioned update
-// succeeds (a bounded number of times).
-func (s *Service) updateUser(ctx context.Context, st storage.Store, id string, fn func(u *storage.User) error) (*storage.User, error) {
-	for i := 0; ; i++ {
-		u, err := st.GetUser(ctx, id)
-		if err != nil {
-			return nil, err
-		}
-		if err := fn(u); err != nil {
-			return nil, err
-		}
-		u.UpdatedAt = s.now()
-		err = st.UpdateUser(ctx, u)
-		if err == nil {
-			return u, nil
-		}
-		if !errors.Is(err, storage.ErrConflict) || i >= 4 {
-			return nil, err
-		}
-	}
+// CreateIndividualAccount is the integrator's one-call creation of a fully
+// described customer (seed create-individual-account): it runs the same
+// validation as the step-by-step journey, creates the user with verified
+// contact details (the integrator vouches for them), the profile, the terms
+// acceptance and questionnaire, evaluates the documents when given, and
+// creates the user's account (inactive until KYC is active). The user has
+// no password: they set one through ForgotPassword.
+func (s *Service) CreateIndividualAccount(ctx context.Context, req kyc.IndividualAccountRequest) (*IndividualAccountResult, error) {
+	return s.kyc.createIndividual(ctx, req)
 }
 
-// lockedReader serialises reads of an injected random source that may not
-// be safe for concurrent use.
-type lockedReader struct {
-	mu sync.Mutex
-	r  io.Reader
+// ---------------------------------------------------------------------------
+// Accounts and portfolios
+
+// CreateAccount creates an account for a user whose contact is verified. It
+// stays inactive until the user's verification is active.
+func (s *Service) CreateAccount(ctx context.Context, userID string) (*portfolio.Account, error) {
+	return s.prov.createAccount(ctx, userID)
 }
 
-func (l *lockedReader) Read(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.r.Read(p)
+// ListAccounts returns the user's accounts with their portfolios, oldest
+// first.
+func (s *Service) ListAccounts(ctx context.Context, userID string) ([]portfolio.Account, error) {
+	return s.prov.listAccounts(ctx, userID)
+}
+
+// ListPortfolios returns the portfolios of one of the user's accounts.
+func (s *Service) ListPortfolios(ctx context.Context, userID, accountID string) ([]portfolio.Portfolio, error) {
+	return s.prov.listPortfolios(ctx, userID, accountID)
+}
+
+// CreatePortfolio creates a typed portfolio in one of the user's accounts,
+// linked to a fresh deposit address. It returns kyc_not_active unless the
+// user's verification is active, name_taken for a name already used in the
+// account and limit_reached past the configured cap.
+func (s *Service) CreatePortfolio(ctx context.Context, userID, accountID, name, portfolioType string) (*portfolio.Portfolio, error) {
+	return s.prov.createPortfolio(ctx, userID, accountID, name, portfolioType)
 }

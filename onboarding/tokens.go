@@ -1,3 +1,7 @@
+// This file owns the signing of access tokens (JWT, EdDSA or ES256, with
+// key rotation and the JWKS) and the derivation and hashing of refresh
+// tokens; sessions.go decides when they are issued and refused.
+
 package onboarding
 
 import (
@@ -202,7 +206,7 @@ func (t *tokenIssuer) parseAccess(raw string, now time.Time) (*AccessClaims, err
 		return k.public, nil
 	})
 	if err != nil || c.Subject == "" || c.IssuedAt == nil {
-		return nil, &onboardkit.Error{Code: onboardkit.CodeInvalidToken, Message: onboardkit.ErrInvalidToken.Message, Err: err}
+		return nil, &onboardkit.Error{Code: onboardkit.CodeInvalidToken, Message: onboardkit.CodeInvalidToken.Message(), Err: err}
 	}
 	return &AccessClaims{
 		UserID:    c.Subject,

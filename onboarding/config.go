@@ -1,0 +1,163 @@
+// This file owns the configuration of a Service: every setting, its
+// default, and the checks New runs before assembling the components.
+
+package onboarding
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"time"
+
+	"github.com/onboardkit/onboardkit"
+	"github.com/onboardkit/onboardkit/kyc"
+	"github.com/onboardkit/onboardkit/otp"
+	"github.com/onboardkit/onboardkit/password"
+	"github.com/onboardkit/onboardkit/portfolio"
+	"github.com/onboardkit/onboardkit/storage"
+)
+
+// LoginConfig configures login throttling.
+type LoginConfig struct {
+	// FreeFailures is how many consecutive failed logins are allowed before
+	// throttling starts (default 5).
+	FreeFailures int
+	// BaseDelay is the first throttle delay; it doubles with each further
+	// failure (default 30 s).
+	BaseDelay time.Duration
+	// MaxDelay caps the delay (default 15 min). Throttling never becomes a
+	// permanent lock, so strangers cannot lock a customer out.
+	MaxDelay time.Duration
+}
+
+// Config configures a Service. Store, Secret and Tokens.SigningKey are
+// required, and a sender for each channel the flow uses; every other zero
+// value is the documented default. Clock, Rand and Logger are given here
+// once and passed to every component.
+type Config struct {
+	// Store persists everything. Required: the memory store is never a
+	// silent default.
+	Store storage.Store
+	// SMS sends SMS codes and notices (required for phone sign-up).
+	SMS otp.SMSSender
+	// Email sends email codes and notices (required when the flow uses
+	// email).
+	Email otp.EmailSender
+	// Secret keys the one-time-code HMACs, the recovery codes and
+	// refresh-token rotation (each gets its own key derived from it). At
+	// least 32 random bytes, the same on every replica. Required.
+	Secret []byte
+
+	// Flow configures the journey (zero value: the seed flow, DefaultFlow).
+	Flow Flow
+	// PasswordPolicy (nil: password.DefaultPolicy()). A policy is a rule
+	// set whose zero fields switch rules off, so it starts from its default.
+	PasswordPolicy *password.Policy
+	// Hasher (default argon2id at OWASP parameters).
+	Hasher PasswordHasher
+	// OTP configures one-time codes (length, expiry, attempts, resend
+	// cooldown, send limits, templates).
+	OTP otp.Config
+	// TOTP configures authenticator apps.
+	TOTP otp.TOTPConfig
+	// Tokens configures access and refresh tokens.
+	Tokens TokenConfig
+	// Login configures login throttling.
+	Login LoginConfig
+
+	// KYC configures validation, documents, risk rules and tier limits.
+	KYC kyc.Config
+	// Reviewer receives complete KYC submissions (optional). A reviewer that
+	// decides at once (kyc.DevReviewer) has its decision applied
+	// immediately; otherwise decisions arrive through RecordKYCDecision.
+	Reviewer kyc.Reviewer
+	// Portfolio configures accounts and portfolios (zero value: 20
+	// portfolios per account, auto-provisioning on).
+	Portfolio portfolio.Config
+	// Addresses derives portfolio deposit addresses (e.g.
+	// portfolio.NewBitcoinDeriver over an account-level extended public
+	// key). Without it portfolios cannot be created.
+	Addresses portfolio.AddressProvider
+
+	// DefaultRegion is the region (ISO 3166-1 alpha-2, e.g. "FR") used to
+	// parse phone numbers written without a country code. Empty (the
+	// default) requires international format.
+	DefaultRegion string
+	// AllowFixedLine accepts fixed-line numbers at sign-up (default: mobile
+	// numbers only, since codes go by SMS).
+	AllowFixedLine bool
+	// EnumerationSafeSignUp answers a sign-up with a taken phone or email
+	// like a successful one and notifies the owner. By default (the seed
+	// behaviour) such a sign-up answers identifier_taken.
+	EnumerationSafeSignUp bool
+	// RecentAuth is how recent the last login must be for sensitive
+	// changes: a confirmed email or phone, and authenticator enrollment
+	// (default 10 minutes).
+	RecentAuth time.Duration
+
+	// Clock (default onboardkit.SystemClock) and Rand (default
+	// crypto/rand.Reader; an injected one need not be safe for concurrent
+	// use) are injected for tests.
+	Clock onboardkit.Clock
+	Rand  io.Reader
+	// Logger receives operational logs; never PII or secrets (default: a
+	// logger that discards).
+	Logger *slog.Logger
+	// Hooks receive every event after commit.
+	Hooks []Hook
+}
+
+// check reports every missing or invalid required setting at once.
+func (cfg Config) check() error {
+	var problems []error
+	if cfg.Store == nil {
+		problems = append(problems, errors.New("Store is required (use storage/memory or storage/postgres)"))
+	}
+	if len(cfg.Secret) < 32 {
+		problems = append(problems, errors.New("Secret must be at least 32 bytes"))
+	}
+	if err := cfg.Flow.validate(); err != nil {
+		problems = append(problems, err)
+	}
+	if cfg.SMS == nil && !cfg.Flow.EmailFirst() {
+		problems = append(problems, errors.New("SMS sender is required for phone sign-up"))
+	}
+	if cfg.Email == nil && (cfg.Flow.EmailFirst() || cfg.Flow.emailRequired()) {
+		problems = append(problems, errors.New("Email sender is required when the flow uses email"))
+	}
+	if cfg.Tokens.SigningKey.Key == nil {
+		problems = append(problems, errors.New("Tokens.SigningKey is required (see NewSigningKey)"))
+	}
+	if len(problems) > 0 {
+		return fmt.Errorf("onboarding: invalid config: %w", errors.Join(problems...))
+	}
+	return nil
+}
+
+// withDefaults fills the zero settings New does not hand to a component's
+// own constructor.
+func (cfg Config) withDefaults() Config {
+	cfg.Flow = cfg.Flow.normalized()
+	if cfg.PasswordPolicy == nil {
+		cfg.PasswordPolicy = password.DefaultPolicy()
+	}
+	if cfg.RecentAuth <= 0 {
+		cfg.RecentAuth = 10 * time.Minute
+	}
+	if cfg.Login.FreeFailures <= 0 {
+		cfg.Login.FreeFailures = 5
+	}
+	if cfg.Login.BaseDelay <= 0 {
+		cfg.Login.BaseDelay = 30 * time.Second
+	}
+	if cfg.Login.MaxDelay <= 0 {
+		cfg.Login.MaxDelay = 15 * time.Minute
+	}
+	return cfg
+}
+
+// runtime is the Runtime every component receives.
+func (cfg Config) runtime() onboardkit.Runtime {
+	return onboardkit.Runtime{Clock: cfg.Clock, Rand: cfg.Rand, Logger: cfg.Logger}.WithDefaults()
+}

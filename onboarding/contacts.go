@@ -1,0 +1,320 @@
+// This file owns contact verification: issuing a one-time code in a unit of
+// work, delivering it after commit, resending it, notices that carry no
+// code, and the changes of a contact detail (adding or changing the email,
+// changing the phone) that a code confirms. The rules of codes themselves
+// (length, expiry, attempts, the resend cooldown, send limits) are package
+// otp's.
+
+package onboarding
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/onboardkit/onboardkit"
+	"github.com/onboardkit/onboardkit/otp"
+	"github.com/onboardkit/onboardkit/storage"
+)
+
+// Challenge is a one-time-code challenge as shown to a client: the
+// destination is masked.
+type Challenge struct {
+	ChallengeID       string    `json:"challengeId"`
+	ChallengeType     string    `json:"challengeType"` // SMS_OTP, EMAIL_OTP or TOTP
+	Destination       string    `json:"destination,omitempty"`
+	ExpiresAt         time.Time `json:"expiresAt"`
+	ResendAvailableAt time.Time `json:"resendAvailableAt"`
+}
+
+// Challenge types.
+const (
+	ChallengeSMS   = "SMS_OTP"
+	ChallengeEmail = "EMAIL_OTP"
+	ChallengeTOTP  = "TOTP"
+)
+
+func challengeView(c otp.Challenge) Challenge {
+	v := Challenge{ChallengeID: c.ID, ExpiresAt: c.ExpiresAt.UTC(), ResendAvailableAt: c.ResendAt.UTC()}
+	switch c.Channel {
+	case otp.ChannelSMS:
+		v.ChallengeType = ChallengeSMS
+	case otp.ChannelEmail:
+		v.ChallengeType = ChallengeEmail
+	default:
+		v.ChallengeType = ChallengeTOTP
+	}
+	if c.Destination != "" {
+		v.Destination = otp.Mask(c.Destination)
+	}
+	return v
+}
+
+type contacts struct {
+	*core
+	codes      *otp.Manager
+	senders    otp.Senders
+	ids        identifiers
+	recentAuth time.Duration
+}
+
+// issue issues a code in a unit of work of its own: counting the send for
+// the destination's window and storing the challenge commit together. A
+// request without a user id issues a decoy (see otp.Manager.IssueDecoy).
+func (c *contacts) issue(ctx context.Context, req otp.IssueRequest) (*otp.Pending, error) {
+	var p *otp.Pending
+	err := c.step(ctx, "issue code", func(ctx context.Context, u *unit) error {
+		var err error
+		p, err = c.issueIn(ctx, u, req)
+		return err
+	})
+	return p, err
+}
+
+// issueIn issues a code through the store of a unit of work.
+func (c *contacts) issueIn(ctx context.Context, st storage.Challenges, req otp.IssueRequest) (*otp.Pending, error) {
+	m := c.codes.WithStore(st)
+	if req.UserID == "" {
+		return m.IssueDecoy(ctx, req)
+	}
+	return m.Issue(ctx, req)
+}
+
+// deliver sends the code of p, after any unit of work that stored it, and
+// returns the challenge as a client sees it. When the send fails the
+// challenge can be resent at once, and the error says so. Decoys send
+// nothing.
+func (c *contacts) deliver(ctx context.Context, p *otp.Pending) (Challenge, error) {
+	v := challengeView(p.Challenge)
+	if err := c.codes.Send(ctx, p); err != nil {
+		v.ResendAvailableAt = c.now()
+		return v, err
+	}
+	return v, nil
+}
+
+// send issues a code and delivers it. p is nil when nothing was issued; when
+// only the delivery failed, p and the challenge are returned with the
+// send_failed error.
+func (c *contacts) send(ctx context.Context, req otp.IssueRequest) (p *otp.Pending, v Challenge, err error) {
+	if p, err = c.issue(ctx, req); err != nil {
+		return nil, Challenge{}, err
+	}
+	v, err = c.deliver(ctx, p)
+	return p, v, err
+}
+
+// resend sends a new code for a challenge of the purpose, in the language
+// the challenge was issued in; when userID is not empty the challenge must
+// be that user's.
+func (c *contacts) resend(ctx context.Context, challengeID string, purpose otp.Purpose, userID string) (*Challenge, error) {
+	if userID != "" {
+		ch, err := c.codes.Get(ctx, challengeID)
+		if err != nil || ch.UserID != userID {
+			return nil, onboardkit.CodeInvalidCode.Err()
+		}
+	}
+	p, err := c.codes.Resend(ctx, challengeID, purpose)
+	if err != nil {
+		return nil, c.storeErr(ctx, "resend code", err)
+	}
+	v, err := c.deliver(ctx, p)
+	return &v, err
+}
+
+// notice is a message that carries no code: a security notice.
+type notice struct {
+	purpose otp.Purpose
+	body    string
+}
+
+// notify sends a notice to a destination on a channel. Failures are logged,
+// not returned.
+func (c *contacts) notify(ctx context.Context, channel otp.Channel, to, locale string, n notice) {
+	msg := otp.Message{Purpose: n.purpose, Channel: channel, Locale: locale, To: to, Subject: "Security notice", Body: n.body}
+	var err error
+	switch {
+	case channel == otp.ChannelSMS && c.senders.SMS != nil:
+		err = c.senders.SMS.Send(ctx, msg)
+	case channel == otp.ChannelEmail && c.senders.Email != nil:
+		err = c.senders.Email.Send(ctx, msg)
+	default:
+		return
+	}
+	if err != nil {
+		c.log.WarnContext(ctx, "onboarding: notice not sent", slog.String("purpose", string(n.purpose)),
+			slog.String("channel", string(channel)), slog.String("error", err.Error()))
+	}
+}
+
+// requireRecentAuth refuses a sensitive change when the user's last login
+// is older than Config.RecentAuth.
+func (c *contacts) requireRecentAuth(u *storage.User) error {
+	if c.now().Sub(u.LastAuthAt) > c.recentAuth {
+		return onboardkit.CodeRecentAuthRequired.Err()
+	}
+	return nil
+}
+
+// ownedElsewhere reports whether the identifier found by get belongs to a
+// user other than userID.
+func (c *contacts) ownedElsewhere(ctx context.Context, userID string, get func() (*storage.User, error)) error {
+	other, err := get()
+	switch {
+	case err == nil && other.ID != userID:
+		return onboardkit.CodeIdentifierTaken.Err()
+	case err != nil && !errors.Is(err, storage.ErrNotFound):
+		return c.storeErr(ctx, "identifier lookup", err)
+	}
+	return nil
+}
+
+// addEmail is Service.AddEmail.
+func (c *contacts) addEmail(ctx context.Context, userID, email string) (*Challenge, error) {
+	addr, fe := normalizeEmail("email", email)
+	if fe != nil {
+		return nil, onboardkit.ValidationError(*fe)
+	}
+	u, err := c.getUser(ctx, userID)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := c.flow.Fire(ProgressOf(u), TriggerAddEmail); err != nil {
+		return nil, err
+	}
+	changing := u.EmailVerified && u.Email != ""
+	if changing {
+		if err := c.requireRecentAuth(u); err != nil {
+			return nil, err
+		}
+	}
+	if err := c.ownedElsewhere(ctx, userID, func() (*storage.User, error) { return c.store.GetUserByEmail(ctx, addr) }); err != nil {
+		return nil, err
+	}
+	p, err := c.issue(ctx, otp.IssueRequest{
+		UserID: userID, Purpose: otp.PurposeEmailConfirmation, Channel: otp.ChannelEmail,
+		Destination: addr, Locale: u.Locale, Payload: []byte(addr),
+	})
+	if err != nil {
+		return nil, err
+	}
+	if changing {
+		c.audit(ctx, c.event(EventEmailChangeRequested, userID))
+	}
+	v, err := c.deliver(ctx, p)
+	return &v, err
+}
+
+// changePhone is Service.ChangePhone.
+func (c *contacts) changePhone(ctx context.Context, userID, phone string) (*Challenge, error) {
+	num, fe := c.ids.signUpPhone("phoneNumber", phone)
+	if fe != nil {
+		return nil, onboardkit.ValidationError(*fe)
+	}
+	u, err := c.getUser(ctx, userID)
+	if err != nil {
+		return nil, err
+	}
+	if !u.PhoneVerified {
+		return nil, c.flow.invalid(ProgressOf(u), TriggerConfirmContact, "confirm the current phone number first")
+	}
+	if err := c.requireRecentAuth(u); err != nil {
+		return nil, err
+	}
+	if err := c.ownedElsewhere(ctx, userID, func() (*storage.User, error) { return c.store.GetUserByPhone(ctx, num) }); err != nil {
+		return nil, err
+	}
+	p, v, err := c.send(ctx, otp.IssueRequest{
+		UserID: userID, Purpose: otp.PurposePhoneConfirmation, Channel: otp.ChannelSMS,
+		Destination: num, Locale: u.Locale, Payload: []byte(num),
+	})
+	if p == nil {
+		return nil, err
+	}
+	return &v, err
+}
+
+// contactChange describes a confirmed change of a contact detail.
+type contactChange struct {
+	purpose otp.Purpose
+	channel otp.Channel // of the notice to the old value
+	event   string
+	notice  notice // to the old value
+	// apply sets the new value on the user and returns the old value to
+	// notify ("" for none).
+	apply func(u *storage.User, value string) (old string, err error)
+}
+
+// emailChange confirms a new email address.
+func (c *contacts) emailChange() contactChange {
+	return contactChange{
+		purpose: otp.PurposeEmailConfirmation, channel: otp.ChannelEmail, event: EventEmailConfirmed,
+		notice: notice{"email_changed", "The email address of your account was changed. If you did not do this, contact support at once."},
+		apply: func(u *storage.User, addr string) (string, error) {
+			if err := c.fire(u, TriggerConfirmEmail); err != nil {
+				return "", err
+			}
+			old := ""
+			if u.EmailVerified && !strings.EqualFold(u.Email, addr) {
+				old = u.Email
+			}
+			u.Email, u.EmailVerified = addr, true
+			return old, nil
+		},
+	}
+}
+
+// phoneChange confirms a new phone number.
+func (c *contacts) phoneChange() contactChange {
+	return contactChange{
+		purpose: otp.PurposePhoneConfirmation, channel: otp.ChannelSMS, event: EventPhoneChanged,
+		notice: notice{"phone_changed", "The phone number of your account was changed. If you did not do this, contact support at once."},
+		apply: func(u *storage.User, phone string) (string, error) {
+			old := ""
+			if u.Phone != phone {
+				old = u.Phone
+			}
+			u.Phone, u.PhoneVerified = phone, true
+			return old, nil
+		},
+	}
+}
+
+// confirm checks the code of a contact change (the new value is the
+// challenge's payload), then in one unit of work consumes it and applies the
+// change; after commit the old value is notified.
+func (c *contacts) confirm(ctx context.Context, userID, challengeID, code string, ch contactChange) (*AuthResult, error) {
+	v, err := c.codes.Check(ctx, challengeID, code, ch.purpose)
+	if err != nil {
+		return nil, c.storeErr(ctx, "check code", err)
+	}
+	if v.Challenge.UserID != userID || len(v.Challenge.Payload) == 0 {
+		return nil, onboardkit.CodeInvalidCode.Err()
+	}
+	var usr *storage.User
+	var old string
+	err = c.step(ctx, "confirm "+string(ch.purpose), func(ctx context.Context, u *unit) error {
+		if err := c.codes.WithStore(u).Consume(ctx, v); err != nil {
+			return err
+		}
+		var err error
+		usr, err = c.updateUser(ctx, u, userID, func(usr *storage.User) error {
+			old, err = ch.apply(usr, string(v.Challenge.Payload))
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		u.raise(ch.event, userID)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if old != "" {
+		c.notify(ctx, ch.channel, old, usr.Locale, ch.notice)
+	}
+	return &AuthResult{UserID: usr.ID, Status: Status(usr.Status), Next: c.next(usr)}, nil
+}

@@ -1,0 +1,220 @@
+// This file owns what every step shares: the unit of work a step runs in
+// (its writes and the events it raises commit together; the hooks see the
+// events after commit), ids and time from the injected Runtime, and the one
+// translation of storage errors into the module's typed errors.
+
+package onboarding
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"time"
+
+	"github.com/onboardkit/onboardkit"
+	"github.com/onboardkit/onboardkit/portfolio"
+	"github.com/onboardkit/onboardkit/storage"
+)
+
+// core is the part of the Service every component embeds.
+type core struct {
+	store storage.Store
+	flow  Flow
+	rt    onboardkit.Runtime
+	log   *slog.Logger
+	hooks []Hook
+}
+
+// unit is one run of a step's unit of work: the transaction's store and the
+// events the step raises in it.
+type unit struct {
+	storage.Store
+	c      *core
+	events []Event
+}
+
+// raise adds an event to the unit; it is recorded with the unit's writes.
+func (u *unit) raise(typ, userID string, kv ...string) {
+	u.events = append(u.events, u.c.event(typ, userID, kv...))
+}
+
+// step runs fn in one unit of work: its writes and the events it raised
+// commit together, and after commit the events go to the hooks. The store
+// may run fn more than once (a retried serialization failure): each run
+// starts with no events. Errors are translated by storeErr.
+func (c *core) step(ctx context.Context, op string, fn func(ctx context.Context, u *unit) error) error {
+	var committed []Event
+	err := c.store.Tx(ctx, func(ctx context.Context, tx storage.Store) error {
+		u := &unit{Store: tx, c: c}
+		if err := fn(ctx, u); err != nil {
+			return err
+		}
+		if err := c.record(ctx, tx, u.events...); err != nil {
+			return err
+		}
+		committed = u.events
+		return nil
+	})
+	if err != nil {
+		return c.storeErr(ctx, op, err)
+	}
+	c.emit(ctx, committed...)
+	return nil
+}
+
+// audit records events outside any step (the events of steps that fail,
+// such as login.failed) and emits them. A failed append is logged.
+func (c *core) audit(ctx context.Context, evs ...Event) {
+	if err := c.record(ctx, c.store, evs...); err != nil {
+		c.log.ErrorContext(ctx, "onboarding: audit append failed", slog.String("error", err.Error()))
+	}
+	c.emit(ctx, evs...)
+}
+
+// event builds an event at the current time.
+func (c *core) event(typ, userID string, kv ...string) Event {
+	e := Event{Type: typ, UserID: userID, At: c.now()}
+	if len(kv) > 0 {
+		e.Data = make(map[string]string, len(kv)/2)
+		for i := 0; i+1 < len(kv); i += 2 {
+			e.Data[kv[i]] = kv[i+1]
+		}
+	}
+	return e
+}
+
+// record appends events to the audit log of st.
+func (c *core) record(ctx context.Context, st storage.Store, evs ...Event) error {
+	for _, e := range evs {
+		id, err := c.newID()
+		if err != nil {
+			return err
+		}
+		if err := st.AppendEvent(ctx, &storage.Event{ID: id, Type: e.Type, UserID: e.UserID, At: e.At, Data: e.Data}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// emit runs the hooks for events that committed. A failing hook is logged.
+func (c *core) emit(ctx context.Context, evs ...Event) {
+	for _, e := range evs {
+		for _, h := range c.hooks {
+			if err := h(ctx, e); err != nil {
+				c.log.WarnContext(ctx, "onboarding: event hook failed",
+					slog.String("event", e.Type), slog.String("user_id", e.UserID), slog.String("error", err.Error()))
+			}
+		}
+	}
+}
+
+// now returns the current time from the injected clock, in UTC.
+func (c *core) now() time.Time { return c.rt.Now() }
+
+// newID returns a random UUID (version 4) from the injected random source.
+func (c *core) newID() (string, error) {
+	var b [16]byte
+	if _, err := io.ReadFull(c.rt.Rand, b[:]); err != nil {
+		return "", fmt.Errorf("onboarding: random id: %w", err)
+	}
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16]), nil
+}
+
+// newIDs returns n random UUIDs.
+func (c *core) newIDs(n int) ([]string, error) {
+	ids := make([]string, n)
+	for i := range ids {
+		var err error
+		if ids[i], err = c.newID(); err != nil {
+			return nil, err
+		}
+	}
+	return ids, nil
+}
+
+// signal is an error a step returns to steer its caller (a decision already
+// recorded, a plan to prepare again); storeErr passes it through untouched.
+type signal string
+
+func (s signal) Error() string { return string(s) }
+
+// storeErr is the one translation of failures into what a step returns:
+// typed errors and context errors pass through; a missing record is
+// not_found; a taken phone or email is identifier_taken and a taken
+// portfolio name name_taken; a lost optimistic update is conflict; anything
+// else is logged and returned as an internal error whose message reveals
+// nothing.
+func (c *core) storeErr(ctx context.Context, op string, err error) error {
+	var oe *onboardkit.Error
+	var dup *storage.DuplicateError
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &oe), errors.As(err, new(signal)),
+		errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return err
+	case errors.As(err, new(onboardkit.Code)):
+		return onboardkit.AsError(err)
+	case errors.Is(err, storage.ErrNotFound):
+		return onboardkit.CodeNotFound.Err()
+	case errors.As(err, &dup) && (dup.Field == "phone" || dup.Field == "email"):
+		return onboardkit.CodeIdentifierTaken.Err()
+	case errors.As(err, &dup) && dup.Field == "name":
+		return portfolio.NameTakenError()
+	case errors.Is(err, storage.ErrConflict):
+		return &onboardkit.Error{Code: onboardkit.CodeConflict, Message: onboardkit.CodeConflict.Message(), Err: err}
+	}
+	c.log.ErrorContext(ctx, "onboarding: "+op+" failed", slog.String("error", err.Error()))
+	return &onboardkit.Error{Code: onboardkit.CodeInternal, Message: onboardkit.CodeInternal.Message(), Err: err}
+}
+
+// getUser reads a user, translating a failure.
+func (c *core) getUser(ctx context.Context, id string) (*storage.User, error) {
+	u, err := c.store.GetUser(ctx, id)
+	if err != nil {
+		return nil, c.storeErr(ctx, "user lookup", err)
+	}
+	return u, nil
+}
+
+// updateUser re-reads the user through st and applies fn until the
+// versioned update succeeds (a bounded number of times). The stored tier is
+// derived from the updated user's progress here, and nowhere else.
+func (c *core) updateUser(ctx context.Context, st storage.Store, id string, fn func(u *storage.User) error) (*storage.User, error) {
+	for i := 0; ; i++ {
+		u, err := st.GetUser(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		if err := fn(u); err != nil {
+			return nil, err
+		}
+		u.KYCTier = string(ProgressOf(u).Tier())
+		u.UpdatedAt = c.now()
+		err = st.UpdateUser(ctx, u)
+		if err == nil {
+			return u, nil
+		}
+		if !errors.Is(err, storage.ErrConflict) || i >= 4 {
+			return nil, err
+		}
+	}
+}
+
+// fire moves u through trigger (see Flow.Fire).
+func (c *core) fire(u *storage.User, trigger Trigger) error {
+	to, err := c.flow.Fire(ProgressOf(u), trigger)
+	if err != nil {
+		return err
+	}
+	u.Status = string(to)
+	return nil
+}
+
+// next returns the steps u must still complete.
+func (c *core) next(u *storage.User) []Step { return c.flow.Next(ProgressOf(u)) }
