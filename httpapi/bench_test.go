@@ -11,9 +11,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/onboardkit/onboardkit"
 	"github.com/onboardkit/onboardkit/httpapi"
 	"github.com/onboardkit/onboardkit/onboarding"
-	"github.com/onboardkit/onboardkit/otp"
+	"github.com/onboardkit/onboardkit/otp/otptest"
 	"github.com/onboardkit/onboardkit/password"
 	"github.com/onboardkit/onboardkit/storage/memory"
 )
@@ -43,7 +44,7 @@ func BenchmarkSignUpConfirm(b *testing.B) {
 		b.Fatal(err)
 	}
 	key, _ := onboarding.NewSigningKey("k1", nil)
-	sms := otp.NewRecorder()
+	sms := otptest.NewRecorder()
 	svc, err := onboarding.New(onboarding.Config{
 		Store: memory.New(), SMS: sms, Email: sms,
 		Secret: bytes.Repeat([]byte{1}, 32), Hasher: hasher,
@@ -52,7 +53,7 @@ func BenchmarkSignUpConfirm(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	srv := httptest.NewServer(httpapi.New(svc, httpapi.Options{RateLimits: httpapi.RateLimits{Disabled: true}}))
+	srv := httptest.NewServer(httpapi.New(svc, httpapi.Config{RateLimits: httpapi.RateLimits{Disabled: true}}))
 	defer srv.Close()
 	tr := &http.Transport{MaxIdleConnsPerHost: benchClients * 2}
 	client := &http.Client{Transport: tr}

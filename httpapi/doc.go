@@ -2,7 +2,7 @@
 // JSON HTTP API (the contract of API.md), on the standard library's
 // http.ServeMux method patterns.
 //
-//	h := httpapi.New(svc, httpapi.Options{Logger: logger})
+//	h := httpapi.New(svc, httpapi.Config{})
 //	http.ListenAndServe(":8080", h)
 //
 // # Errors
@@ -46,7 +46,7 @@
 // limited per client IP, and logins also per identifier, with token buckets
 // (golang.org/x/time/rate) held in bounded LRU maps; see RateLimits for the
 // defaults. X-Forwarded-For is honoured only when the direct peer is one of
-// Options.TrustedProxies. The limits live in process memory: with N replicas
+// Config.TrustedProxies. The limits live in process memory: with N replicas
 // behind a load balancer the effective limit is up to N times higher, on top
 // of which the per-challenge and per-destination limits of the otp package,
 // kept in the shared store, still apply.

@@ -11,9 +11,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/onboardkit/onboardkit"
 	"github.com/onboardkit/onboardkit/httpapi"
 	"github.com/onboardkit/onboardkit/onboarding"
-	"github.com/onboardkit/onboardkit/otp"
+	"github.com/onboardkit/onboardkit/otp/otptest"
 	"github.com/onboardkit/onboardkit/storage/memory"
 )
 
@@ -22,8 +23,8 @@ func ExampleNew() {
 	key, _ := onboarding.NewSigningKey("k1", nil)
 	svc, err := onboarding.New(onboarding.Config{
 		Store:  memory.New(),
-		SMS:    otp.NewRecorder(),
-		Email:  otp.NewRecorder(),
+		SMS:    otptest.NewRecorder(),
+		Email:  otptest.NewRecorder(),
 		Secret: []byte("0123456789abcdef0123456789abcdef"),
 		Hasher: cheapHasher(),
 		Tokens: onboarding.TokenConfig{SigningKey: key},
@@ -31,7 +32,7 @@ func ExampleNew() {
 	if err != nil {
 		panic(err)
 	}
-	srv := httptest.NewServer(httpapi.New(svc, httpapi.Options{}))
+	srv := httptest.NewServer(httpapi.New(svc, httpapi.Config{}))
 	defer srv.Close()
 
 	res, err := http.Post(srv.URL+"/v1/signup", "application/json",
@@ -58,9 +59,8 @@ func ExampleNew() {
 func ExampleSign() {
 	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	now := time.Unix(1767323045, 0)
-	protected := httpapi.RequireSignature([]*ecdsa.PublicKey{&key.PublicKey}, httpapi.SignatureOptions{
-		Clock: clockAt(now),
-	})(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	protected := httpapi.RequireSignature([]*ecdsa.PublicKey{&key.PublicKey}, httpapi.SignatureConfig{},
+		onboardkit.Runtime{Clock: clockAt(now)})(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		b, _ := io.ReadAll(r.Body)
 		fmt.Printf("accepted %s\n", b)
 	}))

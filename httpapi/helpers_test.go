@@ -27,8 +27,9 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/onboardkit/onboardkit/httpapi"
+	"github.com/onboardkit/onboardkit"
 	"github.com/onboardkit/onboardkit/clocktest"
+	"github.com/onboardkit/onboardkit/httpapi"
 	"github.com/onboardkit/onboardkit/kyc"
 	"github.com/onboardkit/onboardkit/onboarding"
 	"github.com/onboardkit/onboardkit/otp"
@@ -80,7 +81,7 @@ type env struct {
 type envConfig struct {
 	store  storage.Store
 	hasher onboarding.PasswordHasher
-	opts   httpapi.Options
+	opts   httpapi.Config
 	svc    func(*onboarding.Config)
 }
 
@@ -106,7 +107,7 @@ func newEnv(t testing.TB, mods ...func(*envConfig)) *env {
 	require.NoError(t, err)
 	deriver, err := portfolio.NewBitcoinDeriver(portfolio.DevBitcoinZpub)
 	require.NoError(t, err)
-	box := otp.NewOutbox(e.outbox, e.clock)
+	box := otp.NewOutbox(e.outbox, otp.WithOutboxClock(e.clock))
 	scfg := onboarding.Config{
 		Store:     cfg.store,
 		SMS:       box,
@@ -115,6 +116,7 @@ func newEnv(t testing.TB, mods ...func(*envConfig)) *env {
 		Hasher:    cfg.hasher,
 		Tokens:    onboarding.TokenConfig{SigningKey: signing},
 		Clock:     e.clock,
+		Logger:    slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		Addresses: deriver,
 	}
 	if cfg.svc != nil {
@@ -123,11 +125,7 @@ func newEnv(t testing.TB, mods ...func(*envConfig)) *env {
 	e.svc, err = onboarding.New(scfg)
 	require.NoError(t, err)
 	opts := cfg.opts
-	opts.Clock = e.clock
 	opts.IntegratorKeys = append(opts.IntegratorKeys, &e.key.PublicKey)
-	if opts.Logger == nil {
-		opts.Logger = slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	}
 	e.srv = httptest.NewServer(httpapi.New(e.svc, opts))
 	t.Cleanup(e.srv.Close)
 	e.client = e.srv.Client()

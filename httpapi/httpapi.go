@@ -1,8 +1,8 @@
 package httpapi
 
 import (
+	"context"
 	"crypto/ecdsa"
-	"crypto/rand"
 	_ "embed"
 	"errors"
 	"io"
@@ -13,29 +13,23 @@ import (
 	"strings"
 
 	"github.com/onboardkit/onboardkit"
+	"github.com/onboardkit/onboardkit/kyc"
 	"github.com/onboardkit/onboardkit/onboarding"
+	"github.com/onboardkit/onboardkit/portfolio"
 )
 
-// Options configures the handler. The zero value is usable: no integrator
+// Config configures the handler. The zero value is usable: no integrator
 // keys (integrator routes then refuse every request), default rate limits, no
-// trusted proxies, logs discarded.
-type Options struct {
-	// Logger receives one line per request and operational warnings
-	// (default: discard).
-	Logger *slog.Logger
-	// Clock is used for rate limits, request durations and signature
-	// timestamps (default onboardkit.SystemClock). Give the Service and the
-	// handler the same clock.
-	Clock onboardkit.Clock
-	// Rand is the source of generated request ids (default crypto/rand).
-	Rand io.Reader
-
+// trusted proxies. The handler logs, reads the time (rate limits, request
+// durations, signature timestamps) and draws request ids through the
+// Runtime of the Service it serves, so both share one clock and one logger.
+type Config struct {
 	// IntegratorKeys are the P-256 public keys allowed to call [integrator]
 	// routes (see ParsePublicKeyHex).
 	IntegratorKeys []*ecdsa.PublicKey
 	// Signature configures the integrator signature check; its Clock
 	// defaults to Clock.
-	Signature SignatureOptions
+	Signature SignatureConfig
 
 	// RateLimits configures the per-IP and per-identifier limits.
 	RateLimits RateLimits
@@ -58,8 +52,48 @@ var openAPIDocument []byte
 // /openapi.yaml.
 func OpenAPI() []byte { return append([]byte(nil), openAPIDocument...) }
 
+// Steps is what the handler needs of the onboarding Service: the steps it
+// serves. *onboarding.Service implements it; a handler test may use a fake.
+type Steps interface {
+	// Runtime is the clock, random source and logger the handler shares
+	// with the steps.
+	Runtime() onboardkit.Runtime
+
+	SignUp(ctx context.Context, req onboarding.SignUpRequest) (*onboarding.SignUpResult, error)
+	ConfirmPhone(ctx context.Context, challengeID, code string) (*onboarding.AuthResult, error)
+	ResendPhoneCode(ctx context.Context, challengeID string) (*onboarding.Challenge, error)
+	AddEmail(ctx context.Context, userID, email string) (*onboarding.Challenge, error)
+	ConfirmEmail(ctx context.Context, userID, challengeID, code string) (*onboarding.AuthResult, error)
+
+	Login(ctx context.Context, username, password string) (*onboarding.LoginResult, error)
+	VerifyLoginChallenge(ctx context.Context, sessionID, code string) (*onboarding.AuthResult, error)
+	Refresh(ctx context.Context, refreshToken string) (*onboarding.Tokens, error)
+	Logout(ctx context.Context, userID, refreshToken string) error
+	VerifyAccessToken(ctx context.Context, token string) (*onboarding.AccessClaims, error)
+	JWKS() []byte
+
+	ForgotPassword(ctx context.Context, username string) (*onboarding.ForgotPasswordResult, error)
+	ResetPassword(ctx context.Context, sessionID, code, newPassword, confirm string) error
+	ChangePassword(ctx context.Context, userID, current, newPassword, confirm string) (*onboarding.PasswordChangeResult, error)
+	ConfirmPasswordChange(ctx context.Context, userID, sessionID, code string) error
+
+	Me(ctx context.Context, userID string) (*onboarding.UserView, error)
+	UpdateProfile(ctx context.Context, userID string, p kyc.Profile) error
+	SubmitCompliance(ctx context.Context, userID string, c kyc.Compliance) error
+	SubmitKYC(ctx context.Context, userID string, sub kyc.Submission) (*kyc.Result, error)
+	KYCStatus(ctx context.Context, userID string) (*kyc.Result, error)
+	RecordKYCDecision(ctx context.Context, userID string, d kyc.Decision) (*onboarding.DecisionResult, error)
+	CreateIndividualAccount(ctx context.Context, req kyc.IndividualAccountRequest) (*onboarding.IndividualAccountResult, error)
+
+	CreateAccount(ctx context.Context, userID string) (*portfolio.Account, error)
+	ListAccounts(ctx context.Context, userID string) ([]portfolio.Account, error)
+	CreatePortfolio(ctx context.Context, userID, accountID, name, portfolioType string) (*portfolio.Portfolio, error)
+}
+
+var _ Steps = (*onboarding.Service)(nil)
+
 type api struct {
-	svc     *onboarding.Service
+	svc     Steps
 	log     *slog.Logger
 	clock   onboardkit.Clock
 	rand    io.Reader
@@ -86,43 +120,32 @@ type route struct {
 	handler      http.HandlerFunc
 }
 
-// New returns the handler serving every route of the API for svc. It panics
-// when svc is nil.
-func New(svc *onboarding.Service, opts Options) http.Handler {
-	return newAPI(svc, opts)
+// New returns the handler serving every route of the API for svc (usually
+// an *onboarding.Service). It panics when svc is nil.
+func New(svc Steps, cfg Config) http.Handler {
+	return newAPI(svc, cfg)
 }
 
-func newAPI(svc *onboarding.Service, opts Options) *api {
+func newAPI(svc Steps, opts Config) *api {
 	if svc == nil {
-		panic("httpapi: New with a nil *onboarding.Service")
+		panic("httpapi: New with a nil Steps")
 	}
-	if opts.Logger == nil {
-		opts.Logger = slog.New(slog.DiscardHandler)
-	}
-	if opts.Clock == nil {
-		opts.Clock = onboardkit.SystemClock
-	}
-	if opts.Rand == nil {
-		opts.Rand = rand.Reader
-	}
+	rt := svc.Runtime().WithDefaults()
 	if opts.MaxBodyBytes <= 0 {
 		opts.MaxBodyBytes = DefaultMaxBodyBytes
 	}
 	if opts.MaxUploadBytes <= 0 {
 		opts.MaxUploadBytes = DefaultMaxUploadBytes
 	}
-	if opts.Signature.Clock == nil {
-		opts.Signature.Clock = opts.Clock
-	}
 	a := &api{
 		svc:     svc,
-		log:     opts.Logger,
-		clock:   opts.Clock,
-		rand:    opts.Rand,
+		log:     rt.Logger,
+		clock:   rt.Clock,
+		rand:    rt.Rand,
 		mux:     http.NewServeMux(),
 		limits:  newLimiters(opts.RateLimits),
 		proxies: opts.TrustedProxies,
-		sig:     RequireSignature(opts.IntegratorKeys, opts.Signature),
+		sig:     RequireSignature(opts.IntegratorKeys, opts.Signature, rt),
 	}
 	a.routes = a.routeTable()
 	paths := map[string][]string{}

@@ -2,7 +2,6 @@ package httpapi
 
 import (
 	"encoding/json"
-	"errors"
 	"math"
 	"net/http"
 	"strconv"
@@ -94,8 +93,8 @@ func StatusFor(code onboardkit.Code) int {
 // *onboardkit.Error, and codes the table does not know, become a 500
 // "internal" problem without details.
 func ProblemFor(err error) (Problem, time.Duration) {
-	var oe *onboardkit.Error
-	if !errors.As(err, &oe) {
+	oe := onboardkit.AsError(err)
+	if oe == nil {
 		oe = &onboardkit.Error{Code: onboardkit.CodeInternal}
 	}
 	spec, ok := problems[oe.Code]

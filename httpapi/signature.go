@@ -64,17 +64,36 @@ type MemoryReplayCache struct {
 	seen  map[[32]byte]time.Time
 }
 
-// NewMemoryReplayCache returns a cache holding at most max entries (0 means
-// 100000; with the 60 s window that is about 800 signed requests per second)
-// and reading the time from clock (nil means onboardkit.SystemClock).
-func NewMemoryReplayCache(max int, clock onboardkit.Clock) *MemoryReplayCache {
-	if max <= 0 {
-		max = 100_000
+// ReplayOption configures a MemoryReplayCache.
+type ReplayOption func(*MemoryReplayCache)
+
+// WithReplayCapacity bounds the entries the cache holds (default 100000;
+// with the 60 s window that is about 800 signed requests per second).
+func WithReplayCapacity(n int) ReplayOption {
+	return func(c *MemoryReplayCache) {
+		if n > 0 {
+			c.max = n
+		}
 	}
-	if clock == nil {
-		clock = onboardkit.SystemClock
+}
+
+// WithReplayClock sets the clock expiries are read from (default
+// onboardkit.SystemClock).
+func WithReplayClock(clock onboardkit.Clock) ReplayOption {
+	return func(c *MemoryReplayCache) {
+		if clock != nil {
+			c.clock = clock
+		}
 	}
-	return &MemoryReplayCache{clock: clock, max: max, seen: make(map[[32]byte]time.Time)}
+}
+
+// NewMemoryReplayCache returns an in-process cache configured by opts.
+func NewMemoryReplayCache(opts ...ReplayOption) *MemoryReplayCache {
+	c := &MemoryReplayCache{clock: onboardkit.SystemClock, max: 100_000, seen: make(map[[32]byte]time.Time)}
+	for _, o := range opts {
+		o(c)
+	}
+	return c
 }
 
 // Use implements ReplayCache.
@@ -106,16 +125,13 @@ func (c *MemoryReplayCache) Len() int {
 	return len(c.seen)
 }
 
-// SignatureOptions configures RequireSignature.
-type SignatureOptions struct {
-	// Clock is the server clock the timestamp is compared with (default
-	// onboardkit.SystemClock).
-	Clock onboardkit.Clock
+// SignatureConfig configures RequireSignature. The zero value is usable.
+type SignatureConfig struct {
 	// MaxSkew is the accepted distance between X-Timestamp and the clock
 	// (default DefaultMaxSkew, 60 s).
 	MaxSkew time.Duration
 	// Replay remembers used signatures (default: a MemoryReplayCache on
-	// Clock). Share one across replicas; see ReplayCache.
+	// the Runtime's clock). Share one across replicas; see ReplayCache.
 	Replay ReplayCache
 }
 
@@ -140,15 +156,15 @@ func IntegratorKey(ctx context.Context) (string, bool) {
 // malleated twin (r, n-s) count as the same. The body is read whole (cap it
 // before, as New does) and handed on unchanged. Refusals are 401
 // invalid_signature problems; a failing replay cache is a 503.
-func RequireSignature(keys []*ecdsa.PublicKey, opts SignatureOptions) func(http.Handler) http.Handler {
-	if opts.Clock == nil {
-		opts.Clock = onboardkit.SystemClock
-	}
+//
+// rt.Clock is the server clock timestamps are compared with.
+func RequireSignature(keys []*ecdsa.PublicKey, cfg SignatureConfig, rt onboardkit.Runtime) func(http.Handler) http.Handler {
+	opts := signatureCheck{SignatureConfig: cfg, clock: rt.WithDefaults().Clock}
 	if opts.MaxSkew <= 0 {
 		opts.MaxSkew = DefaultMaxSkew
 	}
 	if opts.Replay == nil {
-		opts.Replay = NewMemoryReplayCache(0, opts.Clock)
+		opts.Replay = NewMemoryReplayCache(WithReplayClock(opts.clock))
 	}
 	allowed := make(map[string]*ecdsa.PublicKey, len(keys))
 	for _, k := range keys {
@@ -173,7 +189,13 @@ func badSignature(msg string) error {
 }
 
 // verifyRequest checks the signature headers of r and returns the hex key.
-func verifyRequest(r *http.Request, allowed map[string]*ecdsa.PublicKey, opts SignatureOptions) (string, error) {
+// signatureCheck is a SignatureConfig with its defaults and clock.
+type signatureCheck struct {
+	SignatureConfig
+	clock onboardkit.Clock
+}
+
+func verifyRequest(r *http.Request, allowed map[string]*ecdsa.PublicKey, opts signatureCheck) (string, error) {
 	pubHex := r.Header.Get(HeaderPubkey)
 	tsText := r.Header.Get(HeaderTimestamp)
 	sigHex := r.Header.Get(HeaderSignature)
@@ -192,7 +214,7 @@ func verifyRequest(r *http.Request, allowed map[string]*ecdsa.PublicKey, opts Si
 	if err != nil {
 		return "", badSignature("X-Timestamp must be Unix seconds.")
 	}
-	now := opts.Clock.Now()
+	now := opts.clock.Now()
 	if d := now.Sub(ts); d > opts.MaxSkew || d < -opts.MaxSkew {
 		return "", badSignature("X-Timestamp is too far from the server clock.")
 	}

@@ -20,6 +20,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/onboardkit/onboardkit"
 	"github.com/onboardkit/onboardkit/clocktest"
 )
 
@@ -160,7 +161,7 @@ func TestReplayKeyMalleability(t *testing.T) {
 
 func TestMemoryReplayCache(t *testing.T) {
 	clock := clocktest.Default()
-	c := NewMemoryReplayCache(3, clock)
+	c := NewMemoryReplayCache(WithReplayCapacity(3), WithReplayClock(clock))
 	ctx := context.Background()
 	k := func(b byte) [32]byte { return [32]byte{b} }
 	exp := clock.Now().Add(time.Minute)
@@ -188,7 +189,7 @@ func TestRequireSignatureReplayCacheFailure(t *testing.T) {
 	clock := clocktest.Default()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	require.NoError(t, err)
-	h := RequireSignature([]*ecdsa.PublicKey{&key.PublicKey}, SignatureOptions{Clock: clock, Replay: NewMemoryReplayCache(1, clock)})(
+	h := RequireSignature([]*ecdsa.PublicKey{&key.PublicKey}, SignatureConfig{Replay: NewMemoryReplayCache(WithReplayCapacity(1), WithReplayClock(clock))}, onboardkit.Runtime{Clock: clock})(
 		http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			k, ok := IntegratorKey(r.Context())
 			assert.True(t, ok)
@@ -255,6 +256,6 @@ func FuzzVerifyRequestHeaders(f *testing.F) {
 		r.Header.Set(HeaderTimestamp, ts)
 		r.Header.Set(HeaderSignature, sig)
 		// Never panics; a fresh replay cache so the seed may pass once.
-		_, _ = verifyRequest(r, allowed, SignatureOptions{Clock: clock, MaxSkew: DefaultMaxSkew, Replay: NewMemoryReplayCache(0, clock)})
+		_, _ = verifyRequest(r, allowed, signatureCheck{SignatureConfig{MaxSkew: DefaultMaxSkew, Replay: NewMemoryReplayCache(WithReplayClock(clock))}, clock})
 	})
 }
