@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/onboardkit/onboardkit"
 	"github.com/onboardkit/onboardkit/onboarding"
 	"github.com/onboardkit/onboardkit/password"
 	"github.com/onboardkit/onboardkit/storage"

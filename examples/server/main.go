@@ -160,10 +160,10 @@ func serve(args []string, stderr io.Writer) error {
 			return fmt.Errorf("open outbox: %w", err)
 		}
 		defer f.Close()
-		sender = otp.NewOutbox(f, nil)
+		sender = otp.NewOutbox(f)
 		fmt.Fprintf(stderr, "outbox: SMS and emails are appended to %s, not sent\n", c.outbox)
 	} else {
-		sender = otp.NewOutbox(stderr, nil)
+		sender = otp.NewOutbox(stderr)
 		fmt.Fprintln(stderr, "outbox: SMS and emails are printed to stderr, not sent")
 	}
 
@@ -233,8 +233,7 @@ func serve(args []string, stderr io.Writer) error {
 	if len(c.integratorKeys) == 0 {
 		fmt.Fprintln(stderr, "integrator routes: no -integrator-key, every signed call is refused")
 	}
-	handler := httpapi.New(svc, httpapi.Options{
-		Logger:         logger,
+	handler := httpapi.New(svc, httpapi.Config{
 		IntegratorKeys: c.integratorKeys,
 		TrustedProxies: c.trustedProxies,
 	})

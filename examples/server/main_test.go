@@ -19,6 +19,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/onboardkit/onboardkit"
 	"github.com/onboardkit/onboardkit/httpapi"
 )
 
@@ -59,7 +60,7 @@ func TestKeygenAndSign(t *testing.T) {
 	assert.Equal(t, pubHex, vars["PUBKEY"])
 
 	ok := false
-	h := httpapi.RequireSignature(c.integratorKeys, httpapi.SignatureOptions{})(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { ok = true }))
+	h := httpapi.RequireSignature(c.integratorKeys, httpapi.SignatureConfig{}, onboardkit.Runtime{})(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { ok = true }))
 	req := httptest.NewRequest("POST", "/v1/integrator/kyc-decisions", strings.NewReader(body))
 	req.Header.Set("X-Pubkey", vars["PUBKEY"])
 	req.Header.Set("X-Timestamp", vars["TIMESTAMP"])
