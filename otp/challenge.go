@@ -46,7 +46,9 @@ type Challenge struct {
 	Decoy bool
 }
 
-// view returns the public copy of a stored challenge.
+// view returns the public copy of a stored challenge. It is the one
+// conversion between the two: Issue builds the storage record and hands out
+// its view, like every other method.
 func (m *Manager) view(c *storage.Challenge) Challenge {
 	return Challenge{
 		ID:          c.ID,
@@ -65,28 +67,6 @@ func (m *Manager) view(c *storage.Challenge) Challenge {
 		ConsumedAt:  c.ConsumedAt,
 		Payload:     cloneBytes(c.Payload),
 		Decoy:       m.isDecoy(c),
-	}
-}
-
-// record returns the storage record of c with its code hash.
-func (c *Challenge) record(hash []byte) *storage.Challenge {
-	return &storage.Challenge{
-		ID:          c.ID,
-		UserID:      c.UserID,
-		Purpose:     string(c.Purpose),
-		Channel:     string(c.Channel),
-		Destination: c.Destination,
-		Locale:      c.Locale,
-		CodeHash:    cloneBytes(hash),
-		CreatedAt:   c.CreatedAt,
-		ExpiresAt:   c.ExpiresAt,
-		Attempts:    c.Attempts,
-		MaxAttempts: c.MaxAttempts,
-		Sends:       c.Sends,
-		LastSentAt:  c.LastSentAt,
-		ResendAt:    c.ResendAt,
-		ConsumedAt:  c.ConsumedAt,
-		Payload:     cloneBytes(c.Payload),
 	}
 }
 

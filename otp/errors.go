@@ -33,6 +33,14 @@ func errUnknownChallenge() *onboardkit.Error {
 	return invalidCode(msgWrongCode, nil)
 }
 
+// errUnknown is errUnknownChallenge wrapping its cause (storage.ErrNotFound
+// for an unknown id).
+func errUnknown(cause error) *onboardkit.Error {
+	e := errUnknownChallenge()
+	e.Err = cause
+	return e
+}
+
 func errAlreadyUsed() *onboardkit.Error {
 	return invalidCode("The code has already been used.", nil)
 }

@@ -5,8 +5,6 @@ import (
 	"context"
 	"errors"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -99,78 +97,6 @@ func TestCheckFactor(t *testing.T) {
 	isTrue(t, strings.Contains(e.Message, "already"), e.Message)
 	_, err = h.m.CheckFactor(ctx, p.Challenge.ID, PurposeLogin, nil)
 	isTrue(t, err != nil, "nil verify")
-}
-
-// CheckFactor answers like Check: the same state errors in the same order,
-// and wrong answers counted the same way.
-func TestCheckFactorErrors(t *testing.T) {
-	ctx := context.Background()
-	type step struct {
-		verify  func(context.Context, string) error
-		purpose Purpose
-		advance time.Duration
-		want    onboardkit.Code
-		remain  int // -1: AttemptsRemaining must be nil
-	}
-	replay := func(context.Context, string) error {
-		return onboardkit.NewError(onboardkit.CodeInvalidCode, "The code has already been used; wait for the next one.")
-	}
-	tests := []struct {
-		name     string
-		steps    []step
-		attempts int // stored attempts after the steps
-	}{
-		{"wrong answers count down then burn", []step{
-			{reject, PurposeLogin, 0, onboardkit.CodeInvalidCode, 4},
-			{replay, PurposeLogin, 0, onboardkit.CodeInvalidCode, 3},
-			{reject, PurposeLogin, 0, onboardkit.CodeInvalidCode, 2},
-			{reject, PurposeLogin, 0, onboardkit.CodeInvalidCode, 1},
-			{reject, PurposeLogin, 0, onboardkit.CodeTooManyAttempts, 0},
-			{accept, PurposeLogin, 0, onboardkit.CodeTooManyAttempts, 0},
-			{accept, PurposeLogin, time.Hour, onboardkit.CodeTooManyAttempts, 0}, // burned before expired
-		}, 5},
-		{"expired", []step{
-			{accept, PurposeLogin, 10 * time.Minute, onboardkit.CodeCodeExpired, -1},
-		}, 0},
-		{"expired wrong answer is not counted", []step{
-			{reject, PurposeLogin, 11 * time.Minute, onboardkit.CodeCodeExpired, -1},
-		}, 0},
-		{"other purpose", []step{
-			{accept, PurposePasswordReset, 0, onboardkit.CodeInvalidCode, -1},
-		}, 0},
-		{"right answer after wrong ones still works", []step{
-			{reject, PurposeLogin, 0, onboardkit.CodeInvalidCode, 4},
-			{accept, PurposeLogin, 0, "", 0},
-			{accept, PurposeLogin, 0, onboardkit.CodeInvalidCode, -1},         // consumed
-			{reject, PurposeLogin, 0, onboardkit.CodeInvalidCode, -1},         // and not counted
-			{accept, PurposeLogin, time.Hour, onboardkit.CodeInvalidCode, -1}, // consumed before expired
-		}, 1},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			h := newHarness(t)
-			id := h.issueFactor(t).Challenge.ID
-			for i, s := range tt.steps {
-				h.clock.Advance(s.advance)
-				v, err := h.m.CheckFactor(ctx, id, s.purpose, s.verify)
-				if err == nil {
-					err = h.m.Consume(ctx, v)
-				}
-				if s.want == "" {
-					must(t, err)
-					continue
-				}
-				e := okErr(t, err, s.want)
-				if s.remain < 0 {
-					isTrue(t, e.AttemptsRemaining == nil, "step", i, "AttemptsRemaining set")
-				} else {
-					isTrue(t, e.AttemptsRemaining != nil && *e.AttemptsRemaining == s.remain, "step", i, "remaining", e.AttemptsRemaining)
-				}
-				isTrue(t, len(e.Fields) == 1 && e.Fields[0].Field == "code", "step", i, "field error on code", e.Fields)
-			}
-			eq(t, h.stored(t, id).Attempts, tt.attempts)
-		})
-	}
 }
 
 // The message of verify's invalid_code error is kept; a bare sentinel reads
@@ -281,68 +207,10 @@ func TestCheckFactorDecoy(t *testing.T) {
 
 // Concurrent right answers: exactly one consumes.
 func TestCheckFactorConcurrentConsume(t *testing.T) {
-	h := newHarness(t)
-	id := h.issueFactor(t).Challenge.ID
-	var wins, used atomic.Int32
-	var wg sync.WaitGroup
-	start := make(chan struct{})
-	for range 50 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			<-start
-			ctx := context.Background()
-			v, err := h.m.CheckFactor(ctx, id, PurposeLogin, accept)
-			if err == nil {
-				err = h.m.Consume(ctx, v)
-			}
-			switch onboardkit.ErrorCode(err) {
-			case "":
-				wins.Add(1)
-			case onboardkit.CodeInvalidCode:
-				used.Add(1)
-			default:
-				t.Errorf("unexpected error: %v", err)
-			}
-		}()
-	}
-	close(start)
-	wg.Wait()
-	eq(t, wins.Load(), int32(1), "winners")
-	eq(t, used.Load(), int32(49), "losers")
-	eq(t, h.stored(t, id).Attempts, 0, "a lost race is not a wrong attempt")
+	raceRightAnswers(t, (*harness).factorChallenge)
 }
 
 // Concurrent wrong answers: exactly MaxAttempts are counted.
 func TestCheckFactorConcurrentWrongAnswers(t *testing.T) {
-	h := newHarness(t)
-	id := h.issueFactor(t).Challenge.ID
-	var mu sync.Mutex
-	remaining := map[int]int{}
-	tooMany := 0
-	var wg sync.WaitGroup
-	for range 30 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			_, err := h.m.CheckFactor(context.Background(), id, PurposeLogin, reject)
-			e := onboardkit.AsError(err)
-			mu.Lock()
-			defer mu.Unlock()
-			switch {
-			case e != nil && e.Code == onboardkit.CodeInvalidCode && e.AttemptsRemaining != nil:
-				remaining[*e.AttemptsRemaining]++
-			case e != nil && e.Code == onboardkit.CodeTooManyAttempts:
-				tooMany++
-			default:
-				t.Errorf("unexpected error: %v", err)
-			}
-		}()
-	}
-	wg.Wait()
-	eq(t, remaining, map[int]int{4: 1, 3: 1, 2: 1, 1: 1}, "each count reported once")
-	eq(t, tooMany, 26)
-	eq(t, h.stored(t, id).Attempts, 5)
-	_, err := h.m.CheckFactor(context.Background(), id, PurposeLogin, accept)
-	okErr(t, err, onboardkit.CodeTooManyAttempts)
+	raceWrongAnswers(t, (*harness).factorChallenge, 30)
 }

@@ -4,10 +4,10 @@ import (
 	"context"
 	"errors"
 	"reflect"
-	"sync"
 	"testing"
 
 	"github.com/onboardkit/onboardkit"
+	"github.com/onboardkit/onboardkit/otp/internal/sendlog"
 )
 
 // Small assertion helpers (the package tests use only the standard library).
@@ -54,42 +54,33 @@ func okErr(t testing.TB, err error, want onboardkit.Code) *onboardkit.Error {
 	return e
 }
 
-func asErr(err error, target **onboardkit.Error) bool { return errors.As(err, target) }
+// answerErr checks the error of an answer to a challenge: its code, its
+// AttemptsRemaining (remain, or nil when remain is -1) and its one field
+// error, on "code".
+func answerErr(t testing.TB, err error, want onboardkit.Code, remain int, what ...any) {
+	t.Helper()
+	e := okErr(t, err, want)
+	if remain < 0 {
+		isTrue(t, e.AttemptsRemaining == nil, what, "AttemptsRemaining set")
+	} else {
+		isTrue(t, e.AttemptsRemaining != nil && *e.AttemptsRemaining == remain, what, "remaining", e.AttemptsRemaining)
+	}
+	isTrue(t, len(e.Fields) == 1 && e.Fields[0].Field == "code", what, "field error on code", e.Fields)
+}
 
 // sink is the sender of the package's own tests. (Hosts use
-// otptest.Recorder, which package otp's internal tests cannot import.)
+// otptest.Recorder, which package otp's internal tests cannot import; both
+// are built on sendlog.Log.)
 type sink struct {
-	mu   sync.Mutex
-	msgs []Message
-	errs []error // returned by the next Sends, in order
+	sendlog.Log[Message]
 }
 
-func (s *sink) Send(_ context.Context, m Message) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if len(s.errs) > 0 {
-		err := s.errs[0]
-		s.errs = s.errs[1:]
-		return err
-	}
-	s.msgs = append(s.msgs, m)
-	return nil
-}
-
-func (s *sink) FailNext(err error) { s.mu.Lock(); s.errs = append(s.errs, err); s.mu.Unlock() }
-func (s *sink) Reset()             { s.mu.Lock(); s.msgs, s.errs = nil, nil; s.mu.Unlock() }
-func (s *sink) Len() int           { s.mu.Lock(); defer s.mu.Unlock(); return len(s.msgs) }
+func (s *sink) Send(_ context.Context, m Message) error { return s.Record(m) }
 
 // Last returns the newest message to the destination (zero when none).
 func (s *sink) Last(to string) Message {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for i := len(s.msgs) - 1; i >= 0; i-- {
-		if s.msgs[i].To == to {
-			return s.msgs[i]
-		}
-	}
-	return Message{}
+	m, _ := s.Newest(func(m Message) bool { return m.To == to })
+	return m
 }
 
 func (s *sink) LastCode(to string) string { return s.Last(to).Code }

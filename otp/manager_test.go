@@ -195,74 +195,142 @@ func TestVerify(t *testing.T) {
 	isTrue(t, errors.Is(err, onboardkit.ErrInvalidCode))
 }
 
-func TestCheckErrors(t *testing.T) {
+// An answer given to a challenge in the tests that run for both ways of
+// answering one.
+type answer int
+
+const (
+	rightAnswer  answer = iota
+	wrongAnswer         // a wrong code, or a factor that does not check out
+	otherPurpose        // the right answer, for another purpose
+)
+
+// answerer answers one challenge and, when the answer is accepted, consumes
+// it.
+type answerer func(ctx context.Context, a answer) error
+
+// ways are the two ways of answering a challenge: a code through Check (a
+// phone confirmation code sent by SMS) and a factor through CheckFactor (a
+// ChannelTOTP login challenge).
+var ways = []struct {
+	name  string
+	issue func(*harness, testing.TB) (string, answerer)
+}{
+	{"code", (*harness).codeChallenge},
+	{"factor", (*harness).factorChallenge},
+}
+
+// codeChallenge issues and sends a phone confirmation code and returns the
+// challenge id and its answerer (Verify: Check then Consume).
+func (h *harness) codeChallenge(t testing.TB) (string, answerer) {
+	t.Helper()
+	id, code := h.issue(t)
+	return id, func(ctx context.Context, a answer) error {
+		c, purpose := code, PurposePhoneConfirmation
+		switch a {
+		case wrongAnswer:
+			c = wrong(code)
+		case otherPurpose:
+			purpose = PurposeLogin
+		}
+		_, err := h.m.Verify(ctx, id, c, purpose)
+		return err
+	}
+}
+
+// factorChallenge issues a ChannelTOTP login challenge and returns its id
+// and its answerer (CheckFactor then Consume).
+func (h *harness) factorChallenge(t testing.TB) (string, answerer) {
+	t.Helper()
+	id := h.issueFactor(t).Challenge.ID
+	return id, func(ctx context.Context, a answer) error {
+		verify, purpose := accept, PurposeLogin
+		switch a {
+		case wrongAnswer:
+			verify = reject
+		case otherPurpose:
+			purpose = PurposePasswordReset
+		}
+		v, err := h.m.CheckFactor(ctx, id, purpose, verify)
+		if err == nil {
+			err = h.m.Consume(ctx, v)
+		}
+		return err
+	}
+}
+
+// A code (Check) and a factor (CheckFactor) answer alike: the same state
+// errors in the same order, and wrong answers counted the same way.
+func TestAnswerStates(t *testing.T) {
 	ctx := context.Background()
 	type step struct {
-		code    func(code string) string
-		purpose Purpose
+		answer  answer
 		advance time.Duration
 		want    onboardkit.Code
 		remain  int // -1: AttemptsRemaining must be nil
 	}
-	same := func(c string) string { return c }
 	tests := []struct {
 		name     string
 		steps    []step
 		attempts int // stored attempts after the steps
 	}{
-		{"wrong codes count down then burn", []step{
-			{wrong, PurposePhoneConfirmation, 0, onboardkit.CodeInvalidCode, 4},
-			{wrong, PurposePhoneConfirmation, 0, onboardkit.CodeInvalidCode, 3},
-			{wrong, PurposePhoneConfirmation, 0, onboardkit.CodeInvalidCode, 2},
-			{wrong, PurposePhoneConfirmation, 0, onboardkit.CodeInvalidCode, 1},
-			{wrong, PurposePhoneConfirmation, 0, onboardkit.CodeTooManyAttempts, 0},
-			{same, PurposePhoneConfirmation, 0, onboardkit.CodeTooManyAttempts, 0},
+		{"wrong answers count down then burn", []step{
+			{wrongAnswer, 0, onboardkit.CodeInvalidCode, 4},
+			{wrongAnswer, 0, onboardkit.CodeInvalidCode, 3},
+			{wrongAnswer, 0, onboardkit.CodeInvalidCode, 2},
+			{wrongAnswer, 0, onboardkit.CodeInvalidCode, 1},
+			{wrongAnswer, 0, onboardkit.CodeTooManyAttempts, 0},
+			{rightAnswer, 0, onboardkit.CodeTooManyAttempts, 0},
+			{rightAnswer, time.Hour, onboardkit.CodeTooManyAttempts, 0}, // burned before expired
 		}, 5},
-		{"wrong length and non-digits count", []step{
-			{func(string) string { return "12" }, PurposePhoneConfirmation, 0, onboardkit.CodeInvalidCode, 4},
-			{func(string) string { return "abcdef" }, PurposePhoneConfirmation, 0, onboardkit.CodeInvalidCode, 3},
-			{func(string) string { return "" }, PurposePhoneConfirmation, 0, onboardkit.CodeInvalidCode, 2},
-			{func(string) string { return strings.Repeat("9", 1000) }, PurposePhoneConfirmation, 0, onboardkit.CodeInvalidCode, 1},
-		}, 4},
 		{"expired", []step{
-			{same, PurposePhoneConfirmation, 10 * time.Minute, onboardkit.CodeCodeExpired, -1},
+			{rightAnswer, 10 * time.Minute, onboardkit.CodeCodeExpired, -1},
 		}, 0},
-		{"expired wrong code is not counted", []step{
-			{wrong, PurposePhoneConfirmation, 11 * time.Minute, onboardkit.CodeCodeExpired, -1},
+		{"expired wrong answer is not counted", []step{
+			{wrongAnswer, 11 * time.Minute, onboardkit.CodeCodeExpired, -1},
 		}, 0},
 		{"other purpose", []step{
-			{same, PurposeLogin, 0, onboardkit.CodeInvalidCode, -1},
+			{otherPurpose, 0, onboardkit.CodeInvalidCode, -1},
 		}, 0},
-		{"right code after wrong ones still works", []step{
-			{wrong, PurposePhoneConfirmation, 0, onboardkit.CodeInvalidCode, 4},
-			{same, PurposePhoneConfirmation, 0, "", 0},
-			{same, PurposePhoneConfirmation, 0, onboardkit.CodeInvalidCode, -1},
+		{"right answer after wrong ones still works", []step{
+			{wrongAnswer, 0, onboardkit.CodeInvalidCode, 4},
+			{rightAnswer, 0, "", 0},
+			{rightAnswer, 0, onboardkit.CodeInvalidCode, -1},         // consumed
+			{wrongAnswer, 0, onboardkit.CodeInvalidCode, -1},         // and not counted
+			{rightAnswer, time.Hour, onboardkit.CodeInvalidCode, -1}, // consumed before expired
 		}, 1},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			h := newHarness(t)
-			id, code := h.issue(t)
-			for i, s := range tt.steps {
-				h.clock.Advance(s.advance)
-				_, err := h.m.Verify(ctx, id, s.code(code), s.purpose)
-				if s.want == "" {
-					must(t, err)
-					continue
-				}
-				e := okErr(t, err, s.want)
-				if s.remain < 0 {
-					isTrue(t, e.AttemptsRemaining == nil, "step", i, "AttemptsRemaining set")
-				} else {
-					isTrue(t, e.AttemptsRemaining != nil && *e.AttemptsRemaining == s.remain, "step", i, "remaining", e.AttemptsRemaining)
-				}
-				if s.want == onboardkit.CodeInvalidCode {
-					eq(t, e.Fields[0].Field, "code")
-				}
+	for _, w := range ways {
+		t.Run(w.name, func(t *testing.T) {
+			for _, tt := range tests {
+				t.Run(tt.name, func(t *testing.T) {
+					h := newHarness(t)
+					id, answer := w.issue(h, t)
+					for i, s := range tt.steps {
+						h.clock.Advance(s.advance)
+						err := answer(ctx, s.answer)
+						if s.want == "" {
+							must(t, err)
+							continue
+						}
+						answerErr(t, err, s.want, s.remain, "step", i)
+					}
+					eq(t, h.stored(t, id).Attempts, tt.attempts)
+				})
 			}
-			eq(t, h.stored(t, id).Attempts, tt.attempts)
 		})
 	}
+}
+
+// Every wrong code counts, whatever its length or characters.
+func TestCheckMalformedCodesCount(t *testing.T) {
+	h := newHarness(t)
+	id, _ := h.issue(t)
+	for i, code := range []string{"12", "abcdef", "", strings.Repeat("9", 1000)} {
+		_, err := h.m.Verify(context.Background(), id, code, PurposePhoneConfirmation)
+		answerErr(t, err, onboardkit.CodeInvalidCode, 4-i, code)
+	}
+	eq(t, h.stored(t, id).Attempts, 4)
 }
 
 func TestUnknownChallengeIsInvalidCode(t *testing.T) {

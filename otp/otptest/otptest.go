@@ -12,19 +12,16 @@ package otptest
 
 import (
 	"context"
-	"sync"
 
 	"github.com/onboardkit/onboardkit/otp"
+	"github.com/onboardkit/onboardkit/otp/internal/sendlog"
 )
 
 // Recorder is an in-memory sender for tests and examples: it records every
 // message and can be told to fail. It implements otp.SMSSender and
 // otp.EmailSender and is safe for concurrent use.
 type Recorder struct {
-	mu       sync.Mutex
-	msgs     []otp.Message
-	fail     error
-	failNext []error
+	log sendlog.Log[otp.Message]
 }
 
 // NewRecorder returns an empty Recorder that accepts every message.
@@ -35,47 +32,20 @@ func (r *Recorder) Send(ctx context.Context, msg otp.Message) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if len(r.failNext) > 0 {
-		err := r.failNext[0]
-		r.failNext = r.failNext[1:]
-		return err
-	}
-	if r.fail != nil {
-		return r.fail
-	}
-	r.msgs = append(r.msgs, msg)
-	return nil
+	return r.log.Record(msg)
 }
 
 // FailWith makes every later Send return err until FailWith(nil).
-func (r *Recorder) FailWith(err error) {
-	r.mu.Lock()
-	r.fail = err
-	r.mu.Unlock()
-}
+func (r *Recorder) FailWith(err error) { r.log.FailWith(err) }
 
 // FailNext makes the next Send (only) return err.
-func (r *Recorder) FailNext(err error) {
-	r.mu.Lock()
-	r.failNext = append(r.failNext, err)
-	r.mu.Unlock()
-}
+func (r *Recorder) FailNext(err error) { r.log.FailNext(err) }
 
 // Messages returns a copy of the recorded messages, oldest first.
-func (r *Recorder) Messages() []otp.Message {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return append([]otp.Message(nil), r.msgs...)
-}
+func (r *Recorder) Messages() []otp.Message { return r.log.Messages() }
 
 // Len returns how many messages were recorded.
-func (r *Recorder) Len() int {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return len(r.msgs)
-}
+func (r *Recorder) Len() int { return r.log.Len() }
 
 // Last returns the newest message sent to the destination, or the zero
 // Message when there is none.
@@ -86,14 +56,7 @@ func (r *Recorder) Last(to string) otp.Message {
 
 // LastOK is Last that also reports whether a message was found.
 func (r *Recorder) LastOK(to string) (otp.Message, bool) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	for i := len(r.msgs) - 1; i >= 0; i-- {
-		if r.msgs[i].To == to {
-			return r.msgs[i], true
-		}
-	}
-	return otp.Message{}, false
+	return r.log.Newest(func(m otp.Message) bool { return m.To == to })
 }
 
 // LastCode returns the code of the newest message sent to the destination,
@@ -101,8 +64,4 @@ func (r *Recorder) LastOK(to string) (otp.Message, bool) {
 func (r *Recorder) LastCode(to string) string { return r.Last(to).Code }
 
 // Reset forgets the recorded messages and the configured failures.
-func (r *Recorder) Reset() {
-	r.mu.Lock()
-	r.msgs, r.fail, r.failNext = nil, nil, nil
-	r.mu.Unlock()
-}
+func (r *Recorder) Reset() { r.log.Reset() }

@@ -1,0 +1,195 @@
+// This file owns answering a challenge: Check (a code), CheckFactor (an
+// external factor such as an authenticator app), Consume and Verify, the
+// state errors every answer is checked against (consumed, burned, expired,
+// in this order), counting a wrong answer (fail), and explaining a lost
+// conditional write (explain).
+
+package otp
+
+import (
+	"context"
+	"crypto/hmac"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/onboardkit/onboardkit"
+	"github.com/onboardkit/onboardkit/storage"
+)
+
+// Verified is a challenge answered correctly (by Check or CheckFactor), not
+// yet consumed.
+type Verified struct {
+	// Challenge is a copy of the stored challenge, with UserID and Payload;
+	// ConsumedAt is set once Consume succeeded.
+	Challenge Challenge
+
+	hash []byte
+}
+
+// Format prints the challenge id only.
+func (v Verified) Format(f fmt.State, _ rune) {
+	fmt.Fprintf(f, "otp.Verified{challenge %s}", v.Challenge.ID)
+}
+
+// stateError returns why c can no longer be answered at now, or nil.
+func stateError(c *storage.Challenge, now time.Time) error {
+	switch {
+	case !c.ConsumedAt.IsZero():
+		return errAlreadyUsed()
+	case c.Attempts >= c.MaxAttempts:
+		return errTooMany()
+	case !now.Before(c.ExpiresAt):
+		return errExpired()
+	}
+	return nil
+}
+
+// Check verifies code against the challenge without consuming it. A wrong
+// code (whatever its length or characters) is counted atomically in the
+// store and returns invalid_code with AttemptsRemaining, or
+// too_many_attempts when it burned the challenge. Other errors, checked in
+// this order: invalid_code for an unknown id, a purpose mismatch or a
+// ChannelTOTP challenge; invalid_code for a consumed challenge;
+// too_many_attempts for a burned one; code_expired. The comparison is
+// constant-time.
+func (m *Manager) Check(ctx context.Context, challengeID, code string, purpose Purpose) (*Verified, error) {
+	c, err := m.load(ctx, challengeID, purpose)
+	if err != nil {
+		return nil, err
+	}
+	now := m.rt.Now()
+	if err := stateError(c, now); err != nil {
+		return nil, err
+	}
+	code = normalizeCode(code)
+	if len(code) <= maxCodeInput {
+		h := m.mac.codeHash(c.ID, purpose, code)
+		if hmac.Equal(h, c.CodeHash) {
+			return &Verified{Challenge: m.view(c), hash: h}, nil
+		}
+	}
+	return nil, m.fail(ctx, c, now, msgWrongCode)
+}
+
+// CheckFactor answers a ChannelTOTP challenge with an external factor
+// without consuming it: verify is called with the challenge's user id and
+// returns nil when the factor (an authenticator code, a recovery code)
+// checks out, for example
+//
+//	func(ctx context.Context, userID string) error { return t.Verify(ctx, userID, code) }
+//
+// The challenge answers exactly like a code challenge does to Check: an
+// unknown id, a purpose mismatch or a challenge of another channel is
+// invalid_code; then, in this order, a consumed challenge is invalid_code,
+// a burned one too_many_attempts, an expired one code_expired (verify is
+// not called). An error of verify that matches onboardkit.ErrInvalidCode
+// counts a wrong attempt atomically, like a wrong code: invalid_code with
+// AttemptsRemaining and a field error on "code" (with verify's message, such
+// as "The code has already been used; wait for the next one."), or
+// too_many_attempts when it burned the challenge. Any other error of verify
+// is returned wrapped, as it is, and counts nothing. A decoy counts every
+// answer as wrong without calling verify.
+//
+// Consume the returned Verified like the one of Check.
+func (m *Manager) CheckFactor(ctx context.Context, challengeID string, purpose Purpose, verify func(ctx context.Context, userID string) error) (*Verified, error) {
+	if verify == nil {
+		return nil, errors.New("otp: CheckFactor: nil verify")
+	}
+	c, err := m.loadAny(ctx, challengeID, purpose)
+	if err != nil {
+		return nil, err
+	}
+	decoy := m.isDecoy(c)
+	if Channel(c.Channel) != ChannelTOTP || !decoy && !hmac.Equal(c.CodeHash, m.mac.factorMarker(c.ID)) {
+		return nil, errUnknown(storage.ErrNotFound)
+	}
+	now := m.rt.Now()
+	if err := stateError(c, now); err != nil {
+		return nil, err
+	}
+	if decoy {
+		return nil, m.fail(ctx, c, now, msgWrongCode)
+	}
+	if err := verify(ctx, c.UserID); err != nil {
+		if !errors.Is(err, onboardkit.ErrInvalidCode) {
+			return nil, fmt.Errorf("otp: check factor: %w", err)
+		}
+		msg := msgWrongCode
+		if e := onboardkit.AsError(err); e != nil && e.Message != "" {
+			msg = e.Message
+		}
+		return nil, m.fail(ctx, c, now, msg)
+	}
+	return &Verified{Challenge: m.view(c), hash: c.CodeHash}, nil
+}
+
+// fail counts a wrong answer; msg is the message of the invalid_code error.
+func (m *Manager) fail(ctx context.Context, c *storage.Challenge, now time.Time, msg string) error {
+	n, err := m.store.FailChallengeAttempt(ctx, c.ID, now)
+	switch {
+	case err == nil:
+		if rem := c.MaxAttempts - n; rem > 0 {
+			return errWrongCode(msg, rem)
+		}
+		return errTooMany()
+	case errors.Is(err, storage.ErrConflict):
+		// Someone consumed, burned or the clock expired it meanwhile.
+		return m.explain(ctx, c.ID, nil, now)
+	case errors.Is(err, storage.ErrNotFound):
+		return errUnknown(err)
+	default:
+		return fmt.Errorf("otp: count attempt: %w", err)
+	}
+}
+
+// explain re-reads a challenge after a conditional write lost and says why.
+func (m *Manager) explain(ctx context.Context, id string, hash []byte, now time.Time) error {
+	c, err := m.get(ctx, id)
+	if err != nil {
+		return err
+	}
+	if err := stateError(c, now); err != nil {
+		return err
+	}
+	if hash != nil && !hmac.Equal(hash, c.CodeHash) {
+		return errReplaced()
+	}
+	return errAlreadyUsed()
+}
+
+// Consume marks a verified challenge used, atomically: of concurrent
+// consumers of one challenge exactly one succeeds. It writes through m's
+// store, so a caller can consume inside its transaction with
+// m.WithStore(tx).Consume. A lost race, a resend since Check, an expiry or a
+// burn in between return invalid_code, code_expired or too_many_attempts.
+func (m *Manager) Consume(ctx context.Context, v *Verified) error {
+	if v == nil || len(v.hash) == 0 {
+		return errors.New("otp: Consume: the Verified was not returned by Check or CheckFactor")
+	}
+	now := m.rt.Now()
+	err := m.store.ConsumeChallenge(ctx, v.Challenge.ID, v.hash, now)
+	switch {
+	case err == nil:
+		v.Challenge.ConsumedAt = now
+		return nil
+	case errors.Is(err, storage.ErrConflict):
+		return m.explain(ctx, v.Challenge.ID, v.hash, now)
+	case errors.Is(err, storage.ErrNotFound):
+		return errUnknown(err)
+	default:
+		return fmt.Errorf("otp: consume challenge: %w", err)
+	}
+}
+
+// Verify is Check followed by Consume. It returns the consumed challenge.
+func (m *Manager) Verify(ctx context.Context, challengeID, code string, purpose Purpose) (*Challenge, error) {
+	v, err := m.Check(ctx, challengeID, code, purpose)
+	if err != nil {
+		return nil, err
+	}
+	if err := m.Consume(ctx, v); err != nil {
+		return nil, err
+	}
+	return &v.Challenge, nil
+}
