@@ -13,7 +13,7 @@
 //	if err != nil { ... }
 //	defer st.Close()
 //	if err := st.Migrate(ctx); err != nil { ... }
-//	svc := onboarding.New(st, ...)
+//	svc, err := onboarding.New(onboarding.Config{Store: st, ...})
 //
 // The schema ships as embedded SQL files (migrations/0001_init.sql, ...)
 // applied in order. Applied versions are recorded in the table
