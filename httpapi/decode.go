@@ -115,7 +115,7 @@ func decodeError(err error) error {
 			return httpError(CodeMalformedRequest, "The request body must be a JSON object.")
 		}
 		return httpError(CodeMalformedRequest, "A field has the wrong JSON type.",
-			onboardkit.FieldError{Field: field, Code: "invalid_type", Message: "Expected " + typeErr.Type.String() + "."})
+			onboardkit.FieldError{Field: field, Code: onboardkit.FieldInvalidType, Message: "Expected " + typeErr.Type.String() + "."})
 	}
 	if name, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
 		name = strings.Trim(name, `"`)
@@ -123,7 +123,7 @@ func decodeError(err error) error {
 			name = name[:64]
 		}
 		return httpError(CodeMalformedRequest, "The request body has an unknown field.",
-			onboardkit.FieldError{Field: name, Code: "unknown_field", Message: "This field is not accepted."})
+			onboardkit.FieldError{Field: name, Code: onboardkit.FieldUnknown, Message: "This field is not accepted."})
 	}
 	return httpError(CodeMalformedRequest, "The request body is not valid JSON.")
 }

@@ -1,5 +1,5 @@
 // Package httpapi exposes the onboarding journey of an *onboarding.Service as a
-// JSON HTTP API (the contract of API.md), on the standard library's
+// JSON HTTP API (the contract of docs/API.md at the module root), on the standard library's
 // http.ServeMux method patterns.
 //
 //	h := httpapi.New(svc, httpapi.Config{})

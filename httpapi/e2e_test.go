@@ -27,7 +27,7 @@ func TestJourneyPostgres(t *testing.T) {
 	walkJourney(t, newEnv(t, func(c *envConfig) { c.store = st }))
 }
 
-// walkJourney takes one user through every step of API.md over HTTP with a
+// walkJourney takes one user through every step of docs/API.md over HTTP with a
 // plain client.
 func walkJourney(t *testing.T, e *env) {
 	phone := newPhone()

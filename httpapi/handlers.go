@@ -7,7 +7,7 @@ import (
 	"github.com/onboardkit/onboardkit/onboarding"
 )
 
-// Request bodies. Their JSON is the contract of API.md; unknown fields are
+// Request bodies. Their JSON is the contract of docs/API.md; unknown fields are
 // refused.
 type (
 	confirmRequest struct {
@@ -111,7 +111,7 @@ func (a *api) confirmEmail(w http.ResponseWriter, r *http.Request) {
 	serve(w, r, http.StatusOK, false, func(ctx context.Context, req *confirmRequest) (*onboarding.AuthResult, error) {
 		res, err := a.svc.ConfirmEmail(ctx, userID(r), req.ChallengeID, req.Code)
 		if res != nil {
-			res.Tokens = nil // API.md: {userId, status, next}
+			res.Tokens = nil // docs/API.md: {userId, status, next}
 		}
 		return res, err
 	})

@@ -196,7 +196,7 @@ func contains(list []string, s string) bool {
 func (a *api) ServeHTTP(w http.ResponseWriter, r *http.Request) { a.serveObserved(w, r) }
 
 // Routes lists the "METHOD /path" patterns the handler serves, in the order of
-// API.md.
+// docs/API.md.
 func Routes() []string {
 	a := &api{}
 	var out []string

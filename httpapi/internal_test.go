@@ -11,7 +11,9 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
+	"os"
 	"reflect"
+	"regexp"
 	"sort"
 	"strings"
 	"testing"
@@ -245,6 +247,24 @@ func openAPIPaths(t *testing.T) (routes []string, examples map[string]string) {
 	}
 	require.NoError(t, sc.Err())
 	return routes, examples
+}
+
+// TestContractMatchesRoutes checks that the route table of docs/API.md
+// lists exactly the routes the handler serves.
+func TestContractMatchesRoutes(t *testing.T) {
+	b, err := os.ReadFile("../docs/API.md")
+	require.NoError(t, err)
+	route := regexp.MustCompile("^\\| `((?:GET|POST|PUT|PATCH|DELETE) /[^`]*)`")
+	var documented []string
+	for _, line := range strings.Split(string(b), "\n") {
+		if m := route.FindStringSubmatch(line); m != nil {
+			documented = append(documented, m[1])
+		}
+	}
+	served := Routes()
+	sort.Strings(documented)
+	sort.Strings(served)
+	assert.Equal(t, served, documented, "docs/API.md lists every served route and no other")
 }
 
 func TestOpenAPIMatchesRoutes(t *testing.T) {

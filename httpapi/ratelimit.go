@@ -41,7 +41,7 @@ type RateLimits struct {
 	MaxKeys int
 }
 
-// DefaultRateLimits returns the defaults of API.md.
+// DefaultRateLimits returns the defaults of docs/API.md.
 func DefaultRateLimits() RateLimits {
 	return RateLimits{
 		Window:              5 * time.Minute,

@@ -145,7 +145,7 @@ func IntegratorKey(ctx context.Context) (string, bool) {
 }
 
 // RequireSignature returns middleware that accepts only requests signed by one
-// of keys (P-256 public keys) under the scheme of API.md:
+// of keys (P-256 public keys) under the scheme of docs/API.md:
 //
 //	X-Pubkey:    0x + hex of the compressed SEC 1 point (33 bytes)
 //	X-Timestamp: Unix seconds, within MaxSkew of the clock

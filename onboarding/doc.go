@@ -7,9 +7,32 @@
 // onboarding.New takes a [Config]: the storage.Store every replica shares
 // (storage/memory or storage/postgres; there is no silent default), the SMS
 // and email senders, a server secret, a token signing key, and optional
-// policy, hasher, OTP, KYC and portfolio settings. Time and randomness are
-// injected (Config.Clock, Config.Rand) so every expiry and token can be
-// tested without sleeping.
+// policy, hasher, OTP, KYC and portfolio settings whose zero values are the
+// defaults. Time, randomness and logs are injected once (Config.Clock, Rand,
+// Logger) and passed to every component, so every expiry and token can be
+// tested without sleeping (see package clocktest).
+//
+// # Where each rule lives
+//
+// [Service] is a thin façade: each method hands over to the component that
+// owns the step, one file each, whose first comment says what it owns:
+//
+//   - signup.go: registration (sign-up, a taken identifier, the sign-up code).
+//   - contacts.go: contact verification (issue, deliver, resend, notices,
+//     email and phone changes). The rules of codes themselves — expiry,
+//     attempts, the resend cooldown, send limits — are package otp's.
+//   - credentials.go: password, login and its throttle, the second factor,
+//     recovery codes, reset and change of the password, TOTP enrollment.
+//   - sessions.go: refresh-token families, rotation, reuse detection, access
+//     tokens (tokens.go signs them).
+//   - kyc.go: profile, compliance, submission, the integrator's one call;
+//     me.go: the user view.
+//   - decisions.go: what a KYC decision does, approval included.
+//   - provisioning.go: accounts and portfolios.
+//   - flow.go: the state machine and Progress, from which the tier and
+//     whether accounts are active are derived.
+//   - step.go: the unit of work every step runs in, and the one translation
+//     of storage errors; events.go: the events and hooks.
 //
 // # The registration state machine
 //

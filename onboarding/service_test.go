@@ -664,3 +664,28 @@ func TestKeyRotation(t *testing.T) {
 }
 
 var _ = otp.ChannelSMS
+
+// A resent code is in the language of the first message: challenges keep
+// the locale they were issued in, on both stores.
+func TestResendKeepsTheLocale(t *testing.T) {
+	eachStore(t, func(t *testing.T, newStore func(t *testing.T) storage.Store) {
+		for _, tc := range []struct{ locale, want string }{
+			{"fr", "Votre code de confirmation de numéro de téléphone"},
+			{"en", "Your code to confirm your phone number"},
+		} {
+			t.Run(tc.locale, func(t *testing.T) {
+				h := newHarness(t, newStore(t))
+				ctx := context.Background()
+				phone := newPhone()
+				su, err := h.svc.SignUp(ctx, SignUpRequest{PhoneNumber: phone, Password: testPassword, Locale: tc.locale})
+				require.NoError(t, err)
+				assert.Contains(t, h.sms.Last(phone).Body, tc.want)
+				h.clock.Advance(31 * time.Second)
+				_, err = h.svc.ResendPhoneCode(ctx, su.Challenge.ChallengeID)
+				require.NoError(t, err)
+				assert.Equal(t, 2, len(h.sms.Messages()))
+				assert.Contains(t, h.sms.Last(phone).Body, tc.want, "the resend keeps the first message's language")
+			})
+		}
+	})
+}
