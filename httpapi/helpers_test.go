@@ -257,8 +257,8 @@ func testCompliance(now time.Time) map[string]any {
 
 // user is a signed-up user as the tests track it.
 type user struct {
-	id, phone, email string
-	access, refresh  string
+	id, phone       string
+	access, refresh string
 }
 
 // confirmedUser signs up and confirms a new phone over HTTP.

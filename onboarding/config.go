@@ -112,22 +112,22 @@ type Config struct {
 func (cfg Config) check() error {
 	var problems []error
 	if cfg.Store == nil {
-		problems = append(problems, errors.New("Store is required (use storage/memory or storage/postgres)"))
+		problems = append(problems, errors.New("a Store is required (use storage/memory or storage/postgres)"))
 	}
 	if len(cfg.Secret) < 32 {
-		problems = append(problems, errors.New("Secret must be at least 32 bytes"))
+		problems = append(problems, errors.New("the Secret must be at least 32 bytes"))
 	}
 	if err := cfg.Flow.validate(); err != nil {
 		problems = append(problems, err)
 	}
 	if cfg.SMS == nil && !cfg.Flow.EmailFirst() {
-		problems = append(problems, errors.New("SMS sender is required for phone sign-up"))
+		problems = append(problems, errors.New("an SMS sender is required for phone sign-up"))
 	}
 	if cfg.Email == nil && (cfg.Flow.EmailFirst() || cfg.Flow.emailRequired()) {
-		problems = append(problems, errors.New("Email sender is required when the flow uses email"))
+		problems = append(problems, errors.New("an Email sender is required when the flow uses email"))
 	}
 	if cfg.Tokens.SigningKey.Key == nil {
-		problems = append(problems, errors.New("Tokens.SigningKey is required (see NewSigningKey)"))
+		problems = append(problems, errors.New("a Tokens.SigningKey is required (see NewSigningKey)"))
 	}
 	if len(problems) > 0 {
 		return fmt.Errorf("onboarding: invalid config: %w", errors.Join(problems...))

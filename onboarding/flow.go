@@ -124,7 +124,7 @@ func (f Flow) validate() error {
 	case "", SignUpWithPhone, SignUpWithEmail:
 		return nil
 	}
-	return fmt.Errorf("Flow.SignUp %q is not %q or %q", f.SignUp, SignUpWithPhone, SignUpWithEmail)
+	return fmt.Errorf("the Flow.SignUp %q is not %q or %q", f.SignUp, SignUpWithPhone, SignUpWithEmail)
 }
 
 // Progress is what the flow knows of a user: the facts its transitions,

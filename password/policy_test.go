@@ -276,7 +276,7 @@ func TestPolicyCustomBlocklist(t *testing.T) {
 
 func TestPolicyErrorIntegration(t *testing.T) {
 	err := password.DefaultPolicy().Validate(context.Background(), "Désirée", desiree)
-	if !errors.Is(err, onboardkit.ErrPasswordPolicy) || !errors.Is(err, onboardkit.ErrPasswordPolicy) {
+	if !errors.Is(err, onboardkit.ErrPasswordPolicy) {
 		t.Fatalf("errors.Is(ErrPasswordPolicy) does not hold for %v", err)
 	}
 	if errors.Is(err, onboardkit.ErrValidation) {

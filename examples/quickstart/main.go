@@ -205,7 +205,7 @@ func journey(ctx context.Context, w io.Writer, svc *onboarding.Service, sender *
 	if err != nil {
 		return fmt.Errorf("login again: %w", err)
 	}
-	if login, err = svc.VerifyLoginChallenge(ctx, lr.SessionID, sender.code(s.Phone)); err != nil {
+	if _, err = svc.VerifyLoginChallenge(ctx, lr.SessionID, sender.code(s.Phone)); err != nil {
 		return fmt.Errorf("otp again: %w", err)
 	}
 	fmt.Fprintln(w, "   logged in")

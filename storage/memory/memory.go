@@ -224,13 +224,6 @@ func (s *Store) unlock(t *txn) {
 	s.d.mu.Unlock()
 }
 
-// onUndo records f to run if the unit of work rolls back.
-func (t *txn) onUndo(f func()) {
-	if t != nil {
-		t.undo = append(t.undo, f)
-	}
-}
-
 // put sets m[k] = v, recording the previous state in t.
 func put[K comparable, V any](t *txn, m map[K]V, k K, v V) {
 	if t != nil {
