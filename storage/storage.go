@@ -12,6 +12,12 @@
 //   - Lookups of a missing record return an error wrapping [ErrNotFound].
 //   - A write that would break a uniqueness rule returns a [*DuplicateError]
 //     (errors.Is(err, ErrDuplicate) holds) naming the field.
+//   - Phones and emails are unique among verified holders only: a user whose
+//     phone (email, case-insensitively) is verified collides with another
+//     user holding it verified, never with unverified holders, and any
+//     number of users may hold it unverified. [Users.GetUserByPhone] and
+//     [Users.GetUserByEmail] return the verified holder, else the most
+//     recently created unverified one.
 //   - Users carry a Version; [Users.UpdateUser] succeeds only when the stored
 //     version equals the one passed in, and otherwise returns [ErrConflict].
 //   - The "atomic" methods below are single conditional writes: two callers on
@@ -28,6 +34,15 @@
 //     (a duplicate, a conflict) and whose error the function handles does
 //     not undo the unit's other writes. The Store passed to the function is
 //     for one goroutine, and the outer Store must not be used inside it.
+//   - [Users.DeleteUser] removes the user with every record naming it, the
+//     audit log excepted; address-index counters are not per user and are
+//     never reset.
+//   - Login throttles ([Throttles]) are counters keyed by opaque keys that
+//     name no record. [Throttles.ReserveLoginAttempt] decides and counts in
+//     one conditional write: of any number of concurrent callers on any
+//     number of replicas, at most the free failures are allowed while the
+//     key is unblocked, a refused attempt writes nothing, and no count is
+//     lost.
 //   - Setters of a missing record (UpdateUser, SetChallengeResendAt,
 //     UpdateKYCSubmissionStatus, SetTradingPortfolio) return ErrNotFound.
 //     A record naming a user that does not exist may be refused with an
@@ -100,6 +115,7 @@ type Store interface {
 	KYC
 	Accounts
 	Audit
+	Throttles
 
 	// Tx runs fn in a unit of work. Every write made through the Store passed
 	// to fn commits together when fn returns nil, and none is visible to
@@ -120,10 +136,13 @@ type User struct {
 	Version int64
 
 	// Phone is E.164 ("+33614125910"), empty when the user signed up by email.
-	// Unique across users.
+	// A verified phone is unique across users; unverified holders of a
+	// phone may be several (a sign-up that is never confirmed does not hold
+	// the number).
 	Phone         string
 	PhoneVerified bool
-	// Email is normalised by the caller; uniqueness is case-insensitive.
+	// Email is normalised by the caller; uniqueness of a verified email is
+	// case-insensitive, and unverified holders may be several, as for Phone.
 	Email         string
 	EmailVerified bool
 	Locale        string
@@ -139,11 +158,9 @@ type User struct {
 	Profile    *Profile
 	Compliance *Compliance
 
-	// FailedLogins counts consecutive failed logins; LoginBlockedUntil is the
-	// throttle deadline they set. AdminLocked is an administrator's lock.
-	FailedLogins      int
-	LoginBlockedUntil time.Time
-	AdminLocked       bool
+	// AdminLocked is an administrator's lock. (Failed logins are counted
+	// by [Throttles], keyed by the caller, not on the user.)
+	AdminLocked bool
 
 	// TokensValidAfter is the per-user cutoff: access tokens issued before it
 	// are refused (set on password reset and sign-out-everywhere).
@@ -213,21 +230,35 @@ func (u *User) Clone() *User {
 }
 
 // Users stores user records.
+//
+// Uniqueness holds on verified identifiers only: storing a user whose phone
+// is verified while another user holds the same phone verified returns a
+// *DuplicateError with Field "phone" (likewise "email", case-insensitively);
+// any number of users may hold a phone or email unverified.
 type Users interface {
-	// CreateUser stores u with Version 1 (and sets u.Version). A taken phone
-	// or email (case-insensitive) returns a *DuplicateError with Field
-	// "phone" or "email".
+	// CreateUser stores u with Version 1 (and sets u.Version). A verified
+	// phone or email another user holds verified returns a *DuplicateError
+	// with Field "phone" or "email".
 	CreateUser(ctx context.Context, u *User) error
 	// GetUser returns the user with the id, or ErrNotFound.
 	GetUser(ctx context.Context, id string) (*User, error)
-	// GetUserByPhone returns the user with the exact E.164 phone.
+	// GetUserByPhone returns the user holding the exact E.164 phone
+	// verified, else the most recently created user holding it unverified
+	// (the greatest CreatedAt, then the greatest id), else ErrNotFound.
 	GetUserByPhone(ctx context.Context, phone string) (*User, error)
-	// GetUserByEmail returns the user whose email matches case-insensitively.
+	// GetUserByEmail is GetUserByPhone for an email, matched
+	// case-insensitively.
 	GetUserByEmail(ctx context.Context, email string) (*User, error)
 	// UpdateUser replaces the stored user when its version equals u.Version,
 	// then increments the version (and u.Version). A stale version returns
-	// ErrConflict; a taken phone or email a *DuplicateError.
+	// ErrConflict; a verified phone or email another user holds verified a
+	// *DuplicateError.
 	UpdateUser(ctx context.Context, u *User) error
+	// DeleteUser removes the user and every record naming it: credentials
+	// and password history, challenges, refresh tokens, TOTP enrollment and
+	// recovery codes, KYC submissions and their documents, accounts and
+	// portfolios. Audit events stay. A missing user returns ErrNotFound.
+	DeleteUser(ctx context.Context, id string) error
 }
 
 // ---------------------------------------------------------------------------
@@ -277,6 +308,11 @@ type Challenge struct {
 	// Payload is opaque data the issuer attaches (e.g. the pending new
 	// password hash of a password change). It is returned as stored.
 	Payload []byte
+	// Proven marks a challenge issued after the user proved a factor (the
+	// code of a login after the right password, a password change): its
+	// sends count against the destination's proven budget, which anonymous
+	// requests cannot spend.
+	Proven bool
 }
 
 // Clone returns a deep copy of c.
@@ -320,6 +356,10 @@ type Challenges interface {
 	// for the fixed window starting at windowStart. key is an opaque
 	// (hashed) destination key; windows are independent counters.
 	CountSend(ctx context.Context, key string, windowStart time.Time) (int, error)
+	// LatestChallenge returns the user's most recently created challenge
+	// of the purpose (the greatest CreatedAt, then the greatest id), or
+	// ErrNotFound.
+	LatestChallenge(ctx context.Context, userID, purpose string) (*Challenge, error)
 }
 
 // ---------------------------------------------------------------------------
@@ -366,6 +406,55 @@ type Sessions interface {
 	RevokeFamily(ctx context.Context, familyID string, now time.Time) error
 	// RevokeUserSessions revokes every token of every family of the user.
 	RevokeUserSessions(ctx context.Context, userID string, now time.Time) error
+	// RevokeUserSessionsExcept revokes every family of the user but keep
+	// (a password change ends the other sessions and keeps the current one).
+	RevokeUserSessionsExcept(ctx context.Context, userID, keep string, now time.Time) error
+	// FamilyRevoked reports whether the family was revoked (its session
+	// ended by logout, reuse detection, a reset or a lock): whether any of
+	// its tokens is revoked. ErrNotFound for an unknown family (no token).
+	FamilyRevoked(ctx context.Context, familyID string) (bool, error)
+}
+
+// ---------------------------------------------------------------------------
+// Login throttles
+
+// ThrottlePolicy is how a throttle key is throttled: FreeFailures attempts
+// are allowed, then each further attempt is allowed once per delay that
+// starts at BaseDelay and doubles up to MaxDelay.
+type ThrottlePolicy struct {
+	FreeFailures int
+	BaseDelay    time.Duration
+	MaxDelay     time.Duration
+}
+
+// Reservation is the outcome of ReserveLoginAttempt.
+type Reservation struct {
+	// Allowed reports whether the attempt may check a password.
+	Allowed bool
+	// Failures is the key's count of failures, the reserved attempt
+	// included when Allowed.
+	Failures int
+	// BlockedUntil is when the next attempt will be allowed (zero when the
+	// next one is).
+	BlockedUntil time.Time
+}
+
+// Throttles stores login throttles: failure counts keyed by an opaque key
+// the caller chooses (a user, a user's device, a hashed unknown username).
+// Keys name no record: a key may outlive or predate any user.
+type Throttles interface {
+	// ReserveLoginAttempt atomically, as one conditional write: when the
+	// key is blocked at now (now < BlockedUntil) it writes nothing and
+	// returns Allowed false with the stored count and deadline; otherwise
+	// it counts one more failure in advance and, when the count reaches
+	// p.FreeFailures, sets BlockedUntil to now + min(p.BaseDelay ×
+	// 2^(count−p.FreeFailures), p.MaxDelay), and returns Allowed true. Of N
+	// concurrent callers on any number of replicas at most FreeFailures
+	// are allowed while the key is unblocked, and no count is lost.
+	ReserveLoginAttempt(ctx context.Context, key string, now time.Time, p ThrottlePolicy) (Reservation, error)
+	// ResetLoginAttempts forgets the key's failures (after a success).
+	// Resetting an unknown key is not an error.
+	ResetLoginAttempts(ctx context.Context, key string) error
 }
 
 // ---------------------------------------------------------------------------

@@ -113,6 +113,7 @@ func (s *Store) CreatePortfolio(_ context.Context, p *storage.Portfolio) error {
 		put(t, d.portfolioAddr, slot, c.ID)
 	}
 	appendTo(t, d.acctPortfolio, c.AccountID, c.ID)
+	appendTo(t, d.userPortfolio, c.UserID, c.ID)
 	return nil
 }
 

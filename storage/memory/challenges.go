@@ -17,6 +17,9 @@ func (s *Store) CreateChallenge(_ context.Context, c *storage.Challenge) error {
 		return duplicate("id")
 	}
 	put(t, s.d.challenges, c.ID, c.Clone())
+	if c.UserID != "" {
+		appendTo(t, s.d.userChal, c.UserID, c.ID)
+	}
 	return nil
 }
 
@@ -29,6 +32,28 @@ func (s *Store) GetChallenge(_ context.Context, id string) (*storage.Challenge, 
 		return nil, notFound("challenge")
 	}
 	return c.Clone(), nil
+}
+
+// LatestChallenge returns a copy of the user's challenge of the purpose
+// with the greatest CreatedAt (then the greatest id), or
+// storage.ErrNotFound.
+func (s *Store) LatestChallenge(_ context.Context, userID, purpose string) (*storage.Challenge, error) {
+	t := s.lock()
+	defer s.unlock(t)
+	var latest *storage.Challenge
+	for _, id := range s.d.userChal[userID] {
+		c := s.d.challenges[id]
+		if c.Purpose != purpose {
+			continue
+		}
+		if latest == nil || c.CreatedAt.After(latest.CreatedAt) || c.CreatedAt.Equal(latest.CreatedAt) && c.ID > latest.ID {
+			latest = c
+		}
+	}
+	if latest == nil {
+		return nil, notFound("challenge")
+	}
+	return latest.Clone(), nil
 }
 
 // usable reports whether c can still take an attempt at now.

@@ -15,7 +15,7 @@ func Example() {
 	s := memory.New()
 
 	err := s.Tx(ctx, func(ctx context.Context, tx storage.Store) error {
-		if err := tx.CreateUser(ctx, &storage.User{ID: "u1", Phone: "+33614125910"}); err != nil {
+		if err := tx.CreateUser(ctx, &storage.User{ID: "u1", Phone: "+33614125910", PhoneVerified: true}); err != nil {
 			return err
 		}
 		return tx.CreateChallenge(ctx, &storage.Challenge{ID: "c1", UserID: "u1", MaxAttempts: 5})
@@ -26,8 +26,8 @@ func Example() {
 		if err := tx.CreateUser(ctx, &storage.User{ID: "u2", Phone: "+33614125911"}); err != nil {
 			return err
 		}
-		// The phone is taken: the whole unit of work is rolled back.
-		return tx.CreateUser(ctx, &storage.User{ID: "u3", Phone: "+33614125910"})
+		// u1 holds the phone verified: the whole unit of work is rolled back.
+		return tx.CreateUser(ctx, &storage.User{ID: "u3", Phone: "+33614125910", PhoneVerified: true})
 	})
 	fmt.Println("rolled back:", err)
 

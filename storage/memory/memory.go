@@ -3,8 +3,9 @@
 //
 // A [Store] keeps every record in maps guarded by one mutex, so each method is
 // atomic and the conditional methods of the contract (ConsumeChallenge,
-// RotateRefreshToken, AllocateAddressIndex, ...) need nothing more. Records
-// are deep-copied in and out: a caller never holds a pointer into the store.
+// RotateRefreshToken, ReserveLoginAttempt, AllocateAddressIndex, ...) need
+// nothing more. Records are deep-copied in and out: a caller never holds a
+// pointer into the store.
 //
 // [Store.Tx] takes the mutex for the whole unit of work and records an undo
 // log of the writes made through the Store it passes to fn; when fn returns an
@@ -23,6 +24,7 @@ package memory
 
 import (
 	"context"
+	"slices"
 	"sync"
 	"time"
 
@@ -64,17 +66,19 @@ type data struct {
 	cfg config
 
 	users   map[string]*storage.User
-	byPhone map[string]string // phone -> user id
-	byEmail map[string]string // lower-case email -> user id
+	byPhone map[string][]string // phone -> ids of the users holding it
+	byEmail map[string][]string // lower-case email -> ids of its holders
 
 	passwords map[string][]string // user id -> hashes, newest first
 
 	challenges map[string]*storage.Challenge
+	userChal   map[string][]string // user id -> challenge ids
 	sends      map[sendKey]int
 	sendNewest int64 // newest window start seen, UnixNano
 	sendPruneN int   // len(sends) that triggers the next prune
 
 	tokens      map[string]*storage.RefreshToken // string(hash) -> token
+	userTokens  map[string][]string              // user id -> token hashes
 	families    map[string][]string              // family id -> token hashes
 	userFamily  map[string][]string              // user id -> family ids
 	familyKnown map[string]bool                  // family id listed in userFamily
@@ -89,12 +93,15 @@ type data struct {
 	userAccounts  map[string][]string // user id -> account ids, in creation order
 	portfolios    map[string]*storage.Portfolio
 	acctPortfolio map[string][]string // account id -> portfolio ids
+	userPortfolio map[string][]string // user id -> portfolio ids
 	portfolioName map[nameKey]string  // (account, name) -> portfolio id
 	portfolioAddr map[addrSlot]string // (chain, key id, index) -> portfolio id
 	addrIndex     map[addrKey]uint64  // next index per (chain, key id)
 
 	events   map[string][]*storage.Event // user id -> events, in append order
 	eventIDs map[string]bool
+
+	throttles map[string]throttle
 }
 
 type sendKey struct {
@@ -128,13 +135,15 @@ func New(opts ...Option) *Store {
 	return &Store{d: &data{
 		cfg:           cfg,
 		users:         map[string]*storage.User{},
-		byPhone:       map[string]string{},
-		byEmail:       map[string]string{},
+		byPhone:       map[string][]string{},
+		byEmail:       map[string][]string{},
 		passwords:     map[string][]string{},
 		challenges:    map[string]*storage.Challenge{},
+		userChal:      map[string][]string{},
 		sends:         map[sendKey]int{},
 		sendPruneN:    1024,
 		tokens:        map[string]*storage.RefreshToken{},
+		userTokens:    map[string][]string{},
 		families:      map[string][]string{},
 		userFamily:    map[string][]string{},
 		familyKnown:   map[string]bool{},
@@ -146,11 +155,13 @@ func New(opts ...Option) *Store {
 		userAccounts:  map[string][]string{},
 		portfolios:    map[string]*storage.Portfolio{},
 		acctPortfolio: map[string][]string{},
+		userPortfolio: map[string][]string{},
 		portfolioName: map[nameKey]string{},
 		portfolioAddr: map[addrSlot]string{},
 		addrIndex:     map[addrKey]uint64{},
 		events:        map[string][]*storage.Event{},
 		eventIDs:      map[string]bool{},
+		throttles:     map[string]throttle{},
 	}}
 }
 
@@ -252,8 +263,9 @@ func del[K comparable, V any](t *txn, m map[K]V, k K) {
 }
 
 // appendTo appends v to the slice m[k], recording the previous state in t.
-// Stored slices are only ever appended to, and the undo restores the old
-// header, so values already handed out stay valid.
+// Stored slices are only ever appended to (removeIf stores a new slice),
+// and the undo restores the old header, so values already handed out stay
+// valid.
 func appendTo[K comparable, V any](t *txn, m map[K][]V, k K, v V) {
 	old, had := m[k]
 	if t != nil {
@@ -266,6 +278,28 @@ func appendTo[K comparable, V any](t *txn, m map[K][]V, k K, v V) {
 		})
 	}
 	m[k] = append(old, v)
+}
+
+// removeFrom removes every v from the slice m[k], recording the previous
+// state in t; see removeIf.
+func removeFrom[K, V comparable](t *txn, m map[K][]V, k K, v V) {
+	removeIf(t, m, k, func(x V) bool { return x == v })
+}
+
+// removeIf removes the elements of the slice m[k] that gone reports
+// (deleting the key when nothing is left), recording the previous state in
+// t. The stored slice is replaced by a new one, never modified in place.
+func removeIf[K comparable, V any](t *txn, m map[K][]V, k K, gone func(V) bool) {
+	old := m[k]
+	if !slices.ContainsFunc(old, gone) {
+		return
+	}
+	rest := slices.DeleteFunc(slices.Clone(old), gone)
+	if len(rest) == 0 {
+		del(t, m, k)
+		return
+	}
+	put(t, m, k, rest)
 }
 
 func notFound(what string) error { return &wrapped{what + " not found", storage.ErrNotFound} }

@@ -33,7 +33,7 @@ func wantIs(t *testing.T, err, target error) {
 func TestUserRoundTrip(t *testing.T) {
 	ctx := context.Background()
 	s := memory.New()
-	u := &storage.User{ID: "u1", Phone: "+33614125910", Email: "Ann@Example.com", Profile: &storage.Profile{FirstName: "Ann"}}
+	u := &storage.User{ID: "u1", Phone: "+33614125910", Email: "Ann@Example.com", EmailVerified: true, Profile: &storage.Profile{FirstName: "Ann"}}
 	must(t, s.CreateUser(ctx, u))
 	if u.Version != 1 {
 		t.Fatalf("Version = %d, want 1", u.Version)
@@ -47,7 +47,7 @@ func TestUserRoundTrip(t *testing.T) {
 	}
 
 	var dup *storage.DuplicateError
-	err = s.CreateUser(ctx, &storage.User{ID: "u2", Email: "ANN@example.com"})
+	err = s.CreateUser(ctx, &storage.User{ID: "u2", Email: "ANN@example.com", EmailVerified: true})
 	if !errors.As(err, &dup) || dup.Field != "email" {
 		t.Fatalf("got %v, want duplicate email", err)
 	}

@@ -22,6 +22,9 @@ func (s *Store) CreateRefreshToken(_ context.Context, rt *storage.RefreshToken) 
 func (d *data) addToken(t *txn, rt *storage.RefreshToken) {
 	h := string(rt.Hash)
 	put(t, d.tokens, h, rt)
+	if rt.UserID != "" {
+		appendTo(t, d.userTokens, rt.UserID, h)
+	}
 	appendTo(t, d.families, rt.FamilyID, h)
 	if !d.familyKnown[rt.FamilyID] {
 		put(t, d.familyKnown, rt.FamilyID, true)
@@ -93,10 +96,40 @@ func (d *data) revokeFamily(t *txn, familyID string, now time.Time) {
 // RevokeUserSessions revokes every token of every family of the user, as
 // RevokeFamily does.
 func (s *Store) RevokeUserSessions(_ context.Context, userID string, now time.Time) error {
+	s.revokeUserSessions(userID, func(string) bool { return false }, now)
+	return nil
+}
+
+// RevokeUserSessionsExcept revokes, as RevokeFamily does, every family of
+// the user but keep.
+func (s *Store) RevokeUserSessionsExcept(_ context.Context, userID, keep string, now time.Time) error {
+	s.revokeUserSessions(userID, func(f string) bool { return f == keep }, now)
+	return nil
+}
+
+func (s *Store) revokeUserSessions(userID string, kept func(family string) bool, now time.Time) {
 	t := s.lock()
 	defer s.unlock(t)
 	for _, f := range s.d.userFamily[userID] {
-		s.d.revokeFamily(t, f, now)
+		if !kept(f) {
+			s.d.revokeFamily(t, f, now)
+		}
 	}
-	return nil
+}
+
+// FamilyRevoked reports whether a token of the family is revoked, or
+// returns storage.ErrNotFound for a family without tokens.
+func (s *Store) FamilyRevoked(_ context.Context, familyID string) (bool, error) {
+	t := s.lock()
+	defer s.unlock(t)
+	hashes := s.d.families[familyID]
+	if len(hashes) == 0 {
+		return false, notFound("refresh token family")
+	}
+	for _, h := range hashes {
+		if !s.d.tokens[h].RevokedAt.IsZero() {
+			return true, nil
+		}
+	}
+	return false, nil
 }

@@ -9,7 +9,9 @@ import (
 )
 
 // CreateUser stores a copy of u with Version 1 and sets u.Version. A taken
-// id, phone or email (case-insensitive) returns a *storage.DuplicateError.
+// id returns a *storage.DuplicateError with Field "id"; a verified phone or
+// email (case-insensitive) that another user holds verified one with Field
+// "phone" or "email".
 func (s *Store) CreateUser(_ context.Context, u *storage.User) error {
 	t := s.lock()
 	defer s.unlock(t)
@@ -17,26 +19,13 @@ func (s *Store) CreateUser(_ context.Context, u *storage.User) error {
 	if _, ok := d.users[u.ID]; ok {
 		return duplicate("id")
 	}
-	if u.Phone != "" {
-		if _, ok := d.byPhone[u.Phone]; ok {
-			return duplicate("phone")
-		}
-	}
-	email := strings.ToLower(u.Email)
-	if email != "" {
-		if _, ok := d.byEmail[email]; ok {
-			return duplicate("email")
-		}
+	if err := d.checkUnique(u); err != nil {
+		return err
 	}
 	c := u.Clone()
 	c.Version = 1
 	put(t, d.users, c.ID, c)
-	if c.Phone != "" {
-		put(t, d.byPhone, c.Phone, c.ID)
-	}
-	if email != "" {
-		put(t, d.byEmail, email, c.ID)
-	}
+	d.indexUser(t, c)
 	u.Version = 1
 	return nil
 }
@@ -52,28 +41,25 @@ func (s *Store) GetUser(_ context.Context, id string) (*storage.User, error) {
 	return u.Clone(), nil
 }
 
-// GetUserByPhone returns a copy of the user with the exact phone, or
-// storage.ErrNotFound.
+// GetUserByPhone returns a copy of the user holding the exact phone
+// verified, else of the most recently created user holding it unverified
+// (greatest CreatedAt, then greatest id), else storage.ErrNotFound.
 func (s *Store) GetUserByPhone(_ context.Context, phone string) (*storage.User, error) {
 	t := s.lock()
 	defer s.unlock(t)
-	if phone != "" {
-		if id, ok := s.d.byPhone[phone]; ok {
-			return s.d.users[id].Clone(), nil
-		}
+	if u := s.d.holder(s.d.byPhone, phone, phoneVerified); u != nil {
+		return u.Clone(), nil
 	}
 	return nil, notFound("user")
 }
 
-// GetUserByEmail returns a copy of the user whose email matches
-// case-insensitively, or storage.ErrNotFound.
+// GetUserByEmail is GetUserByPhone for an email, matched
+// case-insensitively.
 func (s *Store) GetUserByEmail(_ context.Context, email string) (*storage.User, error) {
 	t := s.lock()
 	defer s.unlock(t)
-	if email != "" {
-		if id, ok := s.d.byEmail[strings.ToLower(email)]; ok {
-			return s.d.users[id].Clone(), nil
-		}
+	if u := s.d.holder(s.d.byEmail, emailKey(email), emailVerified); u != nil {
+		return u.Clone(), nil
 	}
 	return nil, notFound("user")
 }
@@ -81,7 +67,8 @@ func (s *Store) GetUserByEmail(_ context.Context, email string) (*storage.User, 
 // UpdateUser replaces the stored user when its version equals u.Version and
 // increments the version (and u.Version). It returns storage.ErrNotFound for
 // an unknown id, storage.ErrConflict for a stale version and a
-// *storage.DuplicateError for a phone or email taken by another user.
+// *storage.DuplicateError for a verified phone or email another user holds
+// verified.
 func (s *Store) UpdateUser(_ context.Context, u *storage.User) error {
 	t := s.lock()
 	defer s.unlock(t)
@@ -93,38 +80,90 @@ func (s *Store) UpdateUser(_ context.Context, u *storage.User) error {
 	if old.Version != u.Version {
 		return conflict("stale user version")
 	}
-	if u.Phone != "" {
-		if id, ok := d.byPhone[u.Phone]; ok && id != u.ID {
-			return duplicate("phone")
-		}
-	}
-	oldEmail, email := strings.ToLower(old.Email), strings.ToLower(u.Email)
-	if email != "" {
-		if id, ok := d.byEmail[email]; ok && id != u.ID {
-			return duplicate("email")
-		}
+	if err := d.checkUnique(u); err != nil {
+		return err
 	}
 	c := u.Clone()
 	c.Version = old.Version + 1
 	put(t, d.users, c.ID, c)
-	if old.Phone != c.Phone {
-		if old.Phone != "" {
-			del(t, d.byPhone, old.Phone)
-		}
-		if c.Phone != "" {
-			put(t, d.byPhone, c.Phone, c.ID)
-		}
-	}
-	if oldEmail != email {
-		if oldEmail != "" {
-			del(t, d.byEmail, oldEmail)
-		}
-		if email != "" {
-			put(t, d.byEmail, email, c.ID)
-		}
+	if old.Phone != c.Phone || emailKey(old.Email) != emailKey(c.Email) {
+		d.unindexUser(t, old)
+		d.indexUser(t, c)
 	}
 	u.Version = c.Version
 	return nil
+}
+
+// emailKey is the key of an email in byEmail: emails match
+// case-insensitively.
+func emailKey(email string) string { return strings.ToLower(email) }
+
+func phoneVerified(u *storage.User) bool { return u.PhoneVerified }
+func emailVerified(u *storage.User) bool { return u.EmailVerified }
+
+// checkUnique returns the *storage.DuplicateError storing u would cause: its
+// phone or email verified while another user holds it verified.
+func (d *data) checkUnique(u *storage.User) error {
+	if u.PhoneVerified && d.takenVerified(d.byPhone, u.Phone, u.ID, phoneVerified) {
+		return duplicate("phone")
+	}
+	if u.EmailVerified && d.takenVerified(d.byEmail, emailKey(u.Email), u.ID, emailVerified) {
+		return duplicate("email")
+	}
+	return nil
+}
+
+// takenVerified reports whether a user other than self holds key verified.
+// The empty key is "none" and is never taken.
+func (d *data) takenVerified(index map[string][]string, key, self string, verified func(*storage.User) bool) bool {
+	if key == "" {
+		return false
+	}
+	for _, id := range index[key] {
+		if id != self && verified(d.users[id]) {
+			return true
+		}
+	}
+	return false
+}
+
+// holder returns the stored user holding key verified, else the most
+// recently created holder (greatest CreatedAt, then greatest id), else nil.
+func (d *data) holder(index map[string][]string, key string, verified func(*storage.User) bool) *storage.User {
+	if key == "" {
+		return nil
+	}
+	var best *storage.User
+	for _, id := range index[key] {
+		u := d.users[id]
+		if verified(u) {
+			return u
+		}
+		if best == nil || u.CreatedAt.After(best.CreatedAt) || u.CreatedAt.Equal(best.CreatedAt) && u.ID > best.ID {
+			best = u
+		}
+	}
+	return best
+}
+
+// indexUser records u as a holder of its phone and email.
+func (d *data) indexUser(t *txn, u *storage.User) {
+	if u.Phone != "" {
+		appendTo(t, d.byPhone, u.Phone, u.ID)
+	}
+	if e := emailKey(u.Email); e != "" {
+		appendTo(t, d.byEmail, e, u.ID)
+	}
+}
+
+// unindexUser forgets u as a holder of its phone and email.
+func (d *data) unindexUser(t *txn, u *storage.User) {
+	if u.Phone != "" {
+		removeFrom(t, d.byPhone, u.Phone, u.ID)
+	}
+	if e := emailKey(u.Email); e != "" {
+		removeFrom(t, d.byEmail, e, u.ID)
+	}
 }
 
 // SetPassword makes hash the user's current password hash and keeps the

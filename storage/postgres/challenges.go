@@ -12,7 +12,7 @@ import (
 )
 
 const challengeColumns = `id, user_id, purpose, channel, destination, code_hash, created_at,
-	expires_at, attempts, max_attempts, sends, last_sent_at, resend_at, consumed_at, payload, locale`
+	expires_at, attempts, max_attempts, sends, last_sent_at, resend_at, consumed_at, payload, locale, proven`
 
 const challengeExists = `SELECT EXISTS (SELECT 1 FROM challenges WHERE id = $1)`
 
@@ -21,30 +21,50 @@ const challengeExists = `SELECT EXISTS (SELECT 1 FROM challenges WHERE id = $1)`
 // an error wrapping storage.ErrNotFound.
 func (s *Store) CreateChallenge(ctx context.Context, c *storage.Challenge) error {
 	_, err := s.exec(ctx, "create challenge", stmt{`INSERT INTO challenges (` + challengeColumns + `)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`, []any{
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)`, []any{
 		c.ID, text(c.UserID), c.Purpose, c.Channel, c.Destination, bytesOrNil(c.CodeHash), ts(c.CreatedAt),
 		ts(c.ExpiresAt), c.Attempts, c.MaxAttempts, c.Sends, ts(c.LastSentAt), ts(c.ResendAt),
-		ts(c.ConsumedAt), bytesOrNil(c.Payload), c.Locale,
+		ts(c.ConsumedAt), bytesOrNil(c.Payload), c.Locale, c.Proven,
 	}})
 	return err
 }
 
 // GetChallenge returns the challenge, or storage.ErrNotFound.
 func (s *Store) GetChallenge(ctx context.Context, id string) (*storage.Challenge, error) {
+	return s.getChallenge(ctx, "get challenge", `id = $1`, id)
+}
+
+// LatestChallenge returns the user's challenge of the purpose with the
+// greatest created_at (a NULL one counts as the oldest), then the greatest
+// id, or storage.ErrNotFound. It reads the first entry of a backward scan
+// of challenges_user_purpose_idx.
+func (s *Store) LatestChallenge(ctx context.Context, userID, purpose string) (*storage.Challenge, error) {
+	return s.getChallenge(ctx, "latest challenge", latestChallenge, userID, purpose)
+}
+
+const latestChallenge = `user_id = $1 AND purpose = $2 ORDER BY created_at DESC NULLS LAST, id DESC`
+
+// challengeQuery selects the first challenge the condition (and order)
+// gives.
+func challengeQuery(where string) string {
+	return `SELECT ` + challengeColumns + ` FROM challenges WHERE ` + where + ` LIMIT 1`
+}
+
+func (s *Store) getChallenge(ctx context.Context, op, where string, args ...any) (*storage.Challenge, error) {
 	var (
 		c                                              pgtype.Text
 		ch                                             storage.Challenge
 		created, expires, lastSent, resend, consumedAt pgtype.Timestamptz
 		codeHash, payload                              []byte
 	)
-	err := s.q.QueryRow(ctx, `SELECT `+challengeColumns+` FROM challenges WHERE id = $1`, id).Scan(
-		&ch.ID, &c, &ch.Purpose, &ch.Channel, &ch.Destination, &codeHash, &created,
-		&expires, &ch.Attempts, &ch.MaxAttempts, &ch.Sends, &lastSent, &resend, &consumedAt, &payload, &ch.Locale)
+	err := s.q.QueryRow(ctx, challengeQuery(where), args...).Scan(
+		&ch.ID, &c, &ch.Purpose, &ch.Channel, &ch.Destination, &codeHash, &created, &expires, &ch.Attempts,
+		&ch.MaxAttempts, &ch.Sends, &lastSent, &resend, &consumedAt, &payload, &ch.Locale, &ch.Proven)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, notFound("get challenge")
+		return nil, notFound(op)
 	}
 	if err != nil {
-		return nil, mapErr("get challenge", err)
+		return nil, mapErr(op, err)
 	}
 	ch.UserID = c.String
 	ch.CodeHash, ch.Payload = bytesOrNil(codeHash), bytesOrNil(payload)

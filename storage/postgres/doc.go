@@ -38,15 +38,24 @@
 // Everything the storage contract calls atomic is a single conditional
 // statement, so two replicas can never both win:
 //
-//   - unique constraints on users.phone, lower(users.email), refresh-token
-//     hashes, portfolio (account, name) and deposit address (key, chain,
-//     index); a violation maps to *storage.DuplicateError by constraint name;
+//   - unique constraints on refresh-token hashes, portfolio (account, name)
+//     and deposit address (key, chain, index), and partial unique indexes
+//     on users.phone WHERE phone_verified and lower(users.email) WHERE
+//     email_verified (uniqueness holds among verified holders only); a
+//     violation maps to *storage.DuplicateError by constraint or index name;
 //   - UpdateUser is UPDATE ... WHERE id = $1 AND version = $2 (optimistic
 //     locking);
 //   - FailChallengeAttempt, ConsumeChallenge, ResendChallenge, UseTOTPStep,
 //     UseRecoveryCode are UPDATE ... WHERE <state still as expected>; when
 //     nothing matches, a follow-up existence check tells storage.ErrNotFound
 //     from storage.ErrConflict;
+//   - ReserveLoginAttempt is one INSERT ... ON CONFLICT DO UPDATE ... WHERE
+//     <not blocked at now> RETURNING: the count and the deadline are
+//     decided on the newest row version under its lock, so of concurrent
+//     callers at most the free failures pass and no count is lost; a
+//     refused attempt updates nothing, and the same statement reads the
+//     stored count and deadline (read again only when the blocking version
+//     was committed after the statement's snapshot was taken);
 //   - CountSend and AllocateAddressIndex are INSERT ... ON CONFLICT DO UPDATE
 //     increments. AllocateAddressIndex always runs on the pool, outside any
 //     caller transaction, so a rolled-back unit of work never frees an index
@@ -60,7 +69,8 @@
 // constraints on the registration and KYC statuses and the KYC tier. A write
 // naming a missing user (or account, or submission) returns an error
 // wrapping storage.ErrNotFound. Deleting a user row cascades to its records,
-// except the audit log.
+// except the audit log and the login throttles (whose keys name no record);
+// [Store.DeleteUser] is that one DELETE.
 //
 // # Transactions and retries
 //
@@ -107,5 +117,9 @@
 //     40001 retries under contention; the retry loop handles them.
 //   - Case-insensitive email uniqueness uses lower(), whose behaviour on
 //     non-ASCII letters depends on the database collation (the in-memory
-//     store uses Go's strings.ToLower).
+//     store uses Go's strings.ToLower). Likewise the id that breaks a tie
+//     of created_at between unverified holders of a phone or email, or
+//     between challenges (LatestChallenge), is compared in the database
+//     collation (byte order under C and C.UTF-8, as in the in-memory
+//     store).
 package postgres

@@ -389,8 +389,8 @@ func constraintViolation(err error) bool {
 // duplicateFields maps unique constraints to the field a DuplicateError names.
 var duplicateFields = map[string]string{
 	"users_pkey":                  "id",
-	"users_phone_key":             "phone",
-	"users_email_lower_key":       "email",
+	"users_phone_verified_key":    "phone",
+	"users_email_verified_key":    "email",
 	"challenges_pkey":             "id",
 	"refresh_tokens_pkey":         "token",
 	"kyc_submissions_pkey":        "id",

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -29,8 +30,8 @@ func newID(kind string) string { return fmt.Sprintf("%s-%d", kind, idSeq.Add(1))
 func newUser() *storage.User {
 	n := idSeq.Add(1)
 	return &storage.User{
-		ID: fmt.Sprintf("user-%d", n), Phone: fmt.Sprintf("+3360000%04d", n),
-		Email: fmt.Sprintf("User%d@Example.com", n), Status: "registered", KYCStatus: "not_started",
+		ID: fmt.Sprintf("user-%d", n), Phone: fmt.Sprintf("+3360000%04d", n), PhoneVerified: true,
+		Email: fmt.Sprintf("User%d@Example.com", n), EmailVerified: true, Status: "registered", KYCStatus: "not_started",
 		CreatedAt: t0, UpdatedAt: t0,
 	}
 }
@@ -166,7 +167,8 @@ func TestSchemaConstraints(t *testing.T) {
 	acct := &storage.Account{ID: newID("acct"), UserID: u.ID, CreatedAt: t0}
 	require.NoError(t, st.CreateAccount(ctx, acct))
 
-	insertUser := `INSERT INTO users (id, version, phone, email, status) VALUES ($1, 1, $2, $3, $4)`
+	insertUser := `INSERT INTO users (id, version, phone, phone_verified, email, email_verified, status)
+		VALUES ($1, 1, $2, true, $3, true, $4)`
 	cases := []struct {
 		name       string
 		sql        string
@@ -174,8 +176,8 @@ func TestSchemaConstraints(t *testing.T) {
 		code       string // SQLSTATE
 		constraint string
 	}{
-		{"EmailDifferentCase", insertUser, []any{"x1", nil, "USER" + u.Email[4:], "registered"}, "23505", "users_email_lower_key"},
-		{"SamePhone", insertUser, []any{"x2", u.Phone, nil, "registered"}, "23505", "users_phone_key"},
+		{"EmailDifferentCase", insertUser, []any{"x1", nil, "USER" + u.Email[4:], "registered"}, "23505", "users_email_verified_key"},
+		{"SamePhone", insertUser, []any{"x2", u.Phone, nil, "registered"}, "23505", "users_phone_verified_key"},
 		{"EmptyPhone", insertUser, []any{"x3", "", nil, "registered"}, "23514", "users_phone_check"},
 		{"BadStatus", insertUser, []any{"x4", nil, nil, "blocked"}, "23514", "users_status_check"},
 		{"BadKYCStatus", `INSERT INTO users (id, version, status, kyc_status) VALUES ('x5', 1, 'registered', 'approved')`, nil, "23514", "users_kyc_status_check"},
@@ -204,6 +206,17 @@ func TestSchemaConstraints(t *testing.T) {
 			assert.Equal(t, tc.constraint, pe.ConstraintName)
 		})
 	}
+	t.Run("UnverifiedIdentifiersRepeat", func(t *testing.T) {
+		// The unique indexes cover verified holders only.
+		ins := `INSERT INTO users (id, version, phone, phone_verified, email, email_verified, status)
+			VALUES ($1, 1, $2, $3, $4, $3, 'registered')`
+		for _, id := range []string{"y1", "y2"} {
+			_, err := st.Pool().Exec(ctx, ins, id, u.Phone, false, "USER"+u.Email[4:])
+			require.NoError(t, err)
+		}
+		_, err := st.Pool().Exec(ctx, ins, "y3", u.Phone, true, nil)
+		assertConstraint(t, err, "users_phone_verified_key")
+	})
 	t.Run("PortfolioUniques", func(t *testing.T) {
 		ins := `INSERT INTO portfolios (id, account_id, user_id, name, portfolio_type, chain, key_id, address_index)
 			VALUES ($1, $2, $3, $4, 'TRADING', 'BTC', $5, $6)`
@@ -306,9 +319,10 @@ func TestMissingParentIsNotFound(t *testing.T) {
 }
 
 // TestChallengeLocaleDefault: migration 0002 added challenges.locale, NOT
-// NULL with the empty string as default, so a row written without it (by a
-// replica still on the old code during a rolling upgrade) reads as the
-// default locale, and a NULL is refused.
+// NULL with the empty string as default, and 0003 challenges.proven, NOT
+// NULL with false as default, so a row written without them (by a replica
+// still on the old code during a rolling upgrade) reads as the default
+// locale and not proven, and a NULL is refused.
 func TestChallengeLocaleDefault(t *testing.T) {
 	t.Parallel()
 	st := postgrestest.New(t)
@@ -320,10 +334,13 @@ func TestChallengeLocaleDefault(t *testing.T) {
 	got, err := st.GetChallenge(ctx, id)
 	require.NoError(t, err)
 	assert.Equal(t, "", got.Locale)
-	_, err = st.Pool().Exec(ctx, `UPDATE challenges SET locale = NULL WHERE id = $1`, id)
-	var pe *pgconn.PgError
-	require.ErrorAs(t, err, &pe)
-	assert.Equal(t, "23502", pe.Code, "not_null_violation")
+	assert.False(t, got.Proven)
+	for _, col := range []string{"locale", "proven"} {
+		_, err = st.Pool().Exec(ctx, `UPDATE challenges SET `+col+` = NULL WHERE id = $1`, id)
+		var pe *pgconn.PgError
+		require.ErrorAs(t, err, &pe)
+		assert.Equal(t, "23502", pe.Code, "not_null_violation of %s", col)
+	}
 
 	c := newChallenge("")
 	c.Locale = "fr-FR"
@@ -340,8 +357,8 @@ func TestUserRoundTrip(t *testing.T) {
 	paris, err := time.LoadLocation("Europe/Paris")
 	require.NoError(t, err)
 	u := newUser()
-	u.Locale, u.KYCTier, u.FailedLogins, u.AdminLocked = "fr-FR", "KYC_0", 2, true
-	u.LoginBlockedUntil = t0.Add(time.Minute).In(paris) // read back in UTC
+	u.Locale, u.KYCTier, u.AdminLocked = "fr-FR", "KYC_0", true
+	u.TokensValidAfter = t0.Add(time.Minute).In(paris) // read back in UTC
 	u.LastAuthAt = t0.Add(1500 * time.Microsecond)
 	u.Profile = &storage.Profile{FirstName: "Ann", LastName: "Example", BirthDate: "1990-01-02",
 		Address: storage.Address{City: "Paris", Country: "FRA"}, SSN: storage.Sealed{KeyRef: "k1", Data: []byte{0, 1, 2}}}
@@ -352,10 +369,9 @@ func TestUserRoundTrip(t *testing.T) {
 	got, err := st.GetUserByEmail(ctx, "user"+u.Email[4:])
 	require.NoError(t, err)
 	want := u.Clone()
-	want.LoginBlockedUntil = want.LoginBlockedUntil.UTC()
+	want.TokensValidAfter = want.TokensValidAfter.UTC()
 	want.Compliance.TermsAcceptedAt = want.Compliance.TermsAcceptedAt.UTC()
 	assert.Equal(t, want, got)
-	assert.True(t, got.TokensValidAfter.IsZero())
 	assert.Equal(t, time.UTC, got.CreatedAt.Location())
 
 	// Profile without SSN, no compliance, empty phone (NULL, not unique).
@@ -830,4 +846,89 @@ func TestKYCRoundTrip(t *testing.T) {
 	docs, err = pgx.CollectRows(rows, pgx.RowTo[string])
 	require.NoError(t, err)
 	assert.Equal(t, []string{sub.Documents[0].ID, sub.Documents[1].ID}, docs)
+}
+
+// TestLookupsUseIndexes: the lookups by phone, by email and of the latest
+// challenge are served in order by an index (a backward scan that stops at
+// the first entry), never by a sort of the matching rows.
+func TestLookupsUseIndexes(t *testing.T) {
+	t.Parallel()
+	st := postgrestest.New(t)
+	ctx := context.Background()
+	conn, err := st.Pool().Acquire(ctx)
+	require.NoError(t, err)
+	defer conn.Release()
+	// Seeded tables are small: make any other plan look dear.
+	for _, set := range []string{"enable_seqscan", "enable_sort", "enable_bitmapscan"} {
+		_, err := conn.Exec(ctx, "SET "+set+" = off")
+		require.NoError(t, err)
+	}
+	defer func() {
+		_, err := conn.Exec(ctx, "RESET ALL")
+		require.NoError(t, err)
+	}()
+	for _, tc := range []struct {
+		name, query, index string
+		args               []any
+	}{
+		{"ByPhone", postgres.UserLookup(postgres.ByPhone), "users_phone_idx", []any{"+33600000000"}},
+		{"ByEmail", postgres.UserLookup(postgres.ByEmail), "users_email_lower_idx", []any{"a@example.com"}},
+		{"LatestChallenge", postgres.ChallengeLookup(postgres.LatestChallengeWhere), "challenges_user_purpose_idx", []any{"u", "login"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rows, err := conn.Query(ctx, "EXPLAIN "+tc.query, tc.args...)
+			require.NoError(t, err)
+			lines, err := pgx.CollectRows(rows, pgx.RowTo[string])
+			require.NoError(t, err)
+			plan := strings.Join(lines, "\n")
+			assert.Contains(t, plan, "Index Scan Backward using "+tc.index, plan)
+			assert.NotContains(t, plan, "Sort", plan)
+		})
+	}
+}
+
+// TestReserveLoginAttemptReadsBlockingVersion: a reservation whose
+// statement started before a concurrent transaction blocked the key, and
+// then waited for that transaction's row lock, is refused and reports the
+// count and deadline that blocked it, not the older row its snapshot saw.
+func TestReserveLoginAttemptReadsBlockingVersion(t *testing.T) {
+	t.Parallel()
+	st := postgrestest.New(t)
+	ctx := context.Background()
+	p := storage.ThrottlePolicy{FreeFailures: 5, BaseDelay: 30 * time.Second, MaxDelay: 15 * time.Minute}
+	key := newID("throttle")
+	for range 4 {
+		r, err := st.ReserveLoginAttempt(ctx, key, t0, p)
+		require.NoError(t, err)
+		require.True(t, r.Allowed)
+	}
+	tx, err := st.Pool().Begin(ctx)
+	require.NoError(t, err)
+	defer func() { _ = tx.Rollback(ctx) }()
+	var blocker int
+	require.NoError(t, tx.QueryRow(ctx, `SELECT pg_backend_pid()`).Scan(&blocker))
+	deadline := t0.Add(30 * time.Second)
+	_, err = tx.Exec(ctx, `UPDATE login_throttles SET failures = 5, blocked_until = $2 WHERE key = $1`, key, deadline)
+	require.NoError(t, err)
+
+	type result struct {
+		r   storage.Reservation
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		r, err := st.ReserveLoginAttempt(ctx, key, t0, p)
+		done <- result{r, err}
+	}()
+	// Wait until the reservation's statement waits for the row lock.
+	require.Eventually(t, func() bool {
+		var n int
+		err := st.Pool().QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid))`,
+			blocker).Scan(&n)
+		return err == nil && n > 0
+	}, 10*time.Second, 5*time.Millisecond)
+	require.NoError(t, tx.Commit(ctx))
+	got := <-done
+	require.NoError(t, got.err)
+	assert.Equal(t, storage.Reservation{Failures: 5, BlockedUntil: deadline}, got.r)
 }

@@ -103,8 +103,35 @@ func (s *Store) RevokeFamily(ctx context.Context, familyID string, now time.Time
 // RevokeUserSessions revokes, as RevokeFamily does, every token of every
 // family that holds a token of the user.
 func (s *Store) RevokeUserSessions(ctx context.Context, userID string, now time.Time) error {
+	return s.revokeUserSessions(ctx, "revoke user sessions", userID, pgtype.Text{}, now)
+}
+
+// RevokeUserSessionsExcept is RevokeUserSessions sparing the family keep.
+func (s *Store) RevokeUserSessionsExcept(ctx context.Context, userID, keep string, now time.Time) error {
+	return s.revokeUserSessions(ctx, "revoke other sessions", userID, pgtype.Text{String: keep, Valid: true}, now)
+}
+
+// revokeUserSessions revokes the user's families but keep (none when keep
+// is NULL) with one UPDATE.
+func (s *Store) revokeUserSessions(ctx context.Context, op, userID string, keep pgtype.Text, now time.Time) error {
 	_, err := s.q.Exec(ctx, `UPDATE refresh_tokens SET revoked_at = $2
-		WHERE revoked_at IS NULL AND family_id IN (SELECT family_id FROM refresh_tokens WHERE user_id = $1)`,
-		userID, ts(now))
-	return mapErr("revoke user sessions", err)
+		WHERE revoked_at IS NULL AND family_id IS DISTINCT FROM $3
+		AND family_id IN (SELECT family_id FROM refresh_tokens WHERE user_id = $1)`,
+		userID, ts(now), keep)
+	return mapErr(op, err)
+}
+
+// FamilyRevoked reports whether a token of the family is revoked, or
+// returns storage.ErrNotFound for a family without tokens.
+func (s *Store) FamilyRevoked(ctx context.Context, familyID string) (bool, error) {
+	var revoked pgtype.Bool
+	err := s.q.QueryRow(ctx, `SELECT bool_or(revoked_at IS NOT NULL) FROM refresh_tokens WHERE family_id = $1`,
+		familyID).Scan(&revoked)
+	if err != nil {
+		return false, mapErr("family revoked", err)
+	}
+	if !revoked.Valid {
+		return false, notFound("family revoked")
+	}
+	return revoked.Bool, nil
 }

@@ -14,8 +14,7 @@ import (
 
 const userColumns = `id, version, phone, phone_verified, email, email_verified, locale,
 	status, kyc_status, kyc_tier, profile, profile_ssn_key_ref, profile_ssn_data, compliance,
-	failed_logins, login_blocked_until, admin_locked, tokens_valid_after, last_auth_at,
-	created_at, updated_at`
+	admin_locked, tokens_valid_after, last_auth_at, created_at, updated_at`
 
 // userValues returns the values of every user column but id and version,
 // in userColumns order.
@@ -35,22 +34,21 @@ func userValues(u *storage.User) ([]any, error) {
 	return []any{
 		text(u.Phone), u.PhoneVerified, text(u.Email), u.EmailVerified, u.Locale,
 		u.Status, u.KYCStatus, u.KYCTier, profile, ssn.KeyRef, bytesOrNil(ssn.Data), compliance,
-		u.FailedLogins, ts(u.LoginBlockedUntil), u.AdminLocked, ts(u.TokensValidAfter), ts(u.LastAuthAt),
-		ts(u.CreatedAt), ts(u.UpdatedAt),
+		u.AdminLocked, ts(u.TokensValidAfter), ts(u.LastAuthAt), ts(u.CreatedAt), ts(u.UpdatedAt),
 	}, nil
 }
 
 func scanUser(row pgx.Row) (*storage.User, error) {
 	var (
-		u                                          storage.User
-		phone, email                               pgtype.Text
-		profile, compliance, ssnData               []byte
-		ssnKeyRef                                  string
-		blocked, validAfter, lastAuth, created, up pgtype.Timestamptz
+		u                                 storage.User
+		phone, email                      pgtype.Text
+		profile, compliance, ssnData      []byte
+		ssnKeyRef                         string
+		validAfter, lastAuth, created, up pgtype.Timestamptz
 	)
 	err := row.Scan(&u.ID, &u.Version, &phone, &u.PhoneVerified, &email, &u.EmailVerified, &u.Locale,
 		&u.Status, &u.KYCStatus, &u.KYCTier, &profile, &ssnKeyRef, &ssnData, &compliance,
-		&u.FailedLogins, &blocked, &u.AdminLocked, &validAfter, &lastAuth, &created, &up)
+		&u.AdminLocked, &validAfter, &lastAuth, &created, &up)
 	if err != nil {
 		return nil, err
 	}
@@ -61,14 +59,16 @@ func scanUser(row pgx.Row) (*storage.User, error) {
 	if u.Compliance, err = decodeCompliance(compliance); err != nil {
 		return nil, fmt.Errorf("decode compliance: %w", err)
 	}
-	u.LoginBlockedUntil, u.TokensValidAfter, u.LastAuthAt = fromTS(blocked), fromTS(validAfter), fromTS(lastAuth)
+	u.TokensValidAfter, u.LastAuthAt = fromTS(validAfter), fromTS(lastAuth)
 	u.CreatedAt, u.UpdatedAt = fromTS(created), fromTS(up)
 	return &u, nil
 }
 
-// CreateUser stores u with Version 1 and sets u.Version. A taken id, phone
-// or email (case-insensitive, by the unique index on lower(email)) returns a
-// *storage.DuplicateError.
+// CreateUser stores u with Version 1 and sets u.Version. A taken id returns
+// a *storage.DuplicateError with Field "id"; a verified phone or email
+// (case-insensitive) another user holds verified, by the partial unique
+// indexes users_phone_verified_key and users_email_verified_key, one with
+// Field "phone" or "email".
 func (s *Store) CreateUser(ctx context.Context, u *storage.User) error {
 	vals, err := userValues(u)
 	if err != nil {
@@ -76,7 +76,7 @@ func (s *Store) CreateUser(ctx context.Context, u *storage.User) error {
 	}
 	args := append([]any{u.ID, int64(1)}, vals...)
 	if _, err := s.exec(ctx, "create user", stmt{`INSERT INTO users (` + userColumns + `)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)`, args}); err != nil {
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)`, args}); err != nil {
 		return err
 	}
 	u.Version = 1
@@ -84,7 +84,7 @@ func (s *Store) CreateUser(ctx context.Context, u *storage.User) error {
 }
 
 func (s *Store) getUser(ctx context.Context, where string, arg any) (*storage.User, error) {
-	u, err := scanUser(s.q.QueryRow(ctx, `SELECT `+userColumns+` FROM users WHERE `+where, arg))
+	u, err := scanUser(s.q.QueryRow(ctx, userQuery(where), arg))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, notFound("get user")
 	}
@@ -94,27 +94,41 @@ func (s *Store) getUser(ctx context.Context, where string, arg any) (*storage.Us
 	return u, nil
 }
 
+// userQuery selects the first user the condition (and order) gives.
+func userQuery(where string) string {
+	return `SELECT ` + userColumns + ` FROM users WHERE ` + where + ` LIMIT 1`
+}
+
 // GetUser returns the user with the id, or storage.ErrNotFound.
 func (s *Store) GetUser(ctx context.Context, id string) (*storage.User, error) {
 	return s.getUser(ctx, `id = $1`, id)
 }
 
-// GetUserByPhone returns the user with the exact E.164 phone, or
+// Lookups by identifier: the verified holder first, then the newest
+// (created_at, then id; a NULL created_at counts as the oldest). Each reads
+// the first entry of a backward scan of users_phone_idx or
+// users_email_lower_idx.
+const (
+	byPhone = `phone = $1 ORDER BY phone_verified DESC, created_at DESC NULLS LAST, id DESC`
+	byEmail = `lower(email) = lower($1) ORDER BY email_verified DESC, created_at DESC NULLS LAST, id DESC`
+)
+
+// GetUserByPhone returns the user holding the exact E.164 phone verified,
+// else the most recently created user holding it unverified, else
 // storage.ErrNotFound.
 func (s *Store) GetUserByPhone(ctx context.Context, phone string) (*storage.User, error) {
-	return s.getUser(ctx, `phone = $1`, phone)
+	return s.getUser(ctx, byPhone, phone)
 }
 
-// GetUserByEmail returns the user whose email equals email after lower(),
-// or storage.ErrNotFound.
+// GetUserByEmail is GetUserByPhone for an email, matched after lower().
 func (s *Store) GetUserByEmail(ctx context.Context, email string) (*storage.User, error) {
-	return s.getUser(ctx, `lower(email) = lower($1)`, email)
+	return s.getUser(ctx, byEmail, email)
 }
 
 // UpdateUser replaces the stored user by a conditional update on (id,
 // version) that increments the version (and u.Version). A stale version
-// returns storage.ErrConflict, an unknown id storage.ErrNotFound, a phone or
-// email taken by another user a *storage.DuplicateError.
+// returns storage.ErrConflict, an unknown id storage.ErrNotFound, a verified
+// phone or email another user holds verified a *storage.DuplicateError.
 func (s *Store) UpdateUser(ctx context.Context, u *storage.User) error {
 	vals, err := userValues(u)
 	if err != nil {
@@ -124,9 +138,8 @@ func (s *Store) UpdateUser(ctx context.Context, u *storage.User) error {
 	tags, err := s.exec(ctx, "update user", stmt{`UPDATE users SET
 		phone = $3, phone_verified = $4, email = $5, email_verified = $6, locale = $7,
 		status = $8, kyc_status = $9, kyc_tier = $10, profile = $11, profile_ssn_key_ref = $12,
-		profile_ssn_data = $13, compliance = $14, failed_logins = $15, login_blocked_until = $16,
-		admin_locked = $17, tokens_valid_after = $18, last_auth_at = $19, created_at = $20,
-		updated_at = $21, version = version + 1
+		profile_ssn_data = $13, compliance = $14, admin_locked = $15, tokens_valid_after = $16,
+		last_auth_at = $17, created_at = $18, updated_at = $19, version = version + 1
 		WHERE id = $1 AND version = $2`, args})
 	if err != nil {
 		return err
@@ -136,6 +149,22 @@ func (s *Store) UpdateUser(ctx context.Context, u *storage.User) error {
 			`SELECT EXISTS (SELECT 1 FROM users WHERE id = $1)`, u.ID)
 	}
 	u.Version++
+	return nil
+}
+
+// DeleteUser deletes the user row; the foreign keys of every per-user table
+// cascade (credentials, password history, challenges, refresh tokens, TOTP,
+// recovery codes, KYC submissions and documents, accounts, portfolios).
+// Events have no foreign key and stay. An unknown id returns
+// storage.ErrNotFound.
+func (s *Store) DeleteUser(ctx context.Context, id string) error {
+	tags, err := s.exec(ctx, "delete user", stmt{`DELETE FROM users WHERE id = $1`, []any{id}})
+	if err != nil {
+		return err
+	}
+	if tags[0].RowsAffected() == 0 {
+		return notFound("delete user")
+	}
 	return nil
 }
 

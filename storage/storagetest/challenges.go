@@ -3,6 +3,7 @@ package storagetest
 import (
 	"bytes"
 	"errors"
+	"time"
 
 	"github.com/onboardkit/onboardkit/storage"
 )
@@ -25,6 +26,7 @@ func (f *fixture) newChallenge() *storage.Challenge {
 		LastSentAt:  f.at(0),
 		ResendAt:    f.at(30),
 		Payload:     []byte(`{"pending":"x"}`),
+		Proven:      true,
 	}
 }
 
@@ -51,28 +53,78 @@ var challengeTests = []test{
 		// and so are an empty destination and locale.
 		d := f.newChallenge()
 		d.CodeHash, d.Payload, d.UserID, d.Channel, d.Destination, d.Locale = nil, nil, "", "totp", "", ""
+		d.Proven = false
 		f.ok(f.s.CreateChallenge(f.ctx, d), "CreateChallenge without hash")
 		f.equal(f.getChallenge(d.ID), d, "GetChallenge without hash")
 	}},
-	{"Locale", func(f *fixture) {
-		// The locale a challenge was issued in round-trips and survives
-		// every write: a resend is rendered in it.
-		for _, locale := range []string{"fr", "fr-FR", "en", "zh-Hant-TW", ""} {
+	{"LocaleAndProven", func(f *fixture) {
+		// The locale a challenge was issued in and whether it was issued
+		// after a proven factor round-trip and survive every write: a
+		// resend is rendered in the locale and counted in the budget of
+		// its kind.
+		for i, locale := range []string{"fr", "fr-FR", "en", "zh-Hant-TW", ""} {
 			c := f.newChallenge()
-			c.Locale = locale
-			f.check(c.Clone().Locale == locale, "Clone dropped Locale %q", locale)
+			c.Locale, c.Proven = locale, i%2 == 0
+			cl := c.Clone()
+			f.check(cl.Locale == locale && cl.Proven == c.Proven, "Clone dropped Locale %q or Proven %v", locale, c.Proven)
 			f.ok(f.s.CreateChallenge(f.ctx, c), "CreateChallenge")
-			got := f.getChallenge(c.ID)
-			f.check(got.Locale == locale, "GetChallenge: Locale = %q, want %q", got.Locale, locale)
+			f.equal(f.getChallenge(c.ID), c, "GetChallenge")
 			_, err := f.s.FailChallengeAttempt(f.ctx, c.ID, f.at(1))
 			f.ok(err, "FailChallengeAttempt")
 			f.ok(f.s.SetChallengeResendAt(f.ctx, c.ID, f.at(2)), "SetChallengeResendAt")
 			h := hash()
 			f.ok(f.s.ResendChallenge(f.ctx, c.ID, 1, h, f.at(40), f.at(100), f.at(700)), "ResendChallenge")
 			f.ok(f.s.ConsumeChallenge(f.ctx, c.ID, h, f.at(41)), "ConsumeChallenge")
-			got = f.getChallenge(c.ID)
-			f.check(got.Locale == locale, "after resend and consume: Locale = %q, want %q", got.Locale, locale)
+			got := f.getChallenge(c.ID)
+			f.check(got.Locale == locale && got.Proven == c.Proven, "after resend and consume: Locale = %q, Proven = %v, want %q, %v",
+				got.Locale, got.Proven, locale, c.Proven)
 		}
+	}},
+	{"Latest", func(f *fixture) {
+		// The newest challenge of the user and purpose: greatest CreatedAt,
+		// then greatest id, whatever the order of storing.
+		type chal struct {
+			suffix, purpose string
+			sec             int // CreatedAt, -1 for the zero time
+		}
+		for _, tc := range []struct {
+			name  string
+			chals []chal
+			want  int // index in chals, -1 for none
+		}{
+			{"Single", []chal{{"-a", "login", 0}}, 0},
+			{"Newest", []chal{{"-a", "login", 20}, {"-b", "login", 30}, {"-c", "login", 10}}, 1},
+			{"IDBreaksTies", []chal{{"-b", "login", 10}, {"-a", "login", 10}}, 0},
+			{"ZeroCreatedAtIsOldest", []chal{{"-b", "login", -1}, {"-a", "login", 0}}, 1},
+			{"OtherPurposeIgnored", []chal{{"-a", "login", 10}, {"-b", "password_reset", 20}}, 0},
+			{"NoneOfThePurpose", []chal{{"-a", "password_reset", 10}}, -1},
+			{"None", nil, -1},
+		} {
+			uid, base := f.userID(), id("chal")
+			stored := make([]*storage.Challenge, len(tc.chals))
+			for i, c := range tc.chals {
+				stored[i] = f.newChallenge()
+				stored[i].ID, stored[i].UserID, stored[i].Purpose = base+c.suffix, uid, c.purpose
+				stored[i].CreatedAt = f.at(c.sec)
+				if c.sec < 0 {
+					stored[i].CreatedAt = time.Time{}
+				}
+				f.ok(f.s.CreateChallenge(f.ctx, stored[i]), "CreateChallenge: "+tc.name)
+			}
+			// A newer challenge of another user does not count.
+			other := f.newChallenge()
+			other.Purpose, other.CreatedAt = "login", f.at(100)
+			f.ok(f.s.CreateChallenge(f.ctx, other), "CreateChallenge of another user")
+			got, err := f.s.LatestChallenge(f.ctx, uid, "login")
+			if tc.want < 0 {
+				f.is(err, storage.ErrNotFound, "LatestChallenge: "+tc.name)
+				continue
+			}
+			f.ok(err, "LatestChallenge: "+tc.name)
+			f.equal(got, stored[tc.want], "LatestChallenge: "+tc.name)
+		}
+		_, err := f.s.LatestChallenge(f.ctx, id("user"), "login")
+		f.is(err, storage.ErrNotFound, "LatestChallenge of an unknown user")
 	}},
 	{"DuplicateID", func(f *fixture) {
 		c := f.createChallenge()
@@ -214,6 +266,7 @@ var challengeTests = []test{
 		c.Payload[0] = 'X'
 		c.Attempts = 3
 		c.Locale = "de"
+		c.Proven = false
 		got := f.getChallenge(c.ID)
 		f.equal(got, want, "after mutating the record passed in")
 		got.CodeHash[1] ^= 0xff

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/onboardkit/onboardkit/storage"
 )
@@ -55,6 +56,9 @@ func (f *fixture) winners(errs []error, want int, lost func(error) bool, what st
 	}
 	return won
 }
+
+// errRefused stands for a reservation that was not allowed.
+var errRefused = errors.New("storagetest: attempt refused")
 
 func isErr(target error) func(error) bool {
 	return func(err error) bool { return errors.Is(err, target) }
@@ -176,6 +180,61 @@ var concurrencyTests = []test{
 		}
 		errs := race(50, func(i int) error { return f.replica(i).CreateUser(f.ctx, users[i]) })
 		f.winners(errs, 1, isDup("email"), "50 CreateUser with the same email in several cases")
+	}},
+	{"VerifyIdentifierOnce", func(f *fixture) {
+		// Users holding one phone (email) unverified all verify it at once:
+		// exactly one succeeds.
+		for _, idf := range identifiers {
+			users := make([]*storage.User, 20)
+			for i := range users {
+				users[i] = f.unverifiedUser()
+				idf.take(users[i], users[0], false)
+				f.ok(f.s.CreateUser(f.ctx, users[i]), "CreateUser of an unverified holder")
+			}
+			errs := race(len(users), func(i int) error {
+				v := users[i].Clone()
+				idf.take(v, v, true)
+				return f.replica(i).UpdateUser(f.ctx, v)
+			})
+			won := f.winners(errs, 1, isDup(idf.field), fmt.Sprintf("%d UpdateUser verifying one %s", len(users), idf.field))
+			got, err := idf.lookup(f.ctx, f.b, users[0])
+			f.ok(err, "lookup")
+			f.check(got.ID == users[won[0]].ID, "the %s's holder is not the winner", idf.field)
+		}
+	}},
+	{"ReserveLoginAttemptAtMostFree", func(f *fixture) {
+		// 60 attempts at once, twice, with 5 free failures and a clock that
+		// stands still: 5 are allowed, each counted once, and none after.
+		key := id("throttle")
+		p := storage.ThrottlePolicy{FreeFailures: 5, BaseDelay: 30 * time.Second, MaxDelay: 15 * time.Minute}
+		blocked := storage.Reservation{Failures: 5, BlockedUntil: f.at(30)}
+		for round, want := range []int{5, 0} {
+			res := make([]storage.Reservation, 60)
+			errs := race(len(res), func(i int) (err error) {
+				if res[i], err = f.replica(i).ReserveLoginAttempt(f.ctx, key, f.at(0), p); err == nil && !res[i].Allowed {
+					return errRefused
+				}
+				return err
+			})
+			won := f.winners(errs, want, isErr(errRefused), fmt.Sprintf("round %d of 60 ReserveLoginAttempt with 5 free failures", round+1))
+			var counts []int
+			for i, r := range res {
+				if !slices.Contains(won, i) {
+					f.equal(r, blocked, "a refused reservation")
+					continue
+				}
+				counts = append(counts, r.Failures)
+				f.check(r.BlockedUntil.IsZero() == (r.Failures < 5), "allowed reservation %+v: wrong deadline", r)
+				if r.Failures == 5 {
+					f.equal(r, storage.Reservation{Allowed: true, Failures: 5, BlockedUntil: f.at(30)}, "the 5th reservation")
+				}
+			}
+			slices.Sort(counts)
+			f.equal(counts, []int{1, 2, 3, 4, 5}[:want], "counts of the allowed reservations")
+		}
+		r, err := f.b.ReserveLoginAttempt(f.ctx, key, f.at(0), p)
+		f.ok(err, "ReserveLoginAttempt")
+		f.equal(r, blocked, "the stored count and deadline")
 	}},
 	{"UpdateUserOnce", func(f *fixture) {
 		u := f.createUser()

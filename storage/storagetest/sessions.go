@@ -38,6 +38,17 @@ func (f *fixture) createToken(userID string) *storage.RefreshToken {
 	return t
 }
 
+// rotatedFamily stores a new family of userID whose first token was rotated
+// at +10 s, and returns the first (rotated) and the current token.
+func (f *fixture) rotatedFamily(userID string) (first, current *storage.RefreshToken) {
+	f.Helper()
+	first = f.createToken(userID)
+	current = f.nextToken(first, 10)
+	f.ok(f.s.RotateRefreshToken(f.ctx, first.Hash, current, f.at(10)), "RotateRefreshToken")
+	first.RotatedAt = f.at(10)
+	return first, current
+}
+
 func (f *fixture) getToken(h []byte) *storage.RefreshToken {
 	f.Helper()
 	t, err := f.s.GetRefreshToken(f.ctx, h)
@@ -119,9 +130,7 @@ var sessionTests = []test{
 	}},
 	{"RevokeUserSessions", func(f *fixture) {
 		uid, other := f.userID(), f.userID()
-		a := f.createToken(uid)
-		a2 := f.nextToken(a, 10)
-		f.ok(f.s.RotateRefreshToken(f.ctx, a.Hash, a2, f.at(10)), "RotateRefreshToken")
+		a, a2 := f.rotatedFamily(uid)
 		b := f.createToken(uid)
 		o := f.createToken(other)
 		f.ok(f.s.RevokeUserSessions(f.ctx, uid, f.at(50)), "RevokeUserSessions")
@@ -130,6 +139,54 @@ var sessionTests = []test{
 			f.check(got.RevokedAt.Equal(f.at(50)), "token %d: RevokedAt = %v, want %v", i+1, got.RevokedAt, f.at(50))
 		}
 		f.equal(f.getToken(o.Hash), o, "another user's token")
+	}},
+	{"RevokeUserSessionsExcept", func(f *fixture) {
+		uid, other := f.userID(), f.userID()
+		a, a2 := f.rotatedFamily(uid)
+		keep, c, o := f.createToken(uid), f.createToken(uid), f.createToken(other)
+		f.ok(f.s.RevokeFamily(f.ctx, c.FamilyID, f.at(20)), "RevokeFamily")
+		f.ok(f.s.RevokeUserSessionsExcept(f.ctx, uid, keep.FamilyID, f.at(50)), "RevokeUserSessionsExcept")
+		for _, tc := range []struct {
+			name string
+			t    *storage.RefreshToken
+			at   int // RevokedAt, -1 for none
+		}{
+			{"rotated token of another family", a, 50},
+			{"current token of another family", a2, 50},
+			{"token revoked before (keeps its time)", c, 20},
+			{"token of the kept family", keep, -1},
+			{"token of another user", o, -1},
+		} {
+			got := f.getToken(tc.t.Hash)
+			revoked, err := f.s.FamilyRevoked(f.ctx, tc.t.FamilyID)
+			f.ok(err, "FamilyRevoked: "+tc.name)
+			if tc.at < 0 {
+				f.check(got.RevokedAt.IsZero() && !revoked, "%s: revoked at %v (FamilyRevoked %v)", tc.name, got.RevokedAt, revoked)
+			} else {
+				f.check(got.RevokedAt.Equal(f.at(tc.at)) && revoked, "%s: RevokedAt = %v, want %v (FamilyRevoked %v)",
+					tc.name, got.RevokedAt, f.at(tc.at), revoked)
+			}
+		}
+		// Keeping a family that is not the user's keeps none of the user's.
+		f.ok(f.s.RevokeUserSessionsExcept(f.ctx, uid, o.FamilyID, f.at(60)), "RevokeUserSessionsExcept")
+		f.check(f.getToken(keep.Hash).RevokedAt.Equal(f.at(60)), "the user's last family survived keeping another user's")
+		f.check(f.getToken(o.Hash).RevokedAt.IsZero(), "another user's family revoked")
+	}},
+	{"FamilyRevoked", func(f *fixture) {
+		// Pinned: a family is revoked when one of its tokens is; rotation
+		// is not revocation.
+		uid := f.userID()
+		_, current := f.rotatedFamily(uid)
+		for _, want := range []bool{false, true} {
+			if want {
+				f.ok(f.s.RevokeUserSessions(f.ctx, uid, f.at(20)), "RevokeUserSessions")
+			}
+			got, err := f.s.FamilyRevoked(f.ctx, current.FamilyID)
+			f.ok(err, "FamilyRevoked")
+			f.check(got == want, "FamilyRevoked = %v, want %v", got, want)
+		}
+		_, err := f.s.FamilyRevoked(f.ctx, id("fam"))
+		f.is(err, storage.ErrNotFound, "FamilyRevoked of an unknown family")
 	}},
 	{"DeepCopy", func(f *fixture) {
 		t := f.newToken(f.userID())

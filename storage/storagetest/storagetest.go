@@ -28,8 +28,12 @@
 // ListEvents with a limit returns the oldest events; UpdateKYCSubmissionStatus
 // sets UpdatedAt to its at; a challenge stored without a code hash is consumed
 // with a nil hash; CreatePortfolio refuses a (Chain, non-empty KeyID,
-// AddressIndex) slot already used with Field "address_index"; a duplicate next hash makes RotateRefreshToken fail and write
-// nothing.
+// AddressIndex) slot already used with Field "address_index"; a duplicate
+// next hash makes RotateRefreshToken fail and write nothing; among unverified
+// holders of a phone or email, and among challenges (LatestChallenge), a
+// zero CreatedAt is the oldest; DeleteUser keeps challenges of no user sent
+// to the deleted user's phone; FamilyRevoked holds once any token of the
+// family is revoked (rotation is not revocation).
 package storagetest
 
 import (
@@ -59,6 +63,8 @@ func Run(t *testing.T, newStore func(t *testing.T) storage.Store) {
 		tests []test
 	}{
 		{"Users", userTests},
+		{"Identifiers", identifierTests},
+		{"DeleteUser", deleteTests},
 		{"Credentials", credentialTests},
 		{"Challenges", challengeTests},
 		{"Sessions", sessionTests},
@@ -66,6 +72,7 @@ func Run(t *testing.T, newStore func(t *testing.T) storage.Store) {
 		{"KYC", kycTests},
 		{"Accounts", accountTests},
 		{"Audit", auditTests},
+		{"Throttles", throttleTests},
 		{"Tx", txTests},
 	}
 	for _, g := range groups {

@@ -97,36 +97,49 @@ func (f *fixture) visible(u *unit) {
 // values are free again.
 func (f *fixture) invisible(u *unit) {
 	f.Helper()
-	_, err := f.s.GetUser(f.ctx, u.user.ID)
-	f.is(err, storage.ErrNotFound, "user of the rolled-back Tx")
-	_, err = f.s.GetUserByPhone(f.ctx, u.user.Phone)
-	f.is(err, storage.ErrNotFound, "user by phone of the rolled-back Tx")
-	_, err = f.s.GetUserByEmail(f.ctx, u.user.Email)
-	f.is(err, storage.ErrNotFound, "user by email of the rolled-back Tx")
-	_, err = f.s.GetPassword(f.ctx, u.user.ID)
-	f.is(err, storage.ErrNotFound, "password of the rolled-back Tx")
-	_, err = f.s.GetChallenge(f.ctx, u.chal.ID)
-	f.is(err, storage.ErrNotFound, "challenge of the rolled-back Tx")
-	_, err = f.s.GetRefreshToken(f.ctx, u.token.Hash)
-	f.is(err, storage.ErrNotFound, "refresh token of the rolled-back Tx")
-	_, err = f.s.GetAccount(f.ctx, u.account.ID)
-	f.is(err, storage.ErrNotFound, "account of the rolled-back Tx")
-	_, err = f.s.GetPortfolio(f.ctx, u.portfolio.ID)
-	f.is(err, storage.ErrNotFound, "portfolio of the rolled-back Tx")
-	_, err = f.s.GetTOTP(f.ctx, u.user.ID)
-	f.is(err, storage.ErrNotFound, "TOTP of the rolled-back Tx")
-	f.check(f.recoveryCount(u.user.ID) == 0, "recovery codes of the rolled-back Tx are visible")
-	_, err = f.s.LatestKYCSubmission(f.ctx, u.user.ID)
-	f.is(err, storage.ErrNotFound, "KYC submission of the rolled-back Tx")
+	f.invisibleRecords(u)
+	f.identifiersFree(u.user)
 	f.check(len(f.events(u.user.ID, 0)) == 0, "events of the rolled-back Tx are visible")
-	accts, err := f.s.ListAccounts(f.ctx, u.user.ID)
-	f.ok(err, "ListAccounts")
-	f.check(len(accts) == 0, "accounts of the rolled-back Tx are listed")
 
 	// The unique values are free: the same unit commits now.
 	u.user.Version = 0
 	f.ok(f.s.Tx(f.ctx, u.write), "the same writes after the rollback")
 	f.visible(u)
+}
+
+// identifiersFree checks that no user holds u's phone or email.
+func (f *fixture) identifiersFree(u *storage.User) {
+	f.Helper()
+	_, err := f.s.GetUserByPhone(f.ctx, u.Phone)
+	f.is(err, storage.ErrNotFound, "user by phone")
+	_, err = f.s.GetUserByEmail(f.ctx, u.Email)
+	f.is(err, storage.ErrNotFound, "user by email")
+}
+
+// invisibleRecords checks that no record of u but its audit events is
+// stored (looked up by id).
+func (f *fixture) invisibleRecords(u *unit) {
+	f.Helper()
+	_, err := f.s.GetUser(f.ctx, u.user.ID)
+	f.is(err, storage.ErrNotFound, "user")
+	_, err = f.s.GetPassword(f.ctx, u.user.ID)
+	f.is(err, storage.ErrNotFound, "password")
+	_, err = f.s.GetChallenge(f.ctx, u.chal.ID)
+	f.is(err, storage.ErrNotFound, "challenge")
+	_, err = f.s.GetRefreshToken(f.ctx, u.token.Hash)
+	f.is(err, storage.ErrNotFound, "refresh token")
+	_, err = f.s.GetAccount(f.ctx, u.account.ID)
+	f.is(err, storage.ErrNotFound, "account")
+	_, err = f.s.GetPortfolio(f.ctx, u.portfolio.ID)
+	f.is(err, storage.ErrNotFound, "portfolio")
+	_, err = f.s.GetTOTP(f.ctx, u.user.ID)
+	f.is(err, storage.ErrNotFound, "TOTP enrollment")
+	f.check(f.recoveryCount(u.user.ID) == 0, "recovery codes are visible")
+	_, err = f.s.LatestKYCSubmission(f.ctx, u.user.ID)
+	f.is(err, storage.ErrNotFound, "KYC submission")
+	accts, err := f.s.ListAccounts(f.ctx, u.user.ID)
+	f.ok(err, "ListAccounts")
+	f.check(len(accts) == 0, "accounts are listed")
 }
 
 var txTests = []test{

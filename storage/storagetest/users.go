@@ -6,13 +6,15 @@ import (
 	"github.com/onboardkit/onboardkit/storage"
 )
 
-// newUser returns a complete user with unique id, phone and email.
+// newUser returns a complete user with unique id, phone and email, both
+// verified (so that they are unique).
 func (f *fixture) newUser() *storage.User {
 	return &storage.User{
 		ID:            id("user"),
 		Phone:         phone(),
 		PhoneVerified: true,
 		Email:         email(),
+		EmailVerified: true,
 		Locale:        "fr-FR",
 		Status:        "registered",
 		KYCStatus:     "not_started",
@@ -36,12 +38,11 @@ func (f *fixture) newUser() *storage.User {
 			ExpectedMonthlyPaymentsUSD: "1000-5000", MostRecentOccupation: "engineer",
 			SubmittedAt: f.at(2),
 		},
-		FailedLogins:      2,
-		LoginBlockedUntil: f.at(3),
-		TokensValidAfter:  f.at(4),
-		LastAuthAt:        f.at(5),
-		CreatedAt:         f.at(0),
-		UpdatedAt:         f.at(6),
+		AdminLocked:      true,
+		TokensValidAfter: f.at(4),
+		LastAuthAt:       f.at(5),
+		CreatedAt:        f.at(0),
+		UpdatedAt:        f.at(6),
 	}
 }
 
