@@ -41,6 +41,9 @@ type Challenge struct {
 	// Payload is the opaque data given to Issue (for example a pending
 	// password hash).
 	Payload []byte
+	// Proven reports a challenge whose sends count against the
+	// destination's proven budget (IssueRequest.Proven).
+	Proven bool
 	// Decoy reports a challenge issued by IssueDecoy: no code opens it and
 	// nothing is ever sent for it. Never reveal it to the client.
 	Decoy bool
@@ -66,6 +69,7 @@ func (m *Manager) view(c *storage.Challenge) Challenge {
 		ResendAt:    c.ResendAt,
 		ConsumedAt:  c.ConsumedAt,
 		Payload:     cloneBytes(c.Payload),
+		Proven:      c.Proven,
 		Decoy:       m.isDecoy(c),
 	}
 }

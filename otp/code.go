@@ -16,16 +16,35 @@ import (
 // key starts with one of these, so no value of one kind can collide with a
 // value of another.
 const (
-	labelCode     = "onboardkit/otp/code/v1"
-	labelDecoy    = "onboardkit/otp/decoy/v1"
-	labelFactor   = "onboardkit/otp/factor/v1"
-	labelDest     = "onboardkit/otp/destination/v1"
-	labelRecovery = "onboardkit/otp/recovery/v1"
+	labelCode   = "onboardkit/otp/code/v1"
+	labelDecoy  = "onboardkit/otp/decoy/v1"
+	labelFactor = "onboardkit/otp/factor/v1"
+	labelDest   = "onboardkit/otp/destination/v1"
+	// labelDestProven keys the proven budget of a destination.
+	labelDestProven = "onboardkit/otp/destination-proven/v1"
+	labelRecovery   = "onboardkit/otp/recovery/v1"
 )
 
 // idEncoding encodes challenge ids: lower-case RFC 4648 base32, no padding
 // (26 characters for 128 bits).
 var idEncoding = base32.NewEncoding("abcdefghijklmnopqrstuvwxyz234567").WithPadding(base32.NoPadding)
+
+// idLen is the length of a challenge id: 128 bits in idEncoding.
+const idLen = 26
+
+// validID reports whether id has the shape of a challenge id.
+func validID(id string) bool {
+	if len(id) != idLen {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		if !(c >= 'a' && c <= 'z' || c >= '2' && c <= '7') {
+			return false
+		}
+	}
+	return true
+}
 
 // maxCodeInput bounds the code strings that are hashed; longer inputs are
 // wrong codes without further work.
@@ -102,12 +121,17 @@ func (m *keyedMAC) factorMarker(challengeID string) []byte {
 	return m.sum(make([]byte, 0, sha256.Size), labelFactor, challengeID)
 }
 
-// destinationKey is the opaque CountSend key of a destination: the hex
-// HMAC of its normalised form.
-func (m *keyedMAC) destinationKey(destination string) string {
+// destinationKey is the opaque CountSend key of a destination's budget: the
+// hex HMAC of its normalised form, with a distinct label for the proven
+// budget.
+func (m *keyedMAC) destinationKey(destination string, proven bool) string {
 	s := m.get()
 	defer m.put(s)
-	sum := s.sum(s.out[:0], labelDest, normalizeDestination(destination))
+	label := labelDest
+	if proven {
+		label = labelDestProven
+	}
+	sum := s.sum(s.out[:0], label, normalizeDestination(destination))
 	var hx [2 * sha256.Size]byte
 	hex.Encode(hx[:], sum)
 	return string(hx[:])

@@ -140,10 +140,11 @@ func TestCodeHashFraming(t *testing.T) {
 
 func TestDestinationKeyNormalisation(t *testing.T) {
 	m := newKeyedMAC(bytes.Repeat([]byte{1}, 32))
-	k := m.destinationKey("+33614125910")
+	k := m.destinationKey("+33614125910", false)
 	eq(t, len(k), 64, "len")
 	isTrue(t, !strings.Contains(k, "33614125910"))
-	eq(t, m.destinationKey(" +33 6 14-12.59(10) "), k)
-	eq(t, m.destinationKey(" Alice@Example.COM"), m.destinationKey("alice@example.com"))
-	ne(t, k, m.destinationKey("+33614125911"))
+	eq(t, m.destinationKey(" +33 6 14-12.59(10) ", false), k)
+	eq(t, m.destinationKey(" Alice@Example.COM", false), m.destinationKey("alice@example.com", false))
+	ne(t, k, m.destinationKey("+33614125911", false))
+	ne(t, k, m.destinationKey("+33614125910", true), "the proven budget has its own key")
 }

@@ -2,7 +2,9 @@
 // IssueRequest and its validation, Issue and IssueDecoy, the destination's
 // send window (DestinationLimit per DestinationWindow), and Send, which
 // renders a message in the challenge's locale and hands it to the sender of
-// its channel.
+// its channel. A destination has two send budgets: one for challenges
+// issued after the user proved a factor (IssueRequest.Proven) and one for
+// anonymous requests, so strangers cannot spend the owner's.
 
 package otp
 
@@ -36,6 +38,15 @@ type IssueRequest struct {
 	// Payload is opaque data stored with the challenge and returned on
 	// verification (for example a pending password hash).
 	Payload []byte
+	// Proven marks a challenge issued after the user proved a factor (a
+	// login code after the right password, an authenticated change). Its
+	// sends, and its resends', count against the destination's proven
+	// budget; every other request is anonymous and counts against the
+	// anonymous budget. Each budget is DestinationLimit per
+	// DestinationWindow. An anonymous request over its budget is not
+	// refused: the challenge is stored as a decoy, nothing is sent, and
+	// Pending.Dropped reports it, so the answer does not change.
+	Proven bool
 }
 
 // Pending is an issued (or resent) challenge waiting to be sent with
@@ -43,6 +54,10 @@ type IssueRequest struct {
 type Pending struct {
 	// Challenge is a copy of the stored challenge.
 	Challenge Challenge
+
+	// Dropped reports an anonymous request over its destination's budget:
+	// the challenge is a decoy and nothing will be sent (record it).
+	Dropped bool
 
 	code string
 	// quiet: Send delivers nothing (a decoy or a ChannelTOTP challenge).
@@ -93,8 +108,13 @@ func (m *Manager) issue(ctx context.Context, req IssueRequest, decoy bool) (*Pen
 		return nil, ErrNoSender
 	}
 	now := m.rt.Now()
+	dropped := false
 	if !factor {
-		if err := m.countDestination(ctx, req.Destination, now); err != nil {
+		err := m.countDestination(ctx, req.Destination, req.Proven, now)
+		switch {
+		case errors.Is(err, onboardkit.ErrSendLimit) && !req.Proven:
+			dropped, decoy = !decoy, true
+		case err != nil:
 			return nil, err
 		}
 	}
@@ -130,6 +150,7 @@ func (m *Manager) issue(ctx context.Context, req IssueRequest, decoy bool) (*Pen
 		LastSentAt:  now,
 		ResendAt:    now.Add(m.cooldown(1)),
 		Payload:     cloneBytes(req.Payload),
+		Proven:      req.Proven,
 	}
 	if factor {
 		c.ResendAt = c.ExpiresAt
@@ -137,7 +158,7 @@ func (m *Manager) issue(ctx context.Context, req IssueRequest, decoy bool) (*Pen
 	if err := m.store.CreateChallenge(ctx, c); err != nil {
 		return nil, fmt.Errorf("otp: create challenge: %w", err)
 	}
-	return &Pending{Challenge: m.view(c), code: code, quiet: decoy || factor}, nil
+	return &Pending{Challenge: m.view(c), Dropped: dropped, code: code, quiet: decoy || factor}, nil
 }
 
 func validateIssue(req IssueRequest) error {
@@ -171,14 +192,14 @@ func validateIssue(req IssueRequest) error {
 	return nil
 }
 
-// countDestination counts one send to destination in the current window and
-// refuses it when the window is full.
-func (m *Manager) countDestination(ctx context.Context, destination string, now time.Time) error {
+// countDestination counts one send to destination in the current window of
+// its budget (proven or anonymous) and refuses it when the window is full.
+func (m *Manager) countDestination(ctx context.Context, destination string, proven bool, now time.Time) error {
 	if m.cfg.DestinationLimit < 0 {
 		return nil
 	}
 	start := now.Truncate(m.cfg.DestinationWindow)
-	n, err := m.store.CountSend(ctx, m.mac.destinationKey(destination), start)
+	n, err := m.store.CountSend(ctx, m.mac.destinationKey(destination, proven), start)
 	if err != nil {
 		return fmt.Errorf("otp: count send: %w", err)
 	}

@@ -149,7 +149,13 @@ func (m *Manager) Get(ctx context.Context, challengeID string) (*Challenge, erro
 	return &v, nil
 }
 
+// get reads a challenge. An id that is not one this package issues (26
+// characters of its base32 alphabet) reads as unknown without reaching the
+// store, so no input can make the store fail.
 func (m *Manager) get(ctx context.Context, challengeID string) (*storage.Challenge, error) {
+	if !validID(challengeID) {
+		return nil, errUnknown(storage.ErrNotFound)
+	}
 	c, err := m.store.GetChallenge(ctx, challengeID)
 	if errors.Is(err, storage.ErrNotFound) {
 		return nil, errUnknown(err)
@@ -176,9 +182,6 @@ func (m *Manager) load(ctx context.Context, challengeID string, purpose Purpose)
 
 // loadAny reads a challenge of any channel for purpose.
 func (m *Manager) loadAny(ctx context.Context, challengeID string, purpose Purpose) (*storage.Challenge, error) {
-	if challengeID == "" || len(challengeID) > 128 {
-		return nil, errUnknown(storage.ErrNotFound)
-	}
 	c, err := m.get(ctx, challengeID)
 	if err != nil {
 		return nil, err

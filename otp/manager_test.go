@@ -537,7 +537,7 @@ func TestDestinationWindow(t *testing.T) {
 	h := newHarness(t, func(c *Config) { c.DestinationLimit = 3 })
 	ctx := context.Background()
 	// The harness clock is at 03:04:05: the window ends at 04:00:00.
-	req := IssueRequest{Purpose: PurposeLogin, Channel: ChannelSMS, Destination: phone}
+	req := IssueRequest{Purpose: PurposeLogin, Channel: ChannelSMS, Destination: phone, Proven: true}
 	var ids []string
 	for i := 0; i < 3; i++ {
 		p, err := h.m.Issue(ctx, req)
@@ -563,6 +563,53 @@ func TestDestinationWindow(t *testing.T) {
 	p, err := h.m.Resend(ctx, ids[0], PurposeLogin)
 	must(t, err)
 	eq(t, p.Challenge.Sends, 2)
+}
+
+// TestDestinationBudgets: a destination's proven and anonymous budgets are
+// independent, so strangers spending the anonymous one (forgot-password,
+// sign-up, resends of their own challenges) never block the codes the owner
+// asked for; an anonymous request over its budget answers as usual, stores
+// a decoy and sends nothing.
+func TestDestinationBudgets(t *testing.T) {
+	h := newHarness(t, func(c *Config) { c.DestinationLimit = 2 })
+	ctx := context.Background()
+	anon := IssueRequest{UserID: "u1", Purpose: PurposePasswordReset, Channel: ChannelSMS, Destination: phone}
+	for i := 0; i < 2; i++ {
+		p, err := h.m.Issue(ctx, anon)
+		must(t, err)
+		isTrue(t, !p.Dropped && !p.Challenge.Decoy, "within the anonymous budget")
+		must(t, h.m.Send(ctx, p))
+	}
+	eq(t, h.rec.Len(), 2)
+	dropped, err := h.m.Issue(ctx, anon)
+	must(t, err)
+	isTrue(t, dropped.Dropped && dropped.Challenge.Decoy, "over the anonymous budget: dropped as a decoy")
+	eq(t, dropped.Challenge.UserID, "u1")
+	must(t, h.m.Send(ctx, dropped))
+	eq(t, h.rec.Len(), 2, "a dropped challenge sends nothing")
+	_, err = h.m.Check(ctx, dropped.Challenge.ID, "000000", PurposePasswordReset)
+	okErr(t, err, onboardkit.CodeInvalidCode)
+
+	// The owner's proven codes still go out, up to their own budget.
+	proven := IssueRequest{UserID: "u1", Purpose: PurposeLogin, Channel: ChannelSMS, Destination: phone, Proven: true}
+	var first *Pending
+	for i := 0; i < 2; i++ {
+		p, err := h.m.Issue(ctx, proven)
+		must(t, err)
+		isTrue(t, p.Challenge.Proven && !p.Dropped)
+		must(t, h.m.Send(ctx, p))
+		if first == nil {
+			first = p
+		}
+	}
+	eq(t, h.rec.Len(), 4)
+	_, err = h.m.Issue(ctx, proven)
+	okErr(t, err, onboardkit.CodeSendLimit)
+	// A resend counts against the budget its challenge was issued under.
+	h.clock.Advance(time.Minute)
+	_, err = h.m.Resend(ctx, first.Challenge.ID, PurposeLogin)
+	okErr(t, err, onboardkit.CodeSendLimit)
+	eq(t, h.stored(t, first.Challenge.ID).Proven, true)
 }
 
 func TestDestinationWindowDisabled(t *testing.T) {
@@ -646,10 +693,14 @@ func TestDecoy(t *testing.T) {
 	must(t, h.m.Send(ctx, p2))
 	eq(t, h.rec.Len(), 0)
 	eq(t, h.stored(t, p.Challenge.ID).Sends, 2)
-	// The decoy counted in the destination window.
+	// The decoy counted in the destination's (anonymous) window: the next
+	// request is over the budget, answered alike, and sends nothing.
 	h.clock.Advance(time.Minute)
-	_, err = h.m.Issue(ctx, req)
-	okErr(t, err, onboardkit.CodeSendLimit)
+	p3, err := h.m.Issue(ctx, req)
+	must(t, err)
+	isTrue(t, p3.Dropped && p3.Challenge.Decoy, "over the budget: dropped")
+	must(t, h.m.Send(ctx, p3))
+	eq(t, h.rec.Len(), 0)
 }
 
 func TestCustomLimits(t *testing.T) {

@@ -46,7 +46,7 @@ func (m *Manager) resend(ctx context.Context, challengeID string, purpose Purpos
 		return nil, ErrNoSender
 	}
 	if first {
-		if err := m.countDestination(ctx, c.Destination, now); err != nil {
+		if err := m.countDestination(ctx, c.Destination, c.Proven, now); err != nil {
 			return nil, err
 		}
 	}
