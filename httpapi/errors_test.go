@@ -4,6 +4,7 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -334,7 +335,7 @@ func TestRequestID(t *testing.T) {
 func TestRateLimitsOverHTTP(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, func(c *envConfig) {
-		c.opts.RateLimits = httpapi.RateLimits{SignUpPerIP: 2, LoginPerIdentifier: 3}
+		c.opts.RateLimits = httpapi.RateLimits{SignUpPerIP: 2}
 	})
 	for i := 0; i < 2; i++ {
 		e.signUp(newPhone())
@@ -347,17 +348,40 @@ func TestRateLimitsOverHTTP(t *testing.T) {
 	e.clock.Advance(150 * time.Second)
 	e.signUp(newPhone())
 
-	// Per identifier: the fourth login for one username is refused, with
-	// the same answer whatever the password; another username is not.
+	// No limit per username: a stranger's failed logins never make the
+	// owner's answer 429 (the Service's throttle, in the store, bounds
+	// guesses per account and keeps the owner's devices apart).
 	phone := newPhone()
-	for i := 0; i < 3; i++ {
+	for i := 0; i < 12; i++ {
 		r = e.do("POST", "/v1/login", "", map[string]string{"username": phone, "password": "wrong-" + strconv.Itoa(i)})
 		require.Equal(t, http.StatusUnauthorized, r.status, "%s", r.body)
 	}
-	r = e.do("POST", "/v1/login", "", map[string]string{"username": " " + phone, "password": "x"})
+}
+
+// TestIdentifierTakenAnswersLimited: each identifier_taken answer tells a
+// prober whether an identifier is registered; past IdentifierTakenPerIP per
+// window (per user for PUT /v1/email) the route answers 429 before looking.
+func TestIdentifierTakenAnswersLimited(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, func(c *envConfig) {
+		c.opts.RateLimits = httpapi.RateLimits{IdentifierTakenPerIP: 2, IdentifierTakenPerUser: 2}
+	})
+	owner := e.confirmedUser()
+	for i := 0; i < 2; i++ {
+		r := e.do("POST", "/v1/signup", "", map[string]string{"phoneNumber": owner.phone, "password": testPassword})
+		require.Equal(t, http.StatusConflict, r.status, "%s", r.body)
+	}
+	r := e.do("POST", "/v1/signup", "", map[string]string{"phoneNumber": owner.phone, "password": testPassword})
 	require.Equal(t, http.StatusTooManyRequests, r.status, "%s", r.body)
-	r = e.do("POST", "/v1/login", "", map[string]string{"username": newPhone(), "password": "x"})
-	require.Equal(t, http.StatusUnauthorized, r.status, "%s", r.body)
+	// The address's budget is spent: its next probe waits, whatever it asks.
+	r = e.do("PUT", "/v1/email", owner.access, map[string]string{"email": "someone@example.com"})
+	require.Equal(t, http.StatusTooManyRequests, r.status, "%s", r.body)
+	// Other answers are not counted: with a fresh budget, fresh addresses.
+	e.clock.Advance(5 * time.Minute)
+	for i := 0; i < 3; i++ {
+		r = e.do("PUT", "/v1/email", owner.access, map[string]string{"email": fmt.Sprintf("free%d@example.com", i)})
+		require.Equal(t, http.StatusAccepted, r.status, "%s", r.body)
+	}
 }
 
 func TestSendFailedSignUpStillCreated(t *testing.T) {

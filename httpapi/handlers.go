@@ -20,10 +20,6 @@ type (
 	emailRequest struct {
 		Email string `json:"email"`
 	}
-	loginRequest struct {
-		Username string `json:"username"`
-		Password string `json:"password"`
-	}
 	sessionCodeRequest struct {
 		SessionID string `json:"sessionId"`
 		Code      string `json:"code"`
@@ -66,7 +62,11 @@ func (a *api) signUp(w http.ResponseWriter, r *http.Request) {
 		WriteError(w, err)
 		return
 	}
+	if !a.probeAllowed(w, r, "") {
+		return
+	}
 	res, err := a.svc.SignUp(r.Context(), req)
+	a.countProbe(r, "", err)
 	if err != nil && !(res != nil && isSendFailed(err)) {
 		WriteError(w, err)
 		return
@@ -98,8 +98,12 @@ func (a *api) resendPhone(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *api) addEmail(w http.ResponseWriter, r *http.Request) {
+	if !a.probeAllowed(w, r, userID(r)) {
+		return
+	}
 	serve(w, r, http.StatusAccepted, false, func(ctx context.Context, req *emailRequest) (challengeResponse, error) {
 		ch, err := a.svc.AddEmail(ctx, userID(r), req.Email)
+		a.countProbe(r, userID(r), err)
 		return challengeResponse{Challenge: ch}, err
 	})
 }
@@ -121,15 +125,12 @@ func (a *api) login(w http.ResponseWriter, r *http.Request) {
 	if !a.allowIP(w, r, a.limits.login) {
 		return
 	}
-	var req loginRequest
+	var req onboarding.LoginRequest
 	if err := decodeJSON(r, &req, false); err != nil {
 		WriteError(w, err)
 		return
 	}
-	if !a.allowKey(w, a.limits.loginID, identifierKey(req.Username)) {
-		return
-	}
-	res, err := a.svc.Login(r.Context(), req.Username, req.Password)
+	res, err := a.svc.Login(r.Context(), req)
 	if err != nil {
 		WriteError(w, err)
 		return

@@ -65,7 +65,7 @@ type Steps interface {
 	AddEmail(ctx context.Context, userID, email string) (*onboarding.Challenge, error)
 	ConfirmEmail(ctx context.Context, userID, challengeID, code string) (*onboarding.AuthResult, error)
 
-	Login(ctx context.Context, username, password string) (*onboarding.LoginResult, error)
+	Login(ctx context.Context, req onboarding.LoginRequest) (*onboarding.LoginResult, error)
 	VerifyLoginChallenge(ctx context.Context, sessionID, code string) (*onboarding.AuthResult, error)
 	Refresh(ctx context.Context, refreshToken string) (*onboarding.Tokens, error)
 	Logout(ctx context.Context, userID, refreshToken string) error
@@ -250,17 +250,35 @@ func (a *api) allowIP(w http.ResponseWriter, r *http.Request, l *limiter) bool {
 	return ok
 }
 
-// allowKey takes a token from l for key.
-func (a *api) allowKey(w http.ResponseWriter, l *limiter, key string) bool {
-	if l == nil {
-		return true
+// probeAllowed guards a route whose identifier_taken answer tells whether
+// an identifier is registered: once the client IP (or the signed-in user)
+// has had its share of such answers, it gets 429 before anything is
+// looked up.
+func (a *api) probeAllowed(w http.ResponseWriter, r *http.Request, user string) bool {
+	now := a.clock.Now()
+	ok, retry := a.limits.takenIP.left(clientIP(r, a.proxies), now)
+	if ok && user != "" {
+		ok, retry = a.limits.takenUser.left(user, now)
 	}
-	ok, retry := l.allow(key, a.clock.Now())
 	if !ok {
 		WriteError(w, rateLimited(retry))
 	}
 	return ok
 }
+
+// countProbe counts an identifier_taken answer against the client IP and
+// the user.
+func (a *api) countProbe(r *http.Request, user string, err error) {
+	if !errors.Is(err, onboardkit.ErrIdentifierTaken) {
+		return
+	}
+	now := a.clock.Now()
+	a.limits.takenIP.allow(clientIP(r, a.proxies), now)
+	if user != "" {
+		a.limits.takenUser.allow(user, now)
+	}
+}
+
 
 // userID returns the authenticated user of a [user] request.
 func userID(r *http.Request) string {

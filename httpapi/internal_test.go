@@ -132,11 +132,20 @@ func TestRateLimitDefaults(t *testing.T) {
 	assert.Nil(t, newLimiters(RateLimits{Disabled: true}).signUp)
 }
 
-func TestIdentifierKey(t *testing.T) {
-	assert.Equal(t, identifierKey("+33 6 12-34.56.78"), identifierKey("+33612345678"))
-	assert.Equal(t, identifierKey(" Ada@Example.com "), identifierKey("ada@example.com"))
-	assert.NotEqual(t, identifierKey("a.b@example.com"), identifierKey("ab@example.com"))
-	assert.NotContains(t, identifierKey("+33612345678"), "3361")
+func TestLimiterLeftTakesNothing(t *testing.T) {
+	l := newLimiter(2, time.Minute, 10)
+	now := time.Unix(1000, 0)
+	for range 5 {
+		ok, _ := l.left("k", now)
+		assert.True(t, ok, "left does not spend")
+	}
+	for range 2 {
+		ok, _ := l.allow("k", now)
+		assert.True(t, ok)
+	}
+	ok, retry := l.left("k", now)
+	assert.False(t, ok)
+	assert.Equal(t, 30*time.Second, retry)
 }
 
 func TestClientIP(t *testing.T) {
@@ -282,7 +291,7 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 		"POST /v1/phone/resend":                   &resendRequest{},
 		"PUT /v1/email":                           &emailRequest{},
 		"POST /v1/email/confirm":                  &confirmRequest{},
-		"POST /v1/login":                          &loginRequest{},
+		"POST /v1/login":                          &onboarding.LoginRequest{},
 		"POST /v1/otp":                            &sessionCodeRequest{},
 		"POST /v1/refresh":                        &refreshRequest{},
 		"POST /v1/logout":                         &refreshRequest{},

@@ -125,12 +125,10 @@ func (a *api) newRequestID() string {
 	return hex.EncodeToString(b[:])
 }
 
-type claimsCtx struct{}
-
-// Claims returns the verified access-token claims of a [user] request.
+// Claims returns the verified access-token claims of a [user] request (as
+// onboarding.FromContext does).
 func Claims(ctx context.Context) (*onboarding.AccessClaims, bool) {
-	c, ok := ctx.Value(claimsCtx{}).(*onboarding.AccessClaims)
-	return c, ok
+	return onboarding.FromContext(ctx)
 }
 
 // requireUser checks the bearer token with the Service and puts its claims in
@@ -149,7 +147,7 @@ func (a *api) requireUser(next http.Handler) http.Handler {
 			WriteError(w, err)
 			return
 		}
-		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), claimsCtx{}, claims)))
+		next.ServeHTTP(w, r.WithContext(onboarding.NewContext(r.Context(), claims)))
 	})
 }
 

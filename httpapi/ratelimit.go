@@ -2,7 +2,6 @@ package httpapi
 
 import (
 	"container/list"
-	"crypto/sha256"
 	"net"
 	"net/http"
 	"net/netip"
@@ -15,7 +14,7 @@ import (
 	"github.com/onboardkit/onboardkit"
 )
 
-// RateLimits configures the per-client-IP and per-identifier limits. Each
+// RateLimits configures the per-client-IP and per-user limits. Each
 // limit is a number of requests per Window, enforced with a token bucket whose
 // burst is the limit and which refills the limit over one Window. A zero limit
 // takes its default; a negative limit disables that limit.
@@ -30,10 +29,17 @@ type RateLimits struct {
 	ForgotPasswordPerIP int // POST /v1/password/forgot (default 30)
 	VerifyPerIP         int // code verifications: phone/confirm, email/confirm, otp, password/reset, password/confirm (default 60)
 	ResendPerIP         int // POST /v1/phone/resend (default 30)
-	// LoginPerIdentifier limits logins per username (phone or email),
-	// whatever the client IP (default 10).
-	LoginPerIdentifier int
-	// MaxKeys bounds the number of IPs (or identifiers) each limiter
+	// IdentifierTakenPerIP and IdentifierTakenPerUser bound the
+	// identifier_taken answers (sign-up, PUT /v1/email), each a yes/no on
+	// an identifier's registration, per client IP and per signed-in user
+	// (default 10 each); past them the route answers 429 before looking.
+	IdentifierTakenPerIP, IdentifierTakenPerUser int
+	// Logins are not limited per username here: a per-username limit would
+	// let a stranger's failures refuse the owner. The Service's login
+	// throttle, kept in the shared store, bounds guesses per account and
+	// keeps the owner's known devices apart.
+	//
+	// MaxKeys bounds the number of IPs (or users) each limiter
 	// remembers (default 100000). Keys idle for a whole Window are dropped
 	// first (their bucket is full again, so nothing is lost); past the bound
 	// the least recently seen key is evicted, which resets its budget, so
@@ -44,14 +50,15 @@ type RateLimits struct {
 // DefaultRateLimits returns the defaults of docs/API.md.
 func DefaultRateLimits() RateLimits {
 	return RateLimits{
-		Window:              5 * time.Minute,
-		SignUpPerIP:         30,
-		LoginPerIP:          30,
-		ForgotPasswordPerIP: 30,
-		VerifyPerIP:         60,
-		ResendPerIP:         30,
-		LoginPerIdentifier:  10,
-		MaxKeys:             100_000,
+		Window:                 5 * time.Minute,
+		SignUpPerIP:            30,
+		LoginPerIP:             30,
+		ForgotPasswordPerIP:    30,
+		VerifyPerIP:            60,
+		ResendPerIP:            30,
+		IdentifierTakenPerIP:   10,
+		IdentifierTakenPerUser: 10,
+		MaxKeys:                100_000,
 	}
 }
 
@@ -68,7 +75,8 @@ func (rl RateLimits) withDefaults() RateLimits {
 	rl.ForgotPasswordPerIP = pick(rl.ForgotPasswordPerIP, d.ForgotPasswordPerIP)
 	rl.VerifyPerIP = pick(rl.VerifyPerIP, d.VerifyPerIP)
 	rl.ResendPerIP = pick(rl.ResendPerIP, d.ResendPerIP)
-	rl.LoginPerIdentifier = pick(rl.LoginPerIdentifier, d.LoginPerIdentifier)
+	rl.IdentifierTakenPerIP = pick(rl.IdentifierTakenPerIP, d.IdentifierTakenPerIP)
+	rl.IdentifierTakenPerUser = pick(rl.IdentifierTakenPerUser, d.IdentifierTakenPerUser)
 	if rl.MaxKeys <= 0 {
 		rl.MaxKeys = d.MaxKeys
 	}
@@ -113,6 +121,16 @@ func newLimiter(n int, window time.Duration, maxKeys int) *limiter {
 // allow takes one token for key at now; when none is left it returns false
 // and how long until one is.
 func (l *limiter) allow(key string, now time.Time) (bool, time.Duration) {
+	return l.use(key, now, true)
+}
+
+// left reports whether key has a token at now, without taking it, and when
+// it does not how long until one is.
+func (l *limiter) left(key string, now time.Time) (bool, time.Duration) {
+	return l.use(key, now, false)
+}
+
+func (l *limiter) use(key string, now time.Time, take bool) (bool, time.Duration) {
 	if l == nil {
 		return true, 0
 	}
@@ -149,11 +167,11 @@ func (l *limiter) allow(key string, now time.Time) (bool, time.Duration) {
 	if !r.OK() {
 		return false, l.window
 	}
-	if d := r.DelayFrom(now); d > 0 {
+	d := r.DelayFrom(now)
+	if d > 0 || !take {
 		r.CancelAt(now)
-		return false, d
 	}
-	return true, 0
+	return d <= 0, d
 }
 
 // size reports how many keys the limiter holds (tests).
@@ -166,7 +184,8 @@ func (l *limiter) size() int {
 // limiters holds every limiter of a handler.
 type limiters struct {
 	signUp, login, forgot, verify, resend *limiter
-	loginID                               *limiter
+	// takenIP and takenUser count identifier_taken answers.
+	takenIP, takenUser *limiter
 }
 
 func newLimiters(rl RateLimits) *limiters {
@@ -175,35 +194,19 @@ func newLimiters(rl RateLimits) *limiters {
 	}
 	rl = rl.withDefaults()
 	return &limiters{
-		signUp:  newLimiter(rl.SignUpPerIP, rl.Window, rl.MaxKeys),
-		login:   newLimiter(rl.LoginPerIP, rl.Window, rl.MaxKeys),
-		forgot:  newLimiter(rl.ForgotPasswordPerIP, rl.Window, rl.MaxKeys),
-		verify:  newLimiter(rl.VerifyPerIP, rl.Window, rl.MaxKeys),
-		resend:  newLimiter(rl.ResendPerIP, rl.Window, rl.MaxKeys),
-		loginID: newLimiter(rl.LoginPerIdentifier, rl.Window, rl.MaxKeys),
+		signUp:    newLimiter(rl.SignUpPerIP, rl.Window, rl.MaxKeys),
+		login:     newLimiter(rl.LoginPerIP, rl.Window, rl.MaxKeys),
+		forgot:    newLimiter(rl.ForgotPasswordPerIP, rl.Window, rl.MaxKeys),
+		verify:    newLimiter(rl.VerifyPerIP, rl.Window, rl.MaxKeys),
+		resend:    newLimiter(rl.ResendPerIP, rl.Window, rl.MaxKeys),
+		takenIP:   newLimiter(rl.IdentifierTakenPerIP, rl.Window, rl.MaxKeys),
+		takenUser: newLimiter(rl.IdentifierTakenPerUser, rl.Window, rl.MaxKeys),
 	}
 }
 
 // rateLimited is the error of a refused request.
 func rateLimited(retry time.Duration) error {
 	return &onboardkit.Error{Code: onboardkit.CodeRateLimited, Message: "Too many requests; try again later.", RetryAfter: retry}
-}
-
-// identifierKey normalises a username for the per-identifier limiter and
-// hashes it, so that the limiter's memory holds no phone number or email.
-func identifierKey(username string) string {
-	var b strings.Builder
-	for _, r := range strings.ToLower(strings.TrimSpace(username)) {
-		switch r {
-		case ' ', '-', '.', '(', ')', '\t':
-			if !strings.Contains(username, "@") {
-				continue // phone punctuation
-			}
-		}
-		b.WriteRune(r)
-	}
-	sum := sha256.Sum256([]byte(b.String()))
-	return string(sum[:16])
 }
 
 // clientIP returns the address of the client: the direct peer, or, when the

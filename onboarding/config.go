@@ -18,17 +18,25 @@ import (
 	"github.com/onboardkit/onboardkit/storage"
 )
 
-// LoginConfig configures login throttling.
+// LoginConfig configures login throttling. A throttle counts the failures
+// of one key: the account for logins without a device token (and wrong
+// current passwords of a password change), or one device of the user for
+// logins presenting its valid device token.
 type LoginConfig struct {
-	// FreeFailures is how many consecutive failed logins are allowed before
-	// throttling starts (default 5).
+	// FreeFailures is how many consecutive failed logins of a key are
+	// allowed before throttling starts (default 5). Concurrent attempts get
+	// at most this many password checks: each reserves its failure in the
+	// store before the check.
 	FreeFailures int
 	// BaseDelay is the first throttle delay; it doubles with each further
 	// failure (default 30 s).
 	BaseDelay time.Duration
 	// MaxDelay caps the delay (default 15 min). Throttling never becomes a
-	// permanent lock, so strangers cannot lock a customer out.
+	// permanent lock, and a stranger's failures never throttle the owner's
+	// devices.
 	MaxDelay time.Duration
+	// DeviceTTL is how long a device token stays valid (default 180 days).
+	DeviceTTL time.Duration
 }
 
 // Config configures a Service. Store, Secret and Tokens.SigningKey are
@@ -91,6 +99,11 @@ type Config struct {
 	// like a successful one and notifies the owner. By default (the seed
 	// behaviour) such a sign-up answers identifier_taken.
 	EnumerationSafeSignUp bool
+	// UnconfirmedTTL bounds how long a sign-up that is never confirmed
+	// holds its phone (or email): after it, or once its confirmation
+	// challenge expired or burned, a new sign-up with that identifier
+	// replaces it (default 1 hour).
+	UnconfirmedTTL time.Duration
 	// RecentAuth is how recent the last login must be for sensitive
 	// changes: a confirmed email or phone, and authenticator enrollment
 	// (default 10 minutes).
@@ -153,6 +166,12 @@ func (cfg Config) withDefaults() Config {
 	}
 	if cfg.Login.MaxDelay <= 0 {
 		cfg.Login.MaxDelay = 15 * time.Minute
+	}
+	if cfg.Login.DeviceTTL <= 0 {
+		cfg.Login.DeviceTTL = 180 * 24 * time.Hour
+	}
+	if cfg.UnconfirmedTTL <= 0 {
+		cfg.UnconfirmedTTL = time.Hour
 	}
 	return cfg
 }

@@ -85,9 +85,13 @@ func (c *contacts) issueIn(ctx context.Context, st storage.Challenges, req otp.I
 // deliver sends the code of p, after any unit of work that stored it, and
 // returns the challenge as a client sees it. When the send fails the
 // challenge can be resent at once, and the error says so. Decoys send
-// nothing.
+// nothing; an anonymous request dropped over its destination's budget is
+// recorded (code.dropped) and answered as usual.
 func (c *contacts) deliver(ctx context.Context, p *otp.Pending) (Challenge, error) {
 	v := challengeView(p.Challenge)
+	if p.Dropped && p.Challenge.UserID != "" {
+		c.audit(ctx, c.event(EventCodeDropped, p.Challenge.UserID, "purpose", string(p.Challenge.Purpose), "reason", "destination_budget"))
+	}
 	if err := c.codes.Send(ctx, p); err != nil {
 		v.ResendAvailableAt = c.now()
 		return v, err
@@ -158,12 +162,13 @@ func (c *contacts) requireRecentAuth(u *storage.User) error {
 	return nil
 }
 
-// ownedElsewhere reports whether the identifier found by get belongs to a
-// user other than userID.
-func (c *contacts) ownedElsewhere(ctx context.Context, userID string, get func() (*storage.User, error)) error {
+// ownedElsewhere reports whether the identifier found by get is verified by
+// a user other than userID (an unverified holder never blocks: the first to
+// confirm wins, the other gets identifier_taken at confirmation).
+func (c *contacts) ownedElsewhere(ctx context.Context, userID string, get func() (*storage.User, error), verified func(*storage.User) bool) error {
 	other, err := get()
 	switch {
-	case err == nil && other.ID != userID:
+	case err == nil && other.ID != userID && verified(other):
 		return onboardkit.CodeIdentifierTaken.Err()
 	case err != nil && !errors.Is(err, storage.ErrNotFound):
 		return c.storeErr(ctx, "identifier lookup", err)
@@ -190,12 +195,13 @@ func (c *contacts) addEmail(ctx context.Context, userID, email string) (*Challen
 			return nil, err
 		}
 	}
-	if err := c.ownedElsewhere(ctx, userID, func() (*storage.User, error) { return c.store.GetUserByEmail(ctx, addr) }); err != nil {
+	if err := c.ownedElsewhere(ctx, userID, func() (*storage.User, error) { return c.store.GetUserByEmail(ctx, addr) },
+		func(u *storage.User) bool { return u.EmailVerified }); err != nil {
 		return nil, err
 	}
 	p, err := c.issue(ctx, otp.IssueRequest{
 		UserID: userID, Purpose: otp.PurposeEmailConfirmation, Channel: otp.ChannelEmail,
-		Destination: addr, Locale: u.Locale, Payload: []byte(addr),
+		Destination: addr, Locale: u.Locale, Payload: []byte(addr), Proven: true,
 	})
 	if err != nil {
 		return nil, err
@@ -223,12 +229,13 @@ func (c *contacts) changePhone(ctx context.Context, userID, phone string) (*Chal
 	if err := c.requireRecentAuth(u); err != nil {
 		return nil, err
 	}
-	if err := c.ownedElsewhere(ctx, userID, func() (*storage.User, error) { return c.store.GetUserByPhone(ctx, num) }); err != nil {
+	if err := c.ownedElsewhere(ctx, userID, func() (*storage.User, error) { return c.store.GetUserByPhone(ctx, num) },
+		func(u *storage.User) bool { return u.PhoneVerified }); err != nil {
 		return nil, err
 	}
 	p, v, err := c.send(ctx, otp.IssueRequest{
 		UserID: userID, Purpose: otp.PurposePhoneConfirmation, Channel: otp.ChannelSMS,
-		Destination: num, Locale: u.Locale, Payload: []byte(num),
+		Destination: num, Locale: u.Locale, Payload: []byte(num), Proven: true,
 	})
 	if p == nil {
 		return nil, err

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"log/slog"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/onboardkit/onboardkit"
@@ -27,6 +28,18 @@ type PasswordHasher interface {
 	// DummyVerify costs what Verify costs, for unknown users; it returns
 	// only context errors.
 	DummyVerify(ctx context.Context, password string) error
+}
+
+// LoginRequest is the input of Login.
+type LoginRequest struct {
+	// Username is the phone number (E.164, or national with the configured
+	// region) or the email address.
+	Username string `json:"username"`
+	Password string `json:"password"`
+	// DeviceToken is the token a previous login on this device returned
+	// (Tokens.DeviceToken). With a valid one the login is throttled only
+	// by the failures made with it, so strangers cannot lock the owner out.
+	DeviceToken string `json:"deviceToken,omitempty"`
 }
 
 // LoginResult is the outcome of Login: the challenge to answer.
@@ -63,7 +76,7 @@ type credentials struct {
 	totp     *otp.TOTP
 	contacts *contacts
 	sessions *sessions
-	login    LoginConfig
+	throttle *throttle
 }
 
 // contactOf is where a user receives codes.
@@ -71,11 +84,12 @@ func contactOf(u *storage.User) otp.Contact {
 	return otp.Contact{Phone: u.Phone, PhoneVerified: u.PhoneVerified, Email: u.Email, EmailVerified: u.EmailVerified}
 }
 
-// codeTo returns the request of a code for a known user, routed by
-// otp.Contact.Route.
-func codeTo(u *storage.User, purpose otp.Purpose, preferred otp.Channel) otp.IssueRequest {
-	ch, dest := contactOf(u).Route(preferred)
-	return otp.IssueRequest{UserID: u.ID, Purpose: purpose, Channel: ch, Destination: dest, Locale: u.Locale}
+// provenCode returns the request of a code for a user who proved a factor
+// (the right password, an authenticated session), routed by
+// otp.Contact.Route; it counts against the destination's proven budget.
+func provenCode(u *storage.User, purpose otp.Purpose) otp.IssueRequest {
+	ch, dest := contactOf(u).Route(otp.ChannelSMS)
+	return otp.IssueRequest{UserID: u.ID, Purpose: purpose, Channel: ch, Destination: dest, Locale: u.Locale, Proven: true}
 }
 
 // hash hashes a password.
@@ -140,83 +154,95 @@ func (c *credentials) dummy(ctx context.Context, pw string) error {
 	return onboardkit.CodeInvalidCredentials.Err()
 }
 
-// signIn is Service.Login.
-func (c *credentials) signIn(ctx context.Context, username, pw string) (*LoginResult, error) {
-	u, err := c.contacts.ids.lookup(ctx, c.store, username)
+// signIn is Service.Login. Known and unknown usernames do the same store
+// work: a reservation on a throttle key, a password read, a password check
+// (a dummy one for unknown users), and on failure an audit event.
+func (c *credentials) signIn(ctx context.Context, req LoginRequest) (*LoginResult, error) {
+	now := c.now()
+	u, err := c.contacts.ids.lookup(ctx, c.store, req.Username)
 	if errors.Is(err, storage.ErrNotFound) {
-		return nil, c.dummy(ctx, pw)
+		return nil, c.unknownLogin(ctx, req, now)
 	}
 	if err != nil {
 		return nil, c.storeErr(ctx, "login lookup", err)
 	}
-	now := c.now()
-	if now.Before(u.LoginBlockedUntil) {
+	key, deviceID := c.throttle.loginKey(u.ID, req.DeviceToken, now)
+	r, err := c.store.ReserveLoginAttempt(ctx, key, now, c.throttle.policy)
+	if err != nil {
+		return nil, c.storeErr(ctx, "login throttle", err)
+	}
+	if !r.Allowed {
 		c.audit(ctx, c.event(EventLoginFailed, u.ID, "reason", "throttled"))
-		return nil, c.dummy(ctx, pw)
+		return nil, c.dummy(ctx, req.Password)
 	}
-	hash, err := c.store.GetPassword(ctx, u.ID)
-	if errors.Is(err, storage.ErrNotFound) {
-		// No password yet (created by an integrator): set one with
-		// ForgotPassword. Answer like a wrong password.
-		return nil, c.dummy(ctx, pw)
-	}
+	hash, ok, err := c.checkPassword(ctx, u.ID, req.Password)
 	if err != nil {
-		return nil, c.storeErr(ctx, "login credentials", err)
-	}
-	ok, err := c.hasher.Verify(ctx, pw, hash)
-	if err != nil {
-		if ctx.Err() != nil {
-			return nil, ctx.Err()
-		}
-		// Counted as a failure below; the stored hash needs attention.
-		c.log.ErrorContext(ctx, "onboarding: stored password hash unreadable", slog.String("user_id", u.ID), slog.String("error", err.Error()))
+		return nil, err
 	}
 	if !ok {
-		c.failed(ctx, u.ID, now)
+		c.audit(ctx, c.event(EventLoginFailed, u.ID, "reason", "password", "consecutive", strconv.Itoa(r.Failures)))
 		return nil, onboardkit.CodeInvalidCredentials.Err()
 	}
 	if locked(u) {
 		return nil, onboardkit.CodeAccountLocked.Err()
 	}
-	if err := c.passed(ctx, u, pw, hash, now); err != nil {
+	if err := c.passed(ctx, u, key, req.Password, hash, now); err != nil {
 		return nil, err
 	}
-	return c.challenge(ctx, u)
-}
-
-// failed counts a failed login and sets the throttle deadline: after
-// LoginConfig.FreeFailures consecutive failures, a delay doubling from
-// BaseDelay up to MaxDelay.
-func (c *credentials) failed(ctx context.Context, userID string, now time.Time) {
-	var n int
-	_, err := c.updateUser(ctx, c.store, userID, func(u *storage.User) error {
-		u.FailedLogins++
-		n = u.FailedLogins
-		if extra := u.FailedLogins - c.login.FreeFailures; extra >= 0 {
-			d := c.login.BaseDelay
-			for i := 0; i < extra && d < c.login.MaxDelay; i++ {
-				d *= 2
-			}
-			u.LoginBlockedUntil = now.Add(min(d, c.login.MaxDelay))
+	if deviceID == "" {
+		if deviceID, err = newDeviceID(c.rt.Rand); err != nil {
+			return nil, c.storeErr(ctx, "device id", err)
 		}
-		return nil
-	})
-	if err != nil {
-		c.log.ErrorContext(ctx, "onboarding: failed login not counted", slog.String("user_id", userID), slog.String("error", err.Error()))
 	}
-	c.audit(ctx, c.event(EventLoginFailed, userID, "reason", "password", "consecutive", strconv.Itoa(n)))
+	return c.challenge(ctx, u, deviceID)
 }
 
-// passed clears the failure count after a right password and upgrades a
-// hash made with weaker parameters.
-func (c *credentials) passed(ctx context.Context, u *storage.User, pw, hash string, now time.Time) error {
-	if u.FailedLogins > 0 || !u.LoginBlockedUntil.IsZero() {
-		if _, err := c.updateUser(ctx, c.store, u.ID, func(u *storage.User) error {
-			u.FailedLogins, u.LoginBlockedUntil = 0, time.Time{}
-			return nil
-		}); err != nil {
-			return c.storeErr(ctx, "login reset failures", err)
+// unknownLogin answers a login of an unknown username like a wrong
+// password, after the same store work.
+func (c *credentials) unknownLogin(ctx context.Context, req LoginRequest, now time.Time) error {
+	r, err := c.store.ReserveLoginAttempt(ctx, c.throttle.ghostKey(req.Username), now, c.throttle.policy)
+	if err != nil {
+		return c.storeErr(ctx, "login throttle", err)
+	}
+	reason := "throttled"
+	if r.Allowed {
+		reason = "unknown_user"
+		if _, err := c.store.GetPassword(ctx, ghostUserID); err != nil && !errors.Is(err, storage.ErrNotFound) {
+			return c.storeErr(ctx, "login credentials", err)
 		}
+	}
+	err = c.dummy(ctx, req.Password)
+	c.audit(ctx, c.event(EventLoginFailed, "", "reason", reason))
+	return err
+}
+
+// checkPassword reads the user's hash and checks pw against it. A user
+// without a password (created by an integrator) fails like a wrong
+// password, after a dummy check.
+func (c *credentials) checkPassword(ctx context.Context, userID, pw string) (hash string, ok bool, err error) {
+	hash, err = c.store.GetPassword(ctx, userID)
+	if errors.Is(err, storage.ErrNotFound) {
+		return "", false, c.hasher.DummyVerify(ctx, pw)
+	}
+	if err != nil {
+		return "", false, c.storeErr(ctx, "login credentials", err)
+	}
+	ok, err = c.hasher.Verify(ctx, pw, hash)
+	if err != nil {
+		if ctx.Err() != nil {
+			return "", false, ctx.Err()
+		}
+		// A failure; the stored hash needs attention.
+		c.log.ErrorContext(ctx, "onboarding: stored password hash unreadable", slog.String("user_id", userID), slog.String("error", err.Error()))
+	}
+	return hash, ok, nil
+}
+
+// passed forgets the failures of the throttle key after a right password
+// and upgrades a hash made with weaker parameters.
+func (c *credentials) passed(ctx context.Context, u *storage.User, key, pw, hash string, now time.Time) error {
+	if err := c.store.ResetLoginAttempts(ctx, key); err != nil {
+		return c.storeErr(ctx, "login reset failures", err)
 	}
 	if c.hasher.NeedsRehash(hash) {
 		if nh, err := c.hasher.Hash(ctx, pw); err == nil {
@@ -229,20 +255,24 @@ func (c *credentials) passed(ctx context.Context, u *storage.User, pw, hash stri
 }
 
 // challenge issues the login's second factor: an authenticator challenge
-// when the user enrolled one, else a code routed to the user's contact.
-func (c *credentials) challenge(ctx context.Context, u *storage.User) (*LoginResult, error) {
+// when the user enrolled one, else a code routed to the user's contact. The
+// challenge carries the device the login continues on.
+func (c *credentials) challenge(ctx context.Context, u *storage.User, deviceID string) (*LoginResult, error) {
 	enrolled, err := c.totp.Enrolled(ctx, u.ID)
 	if err != nil {
 		return nil, c.storeErr(ctx, "totp lookup", err)
 	}
+	req := provenCode(u, otp.PurposeLogin)
+	req.Payload = []byte(deviceID)
 	if enrolled {
-		p, err := c.contacts.issue(ctx, otp.IssueRequest{UserID: u.ID, Purpose: otp.PurposeLogin, Channel: otp.ChannelTOTP, Locale: u.Locale})
+		req.Channel, req.Destination = otp.ChannelTOTP, ""
+		p, err := c.contacts.issue(ctx, req)
 		if err != nil {
 			return nil, err
 		}
 		return &LoginResult{SessionID: p.Challenge.ID, Challenge: challengeView(p.Challenge)}, nil
 	}
-	p, v, err := c.contacts.send(ctx, codeTo(u, otp.PurposeLogin, otp.ChannelSMS))
+	p, v, err := c.contacts.send(ctx, req)
 	if p == nil {
 		return nil, err
 	}
@@ -293,7 +323,7 @@ func (c *credentials) answerFactor(ctx context.Context, sessionID, method string
 func (c *credentials) finish(ctx context.Context, v *otp.Verified, method string) (*AuthResult, error) {
 	now, userID := c.now(), v.Challenge.UserID
 	var u *storage.User
-	var refresh string
+	var sess session
 	err := c.step(ctx, "finish login", func(ctx context.Context, tx *unit) error {
 		if err := c.contacts.codes.WithStore(tx).Consume(ctx, v); err != nil {
 			return err
@@ -309,7 +339,7 @@ func (c *credentials) finish(ctx context.Context, v *otp.Verified, method string
 		if err != nil {
 			return err
 		}
-		if refresh, err = c.sessions.start(ctx, tx, userID, now); err != nil {
+		if sess, err = c.sessions.start(ctx, tx, userID, now); err != nil {
 			return err
 		}
 		tx.raise(EventLoginSucceeded, userID, "method", method)
@@ -318,26 +348,32 @@ func (c *credentials) finish(ctx context.Context, v *otp.Verified, method string
 	if err != nil {
 		return nil, err
 	}
-	return c.sessions.authResult(u, refresh, now)
+	res, err := c.sessions.authResult(u, sess, now)
+	if err == nil {
+		res.Tokens.DeviceToken = c.throttle.sign(userID, string(v.Challenge.Payload), now)
+	}
+	return res, err
 }
 
-// forgot is Service.ForgotPassword.
+// forgot is Service.ForgotPassword. The code goes to the identifier given,
+// on its medium, and only when it is a verified identifier of a user; every
+// other request gets a decoy (nothing sent) and the same answer, so the
+// answer never tells whether the identifier is registered. The request is
+// anonymous: it spends the destination's anonymous budget only.
 func (c *credentials) forgot(ctx context.Context, username string) (*ForgotPasswordResult, error) {
 	value, isEmail, fe := c.contacts.ids.username(username)
 	if fe != nil {
 		return nil, onboardkit.ValidationError(*fe)
 	}
-	typed := otp.ChannelSMS
+	req := otp.IssueRequest{Purpose: otp.PurposePasswordReset, Channel: otp.ChannelSMS, Destination: value}
 	if isEmail {
-		typed = otp.ChannelEmail
+		req.Channel = otp.ChannelEmail
 	}
-	// An unknown user gets a decoy (no user id): same answer, nothing sent.
-	req := otp.IssueRequest{Purpose: otp.PurposePasswordReset, Channel: typed, Destination: value}
 	u, err := c.contacts.ids.lookup(ctx, c.store, username)
 	switch {
-	case err == nil:
-		req = codeTo(u, otp.PurposePasswordReset, typed)
-	case !errors.Is(err, storage.ErrNotFound):
+	case err == nil && verifiedIdentifier(u, value, isEmail):
+		req.UserID, req.Locale = u.ID, u.Locale
+	case err != nil && !errors.Is(err, storage.ErrNotFound):
 		return nil, c.storeErr(ctx, "forgot-password lookup", err)
 	}
 	p, _, err := c.contacts.send(ctx, req)
@@ -345,6 +381,14 @@ func (c *credentials) forgot(ctx context.Context, username string) (*ForgotPassw
 		return nil, err
 	}
 	return &ForgotPasswordResult{SessionID: p.Challenge.ID, CodeDeliveryDetails: deliveryDetails(p.Challenge)}, err
+}
+
+// verifiedIdentifier reports whether value is a verified identifier of u.
+func verifiedIdentifier(u *storage.User, value string, isEmail bool) bool {
+	if isEmail {
+		return u.EmailVerified && strings.EqualFold(u.Email, value)
+	}
+	return u.PhoneVerified && u.Phone == value
 }
 
 func deliveryDetails(c otp.Challenge) CodeDeliveryDetails {
@@ -383,9 +427,10 @@ func (c *credentials) reset(ctx context.Context, sessionID, code, newPassword, c
 		if err := c.setPassword(ctx, tx, userID, hash, now); err != nil {
 			return err
 		}
-		if _, err := c.sessions.endAll(ctx, tx, userID, now, func(u *storage.User) {
-			u.FailedLogins, u.LoginBlockedUntil = 0, time.Time{}
-		}); err != nil {
+		if _, err := c.sessions.endAll(ctx, tx, userID, now); err != nil {
+			return err
+		}
+		if err := tx.ResetLoginAttempts(ctx, accountKey(userID)); err != nil {
 			return err
 		}
 		tx.raise(EventPasswordReset, userID)
@@ -393,7 +438,9 @@ func (c *credentials) reset(ctx context.Context, sessionID, code, newPassword, c
 	})
 }
 
-// change is Service.ChangePassword.
+// change is Service.ChangePassword. A wrong current password counts
+// against the account's login throttle, so a stolen access token cannot
+// guess it; while the account is throttled the answer is rate_limited.
 func (c *credentials) change(ctx context.Context, userID, current, newPassword, confirm string) (*PasswordChangeResult, error) {
 	if newPassword != confirm {
 		return nil, mismatch()
@@ -402,21 +449,29 @@ func (c *credentials) change(ctx context.Context, userID, current, newPassword, 
 	if err != nil {
 		return nil, err
 	}
-	old, err := c.store.GetPassword(ctx, userID)
+	now := c.now()
+	r, err := c.store.ReserveLoginAttempt(ctx, accountKey(userID), now, c.throttle.policy)
 	if err != nil {
-		return nil, c.storeErr(ctx, "change password", err)
+		return nil, c.storeErr(ctx, "password throttle", err)
 	}
-	if ok, err := c.hasher.Verify(ctx, current, old); err != nil || !ok {
-		if errors.Is(err, context.Canceled) {
+	if !r.Allowed {
+		return nil, &onboardkit.Error{Code: onboardkit.CodeRateLimited, Message: onboardkit.CodeRateLimited.Message(), RetryAfter: r.BlockedUntil.Sub(now)}
+	}
+	if _, ok, err := c.checkPassword(ctx, userID, current); err != nil || !ok {
+		if err != nil {
 			return nil, err
 		}
+		c.audit(ctx, c.event(EventLoginFailed, userID, "reason", "current_password", "consecutive", strconv.Itoa(r.Failures)))
 		return nil, onboardkit.CodeInvalidCredentials.Err()
+	}
+	if err := c.store.ResetLoginAttempts(ctx, accountKey(userID)); err != nil {
+		return nil, c.storeErr(ctx, "password throttle", err)
 	}
 	hash, err := c.checkNewPassword(ctx, u, newPassword)
 	if err != nil {
 		return nil, err
 	}
-	req := codeTo(u, otp.PurposePasswordChange, otp.ChannelSMS)
+	req := provenCode(u, otp.PurposePasswordChange)
 	req.Payload = []byte(hash)
 	p, v, err := c.contacts.send(ctx, req)
 	if p == nil {
@@ -425,7 +480,9 @@ func (c *credentials) change(ctx context.Context, userID, current, newPassword, 
 	return &PasswordChangeResult{SessionID: p.Challenge.ID, Challenge: v}, err
 }
 
-// confirmChange is Service.ConfirmPasswordChange.
+// confirmChange is Service.ConfirmPasswordChange: the new password applies
+// and every other session of the user ends; the session of ctx
+// (FromContext), when it is the user's, is kept.
 func (c *credentials) confirmChange(ctx context.Context, userID, sessionID, code string) error {
 	v, err := c.contacts.codes.Check(ctx, sessionID, code, otp.PurposePasswordChange)
 	if err != nil {
@@ -440,6 +497,9 @@ func (c *credentials) confirmChange(ctx context.Context, userID, sessionID, code
 			return err
 		}
 		if err := c.setPassword(ctx, tx, userID, string(v.Challenge.Payload), now); err != nil {
+			return err
+		}
+		if err := c.sessions.endOthers(ctx, tx, userID, now); err != nil {
 			return err
 		}
 		tx.raise(EventPasswordChanged, userID)

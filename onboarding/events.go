@@ -26,6 +26,8 @@ type Event struct {
 const (
 	EventUserRegistered       = "user.registered"
 	EventSignUpDuplicate      = "signup.duplicate_attempt"
+	EventUserReplaced         = "user.replaced" // an unconfirmed sign-up replaced by a new one
+	EventCodeDropped          = "code.dropped"  // an anonymous request over its destination's budget
 	EventPhoneConfirmed       = "phone.confirmed"
 	EventPhoneChanged         = "phone.changed"
 	EventEmailConfirmed       = "email.confirmed"

@@ -77,12 +77,12 @@ func ExampleService_Login() {
 	res, _ := svc.SignUp(ctx, onboarding.SignUpRequest{PhoneNumber: "+33614125910", Password: "correct-horse-7-battery"})
 	_, _ = svc.ConfirmPhone(ctx, res.Challenge.ChallengeID, sent.LastCode("+33614125910"))
 
-	_, err := svc.Login(ctx, "+33699999999", "correct-horse-7-battery")
+	_, err := svc.Login(ctx, onboarding.LoginRequest{Username: "+33699999999", Password: "correct-horse-7-battery"})
 	fmt.Println(err)
-	_, err = svc.Login(ctx, "+33614125910", "wrong password 1")
+	_, err = svc.Login(ctx, onboarding.LoginRequest{Username: "+33614125910", Password: "wrong password 1"})
 	fmt.Println(err)
 
-	lr, err := svc.Login(ctx, "+33614125910", "correct-horse-7-battery")
+	lr, err := svc.Login(ctx, onboarding.LoginRequest{Username: "+33614125910", Password: "correct-horse-7-battery"})
 	if err != nil {
 		fmt.Println(err)
 		return

@@ -179,7 +179,7 @@ func (h *harness) withEmail(phone, email string) *AuthResult {
 func (h *harness) login(username, pw, phone string) (*AuthResult, error) {
 	h.t.Helper()
 	ctx := context.Background()
-	lr, err := h.svc.Login(ctx, username, pw)
+	lr, err := h.svc.Login(ctx, LoginRequest{Username: username, Password: pw})
 	if err != nil {
 		return nil, err
 	}

@@ -1,6 +1,7 @@
 // This file owns the login identifiers: how a phone number and an email
-// address are parsed and normalised (E.164, lower case), and how a username
-// finds its user.
+// address are parsed and normalised (E.164, lower case) — one spelling per
+// identifier, so every limit keyed on it holds — and how a username finds
+// its user.
 
 package onboarding
 
@@ -11,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/nyaruka/phonenumbers"
+	"golang.org/x/text/language"
 
 	"github.com/onboardkit/onboardkit"
 	"github.com/onboardkit/onboardkit/storage"
@@ -32,17 +34,23 @@ func (i identifiers) signUpPhone(field, raw string) (string, *onboardkit.FieldEr
 }
 
 // phone parses raw to E.164; anyType accepts numbers that cannot receive
-// SMS.
+// SMS. Only a plain number is accepted: digits, with a leading "+" for the
+// international format, and spaces, dots or dashes between digits. The
+// digits must be the number's own — the E.164 digits, or with a default
+// region the national number with or without its trunk prefix — so
+// extensions, tel: URIs, "(0)" and a trunk zero after the country code are
+// all refused, and every spelling that reaches a user is one spelling.
 func (i identifiers) phone(field, raw string, anyType bool) (string, *onboardkit.FieldError) {
 	raw = strings.TrimSpace(raw)
 	if raw == "" {
 		return "", &onboardkit.FieldError{Field: field, Code: onboardkit.FieldRequired, Message: "A phone number is required."}
 	}
-	if len(raw) > 32 {
-		return "", &onboardkit.FieldError{Field: field, Code: onboardkit.FieldInvalidPhone, Message: "The phone number is not valid."}
+	digits, ok := plainNumber(raw)
+	if !ok {
+		return "", &onboardkit.FieldError{Field: field, Code: onboardkit.FieldInvalidPhone, Message: "Write the phone number with digits only (spaces, dots or dashes between them), in the international format, e.g. +33612345678."}
 	}
-	num, err := phonenumbers.Parse(raw, i.region)
-	if err != nil || !phonenumbers.IsValidNumber(num) {
+	num, err := phonenumbers.Parse(digits, i.region)
+	if err != nil || !phonenumbers.IsValidNumber(num) || !i.canonical(digits, num) {
 		return "", &onboardkit.FieldError{Field: field, Code: onboardkit.FieldInvalidPhone, Message: "The phone number is not valid; use the international format, e.g. +33612345678."}
 	}
 	if !anyType {
@@ -53,6 +61,44 @@ func (i identifiers) phone(field, raw string, anyType bool) (string, *onboardkit
 		}
 	}
 	return phonenumbers.Format(num, phonenumbers.E164), nil
+}
+
+// plainNumber strips the separators of a plain number and reports whether
+// raw is one: an optional "+", then 4 to 17 digits with single spaces, dots
+// or dashes between them.
+func plainNumber(raw string) (string, bool) {
+	if len(raw) > 32 {
+		return "", false
+	}
+	var b strings.Builder
+	prev := byte(0)
+	for k := 0; k < len(raw); k++ {
+		c := raw[k]
+		switch {
+		case c >= '0' && c <= '9':
+			b.WriteByte(c)
+		case c == '+' && k == 0:
+			b.WriteByte(c)
+		case (c == ' ' || c == '.' || c == '-') && prev >= '0' && prev <= '9':
+		default:
+			return "", false
+		}
+		prev = c
+	}
+	d := b.String()
+	n := len(strings.TrimPrefix(d, "+"))
+	return d, n >= 4 && n <= 17 && prev >= '0' && prev <= '9'
+}
+
+// canonical reports whether digits spell num exactly: its E.164 digits, or
+// (national format, with a default region) its national significant number
+// with or without the region's trunk prefix.
+func (i identifiers) canonical(digits string, num *phonenumbers.PhoneNumber) bool {
+	if strings.HasPrefix(digits, "+") {
+		return digits == phonenumbers.Format(num, phonenumbers.E164)
+	}
+	nsn := phonenumbers.GetNationalSignificantNumber(num)
+	return i.region != "" && (digits == nsn || digits == phonenumbers.GetNddPrefixForRegion(i.region, true)+nsn)
 }
 
 // normalizeEmail validates an email address and returns it lower-cased.
@@ -82,7 +128,8 @@ func (i identifiers) username(raw string) (value string, isEmail bool, fe *onboa
 }
 
 // lookup finds the user of a username through st; a username that does not
-// parse is storage.ErrNotFound like an unknown one.
+// parse (another spelling of a number included) is storage.ErrNotFound like
+// an unknown one.
 func (i identifiers) lookup(ctx context.Context, st storage.Users, username string) (*storage.User, error) {
 	v, isEmail, fe := i.username(username)
 	switch {
@@ -95,22 +142,36 @@ func (i identifiers) lookup(ctx context.Context, st storage.Users, username stri
 	}
 }
 
-// taken reports whether phone or email (either may be empty) belongs to a
-// user.
-func taken(ctx context.Context, st storage.Users, phone, email string) (bool, error) {
-	if phone != "" {
-		if _, err := st.GetUserByPhone(ctx, phone); err == nil {
-			return true, nil
-		} else if !errors.Is(err, storage.ErrNotFound) {
-			return false, err
+// holders returns the users holding phone and email (nil for none, or for
+// an empty identifier): the verified holder when there is one, else the
+// newest unverified holder.
+func holders(ctx context.Context, st storage.Users, phone, email string) (byPhone, byEmail *storage.User, err error) {
+	get := func(v string, fn func(context.Context, string) (*storage.User, error)) (*storage.User, error) {
+		if v == "" {
+			return nil, nil
 		}
-	}
-	if email != "" {
-		if _, err := st.GetUserByEmail(ctx, email); err == nil {
-			return true, nil
-		} else if !errors.Is(err, storage.ErrNotFound) {
-			return false, err
+		u, err := fn(ctx, v)
+		if errors.Is(err, storage.ErrNotFound) {
+			return nil, nil
 		}
+		return u, err
 	}
-	return false, nil
+	if byPhone, err = get(phone, st.GetUserByPhone); err != nil {
+		return nil, nil, err
+	}
+	byEmail, err = get(email, st.GetUserByEmail)
+	return byPhone, byEmail, err
+}
+
+// validLocale reports whether locale is empty or a well-formed BCP 47 tag
+// of at most 35 characters.
+func validLocale(locale string) bool {
+	if locale == "" {
+		return true
+	}
+	if len(locale) > 35 {
+		return false
+	}
+	_, err := language.Parse(locale)
+	return err == nil
 }

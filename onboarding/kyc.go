@@ -289,9 +289,11 @@ func (k *kycSteps) individualInput(ctx context.Context, req kyc.IndividualAccoun
 	if len(fields) > 0 {
 		return "", "", onboardkit.ValidationError(fields...)
 	}
-	if t, err := taken(ctx, k.store, phone, email); err != nil {
+	byPhone, byEmail, err := holders(ctx, k.store, phone, email)
+	if err != nil {
 		return "", "", k.storeErr(ctx, "individual lookup", err)
-	} else if t {
+	}
+	if byPhone != nil && byPhone.PhoneVerified || byEmail != nil && byEmail.EmailVerified {
 		return "", "", onboardkit.CodeIdentifierTaken.Err()
 	}
 	return phone, email, nil

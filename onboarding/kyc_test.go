@@ -340,7 +340,7 @@ func TestCreateIndividualAccount(t *testing.T) {
 		_, err = h.svc.CreateIndividualAccount(ctx, req)
 		requireCode(t, err, onboardkit.CodeIdentifierTaken)
 
-		_, err = h.svc.Login(ctx, phone, "anything-at-all-1")
+		_, err = h.svc.Login(ctx, LoginRequest{Username: phone, Password: "anything-at-all-1"})
 		requireCode(t, err, onboardkit.CodeInvalidCredentials)
 
 		_, err = h.svc.RecordKYCDecision(ctx, res.UserID, kyc.Decision{Status: kyc.StatusActive})
@@ -375,7 +375,7 @@ func TestNoPIIInLogs(t *testing.T) {
 	a, phone := h.compliant()
 	_, err := h.svc.SubmitKYC(ctx, a.UserID, kyc.Submission{VerificationDocuments: []kyc.VerificationDocument{passport(t)}, SocialSecurityNumber: "123-45-6789"})
 	require.NoError(t, err)
-	lr, err := h.svc.Login(ctx, phone, "wrong-password-9")
+	lr, err := h.svc.Login(ctx, LoginRequest{Username: phone, Password: "wrong-password-9"})
 	require.Error(t, err)
 	assert.Nil(t, lr)
 	l, err := h.login(phone, testPassword, phone)

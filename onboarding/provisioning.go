@@ -183,6 +183,9 @@ func userAccounts(ctx context.Context, st storage.Accounts, userID string) ([]po
 // ownAccount returns the account when it belongs to the user; otherwise
 // not_found, so account ids of other users are not revealed.
 func (p *provisioning) ownAccount(ctx context.Context, userID, accountID string) (*storage.Account, error) {
+	if !validID(accountID) {
+		return nil, onboardkit.CodeNotFound.Err()
+	}
 	a, err := p.store.GetAccount(ctx, accountID)
 	if err == nil && a.UserID != userID {
 		return nil, onboardkit.CodeNotFound.Err()

@@ -83,9 +83,9 @@ func New(cfg Config) (*Service, error) {
 	s.sessions = &sessions{core: c, tokens: tokens}
 	s.contacts = &contacts{core: c, codes: codes, senders: senders, ids: ids, recentAuth: cfg.RecentAuth}
 	s.creds = &credentials{core: c, policy: cfg.PasswordPolicy, hasher: hasher, totp: totp,
-		contacts: s.contacts, sessions: s.sessions, login: cfg.Login}
+		contacts: s.contacts, sessions: s.sessions, throttle: newThrottle(cfg.Login, cfg.Secret)}
 	s.signup = &registration{core: c, contacts: s.contacts, creds: s.creds, sessions: s.sessions,
-		enumerationSafe: cfg.EnumerationSafeSignUp}
+		enumerationSafe: cfg.EnumerationSafeSignUp, unconfirmedTTL: cfg.UnconfirmedTTL}
 	s.prov = &provisioning{core: c, planner: planner, addresses: cfg.Addresses}
 	s.decisions = &decisions{core: c, prov: s.prov}
 	s.kyc = &kycSteps{core: c, validator: validator, reviewer: cfg.Reviewer, ids: ids, decisions: s.decisions}
@@ -179,18 +179,22 @@ func (s *Service) ConfirmPhoneChange(ctx context.Context, userID, challengeID, c
 // Login checks a username (phone or email) and password and returns a
 // second-factor challenge: an SMS code (an email code for users without a
 // verified phone), or a TOTP challenge when the user enrolled an
-// authenticator app.
+// authenticator app. Answering it returns tokens with a device token that
+// later logins on this device present.
 //
 // It is enumeration-safe: an unknown user gets the same invalid_credentials
-// error as a wrong password, after a dummy hash that takes as long as a real
-// verification. After Config.Login.FreeFailures consecutive failures the
-// account is throttled with doubling delays; during a delay every attempt
-// answers invalid_credentials without checking the password, so strangers
-// can slow a customer down but never lock them out. account_locked is
-// returned only for an administrator's lock, and only to a caller who knows
-// the password.
-func (s *Service) Login(ctx context.Context, username, password string) (*LoginResult, error) {
-	return s.creds.signIn(ctx, username, password)
+// error as a wrong password, after the same store work and a dummy hash
+// that takes as long as a real verification. Each login reserves its
+// failure in the store before the password is checked, so concurrent
+// guesses get at most Config.Login.FreeFailures checks; then the key is
+// throttled with doubling delays, during which every attempt answers
+// invalid_credentials without checking the password — the right password
+// included. The key is the account, or the device of a valid device token:
+// strangers can slow down logins from new devices but never the owner's
+// known ones. account_locked is returned only for an administrator's lock,
+// and only to a caller who knows the password.
+func (s *Service) Login(ctx context.Context, req LoginRequest) (*LoginResult, error) {
+	return s.creds.signIn(ctx, req)
 }
 
 // VerifyLoginChallenge answers the challenge of Login with the code (SMS,
@@ -210,10 +214,12 @@ func (s *Service) LoginWithRecoveryCode(ctx context.Context, sessionID, recovery
 	return s.creds.recover(ctx, sessionID, recoveryCode)
 }
 
-// ForgotPassword sends a password-reset code to the user's phone (or email).
-// The answer has the same shape whether or not the user exists: for an
-// unknown username a decoy challenge is stored (no message is sent, and no
-// code opens it), so ResetPassword then answers exactly as for a real one.
+// ForgotPassword sends a password-reset code to the identifier given (SMS
+// to a phone, email to an email address) when it is a verified identifier
+// of a user. The answer names that medium and masked identifier whether or
+// not it is: otherwise a decoy challenge is stored (no message is sent, and
+// no code opens it), so ResetPassword then answers exactly as for a real
+// one.
 func (s *Service) ForgotPassword(ctx context.Context, username string) (*ForgotPasswordResult, error) {
 	return s.creds.forgot(ctx, username)
 }
@@ -233,13 +239,19 @@ func (s *Service) ResetPassword(ctx context.Context, sessionID, code, newPasswor
 }
 
 // ChangePassword starts an authenticated password change: the current
-// password is checked, the new one goes through the policy, and a code is
-// sent; the change applies after ConfirmPasswordChange.
+// password is checked (a wrong one counts against the account's login
+// throttle; while throttled the answer is rate_limited), the new one goes
+// through the policy, and a code is sent; the change applies after
+// ConfirmPasswordChange.
 func (s *Service) ChangePassword(ctx context.Context, userID, current, newPassword, confirm string) (*PasswordChangeResult, error) {
 	return s.creds.change(ctx, userID, current, newPassword, confirm)
 }
 
-// ConfirmPasswordChange applies the password change with its code.
+// ConfirmPasswordChange applies the password change with its code and ends
+// every other session of the user: the session of the access token in ctx
+// (NewContext; httpapi sets it) is kept, every other refresh-token family is
+// revoked, and their access tokens are refused from now on (unless
+// TokenConfig.StatelessAccess).
 func (s *Service) ConfirmPasswordChange(ctx context.Context, userID, sessionID, code string) error {
 	return s.creds.confirmChange(ctx, userID, sessionID, code)
 }
@@ -270,9 +282,11 @@ func (s *Service) Refresh(ctx context.Context, refreshToken string) (*Tokens, er
 	return s.sessions.refresh(ctx, refreshToken)
 }
 
-// Logout revokes the session (refresh-token family) of refreshToken. It
-// succeeds whether or not the token is known, so it reveals nothing; when
-// userID is not empty the token must belong to that user.
+// Logout revokes the session (refresh-token family) of refreshToken; its
+// access tokens are refused from now on. An empty refreshToken is a
+// validation error (LogoutEverywhere ends every session). It succeeds
+// whether or not the token is known, so it reveals nothing; when userID is
+// not empty the token must belong to that user.
 func (s *Service) Logout(ctx context.Context, userID, refreshToken string) error {
 	return s.sessions.logout(ctx, userID, refreshToken)
 }
@@ -284,8 +298,11 @@ func (s *Service) LogoutEverywhere(ctx context.Context, userID string) error {
 }
 
 // VerifyAccessToken checks an access token for host middleware: signature,
-// issuer, expiry, and the user's cutoff, so tokens issued before a password
-// reset or a sign-out-everywhere are refused even if not yet expired.
+// issuer, expiry, the user (unknown or locked users are refused), the
+// user's cutoff (tokens issued before a password reset or a
+// sign-out-everywhere), and, unless TokenConfig.StatelessAccess, that its
+// session has not ended (logout, password change, reuse detection). It
+// costs two store reads (one with StatelessAccess).
 func (s *Service) VerifyAccessToken(ctx context.Context, token string) (*AccessClaims, error) {
 	return s.sessions.verifyAccess(ctx, token)
 }

@@ -311,12 +311,12 @@ func TestLoginEnumerationSafety(t *testing.T) {
 	h.confirmed(phone)
 
 	h.hasher.verifies.Store(0)
-	_, errUnknown := h.svc.Login(ctx, "+33699999999", testPassword)
+	_, errUnknown := h.svc.Login(ctx, LoginRequest{Username: "+33699999999", Password: testPassword})
 	assert.Equal(t, int64(1), h.hasher.dummies.Load(), "an unknown user costs one dummy verification")
-	_, errWrong := h.svc.Login(ctx, phone, "wrong-password-1")
+	_, errWrong := h.svc.Login(ctx, LoginRequest{Username: phone, Password: "wrong-password-1"})
 	assert.Equal(t, int64(1), h.hasher.verifies.Load(), "a known user costs one real verification")
-	_, errUnknownEmail := h.svc.Login(ctx, "nobody@example.com", testPassword)
-	_, errGarbage := h.svc.Login(ctx, "garbage", testPassword)
+	_, errUnknownEmail := h.svc.Login(ctx, LoginRequest{Username: "nobody@example.com", Password: testPassword})
+	_, errGarbage := h.svc.Login(ctx, LoginRequest{Username: "garbage", Password: testPassword})
 
 	for _, err := range []error{errUnknown, errWrong, errUnknownEmail, errGarbage} {
 		oe := requireCode(t, err, onboardkit.CodeInvalidCredentials)
@@ -333,34 +333,47 @@ func TestLoginThrottleAndAdminLock(t *testing.T) {
 		phone := newPhone()
 		a := h.confirmed(phone)
 		for range 5 {
-			_, err := h.svc.Login(ctx, phone, "wrong-password-1")
+			_, err := h.svc.Login(ctx, LoginRequest{Username: phone, Password: "wrong-password-1"})
 			requireCode(t, err, onboardkit.CodeInvalidCredentials)
 		}
 		// Throttled: even the right password is refused, with the same answer.
-		_, err := h.svc.Login(ctx, phone, testPassword)
+		_, err := h.svc.Login(ctx, LoginRequest{Username: phone, Password: testPassword})
 		requireCode(t, err, onboardkit.CodeInvalidCredentials)
 		h.clock.Advance(31 * time.Second)
 		_, err = h.login(phone, testPassword, phone)
 		require.NoError(t, err, "the throttle is a delay, not a lock")
+
+		// The right password reset the count: five more checks, then none
+		// while the delay runs (and those attempts are not counted).
+		wrong := func() {
+			_, err := h.svc.Login(ctx, LoginRequest{Username: phone, Password: "wrong-password-1"})
+			requireCode(t, err, onboardkit.CodeInvalidCredentials)
+		}
+		checked := func() int64 { return h.hasher.verifies.Load() }
+		before := checked()
+		for range 8 {
+			wrong()
+		}
+		assert.Equal(t, before+5, checked(), "five checks, then the delay")
+		// After the 30 s delay one attempt is checked, and the delay doubles.
+		h.clock.Advance(31 * time.Second)
+		wrong()
+		assert.Equal(t, before+6, checked())
+		h.clock.Advance(31 * time.Second)
+		wrong()
+		assert.Equal(t, before+6, checked(), "60 s now")
+		h.clock.Advance(30 * time.Second)
+		wrong()
+		assert.Equal(t, before+7, checked())
+
 		u, err := h.store.GetUser(ctx, a.UserID)
 		require.NoError(t, err)
-		assert.Zero(t, u.FailedLogins)
-
-		// Delays double with each further failure.
-		for range 6 {
-			_, _ = h.svc.Login(ctx, phone, "wrong-password-1")
-			h.clock.Advance(time.Second)
-		}
-		u, err = h.store.GetUser(ctx, a.UserID)
-		require.NoError(t, err)
-		assert.Equal(t, 5, u.FailedLogins, "attempts during a delay are not counted")
-
 		u.AdminLocked = true
-		u.FailedLogins, u.LoginBlockedUntil = 0, time.Time{}
 		require.NoError(t, h.store.UpdateUser(ctx, u))
-		_, err = h.svc.Login(ctx, phone, "wrong-password-1")
+		require.NoError(t, h.store.ResetLoginAttempts(ctx, accountKey(a.UserID)))
+		_, err = h.svc.Login(ctx, LoginRequest{Username: phone, Password: "wrong-password-1"})
 		requireCode(t, err, onboardkit.CodeInvalidCredentials)
-		_, err = h.svc.Login(ctx, phone, testPassword)
+		_, err = h.svc.Login(ctx, LoginRequest{Username: phone, Password: testPassword})
 		requireCode(t, err, onboardkit.CodeAccountLocked)
 	})
 }
@@ -535,8 +548,10 @@ func TestForgotPasswordSameShapeForUnknownUser(t *testing.T) {
 	unknown, err := h.svc.ForgotPassword(ctx, "unknown@example.com")
 	require.NoError(t, err)
 	assert.Equal(t, sent+1, h.sms.Len()+h.email.Len(), "only the known user receives a code")
-	// A known user is reached on the verified phone; the shape is the same.
-	assert.Equal(t, "SMS", known.CodeDeliveryDetails.DeliveryMedium)
+	// The medium follows the identifier given, known or not: the shape is
+	// the same and tells nothing.
+	assert.Equal(t, CodeDeliveryDetails{Destination: "k***@example.com", DeliveryMedium: "EMAIL", AttributeName: "email"}, known.CodeDeliveryDetails)
+	assert.Equal(t, h.email.Len(), 2, "the code went to the email given")
 	assert.Equal(t, CodeDeliveryDetails{Destination: "u***@example.com", DeliveryMedium: "EMAIL", AttributeName: "email"}, unknown.CodeDeliveryDetails)
 	assert.Len(t, unknown.SessionID, len(known.SessionID))
 
@@ -609,7 +624,7 @@ func TestEmailFirstFlow(t *testing.T) {
 	a, err := h.svc.ConfirmPhone(ctx, res.Challenge.ChallengeID, h.email.LastCode("first@example.com"))
 	require.NoError(t, err)
 	assert.Equal(t, StatusContactVerified, a.Status)
-	lr, err := h.svc.Login(ctx, "first@example.com", testPassword)
+	lr, err := h.svc.Login(ctx, LoginRequest{Username: "first@example.com", Password: testPassword})
 	require.NoError(t, err)
 	assert.Equal(t, ChallengeEmail, lr.Challenge.ChallengeType)
 }

@@ -1,7 +1,8 @@
 // This file owns sessions and tokens: a session is a refresh-token family
 // started by a confirmation or a login; refresh tokens rotate on use and the
 // reuse of a rotated one revokes its family; access tokens are signed JWTs
-// refused after the user's cutoff (password reset, sign-out everywhere).
+// naming their session, refused once it ended, after the user's cutoff
+// (password reset, sign-out everywhere) and for a locked user.
 
 package onboarding
 
@@ -30,23 +31,45 @@ type sessions struct {
 	tokens *tokenIssuer
 }
 
-// start creates a new refresh-token family through st and returns its first
-// token (256 random bits).
-func (s *sessions) start(ctx context.Context, st storage.Store, userID string, now time.Time) (string, error) {
+// session is a started session: its id (the refresh-token family) and its
+// first refresh token.
+type session struct {
+	id, refresh string
+}
+
+type claimsKey struct{}
+
+// NewContext returns ctx carrying the verified claims of the request's
+// access token. Steps that act on the caller's own session read them
+// (ConfirmPasswordChange keeps that session); package httpapi sets them for
+// every [user] route.
+func NewContext(ctx context.Context, c *AccessClaims) context.Context {
+	return context.WithValue(ctx, claimsKey{}, c)
+}
+
+// FromContext returns the claims NewContext stored in ctx.
+func FromContext(ctx context.Context) (*AccessClaims, bool) {
+	c, ok := ctx.Value(claimsKey{}).(*AccessClaims)
+	return c, ok && c != nil
+}
+
+// start creates a new refresh-token family through st and returns it with
+// its first token (256 random bits).
+func (s *sessions) start(ctx context.Context, st storage.Store, userID string, now time.Time) (session, error) {
 	var b [32]byte
 	if _, err := io.ReadFull(s.rt.Rand, b[:]); err != nil {
-		return "", err
+		return session{}, err
 	}
 	token := base64.RawURLEncoding.EncodeToString(b[:])
 	fam, err := s.newID()
 	if err != nil {
-		return "", err
+		return session{}, err
 	}
 	err = st.CreateRefreshToken(ctx, &storage.RefreshToken{
 		Hash: hashRefresh(token), FamilyID: fam, UserID: userID,
 		IssuedAt: now, FamilyCreatedAt: now, ExpiresAt: s.refreshExpiry(now, now),
 	})
-	return token, err
+	return session{id: fam, refresh: token}, err
 }
 
 // refreshExpiry is the idle expiry of a token issued at now in a family
@@ -59,25 +82,26 @@ func (s *sessions) refreshExpiry(created, now time.Time) time.Time {
 	return exp
 }
 
-// authResult signs an access token for u and packs the result.
-func (s *sessions) authResult(u *storage.User, refresh string, now time.Time) (*AuthResult, error) {
-	tok, err := s.tokenPair(u, refresh, now)
+// authResult signs an access token of the session for u and packs the
+// result.
+func (s *sessions) authResult(u *storage.User, sess session, now time.Time) (*AuthResult, error) {
+	tok, err := s.tokenPair(u, sess, now)
 	if err != nil {
 		return nil, err
 	}
 	return &AuthResult{UserID: u.ID, Status: Status(u.Status), Next: s.next(u), Tokens: tok}, nil
 }
 
-func (s *sessions) tokenPair(u *storage.User, refresh string, now time.Time) (*Tokens, error) {
+func (s *sessions) tokenPair(u *storage.User, sess session, now time.Time) (*Tokens, error) {
 	jti, err := s.newID()
 	if err != nil {
 		return nil, err
 	}
-	access, err := s.tokens.signAccess(u.ID, Status(u.Status), jti, now)
+	access, err := s.tokens.signAccess(u.ID, Status(u.Status), sess.id, jti, now)
 	if err != nil {
 		return nil, err
 	}
-	return &Tokens{AccessToken: access, RefreshToken: refresh, TokenType: "Bearer", ExpiresIn: int(s.tokens.cfg.AccessTTL / time.Second)}, nil
+	return &Tokens{AccessToken: access, RefreshToken: sess.refresh, TokenType: "Bearer", ExpiresIn: int(s.tokens.cfg.AccessTTL / time.Second)}, nil
 }
 
 // refresh rotates a refresh token (see Service.Refresh).
@@ -98,7 +122,7 @@ func (s *sessions) refresh(ctx context.Context, refreshToken string) (*Tokens, e
 		}
 		err = s.store.RotateRefreshToken(ctx, old.Hash, next, now)
 		if err == nil {
-			return s.refreshed(ctx, old.UserID, nextToken, now)
+			return s.refreshed(ctx, old.UserID, session{old.FamilyID, nextToken}, now)
 		}
 		if !errors.Is(err, storage.ErrConflict) {
 			return nil, s.storeErr(ctx, "rotate refresh token", err)
@@ -109,7 +133,7 @@ func (s *sessions) refresh(ctx context.Context, refreshToken string) (*Tokens, e
 		}
 	}
 	if s.withinGrace(ctx, old, nextToken, now) {
-		return s.refreshed(ctx, old.UserID, nextToken, now)
+		return s.refreshed(ctx, old.UserID, session{old.FamilyID, nextToken}, now)
 	}
 	return nil, s.reuseDetected(ctx, old, now)
 }
@@ -153,7 +177,7 @@ func (s *sessions) reuseDetected(ctx context.Context, old *storage.RefreshToken,
 	return onboardkit.CodeInvalidRefreshToken.Err()
 }
 
-func (s *sessions) refreshed(ctx context.Context, userID, refresh string, now time.Time) (*Tokens, error) {
+func (s *sessions) refreshed(ctx context.Context, userID string, sess session, now time.Time) (*Tokens, error) {
 	u, err := s.store.GetUser(ctx, userID)
 	if err != nil {
 		return nil, s.storeErr(ctx, "refresh user", err)
@@ -161,7 +185,7 @@ func (s *sessions) refreshed(ctx context.Context, userID, refresh string, now ti
 	if locked(u) {
 		return nil, onboardkit.CodeAccountLocked.Err()
 	}
-	return s.tokenPair(u, refresh, now)
+	return s.tokenPair(u, sess, now)
 }
 
 // locked reports an administrator's lock.
@@ -169,6 +193,10 @@ func locked(u *storage.User) bool { return u.AdminLocked || Status(u.Status) == 
 
 // logout revokes the family of refreshToken (see Service.Logout).
 func (s *sessions) logout(ctx context.Context, userID, refreshToken string) error {
+	if refreshToken == "" {
+		return onboardkit.ValidationError(onboardkit.FieldError{Field: "refreshToken", Code: onboardkit.FieldRequired,
+			Message: "The refresh token of the session to end is required; to end every session, log out everywhere."})
+	}
 	t, err := s.store.GetRefreshToken(ctx, hashRefresh(refreshToken))
 	if errors.Is(err, storage.ErrNotFound) {
 		return nil
@@ -202,6 +230,15 @@ func (s *sessions) endAll(ctx context.Context, st storage.Store, userID string, 
 	})
 }
 
+// endOthers revokes every session of the user through st except the one of
+// ctx's access token (FromContext) when it is the user's.
+func (s *sessions) endOthers(ctx context.Context, st storage.Sessions, userID string, now time.Time) error {
+	if c, ok := FromContext(ctx); ok && c.UserID == userID && c.SessionID != "" {
+		return st.RevokeUserSessionsExcept(ctx, userID, c.SessionID, now)
+	}
+	return st.RevokeUserSessions(ctx, userID, now)
+}
+
 // logoutEverywhere is Service.LogoutEverywhere.
 func (s *sessions) logoutEverywhere(ctx context.Context, userID string) error {
 	now := s.now()
@@ -229,8 +266,18 @@ func (s *sessions) verifyAccess(ctx context.Context, token string) (*AccessClaim
 	}
 	// JWT times have second precision: a token is refused when it was
 	// issued in a second strictly before the cutoff's.
-	if !u.TokensValidAfter.IsZero() && c.IssuedAt.Before(u.TokensValidAfter.Truncate(time.Second)) {
+	if locked(u) || !u.TokensValidAfter.IsZero() && c.IssuedAt.Before(u.TokensValidAfter.Truncate(time.Second)) {
 		return nil, onboardkit.CodeInvalidToken.Err()
+	}
+	if s.tokens.cfg.StatelessAccess {
+		return c, nil
+	}
+	ended, err := s.store.FamilyRevoked(ctx, c.SessionID)
+	if errors.Is(err, storage.ErrNotFound) || err == nil && ended {
+		return nil, onboardkit.CodeInvalidToken.Err()
+	}
+	if err != nil {
+		return nil, s.storeErr(ctx, "verify token session", err)
 	}
 	return c, nil
 }

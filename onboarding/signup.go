@@ -1,13 +1,17 @@
 // This file owns registration: sign-up (the user, the password and the
-// confirmation challenge in one unit of work), what a sign-up with a taken
-// identifier answers, and the confirmation of the sign-up code that verifies
-// the contact and starts the first session.
+// confirmation challenge in one unit of work), who holds an identifier (a
+// verified one always; an unconfirmed sign-up only until its challenge
+// expires or burns, or UnconfirmedTTL passes — then a new sign-up replaces
+// it), what a sign-up with a held identifier answers, and the confirmation
+// of the sign-up code that verifies the contact and starts the first
+// session.
 
 package onboarding
 
 import (
 	"context"
 	"errors"
+	"time"
 
 	"github.com/onboardkit/onboardkit"
 	"github.com/onboardkit/onboardkit/kyc"
@@ -39,6 +43,63 @@ type registration struct {
 	sessions *sessions
 	// enumerationSafe answers a taken identifier like a success.
 	enumerationSafe bool
+	// unconfirmedTTL is how long an unconfirmed sign-up holds its
+	// identifier at most.
+	unconfirmedTTL time.Duration
+}
+
+// errHeld reports an identifier another user holds.
+const errHeld signal = "onboarding: identifier held"
+
+// claim decides whether a sign-up may take phone and email: it returns the
+// id of an unconfirmed, stale sign-up to replace ("" for none), or errHeld.
+// The identifier being confirmed (the phone, or the email in email-first
+// flows) is held by a verified holder and by a fresh unconfirmed sign-up;
+// the other identifier only by a verified holder.
+func (r *registration) claim(ctx context.Context, phone, email string) (string, error) {
+	byPhone, byEmail, err := holders(ctx, r.store, phone, email)
+	if err != nil {
+		return "", r.storeErr(ctx, "sign-up lookup", err)
+	}
+	primary, primaryVerified := byPhone, byPhone != nil && byPhone.PhoneVerified
+	secondaryVerified := byEmail != nil && byEmail.EmailVerified
+	if r.flow.EmailFirst() {
+		primary, primaryVerified = byEmail, secondaryVerified
+		secondaryVerified = byPhone != nil && byPhone.PhoneVerified
+	}
+	switch {
+	case secondaryVerified || primaryVerified:
+		return "", errHeld
+	case primary == nil || Status(primary.Status) != StatusRegistered:
+		return "", nil // an unverified identifier of a confirmed user holds nothing
+	}
+	stale, err := r.stale(ctx, primary)
+	switch {
+	case err != nil:
+		return "", err
+	case stale:
+		return primary.ID, nil
+	}
+	return "", errHeld
+}
+
+// stale reports whether an unconfirmed sign-up no longer holds its
+// identifier: it is older than unconfirmedTTL, or its confirmation
+// challenge is gone, expired or burned.
+func (r *registration) stale(ctx context.Context, u *storage.User) (bool, error) {
+	now := r.now()
+	if now.Sub(u.CreatedAt) >= r.unconfirmedTTL {
+		return true, nil
+	}
+	purpose, _ := r.confirmation()
+	ch, err := r.store.LatestChallenge(ctx, u.ID, string(purpose))
+	if errors.Is(err, storage.ErrNotFound) {
+		return true, nil
+	}
+	if err != nil {
+		return false, r.storeErr(ctx, "sign-up challenge lookup", err)
+	}
+	return !now.Before(ch.ExpiresAt) || ch.Attempts >= ch.MaxAttempts, nil
 }
 
 // confirmation is the code that confirms a sign-up: SMS to the phone in
@@ -68,8 +129,8 @@ func (r *registration) input(ctx context.Context, req SignUpRequest) (phone, ema
 		email, fe = normalizeEmail("email", req.Email)
 		add(fe)
 	}
-	if len(req.Locale) > 35 {
-		add(&onboardkit.FieldError{Field: "locale", Code: onboardkit.FieldTooLong, Message: "The locale is too long."})
+	if !validLocale(req.Locale) {
+		add(&onboardkit.FieldError{Field: "locale", Code: onboardkit.FieldInvalid, Message: "The locale must be a language tag of at most 35 characters, such as fr or en-GB."})
 	}
 	perr := r.creds.policy.Validate(ctx, req.Password, password.Profile{Phone: phone, Email: email})
 	if perr != nil && !errors.Is(perr, onboardkit.ErrPasswordPolicy) {
@@ -90,10 +151,12 @@ func (r *registration) signUp(ctx context.Context, req SignUpRequest) (*SignUpRe
 	if err != nil {
 		return nil, err
 	}
-	if t, err := taken(ctx, r.store, phone, email); err != nil {
-		return nil, r.storeErr(ctx, "sign-up lookup", err)
-	} else if t {
+	replace, err := r.claim(ctx, phone, email)
+	if errors.Is(err, errHeld) {
 		return r.duplicate(ctx, phone, email, req.Locale)
+	}
+	if err != nil {
+		return nil, err
 	}
 	hash, err := r.creds.hash(ctx, req.Password)
 	if err != nil {
@@ -116,6 +179,14 @@ func (r *registration) signUp(ctx context.Context, req SignUpRequest) (*SignUpRe
 	}
 	var pending *otp.Pending
 	err = r.step(ctx, "sign-up", func(ctx context.Context, tx *unit) error {
+		if replace != "" {
+			// The stale sign-up and its records go with this one; a
+			// concurrent sign-up may have replaced it already.
+			if err := tx.DeleteUser(ctx, replace); err != nil && !errors.Is(err, storage.ErrNotFound) {
+				return err
+			}
+			tx.raise(EventUserReplaced, replace, "replaced_by", id)
+		}
 		if err := tx.CreateUser(ctx, u); err != nil {
 			return err
 		}
@@ -201,7 +272,7 @@ func (r *registration) confirm(ctx context.Context, challengeID, code string) (*
 		evType = EventEmailConfirmed
 	}
 	var u *storage.User
-	var refresh string
+	var sess session
 	err = r.step(ctx, "confirm contact", func(ctx context.Context, tx *unit) error {
 		if err := r.contacts.codes.WithStore(tx).Consume(ctx, v); err != nil {
 			return err
@@ -222,7 +293,7 @@ func (r *registration) confirm(ctx context.Context, challengeID, code string) (*
 		if err != nil {
 			return err
 		}
-		if refresh, err = r.sessions.start(ctx, tx, u.ID, now); err != nil {
+		if sess, err = r.sessions.start(ctx, tx, u.ID, now); err != nil {
 			return err
 		}
 		tx.raise(evType, userID)
@@ -231,5 +302,12 @@ func (r *registration) confirm(ctx context.Context, challengeID, code string) (*
 	if err != nil {
 		return nil, err
 	}
-	return r.sessions.authResult(u, refresh, now)
+	res, err := r.sessions.authResult(u, sess, now)
+	if err != nil {
+		return nil, err
+	}
+	if deviceID, err := newDeviceID(r.rt.Rand); err == nil {
+		res.Tokens.DeviceToken = r.creds.throttle.sign(userID, deviceID, now)
+	}
+	return res, nil
 }

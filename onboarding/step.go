@@ -125,6 +125,30 @@ func (c *core) newID() (string, error) {
 	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16]), nil
 }
 
+// validID reports whether id has the shape of the ids newID makes (a
+// lower-case UUID). Ids from clients are checked before they reach the
+// store, so no input (a NUL byte, a megabyte) can make the store fail: a
+// malformed id is simply not found.
+func validID(id string) bool {
+	if len(id) != 36 {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		switch i {
+		case 8, 13, 18, 23:
+			if c != '-' {
+				return false
+			}
+		default:
+			if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
+				return false
+			}
+		}
+	}
+	return true
+}
+
 // newIDs returns n random UUIDs.
 func (c *core) newIDs(n int) ([]string, error) {
 	ids := make([]string, n)
@@ -175,6 +199,9 @@ func (c *core) storeErr(ctx context.Context, op string, err error) error {
 
 // getUser reads a user, translating a failure.
 func (c *core) getUser(ctx context.Context, id string) (*storage.User, error) {
+	if !validID(id) {
+		return nil, onboardkit.CodeNotFound.Err()
+	}
 	u, err := c.store.GetUser(ctx, id)
 	if err != nil {
 		return nil, c.storeErr(ctx, "user lookup", err)
@@ -186,6 +213,9 @@ func (c *core) getUser(ctx context.Context, id string) (*storage.User, error) {
 // versioned update succeeds (a bounded number of times). The stored tier is
 // derived from the updated user's progress here, and nowhere else.
 func (c *core) updateUser(ctx context.Context, st storage.Store, id string, fn func(u *storage.User) error) (*storage.User, error) {
+	if !validID(id) {
+		return nil, storage.ErrNotFound
+	}
 	for i := 0; ; i++ {
 		u, err := st.GetUser(ctx, id)
 		if err != nil {

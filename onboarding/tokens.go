@@ -61,6 +61,14 @@ type TokenConfig struct {
 	// RefreshAbsoluteTTL bounds a refresh-token family from its login,
 	// however often it rotates (default 90 days).
 	RefreshAbsoluteTTL time.Duration
+	// StatelessAccess turns off the per-request session check of
+	// VerifyAccessToken: by default an access token is refused as soon as
+	// its session ends (logout, password change or reset, a lock, reuse
+	// detection), at the cost of one more store read per verification.
+	// With StatelessAccess an access token stays valid until it expires
+	// (AccessTTL) after its session ended; only the user's cutoff and lock
+	// still apply.
+	StatelessAccess bool
 	// ReuseGrace, when positive, lets a client that lost a refresh response
 	// present the just-rotated token again within this interval and receive
 	// the same new refresh token instead of a family revocation. Off (0) by
@@ -83,18 +91,27 @@ func (c *TokenConfig) setDefaults() {
 	}
 }
 
-// Tokens is a pair of tokens as returned to a client.
+// Tokens is a pair of tokens as returned to a client, with the device token
+// of a login.
 type Tokens struct {
 	AccessToken  string `json:"accessToken"`
 	RefreshToken string `json:"refreshToken"`
 	TokenType    string `json:"tokenType"`
 	ExpiresIn    int    `json:"expiresIn"`
+	// DeviceToken identifies this device to later logins of the user
+	// (LoginRequest.DeviceToken); set by a login and a sign-up
+	// confirmation. It is not a credential: it only keeps the device's
+	// login throttle apart from strangers'.
+	DeviceToken string `json:"deviceToken,omitempty"`
 }
 
 // AccessClaims are the verified claims of an access token.
 type AccessClaims struct {
-	UserID    string
-	Status    Status
+	UserID string
+	Status Status
+	// SessionID is the session (refresh-token family) the token belongs
+	// to: its "sid" claim.
+	SessionID string
 	TokenID   string
 	IssuedAt  time.Time
 	ExpiresAt time.Time
@@ -102,7 +119,8 @@ type AccessClaims struct {
 
 type accessClaims struct {
 	jwt.RegisteredClaims
-	Status string `json:"status"`
+	Status    string `json:"status"`
+	SessionID string `json:"sid,omitempty"`
 }
 
 type tokenKey struct {
@@ -168,7 +186,7 @@ func newTokenIssuer(cfg TokenConfig, secret []byte) (*tokenIssuer, error) {
 	return t, nil
 }
 
-func (t *tokenIssuer) signAccess(userID string, status Status, jti string, now time.Time) (string, error) {
+func (t *tokenIssuer) signAccess(userID string, status Status, sessionID, jti string, now time.Time) (string, error) {
 	claims := accessClaims{
 		RegisteredClaims: jwt.RegisteredClaims{
 			Issuer:    t.cfg.Issuer,
@@ -177,7 +195,8 @@ func (t *tokenIssuer) signAccess(userID string, status Status, jti string, now t
 			ExpiresAt: jwt.NewNumericDate(now.Add(t.cfg.AccessTTL)),
 			ID:        jti,
 		},
-		Status: string(status),
+		Status:    string(status),
+		SessionID: sessionID,
 	}
 	tok := jwt.NewWithClaims(t.current.method, claims)
 	tok.Header["kid"] = t.current.id
@@ -211,6 +230,7 @@ func (t *tokenIssuer) parseAccess(raw string, now time.Time) (*AccessClaims, err
 	return &AccessClaims{
 		UserID:    c.Subject,
 		Status:    Status(c.Status),
+		SessionID: c.SessionID,
 		TokenID:   c.ID,
 		IssuedAt:  c.IssuedAt.Time,
 		ExpiresAt: c.ExpiresAt.Time,

@@ -31,7 +31,7 @@ func TestTOTPEnrollmentLoginAndRecovery(t *testing.T) {
 		require.Len(t, recovery, 10)
 
 		h.clock.Advance(30 * time.Second)
-		lr, err := h.svc.Login(ctx, phone, testPassword)
+		lr, err := h.svc.Login(ctx, LoginRequest{Username: phone, Password: testPassword})
 		require.NoError(t, err)
 		assert.Equal(t, ChallengeTOTP, lr.Challenge.ChallengeType)
 		code, err = totp.GenerateCode(enr.Secret, h.clock.Now())
@@ -44,7 +44,7 @@ func TestTOTPEnrollmentLoginAndRecovery(t *testing.T) {
 		require.NotNil(t, res.Tokens)
 
 		// The same time step cannot be used again (replay guard).
-		lr, err = h.svc.Login(ctx, phone, testPassword)
+		lr, err = h.svc.Login(ctx, LoginRequest{Username: phone, Password: testPassword})
 		require.NoError(t, err)
 		_, err = h.svc.VerifyLoginChallenge(ctx, lr.SessionID, code)
 		requireCode(t, err, onboardkit.CodeInvalidCode)
@@ -53,7 +53,7 @@ func TestTOTPEnrollmentLoginAndRecovery(t *testing.T) {
 		res, err = h.svc.LoginWithRecoveryCode(ctx, lr.SessionID, recovery[0])
 		require.NoError(t, err)
 		require.NotNil(t, res.Tokens)
-		lr, err = h.svc.Login(ctx, phone, testPassword)
+		lr, err = h.svc.Login(ctx, LoginRequest{Username: phone, Password: testPassword})
 		require.NoError(t, err)
 		_, err = h.svc.LoginWithRecoveryCode(ctx, lr.SessionID, recovery[0])
 		requireCode(t, err, onboardkit.CodeInvalidCode)
@@ -118,8 +118,8 @@ func TestLoginTimingUnknownVersusKnown(t *testing.T) {
 		}
 		return ds[len(ds)/2]
 	}
-	unknown := median(func() { _, _ = h.svc.Login(ctx, "+33699999997", "wrong-password-1") })
-	known := median(func() { _, _ = h.svc.Login(ctx, phone, "wrong-password-1") })
+	unknown := median(func() { _, _ = h.svc.Login(ctx, LoginRequest{Username: "+33699999997", Password: "wrong-password-1"}) })
+	known := median(func() { _, _ = h.svc.Login(ctx, LoginRequest{Username: phone, Password: "wrong-password-1"}) })
 	ratio := float64(unknown) / float64(known)
 	t.Logf("median unknown %v, known %v, ratio %.2f", unknown, known, ratio)
 	assert.Greater(t, ratio, 0.2, "the unknown-user path is much cheaper than a real verification")

@@ -168,7 +168,7 @@ func journey(ctx context.Context, w io.Writer, svc *onboarding.Service, sender *
 	}
 
 	step("4. Log in with the email, answer the SMS challenge")
-	lr, err := svc.Login(ctx, s.Email, pw)
+	lr, err := svc.Login(ctx, onboarding.LoginRequest{Username: s.Email, Password: pw})
 	if err != nil {
 		return fmt.Errorf("login: %w", err)
 	}
@@ -201,7 +201,7 @@ func journey(ctx context.Context, w io.Writer, svc *onboarding.Service, sender *
 	fmt.Fprintln(w, "   password reset; every session revoked")
 
 	step("7. Log in again with the new password")
-	lr, err = svc.Login(ctx, s.Phone, newPW)
+	lr, err = svc.Login(ctx, onboarding.LoginRequest{Username: s.Phone, Password: newPW})
 	if err != nil {
 		return fmt.Errorf("login again: %w", err)
 	}
