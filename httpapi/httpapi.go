@@ -279,7 +279,6 @@ func (a *api) countProbe(r *http.Request, user string, err error) {
 	}
 }
 
-
 // userID returns the authenticated user of a [user] request.
 func userID(r *http.Request) string {
 	if c, ok := Claims(r.Context()); ok {
