@@ -402,3 +402,51 @@ func TestSendFailedSignUpStillCreated(t *testing.T) {
 	require.Equal(t, http.StatusBadGateway, r.status, "%s", r.body)
 	assert.Equal(t, "send_failed", string(r.problem(t).Code))
 }
+
+// FuzzRouteIDs sends every route that takes an id (or a token or username
+// that reaches the store) an arbitrary string in its place: the answer is a
+// problem below 500, never a 500. It runs on PostgreSQL when enabled, whose
+// text columns refuse NUL bytes.
+func FuzzRouteIDs(f *testing.F) {
+	for _, s := range []string{"\x00", "a\x00b", "00000000-0000-4000-8000-000000000000", "abcdefghijklmnopqrstuvwxyz",
+		"", " ", "%00", "\xff\xfe", strings.Repeat("x", 4096), "+33612345678\x00", "a@b.co\x00"} {
+		f.Add(s)
+	}
+	e := newEnv(f, func(c *envConfig) {
+		c.store = storeForTests(f)
+		c.opts.RateLimits = httpapi.RateLimits{Disabled: true}
+	})
+	u := e.confirmedUser()
+	f.Fuzz(func(t *testing.T, id string) {
+		ee := *e
+		ee.t = t
+		for _, rq := range []struct {
+			path, token string
+			body        map[string]string
+		}{
+			{"/v1/phone/confirm", "", map[string]string{"challengeId": id, "code": "123456"}},
+			{"/v1/phone/resend", "", map[string]string{"challengeId": id}},
+			{"/v1/email/confirm", u.access, map[string]string{"challengeId": id, "code": id}},
+			{"/v1/otp", "", map[string]string{"sessionId": id, "code": "123456"}},
+			{"/v1/password/reset", "", map[string]string{"sessionId": id, "code": "1", "password": "Another-long-pass-42", "passwordConfirm": "Another-long-pass-42"}},
+			{"/v1/password/confirm", u.access, map[string]string{"sessionId": id, "code": "123456"}},
+			{"/v1/portfolios", u.access, map[string]string{"accountId": id, "name": "Main", "portfolioAccountType": "TRADING"}},
+			{"/v1/refresh", "", map[string]string{"refreshToken": id}},
+			{"/v1/logout", u.access, map[string]string{"refreshToken": id}},
+			{"/v1/login", "", map[string]string{"username": id, "password": id, "deviceToken": id}},
+			{"/v1/password/forgot", "", map[string]string{"username": id}},
+			{"/v1/signup", "", map[string]string{"phoneNumber": id, "password": testPassword, "email": id, "locale": id}},
+		} {
+			if r := ee.do("POST", rq.path, rq.token, rq.body); r.status >= 500 {
+				t.Fatalf("POST %s with %q: %d %s", rq.path, id, r.status, r.body)
+			}
+		}
+		r, _ := ee.signed("POST", "/v1/integrator/kyc-decisions", map[string]string{"userId": id, "verificationStatus": "active"})
+		if r.status >= 500 {
+			t.Fatalf("kyc decision for %q: %d %s", id, r.status, r.body)
+		}
+		if r := ee.do("PUT", "/v1/email", u.access, map[string]string{"email": id}); r.status >= 500 {
+			t.Fatalf("PUT /v1/email %q: %d %s", id, r.status, r.body)
+		}
+	})
+}

@@ -18,6 +18,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"runtime"
 	"strings"
 	"sync"
@@ -37,6 +38,7 @@ import (
 	"github.com/onboardkit/onboardkit/portfolio"
 	"github.com/onboardkit/onboardkit/storage"
 	"github.com/onboardkit/onboardkit/storage/memory"
+	"github.com/onboardkit/onboardkit/storage/postgres/postgrestest"
 )
 
 // syncBuffer is a bytes.Buffer safe for concurrent writers and readers.
@@ -283,3 +285,12 @@ type failingSender struct{}
 func (failingSender) Send(context.Context, otp.Message) error { return errors.New("provider down") }
 
 func testingGOMAXPROCS() int { return runtime.GOMAXPROCS(0) }
+
+// storeForTests is PostgreSQL when its tests are enabled (CI), else the
+// memory store.
+func storeForTests(t testing.TB) storage.Store {
+	if os.Getenv(postgrestest.EnvVar) != "" {
+		return postgrestest.New(t)
+	}
+	return memory.New()
+}

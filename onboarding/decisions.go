@@ -61,6 +61,9 @@ func (d *decisions) record(ctx context.Context, userID string, dec kyc.Decision)
 	if err := dec.Validate(); err != nil {
 		return nil, err
 	}
+	if !validID(userID) {
+		return nil, onboardkit.CodeNotFound.Err()
+	}
 	out := outcomes[dec.Status]
 	for attempt := 1; ; attempt++ {
 		var trading *portfolio.Portfolio

@@ -84,17 +84,26 @@ type harness struct {
 // stores lists the adapters the service suite runs on.
 var stores = []struct {
 	name string
-	new  func(t *testing.T) storage.Store
+	new  func(t testing.TB) storage.Store
 }{
-	{"memory", func(t *testing.T) storage.Store { return memory.New() }},
-	{"postgres", func(t *testing.T) storage.Store { return postgrestest.New(t) }},
+	{"memory", func(testing.TB) storage.Store { return memory.New() }},
+	{"postgres", func(t testing.TB) storage.Store { return postgrestest.New(t) }},
+}
+
+// eachHarness runs fn once per storage adapter with a harness on a fresh
+// store.
+func eachHarness(t *testing.T, fn func(t *testing.T, h *harness), mods ...func(*Config)) {
+	t.Helper()
+	eachStore(t, func(t *testing.T, newStore func(t *testing.T) storage.Store) {
+		fn(t, newHarness(t, newStore(t), mods...))
+	})
 }
 
 // eachStore runs fn once per storage adapter.
 func eachStore(t *testing.T, fn func(t *testing.T, newStore func(t *testing.T) storage.Store)) {
 	t.Helper()
 	for _, st := range stores {
-		t.Run(st.name, func(t *testing.T) { fn(t, st.new) })
+		t.Run(st.name, func(t *testing.T) { fn(t, func(t *testing.T) storage.Store { return st.new(t) }) })
 	}
 }
 
