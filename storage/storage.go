@@ -37,6 +37,28 @@
 //   - [Users.DeleteUser] removes the user with every record naming it, the
 //     audit log excepted; address-index counters are not per user and are
 //     never reset.
+//   - Inside a unit of work, [Accounts.LockAccount] holds the account until
+//     the unit commits or rolls back: no other unit of work locks it or adds
+//     portfolios to it meanwhile, so a unit that locks, counts and creates
+//     enforces a cap on the account's portfolios on any number of replicas.
+//   - [Accounts.AllocateAddressIndex] called through the Store of a unit of
+//     work takes part in it: a rollback releases the index, which the next
+//     allocation hands out again, so indexes are used without gaps by the
+//     portfolios that were created. Concurrent units of work allocating
+//     for one (chain, keyID) pair take turns: the second waits until the
+//     first commits or rolls back. Outside a unit of work the allocation is
+//     its own atomic write.
+//   - Lock order: a unit of work that locks an account and allocates an
+//     address index locks the account first ([Accounts.LockAccount], then
+//     [Accounts.AllocateAddressIndex]); a unit that allocates and then
+//     creates a portfolio locks the account first too (CreatePortfolio
+//     waits for the account's holder). Units that take them in the
+//     opposite order may deadlock, which an adapter may report as a
+//     failure of the unit of work (or resolve by retrying it).
+//   - A store that cannot be reached (connection refused, a connection
+//     lost, no connection free in time) returns an error wrapping
+//     [ErrUnavailable] from any method; [Store.Ping] checks reachability.
+//     The store recovers by itself once it can be reached again.
 //   - Login throttles ([Throttles]) are counters keyed by opaque keys that
 //     name no record. [Throttles.ReserveLoginAttempt] decides and counts in
 //     one conditional write: of any number of concurrent callers on any
@@ -72,6 +94,13 @@ var (
 	// ErrDuplicate reports that a unique field is already taken. The concrete
 	// error is a *DuplicateError naming the field.
 	ErrDuplicate = errors.New("storage: duplicate")
+	// ErrUnavailable reports that the store cannot be reached: the
+	// connection was refused or lost, or no connection became free before
+	// the context's deadline. Nothing can be said about a write that
+	// failed this way (it may or may not have been applied), but the
+	// failure is not the caller's: the same call may succeed later. A
+	// caller's cancellation of its context is not ErrUnavailable.
+	ErrUnavailable = errors.New("storage: unavailable")
 )
 
 // DuplicateError is returned when a unique field is already taken.
@@ -123,6 +152,10 @@ type Store interface {
 	// the Store passed to fn joins the running unit of work. fn may run more
 	// than once when the adapter retries a serialization failure.
 	Tx(ctx context.Context, fn func(ctx context.Context, s Store) error) error
+
+	// Ping reports whether the store can be reached (for readiness
+	// checks): nil, or an error wrapping ErrUnavailable when it cannot.
+	Ping(ctx context.Context) error
 }
 
 // ---------------------------------------------------------------------------
@@ -602,6 +635,16 @@ type Accounts interface {
 	CreateAccount(ctx context.Context, a *Account) error
 	// GetAccount returns the account, or ErrNotFound.
 	GetAccount(ctx context.Context, id string) (*Account, error)
+	// LockAccount returns the account, or ErrNotFound. Called through the
+	// Store of a unit of work, it also holds the account until the unit
+	// commits or rolls back: another unit of work calling LockAccount on
+	// it, or any CreatePortfolio in it, waits until then. Reads made after
+	// it in the unit (ListPortfolios) see what the units that held the
+	// account before committed, so a unit can count and create without
+	// racing others. Outside a unit of work it is a plain read. Lock the
+	// account before allocating an address index (see the package
+	// documentation on lock order).
+	LockAccount(ctx context.Context, id string) (*Account, error)
 	// ListAccounts returns the user's accounts, oldest first.
 	ListAccounts(ctx context.Context, userID string) ([]*Account, error)
 	// ActivateAccounts marks every account of the user active and returns
@@ -616,9 +659,18 @@ type Accounts interface {
 	GetPortfolio(ctx context.Context, id string) (*Portfolio, error)
 	// ListPortfolios returns the account's portfolios, oldest first.
 	ListPortfolios(ctx context.Context, accountID string) ([]*Portfolio, error)
-	// AllocateAddressIndex atomically returns the next unused index for the
-	// (chain, keyID) pair, starting at 0. Indexes are never handed out twice,
-	// even when the unit of work that took one rolls back.
+	// AllocateAddressIndex returns the next unused index for the (chain,
+	// keyID) pair, starting at 0. Outside a unit of work it is one atomic
+	// write and never hands an index out twice. Called through the Store of
+	// a unit of work it takes part in the unit: the pair's counter stays
+	// held until the unit ends, so concurrent units allocating for the pair
+	// wait for each other and never get the same index, and a rollback
+	// releases the index, which the next allocation hands out again. An
+	// index allocated in the unit of work that creates its portfolio is
+	// therefore never lost to a creation that failed: when every index is
+	// allocated so, the used indexes of a pair have no gaps. Call it after [Accounts.LockAccount] in a unit
+	// that locks an account, and as late in the unit as possible (other
+	// allocations for the pair wait until the unit ends).
 	AllocateAddressIndex(ctx context.Context, chain, keyID string) (uint32, error)
 }
 

@@ -35,6 +35,13 @@ func (s *Store) GetAccount(_ context.Context, id string) (*storage.Account, erro
 	return &c, nil
 }
 
+// LockAccount returns a copy of the account, or storage.ErrNotFound. A Tx
+// holds the whole store until it ends, so inside one the account is held
+// too; outside a Tx it is GetAccount.
+func (s *Store) LockAccount(ctx context.Context, id string) (*storage.Account, error) {
+	return s.GetAccount(ctx, id)
+}
+
 // ListAccounts returns copies of the user's accounts, oldest CreatedAt first
 // (creation order among equals); none is an empty list.
 func (s *Store) ListAccounts(_ context.Context, userID string) ([]*storage.Account, error) {
@@ -148,9 +155,11 @@ func (s *Store) ListPortfolios(_ context.Context, accountID string) ([]*storage.
 var errIndexesExhausted = &wrapped{"address indexes exhausted", storage.ErrConflict}
 
 // AllocateAddressIndex returns the next unused index for (chain, keyID),
-// starting at 0. The allocation is never undone, even by a Tx that rolls
-// back, so an index is never handed out twice. After 2^32 allocations it
-// returns an error wrapping storage.ErrConflict.
+// starting at 0. Inside a Tx the allocation is recorded in the undo log
+// like any write, so a Tx that rolls back releases the index and the next
+// allocation hands it out again; a Tx holds the whole store, so concurrent
+// units of work take turns. After 2^32 allocations it returns an error
+// wrapping storage.ErrConflict.
 func (s *Store) AllocateAddressIndex(_ context.Context, chain, keyID string) (uint32, error) {
 	t := s.lock()
 	defer s.unlock(t)
@@ -159,6 +168,6 @@ func (s *Store) AllocateAddressIndex(_ context.Context, chain, keyID string) (ui
 	if n > math.MaxUint32 {
 		return 0, errIndexesExhausted
 	}
-	s.d.addrIndex[k] = n + 1 // deliberately not recorded in the undo log
+	put(t, s.d.addrIndex, k, n+1)
 	return uint32(n), nil
 }

@@ -10,12 +10,15 @@
 // [Store.Tx] takes the mutex for the whole unit of work and records an undo
 // log of the writes made through the Store it passes to fn; when fn returns an
 // error (or panics) the log is replayed backwards, so other callers never see
-// a partial unit of work. Address indexes are the exception the contract
-// demands: an index taken inside a failed Tx stays taken.
+// a partial unit of work. Address indexes are no exception: an index
+// taken inside a failed Tx is released and handed out again.
 //
 // Because the mutex is held while fn runs, fn must use only the Store it is
 // given: calling the outer Store from inside fn waits forever for the mutex.
-// Calling Tx on the given Store joins the running unit of work.
+// Calling Tx on the given Store joins the running unit of work. Holding the
+// whole store also gives units of work what LockAccount and
+// AllocateAddressIndex promise (an account or a counter held until the unit
+// ends), and the store is always reachable: Ping returns nil.
 //
 // The store reads no clock: every time it records is passed in by the caller.
 // State lives in process memory only, so one Store cannot be shared by
@@ -211,6 +214,9 @@ func (s *Store) Tx(ctx context.Context, fn func(ctx context.Context, s storage.S
 	committed = true
 	return nil
 }
+
+// Ping returns nil: an in-memory store is always reachable.
+func (s *Store) Ping(context.Context) error { return nil }
 
 // lock acquires what one operation needs: the view's own mutex inside a
 // running Tx (the shared lock is already held), the shared lock otherwise.

@@ -49,6 +49,29 @@ func (s *Store) GetAccount(ctx context.Context, id string) (*storage.Account, er
 	return a, nil
 }
 
+// LockAccount returns the account, or storage.ErrNotFound. On the Store of
+// a Tx it reads the row with SELECT ... FOR UPDATE, which holds the row
+// until the transaction ends: another LockAccount waits, and so does any
+// portfolio insert naming the account (its foreign-key check takes a KEY
+// SHARE lock, which FOR UPDATE excludes). At READ COMMITTED the next
+// statements of the transaction see everything committed by those that
+// held the row before; under SERIALIZABLE ([WithIsolation]) a count read
+// that an earlier holder made stale fails the commit with a serialization
+// failure, which Tx retries. Outside a Tx it is GetAccount.
+func (s *Store) LockAccount(ctx context.Context, id string) (*storage.Account, error) {
+	if s.tx == nil {
+		return s.GetAccount(ctx, id)
+	}
+	a, err := scanAccount(s.tx.QueryRow(ctx, `SELECT `+accountColumns+` FROM accounts WHERE id = $1 FOR UPDATE`, id))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, notFound("lock account")
+	}
+	if err != nil {
+		return nil, mapErr("lock account", err)
+	}
+	return a, nil
+}
+
 // ListAccounts returns the user's accounts, oldest CreatedAt first
 // (creation order among equals); none is an empty list.
 func (s *Store) ListAccounts(ctx context.Context, userID string) ([]*storage.Account, error) {
@@ -156,19 +179,21 @@ func (s *Store) ListPortfolios(ctx context.Context, accountID string) ([]*storag
 }
 
 // AllocateAddressIndex returns the next unused index for (chain, keyID),
-// starting at 0, with one upsert-increment of a counter row. It always runs
-// on the pool in its own implicit transaction, also when called on the Store
-// of a Tx, so an index taken by a unit of work that rolls back stays taken
-// and is never handed out twice. Once all 2^32 indexes of a pair are used it
-// returns an error wrapping storage.ErrConflict.
+// starting at 0, with one upsert-increment of the pair's counter row. On
+// the Store of a Tx it runs in the transaction: the counter row stays
+// locked until the transaction ends, so concurrent units of work
+// allocating for the pair wait for each other, and a rollback undoes the
+// increment, releasing the index for the next allocation. Outside a Tx it
+// is its own implicit transaction. Lock the account first (LockAccount)
+// in a unit of work that does both; see the package documentation on lock
+// order. Once all 2^32 indexes of a pair are used it returns an error
+// wrapping storage.ErrConflict.
 func (s *Store) AllocateAddressIndex(ctx context.Context, chain, keyID string) (uint32, error) {
 	var next int64
-	err := s.retry(ctx, func() error {
-		return s.pool.QueryRow(ctx, `INSERT INTO address_counters (chain, key_id, next_index)
+	err := s.scanOne(ctx, `INSERT INTO address_counters (chain, key_id, next_index)
 			VALUES ($1, $2, 1)
 			ON CONFLICT (chain, key_id) DO UPDATE SET next_index = address_counters.next_index + 1
-			RETURNING next_index`, chain, keyID).Scan(&next)
-	})
+			RETURNING next_index`, []any{chain, keyID}, &next)
 	if err != nil {
 		return 0, mapErr("allocate address index", err)
 	}

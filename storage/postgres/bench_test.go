@@ -9,6 +9,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/onboardkit/onboardkit/ratelimit/ratelimittest"
 	"github.com/onboardkit/onboardkit/storage"
 	"github.com/onboardkit/onboardkit/storage/postgres"
 	"github.com/onboardkit/onboardkit/storage/postgres/postgrestest"
@@ -19,6 +20,13 @@ import (
 // ConsumeChallenge, RotateRefreshToken, a Tx creating a challenge).
 func BenchmarkStore(b *testing.B) {
 	storagetest.Bench(b, func(b *testing.B) storage.Store { return postgrestest.New(b) })
+}
+
+// BenchmarkRateLimit measures one limiter decision and one replay check
+// (ratelimittest.Bench), with the round trips each makes.
+func BenchmarkRateLimit(b *testing.B) {
+	limiter, replay := rateSetups(b)
+	ratelimittest.Bench(b, limiter, replay)
 }
 
 // BenchmarkSignUpConcurrent measures sign-up throughput: 8 workers each

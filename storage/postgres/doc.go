@@ -57,11 +57,31 @@
 //     stored count and deadline (read again only when the blocking version
 //     was committed after the statement's snapshot was taken);
 //   - CountSend and AllocateAddressIndex are INSERT ... ON CONFLICT DO UPDATE
-//     increments. AllocateAddressIndex always runs on the pool, outside any
-//     caller transaction, so a rolled-back unit of work never frees an index
-//     (the pool needs a second connection for it while a Tx holds one);
+//     increments. On the Store of a Tx, AllocateAddressIndex runs in the
+//     transaction: the counter row of the (chain, key) pair stays locked
+//     until the transaction ends, so units of work allocating for one
+//     pair take turns and never get the same index, and a rollback undoes
+//     the increment, so the next allocation hands the index out again
+//     (indexes are never lost to a portfolio creation that failed). Keep
+//     the allocation late in the unit: every other allocation for the pair
+//     waits for it;
+//   - LockAccount on the Store of a Tx is SELECT ... FOR UPDATE: the row
+//     stays locked until the transaction ends, and the KEY SHARE lock that
+//     a portfolio insert's foreign-key check takes on it waits too, so a
+//     unit of work that locks the account, counts its portfolios and
+//     creates one enforces a cap across replicas;
 //   - RotateRefreshToken marks the old token rotated with a conditional
 //     UPDATE and inserts the next one in the same transaction.
+//
+// Lock order: a unit of work that does both locks the account row first
+// (LockAccount), then the counter row (AllocateAddressIndex). The opposite
+// order can deadlock with a unit that follows the rule (one holds the
+// counter and waits for the account, the other the reverse); so can a unit
+// that allocates and then creates a portfolio without locking the account
+// first, since the insert's foreign-key check waits for a LockAccount
+// holder. PostgreSQL then aborts one of them with SQLSTATE 40P01 after
+// deadlock_timeout (1s by default), and Tx retries it, at the cost of that
+// delay.
 //
 // The schema itself holds the invariants, also for writes that bypass this
 // package: foreign keys from every per-user table to users (and from
@@ -71,6 +91,29 @@
 // wrapping storage.ErrNotFound. Deleting a user row cascades to its records,
 // except the audit log and the login throttles (whose keys name no record);
 // [Store.DeleteUser] is that one DELETE.
+//
+// # Rate limits and replay cache
+//
+// [Store.Limiter] and [Store.ReplayCache] implement the interfaces of
+// package ratelimit in the tables rate_limits and replay_nonces (migration
+// 0004), so that request limits and one-time signatures hold across every
+// replica sharing the database. Each decision is one statement on the pool
+// (one round trip once pgx has prepared it on the connection): a GCRA
+// upsert for the limiter, a conditional upsert for the replay cache; both
+// take the time from an injected clock ([WithLimiterClock]), never from
+// the database. Expired rows are left in place and change no decision;
+// [Store.PruneRateLimits] and [Store.PruneReplayNonces] delete them, for a
+// janitor to call from time to time.
+//
+// # Outages
+//
+// Errors saying that the database cannot be reached (connection refused or
+// lost, a server shutting down, no pooled connection free before the
+// context's deadline, a closed pool) wrap storage.ErrUnavailable, from
+// every method, Tx and [Open] included; the caller's cancellation of its
+// context does not. Nothing needs restarting: pgxpool drops broken
+// connections and dials again on the next use, so the same Store works
+// once the database answers. [Store.Ping] is the readiness check.
 //
 // # Transactions and retries
 //

@@ -8,13 +8,16 @@ import (
 	"fmt"
 	"io"
 	mrand "math/rand/v2"
+	"net"
 	"regexp"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/puddle/v2"
 
 	"github.com/onboardkit/onboardkit/storage"
 )
@@ -146,7 +149,8 @@ func (c *config) check() error {
 
 // Open creates a pgxpool from dsn (a PostgreSQL URL or keyword/value string),
 // checks that the database answers and returns a Store that owns the pool
-// ([Store.Close] closes it). Call [Store.Migrate] before first use.
+// ([Store.Close] closes it). Call [Store.Migrate] before first use. When
+// the database cannot be reached the error wraps storage.ErrUnavailable.
 func Open(ctx context.Context, dsn string, opts ...Option) (*Store, error) {
 	cfg := newConfig(opts)
 	if err := cfg.check(); err != nil {
@@ -169,7 +173,7 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*Store, error) {
 	}
 	if err := pool.Ping(ctx); err != nil {
 		pool.Close()
-		return nil, fmt.Errorf("postgres: connect: %w", err)
+		return nil, mapErr("connect", err)
 	}
 	s := newStore(pool, cfg)
 	s.sh.ownPool = true
@@ -178,8 +182,7 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*Store, error) {
 
 // New returns a Store on a pool the caller owns ([Store.Close] leaves it
 // open). With [WithSchema] the pool must already select the schema (see
-// WithSchema). The pool needs at least two connections when
-// AllocateAddressIndex is called inside Tx, which takes a second one.
+// WithSchema).
 func New(pool *pgxpool.Pool, opts ...Option) *Store {
 	return newStore(pool, newConfig(opts))
 }
@@ -196,6 +199,27 @@ func newStore(pool *pgxpool.Pool, cfg config) *Store {
 // Pool returns the underlying pool (for health checks and operations).
 func (s *Store) Pool() *pgxpool.Pool { return s.pool }
 
+// Ping checks that the database answers: on the Store passed to a Tx
+// function, over the transaction's connection; otherwise over a pooled
+// one (pgxpool.Pool.Ping). Any failure but the caller's cancellation of
+// ctx is returned wrapping storage.ErrUnavailable (a database that
+// refuses the pool's credentials is not ready either).
+func (s *Store) Ping(ctx context.Context) error {
+	var err error
+	if s.tx != nil {
+		err = s.tx.Conn().Ping(ctx)
+	} else {
+		err = s.pool.Ping(ctx)
+	}
+	if err == nil || errors.Is(err, context.Canceled) {
+		return err
+	}
+	return unavailableError("ping", err)
+}
+
+// poolView returns a Store on s's pool that is bound to no transaction.
+func (s *Store) poolView() *Store { return &Store{pool: s.pool, q: s.pool, sh: s.sh} }
+
 // Close closes the pool when the Store owns it (it was made by [Open]).
 // Calling Close on the Store passed to a Tx function does nothing.
 func (s *Store) Close() {
@@ -209,8 +233,7 @@ func (s *Store) Close() {
 // the transaction rolls back and Tx returns the error. A serialization
 // failure or deadlock, from fn or from the commit, rolls back and runs fn
 // again, up to the [WithRetries] limit. Calling Tx on the Store passed to fn
-// joins the running transaction. AllocateAddressIndex is the one method that
-// escapes the transaction: it always runs on the pool.
+// joins the running transaction.
 func (s *Store) Tx(ctx context.Context, fn func(ctx context.Context, s storage.Store) error) error {
 	if s.tx != nil {
 		return fn(ctx, s)
@@ -221,7 +244,7 @@ func (s *Store) Tx(ctx context.Context, fn func(ctx context.Context, s storage.S
 func (s *Store) runTx(ctx context.Context, fn func(ctx context.Context, s storage.Store) error) error {
 	tx, err := s.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: s.sh.cfg.iso})
 	if err != nil {
-		return fmt.Errorf("postgres: begin: %w", err)
+		return mapErr("begin", err)
 	}
 	done := false
 	defer func() {
@@ -237,7 +260,7 @@ func (s *Store) runTx(ctx context.Context, fn func(ctx context.Context, s storag
 	}
 	done = true
 	if err := tx.Commit(ctx); err != nil {
-		return fmt.Errorf("postgres: commit: %w", err)
+		return mapErr("commit", err)
 	}
 	return nil
 }
@@ -280,6 +303,18 @@ func (sh *shared) wait(ctx context.Context, attempt int) error {
 	case <-t.C:
 		return nil
 	}
+}
+
+// scanOne runs a query returning one row into dest: on the pool as its
+// own implicit transaction, retried like Tx; on the Store of a Tx once, in
+// the transaction (a serialization failure then fails the statement and
+// Tx retries the whole unit). Errors are the driver's (pgx.ErrNoRows when
+// no row comes back); callers map them.
+func (s *Store) scanOne(ctx context.Context, sql string, args []any, dest ...any) error {
+	if s.tx != nil {
+		return s.tx.QueryRow(ctx, sql, args...).Scan(dest...)
+	}
+	return s.retry(ctx, func() error { return s.pool.QueryRow(ctx, sql, args...).Scan(dest...) })
 }
 
 // stmt is one statement of a batch.
@@ -365,7 +400,7 @@ func (s *Store) unit(ctx context.Context, fn func(q querier) error) error {
 	}
 	sp, err := s.tx.Begin(ctx)
 	if err != nil {
-		return fmt.Errorf("postgres: savepoint: %w", err)
+		return mapErr("savepoint", err)
 	}
 	if err := fn(sp); err != nil {
 		if !retryable(err) {
@@ -376,7 +411,7 @@ func (s *Store) unit(ctx context.Context, fn func(q querier) error) error {
 		return err
 	}
 	if err := sp.Commit(ctx); err != nil {
-		return fmt.Errorf("postgres: release savepoint: %w", err)
+		return mapErr("release savepoint", err)
 	}
 	return nil
 }
@@ -405,15 +440,21 @@ var duplicateFields = map[string]string{
 // mapErr turns database errors into the storage contract's: a unique
 // violation becomes a *storage.DuplicateError, a foreign-key violation (a
 // record naming a missing user, account or submission) wraps
-// storage.ErrNotFound. Other errors are wrapped with the operation name;
-// errors already mapped pass through.
+// storage.ErrNotFound, an error saying that the database cannot be reached
+// (see unavailable) wraps storage.ErrUnavailable. Other errors are wrapped
+// with the operation name; errors already mapped pass through. Every
+// driver error of the package goes through it.
 func mapErr(op string, err error) error {
 	if err == nil {
 		return nil
 	}
 	var de *storage.DuplicateError
-	if errors.As(err, &de) || errors.Is(err, storage.ErrNotFound) || errors.Is(err, storage.ErrConflict) {
+	if errors.As(err, &de) || errors.Is(err, storage.ErrNotFound) || errors.Is(err, storage.ErrConflict) ||
+		errors.Is(err, storage.ErrUnavailable) {
 		return err
+	}
+	if unavailable(err) {
+		return unavailableError(op, err)
 	}
 	var pe *pgconn.PgError
 	if errors.As(err, &pe) {
@@ -429,6 +470,50 @@ func mapErr(op string, err error) error {
 		}
 	}
 	return fmt.Errorf("postgres: %s: %w", op, err)
+}
+
+// unavailable reports an error saying that the database cannot be reached
+// or stopped answering, so that the same call may succeed later:
+//
+//   - a server error of class 08 (connection exception), 53300 (too many
+//     connections), 57P01, 57P02 or 57P03 (the server is shutting down,
+//     crashed, or is starting); other server errors (a wrong password, a
+//     missing database, a statement timeout) are not;
+//   - a connection that could not be made (pgconn.ConnectError not caused
+//     by a server error) or was lost: network errors, an unexpected end of
+//     the stream (io.EOF, io.ErrUnexpectedEOF), pgconn.ErrConnClosed;
+//   - a timeout: pgconn.Timeout, or context.DeadlineExceeded, which is also
+//     what the pool returns when no connection became free before the
+//     context's deadline;
+//   - a closed pool (puddle.ErrClosedPool: the host is shutting down).
+//
+// The caller's cancellation of its context (context.Canceled) never is.
+func unavailable(err error) bool {
+	if errors.Is(err, context.Canceled) {
+		return false
+	}
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		switch pe.Code {
+		case "53300", "57P01", "57P02", "57P03":
+			return true
+		}
+		return strings.HasPrefix(pe.Code, "08")
+	}
+	var (
+		ce *pgconn.ConnectError
+		ne net.Error
+	)
+	return errors.As(err, &ce) || errors.As(err, &ne) || pgconn.Timeout(err) ||
+		errors.Is(err, context.DeadlineExceeded) || errors.Is(err, io.EOF) ||
+		errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, pgconn.ErrConnClosed) ||
+		errors.Is(err, puddle.ErrClosedPool)
+}
+
+// unavailableError wraps storage.ErrUnavailable; the message names the
+// cause, for the logs of an outage.
+func unavailableError(op string, err error) error {
+	return &opError{op: op, msg: "database unavailable: " + err.Error(), err: storage.ErrUnavailable, cause: err}
 }
 
 // opError wraps a storage sentinel and keeps the database error as a cause.

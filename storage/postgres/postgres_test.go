@@ -611,9 +611,77 @@ func TestTxRetryBudget(t *testing.T) {
 	}
 }
 
-func TestAllocateAddressIndexSurvivesRollback(t *testing.T) {
+// namedPair returns two stores on one migrated schema whose connections
+// carry the application names <schema>-a and <schema>-b (returned), so
+// that waitBlocked can find them; adjust changes both pools.
+func namedPair(t *testing.T, adjust func(*pgxpool.Config)) (a, b *postgres.Store, appA, appB string) {
+	t.Helper()
+	dsn, schema := postgrestest.Schema(t)
+	open := func(app string) *postgres.Store {
+		return postgrestest.Open(t, dsn, schema, postgres.WithPoolConfig(func(c *pgxpool.Config) {
+			c.ConnConfig.RuntimeParams["application_name"] = app
+			if adjust != nil {
+				adjust(c)
+			}
+		}))
+	}
+	appA, appB = schema+"-a", schema+"-b"
+	a, b = open(appA), open(appB)
+	require.NoError(t, a.Migrate(context.Background()))
+	return a, b, appA, appB
+}
+
+// waitBlocked waits until a connection with the application name app
+// waits for a lock another session holds.
+func waitBlocked(t *testing.T, app string) {
+	t.Helper()
+	conn, err := pgx.Connect(context.Background(), postgrestest.DSN(t))
+	require.NoError(t, err)
+	defer func() { _ = conn.Close(context.Background()) }()
+	require.Eventually(t, func() bool {
+		var n int
+		err := conn.QueryRow(context.Background(), `SELECT count(*) FROM pg_stat_activity
+			WHERE application_name = $1 AND cardinality(pg_blocking_pids(pid)) > 0`, app).Scan(&n)
+		return err == nil && n > 0
+	}, 10*time.Second, 5*time.Millisecond, "%s does not wait for a lock", app)
+}
+
+// holdTx runs a unit of work on st in the background: hold, then a wait
+// until release is called (at the latest when the test ends, so that a
+// failing test never leaves it waiting), then then when not nil. It
+// returns once hold has run; done receives what Tx returned.
+func holdTx(t *testing.T, st storage.Store, hold, then func(ctx context.Context, s storage.Store) error) (release func(), done <-chan error) {
+	t.Helper()
+	held, releaseCh := make(chan struct{}), make(chan struct{})
+	release = sync.OnceFunc(func() { close(releaseCh) })
+	t.Cleanup(release)
+	out := make(chan error, 1)
+	var once sync.Once // Tx may run its function again
+	go func() {
+		out <- st.Tx(context.Background(), func(ctx context.Context, s storage.Store) error {
+			err := hold(ctx, s)
+			once.Do(func() { close(held) })
+			if err != nil {
+				return err
+			}
+			<-releaseCh
+			if then == nil {
+				return nil
+			}
+			return then(ctx, s)
+		})
+	}()
+	<-held
+	return release, out
+}
+
+// TestAllocateAddressIndexInTx: an index allocated in a transaction that
+// rolls back is handed out again, the allocation needs no connection
+// besides the transaction's, and a second replica's allocation for the
+// pair waits until the transaction ends.
+func TestAllocateAddressIndexInTx(t *testing.T) {
 	t.Parallel()
-	a, b := postgrestest.NewPair(t)
+	a, b, _, appB := namedPair(t, func(c *pgxpool.Config) { c.MaxConns = 1 })
 	ctx := context.Background()
 	errBoom := errors.New("boom")
 	err := a.Tx(ctx, func(ctx context.Context, s storage.Store) error {
@@ -624,30 +692,118 @@ func TestAllocateAddressIndexSurvivesRollback(t *testing.T) {
 	})
 	require.ErrorIs(t, err, errBoom)
 
-	seen := make(map[uint32]bool)
-	var mu sync.Mutex
+	release, txDone := holdTx(t, a, func(ctx context.Context, s storage.Store) error {
+		i, err := s.AllocateAddressIndex(ctx, "BTC", "xpub")
+		if err == nil && i != 0 {
+			err = fmt.Errorf("index %d after the rollback, want 0", i)
+		}
+		return err
+	}, nil)
+	got := make(chan uint32, 1)
+	go func() {
+		i, err := b.AllocateAddressIndex(ctx, "BTC", "xpub")
+		assert.NoError(t, err)
+		got <- i
+	}()
+	waitBlocked(t, appB)
+	release()
+	require.NoError(t, <-txDone)
+	assert.EqualValues(t, 1, <-got, "the allocation after the committed one")
+	i, err := a.AllocateAddressIndex(ctx, "ETH", "xpub")
+	require.NoError(t, err)
+	assert.EqualValues(t, 0, i, "pairs count separately")
+}
+
+// TestLockAccountHoldsAccount: while a unit of work holds an account,
+// another replica's LockAccount and a portfolio insert naming it (outside
+// any unit of work) wait, then see what the holder committed.
+func TestLockAccountHoldsAccount(t *testing.T) {
+	t.Parallel()
+	a, b, _, appB := namedPair(t, nil)
+	ctx := context.Background()
+	u := mustCreateUser(t, a)
+	acct := &storage.Account{ID: newID("acct"), UserID: u.ID, CreatedAt: t0, UpdatedAt: t0}
+	require.NoError(t, a.CreateAccount(ctx, acct))
+	pf := func(name string) *storage.Portfolio {
+		return &storage.Portfolio{ID: newID("pf"), AccountID: acct.ID, UserID: u.ID, Name: name, Type: "TRADING", CreatedAt: t0}
+	}
+
+	for _, waiter := range []struct {
+		name string
+		fn   func() error
+	}{
+		{"LockAccount", func() error {
+			return b.Tx(ctx, func(ctx context.Context, s storage.Store) error {
+				if _, err := s.LockAccount(ctx, acct.ID); err != nil {
+					return err
+				}
+				ps, err := s.ListPortfolios(ctx, acct.ID)
+				if err == nil && len(ps) != 1 {
+					err = fmt.Errorf("the waiter sees %d portfolios, want the holder's 1", len(ps))
+				}
+				return err
+			})
+		}},
+		{"CreatePortfolio", func() error { return b.CreatePortfolio(ctx, pf("Waiter")) }},
+	} {
+		t.Run(waiter.name, func(t *testing.T) {
+			release, holder := holdTx(t, a, func(ctx context.Context, s storage.Store) error {
+				_, err := s.LockAccount(ctx, acct.ID)
+				return err
+			}, func(ctx context.Context, s storage.Store) error {
+				if waiter.name == "LockAccount" {
+					return s.CreatePortfolio(ctx, pf("Holder"))
+				}
+				return nil
+			})
+			waited := make(chan error, 1)
+			go func() { waited <- waiter.fn() }()
+			waitBlocked(t, appB)
+			release()
+			require.NoError(t, <-holder)
+			require.NoError(t, <-waited)
+		})
+	}
+}
+
+// TestPortfolioCapSerializable: under SERIALIZABLE the snapshot of a unit
+// of work may predate the commit of the account's previous holder; the
+// stale count then fails with a serialization failure that Tx retries, so
+// the cap still holds.
+func TestPortfolioCapSerializable(t *testing.T) {
+	t.Parallel()
+	a, b := postgrestest.NewPair(t, postgres.WithIsolation(pgx.Serializable), postgres.WithRetries(30),
+		postgres.WithBackoff(time.Millisecond))
+	ctx := context.Background()
+	u := mustCreateUser(t, a)
+	acct := &storage.Account{ID: newID("acct"), UserID: u.ID, CreatedAt: t0, UpdatedAt: t0}
+	require.NoError(t, a.CreateAccount(ctx, acct))
+	const limit = 3
 	var wg sync.WaitGroup
-	for i := range 20 {
+	for i := range 12 {
 		st := a
 		if i%2 == 1 {
 			st = b
 		}
 		wg.Go(func() {
-			idx, err := st.AllocateAddressIndex(ctx, "BTC", "xpub")
+			err := st.Tx(ctx, func(ctx context.Context, s storage.Store) error {
+				if _, err := s.LockAccount(ctx, acct.ID); err != nil {
+					return err
+				}
+				ps, err := s.ListPortfolios(ctx, acct.ID)
+				if err != nil || len(ps) >= limit {
+					return err
+				}
+				return s.CreatePortfolio(ctx, &storage.Portfolio{ID: newID("pf"), AccountID: acct.ID, UserID: u.ID,
+					Name: fmt.Sprintf("P%d", i), Type: "TRADING", CreatedAt: t0})
+			})
 			assert.NoError(t, err)
-			mu.Lock()
-			defer mu.Unlock()
-			assert.False(t, seen[idx], "index %d handed out twice", idx)
-			seen[idx] = true
 		})
 	}
 	wg.Wait()
-	for i := uint32(1); i <= 20; i++ {
-		assert.True(t, seen[i], "index %d", i)
-	}
-	i, err := a.AllocateAddressIndex(ctx, "ETH", "xpub")
+	ps, err := a.ListPortfolios(ctx, acct.ID)
 	require.NoError(t, err)
-	assert.EqualValues(t, 0, i, "pairs count separately")
+	assert.Len(t, ps, limit)
 }
 
 func TestRotateRefreshTokenAcrossReplicas(t *testing.T) {

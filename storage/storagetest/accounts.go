@@ -2,6 +2,7 @@ package storagetest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/onboardkit/onboardkit/storage"
@@ -171,21 +172,65 @@ var accountTests = []test{
 		f.check(f.alloc("BTC", k1) == 3, "the first pair did not continue at 3")
 		f.check(f.alloc("ETH", k1) == 1, "the second pair did not continue at 1")
 	}},
-	{"AddressIndexSurvivesRollback", func(f *fixture) {
+	{"AddressIndexReleasedOnRollback", func(f *fixture) {
+		// An index allocated in a unit of work that rolls back is released
+		// and handed out again; one allocated in a unit that commits stays
+		// taken.
 		k := id("xpub")
 		f.check(f.alloc("BTC", k) == 0, "first index")
-		var inTx uint32
-		err := f.s.Tx(f.ctx, func(ctx context.Context, s storage.Store) error {
-			i, err := s.AllocateAddressIndex(ctx, "BTC", k)
-			inTx = i
+		for _, commit := range []bool{false, false, true} {
+			var inTx uint32
+			err := f.s.Tx(f.ctx, func(ctx context.Context, s storage.Store) error {
+				i, err := s.AllocateAddressIndex(ctx, "BTC", k)
+				inTx = i
+				if err != nil || commit {
+					return err
+				}
+				return errRollback
+			})
+			if commit {
+				f.ok(err, "Tx")
+			} else {
+				f.is(err, errRollback, "Tx")
+			}
+			f.check(inTx == 1, "index inside the Tx = %d, want 1 (commit %v)", inTx, commit)
+		}
+		f.check(f.alloc("BTC", k) == 2, "the index of the committed Tx was handed out again")
+	}},
+	{"LockAccount", func(f *fixture) {
+		a := f.newAccount(f.userID(), 0)
+		f.ok(f.s.CreateAccount(f.ctx, a), "CreateAccount")
+		got, err := f.s.LockAccount(f.ctx, a.ID)
+		f.ok(err, "LockAccount outside a Tx")
+		f.equal(got, a, "LockAccount outside a Tx")
+		_, err = f.s.LockAccount(f.ctx, id("acct"))
+		f.is(err, storage.ErrNotFound, "LockAccount of a missing account")
+		b := f.newAccount(a.UserID, 1)
+		f.ok(f.s.Tx(f.ctx, func(ctx context.Context, s storage.Store) error {
+			got, err := s.LockAccount(ctx, a.ID)
 			if err != nil {
 				return err
 			}
-			return errRollback
-		})
-		f.is(err, errRollback, "Tx")
-		f.check(inTx == 1, "index inside the Tx = %d, want 1", inTx)
-		f.check(f.alloc("BTC", k) == 2, "an index taken by a rolled-back Tx was handed out again")
+			f.equal(got, a, "LockAccount inside a Tx")
+			if _, err := s.LockAccount(ctx, a.ID); err != nil {
+				return fmt.Errorf("LockAccount again in the same Tx: %w", err)
+			}
+			if _, err := s.LockAccount(ctx, id("acct")); !errors.Is(err, storage.ErrNotFound) {
+				return fmt.Errorf("LockAccount of a missing account inside a Tx: %v", err)
+			}
+			if err := s.CreateAccount(ctx, b); err != nil {
+				return err
+			}
+			got, err = s.LockAccount(ctx, b.ID)
+			if err != nil {
+				return fmt.Errorf("LockAccount of an account created in the Tx: %w", err)
+			}
+			f.equal(got, b, "LockAccount of an account created in the Tx")
+			return s.CreatePortfolio(ctx, f.newPortfolio(a, "Main", 2))
+		}), "Tx locking accounts")
+		ps, err := f.s.ListPortfolios(f.ctx, a.ID)
+		f.ok(err, "ListPortfolios")
+		f.check(len(ps) == 1, "the portfolio created under the lock was not committed: %d portfolios", len(ps))
 	}},
 	{"DeepCopy", func(f *fixture) {
 		a := f.newAccount(f.userID(), 0)

@@ -293,6 +293,52 @@ var concurrencyTests = []test{
 			f.check(n == uint32(i), "indexes are not 0..99 each once: %v", idx)
 		}
 	}},
+	{"PortfolioCapUnderAccountLock", func(f *fixture) {
+		// 50 units of work at once, each locking the account, counting its
+		// portfolios and creating one (with an index allocated after the
+		// lock) only below the cap of 20: exactly 20 exist afterwards, and
+		// their indexes are 0..19.
+		const limit = 20
+		a, k := f.newAccount(f.userID(), 0), id("xpub")
+		f.ok(f.s.CreateAccount(f.ctx, a), "CreateAccount")
+		errs := race(50, func(i int) error {
+			return f.replica(i).Tx(f.ctx, func(ctx context.Context, s storage.Store) error {
+				if _, err := s.LockAccount(ctx, a.ID); err != nil {
+					return err
+				}
+				ps, err := s.ListPortfolios(ctx, a.ID)
+				if err != nil {
+					return err
+				}
+				if len(ps) >= limit {
+					return errCapReached
+				}
+				return f.createIndexed(ctx, s, a, k, i)
+			})
+		})
+		f.winners(errs, limit, isErr(errCapReached), "50 capped portfolio creations")
+		f.indexesFromZero(a, k, limit)
+	}},
+	{"AddressIndexRollbackLeavesNoGap", func(f *fixture) {
+		// 40 units of work at once allocate an index and create a portfolio
+		// with it; half of them then roll back. The committed portfolios
+		// hold the indexes 0..19 and the next allocation is 20.
+		a, k := f.newAccount(f.userID(), 0), id("xpub")
+		f.ok(f.s.CreateAccount(f.ctx, a), "CreateAccount")
+		errs := race(40, func(i int) error {
+			return f.replica(i).Tx(f.ctx, func(ctx context.Context, s storage.Store) error {
+				if err := f.createIndexed(ctx, s, a, k, i); err != nil {
+					return err
+				}
+				if (i/2)%2 == 1 { // both replicas commit and roll back
+					return errRollback
+				}
+				return nil
+			})
+		})
+		f.winners(errs, 20, isErr(errRollback), "40 units allocating an index, half rolled back")
+		f.indexesFromZero(a, k, 20)
+	}},
 	{"TxOneWins", func(f *fixture) {
 		// Units of work racing for one phone: exactly one commits, and none
 		// of the losers' other writes is visible.
@@ -343,6 +389,41 @@ var concurrencyTests = []test{
 		f.is(err, errRollback, "Tx")
 		f.is(<-seen, storage.ErrNotFound, "the other replica's read of a rolled-back write")
 	}},
+}
+
+// errCapReached stands for a creation refused by the portfolio cap.
+var errCapReached = errors.New("storagetest: portfolio cap reached")
+
+// createIndexed creates portfolio number i of the account through s, with
+// an address index of key k allocated through s.
+func (f *fixture) createIndexed(ctx context.Context, s storage.Store, a *storage.Account, k string, i int) error {
+	idx, err := s.AllocateAddressIndex(ctx, "BTC", k)
+	if err != nil {
+		return err
+	}
+	p := f.newPortfolio(a, fmt.Sprintf("P%d", i), i)
+	p.KeyID, p.AddressIndex = k, idx
+	return s.CreatePortfolio(ctx, p)
+}
+
+// indexesFromZero checks that the account's portfolios hold the indexes
+// 0..n-1 of key k, each once, and that the next allocation is n.
+func (f *fixture) indexesFromZero(a *storage.Account, k string, n int) {
+	f.Helper()
+	ps, err := f.b.ListPortfolios(f.ctx, a.ID)
+	f.ok(err, "ListPortfolios")
+	var got []uint32
+	for _, p := range ps {
+		got = append(got, p.AddressIndex)
+	}
+	slices.Sort(got)
+	f.check(len(got) == n, "%d portfolios, want %d", len(got), n)
+	for i, x := range got {
+		f.check(x == uint32(i), "the indexes of the committed portfolios are not 0..%d: %v", n-1, got)
+	}
+	next, err := f.s.AllocateAddressIndex(f.ctx, "BTC", k)
+	f.ok(err, "AllocateAddressIndex")
+	f.check(next == uint32(n), "next index = %d, want %d", next, n)
 }
 
 func runConcurrency(t *testing.T, newPair func(t *testing.T) (a, b storage.Store)) {

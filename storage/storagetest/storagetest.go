@@ -74,6 +74,7 @@ func Run(t *testing.T, newStore func(t *testing.T) storage.Store) {
 		{"Audit", auditTests},
 		{"Throttles", throttleTests},
 		{"Tx", txTests},
+		{"Store", storeTests},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {

@@ -299,3 +299,12 @@ var txTests = []test{
 		f.invisible(u) // also proves the store is usable after the panic
 	}},
 }
+
+var storeTests = []test{
+	{"Ping", func(f *fixture) {
+		f.ok(f.s.Ping(f.ctx), "Ping")
+		f.ok(f.s.Tx(f.ctx, func(ctx context.Context, s storage.Store) error {
+			return s.Ping(ctx)
+		}), "Ping inside a Tx")
+	}},
+}
