@@ -13,10 +13,13 @@
 // HTTP status. Field problems are listed in "errors", the remaining attempts
 // of a one-time code in "attemptsRemaining". 401 answers carry
 // WWW-Authenticate: Bearer (with error="invalid_token" for a bad access
-// token), 429 answers Retry-After: the error's RetryAfter in whole seconds,
-// rounded up, and at least 1 even when the error has no delay (a burned
-// challenge, too_many_attempts, needs a new one rather than a wait). Anything that is not an *onboardkit.Error, and every panic,
-// becomes a 500 "internal" problem that reveals nothing.
+// token), 429 and 503 answers Retry-After: the error's RetryAfter in whole
+// seconds, rounded up, and at least 1 even when the error has no delay (a
+// burned challenge, too_many_attempts, needs a new one rather than a wait).
+// A store that cannot be reached answers 503 "unavailable": retry later; the
+// handler recovers by itself when the store is back. Anything that is not an
+// *onboardkit.Error, and every panic, becomes a 500 "internal" problem that
+// reveals nothing.
 //
 // Request bodies must be application/json (a charset parameter, if any, must
 // be utf-8), at most 1 MiB (16 MiB for KYC submissions and integrator
@@ -35,21 +38,24 @@
 // signature (see RequireSignature and Sign): the signed message is
 // "{timestamp}{METHOD}{path_and_query}{body}", hashed with SHA-256; the key
 // must be allow-listed, the timestamp within 60 s of the server clock, and each
-// signature is accepted once. The replay cache shipped here
-// (MemoryReplayCache) lives in one process: behind several replicas, supply a
-// shared ReplayCache (for example on Redis or the database) so that a
+// signature is accepted once. By default the replay cache
+// (ratelimit.NewMemoryReplayCache) lives in one process: behind several
+// replicas, give SignatureConfig.Replay a shared one
+// (postgres.Store.ReplayCache, or package ratelimit/redisrate) so that a
 // signature accepted by one replica is refused by the others.
 //
 // # Rate limits
 //
 // Sign-up, login, code verifications, resends and forgot-password are rate
-// limited per client IP, and logins also per identifier, with token buckets
-// (golang.org/x/time/rate) held in bounded LRU maps; see RateLimits for the
-// defaults. X-Forwarded-For is honoured only when the direct peer is one of
-// Config.TrustedProxies. The limits live in process memory: with N replicas
-// behind a load balancer the effective limit is up to N times higher, on top
-// of which the per-challenge and per-destination limits of the otp package,
-// kept in the shared store, still apply.
+// limited per client IP, and identifier_taken answers per client IP and per
+// user; see RateLimits for the defaults. X-Forwarded-For is honoured only
+// when the direct peer is one of Config.TrustedProxies. The counts are kept
+// by Config.Limiter: in process by default (bounded in memory; with N
+// replicas the effective limit is up to N times higher), or shared by every
+// replica with postgres.Store.Limiter or package ratelimit/redisrate. Logins
+// are not limited per username: the Service's login throttle, in the
+// store, bounds guesses per account without letting strangers lock the
+// owner out.
 //
 // # Logging
 //

@@ -1,6 +1,7 @@
 package httpapi_test
 
 import (
+	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -8,6 +9,8 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -16,6 +19,10 @@ import (
 
 	"github.com/onboardkit/onboardkit/httpapi"
 	"github.com/onboardkit/onboardkit/onboarding"
+	"github.com/onboardkit/onboardkit/storage"
+	"github.com/onboardkit/onboardkit/storage/memory"
+	"github.com/onboardkit/onboardkit/storage/postgres"
+	"github.com/onboardkit/onboardkit/storage/postgres/postgrestest"
 )
 
 // signUp registers a phone and returns the challenge.
@@ -449,4 +456,87 @@ func FuzzRouteIDs(f *testing.F) {
 			t.Fatalf("PUT /v1/email %q: %d %s", id, r.status, r.body)
 		}
 	})
+}
+
+// downStore fails the sign-up path with storage.ErrUnavailable while down.
+type downStore struct {
+	storage.Store
+	down atomic.Bool
+}
+
+func (d *downStore) GetUserByPhone(ctx context.Context, phone string) (*storage.User, error) {
+	if d.down.Load() {
+		return nil, fmt.Errorf("dial tcp: connection refused: %w", storage.ErrUnavailable)
+	}
+	return d.Store.GetUserByPhone(ctx, phone)
+}
+
+// TestStoreOutageAnswers503: while the store cannot be reached the API
+// answers 503 unavailable with Retry-After, and recovers by itself, on the
+// memory store (a cut connection simulated) and on PostgreSQL (behind a
+// proxy taken down).
+func TestStoreOutageAnswers503(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		store func(t *testing.T) (storage.Store, func(bool))
+	}{
+		{"memory", func(t *testing.T) (storage.Store, func(bool)) {
+			d := &downStore{Store: memory.New()}
+			return d, func(down bool) { d.down.Store(down) }
+		}},
+		{"postgres", func(t *testing.T) (storage.Store, func(bool)) {
+			st, proxy := postgrestest.NewBehindProxy(t)
+			return st, func(down bool) {
+				if down {
+					proxy.Down()
+				} else {
+					proxy.Up()
+				}
+			}
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			st, setDown := tc.store(t)
+			e := newEnv(t, func(c *envConfig) { c.store = st })
+			setDown(true)
+			r := e.do("POST", "/v1/signup", "", map[string]string{"phoneNumber": newPhone(), "password": testPassword})
+			require.Equal(t, http.StatusServiceUnavailable, r.status, "%s", r.body)
+			assert.Equal(t, "unavailable", string(r.problem(t).Code))
+			assert.Equal(t, "5", r.header.Get("Retry-After"))
+			assert.Contains(t, e.logs.String(), "store unavailable")
+			setDown(false)
+			r = e.do("POST", "/v1/signup", "", map[string]string{"phoneNumber": newPhone(), "password": testPassword})
+			require.Equal(t, http.StatusCreated, r.status, "%s", r.body)
+		})
+	}
+}
+
+// TestRateLimitsAcrossReplicas: with the PostgreSQL limiter two replicas
+// share one allowance: 30 + 30 sign-ups from one address get 30.
+func TestRateLimitsAcrossReplicas(t *testing.T) {
+	a, b := postgrestest.NewPair(t)
+	replica := func(st *postgres.Store) *env {
+		return newEnv(t, func(c *envConfig) {
+			c.store = st
+			c.opts.Limiter = st.Limiter()
+			c.opts.RateLimits = httpapi.RateLimits{SignUpPerIP: 30}
+		})
+	}
+	envs := []*env{replica(a), replica(b)}
+	var created atomic.Int64
+	var wg sync.WaitGroup
+	for i := range 60 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r := envs[i%2].do("POST", "/v1/signup", "", map[string]string{"phoneNumber": newPhone(), "password": testPassword})
+			if r.status == http.StatusCreated {
+				created.Add(1)
+			} else {
+				assert.Equal(t, http.StatusTooManyRequests, r.status, "%s", r.body)
+			}
+		}()
+	}
+	wg.Wait()
+	assert.Equal(t, int64(30), created.Load())
 }

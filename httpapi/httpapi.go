@@ -16,6 +16,7 @@ import (
 	"github.com/onboardkit/onboardkit/kyc"
 	"github.com/onboardkit/onboardkit/onboarding"
 	"github.com/onboardkit/onboardkit/portfolio"
+	"github.com/onboardkit/onboardkit/ratelimit"
 )
 
 // Config configures the handler. The zero value is usable: no integrator
@@ -31,8 +32,13 @@ type Config struct {
 	// defaults to Clock.
 	Signature SignatureConfig
 
-	// RateLimits configures the per-IP and per-identifier limits.
+	// RateLimits configures the per-IP and per-user limits.
 	RateLimits RateLimits
+	// Limiter keeps the counts of RateLimits (default: in process,
+	// ratelimit.NewMemory). Behind several replicas give a shared one —
+	// postgres.Store.Limiter or redisrate — or every limit is looser by the
+	// number of replicas. A limiter that fails refuses the request (503).
+	Limiter ratelimit.Limiter
 	// TrustedProxies lists the networks of reverse proxies whose
 	// X-Forwarded-For header is believed. Empty: the direct peer is the
 	// client.
@@ -98,7 +104,7 @@ type api struct {
 	clock   onboardkit.Clock
 	rand    io.Reader
 	mux     *http.ServeMux
-	limits  *limiters
+	limits  *limits
 	proxies []netip.Prefix
 	sig     func(http.Handler) http.Handler
 	routes  []route
@@ -131,6 +137,9 @@ func newAPI(svc Steps, opts Config) *api {
 		panic("httpapi: New with a nil Steps")
 	}
 	rt := svc.Runtime().WithDefaults()
+	if opts.Limiter == nil {
+		opts.Limiter = ratelimit.NewMemory(ratelimit.WithClock(rt.Clock))
+	}
 	if opts.MaxBodyBytes <= 0 {
 		opts.MaxBodyBytes = DefaultMaxBodyBytes
 	}
@@ -143,7 +152,7 @@ func newAPI(svc Steps, opts Config) *api {
 		clock:   rt.Clock,
 		rand:    rt.Rand,
 		mux:     http.NewServeMux(),
-		limits:  newLimiters(opts.RateLimits),
+		limits:  newLimits(opts.RateLimits, opts.Limiter),
 		proxies: opts.TrustedProxies,
 		sig:     RequireSignature(opts.IntegratorKeys, opts.Signature, rt),
 	}
@@ -237,17 +246,24 @@ func (a *api) routeTable() []route {
 	}
 }
 
-// allowIP takes a token from l for the client IP of r, writing a 429 problem
-// and returning false when there is none.
-func (a *api) allowIP(w http.ResponseWriter, r *http.Request, l *limiter) bool {
-	if l == nil {
-		return true
-	}
-	ok, retry := l.allow(clientIP(r, a.proxies), a.clock.Now())
-	if !ok {
-		WriteError(w, rateLimited(retry))
+// allowIP takes one request of q for the client IP of r, writing a 429
+// problem (503 when the limiter cannot decide) and returning false when
+// there is none.
+func (a *api) allowIP(w http.ResponseWriter, r *http.Request, q quota) bool {
+	ok, err := a.limits.decide(r.Context(), q, clientIP(r, a.proxies), 1)
+	if err != nil {
+		a.refuse(w, r, err)
 	}
 	return ok
+}
+
+// refuse writes the problem of a refused request; a limiter that failed is
+// logged.
+func (a *api) refuse(w http.ResponseWriter, r *http.Request, err error) {
+	if errors.Is(err, onboardkit.ErrUnavailable) {
+		a.log.ErrorContext(r.Context(), "rate limiter unavailable; request refused", "request_id", RequestID(r.Context()), "error", err.Error())
+	}
+	WriteError(w, err)
 }
 
 // probeAllowed guards a route whose identifier_taken answer tells whether
@@ -255,13 +271,12 @@ func (a *api) allowIP(w http.ResponseWriter, r *http.Request, l *limiter) bool {
 // has had its share of such answers, it gets 429 before anything is
 // looked up.
 func (a *api) probeAllowed(w http.ResponseWriter, r *http.Request, user string) bool {
-	now := a.clock.Now()
-	ok, retry := a.limits.takenIP.left(clientIP(r, a.proxies), now)
+	ok, err := a.limits.decide(r.Context(), a.limits.takenIP, clientIP(r, a.proxies), 0)
 	if ok && user != "" {
-		ok, retry = a.limits.takenUser.left(user, now)
+		ok, err = a.limits.decide(r.Context(), a.limits.takenUser, user, 0)
 	}
-	if !ok {
-		WriteError(w, rateLimited(retry))
+	if err != nil {
+		a.refuse(w, r, err)
 	}
 	return ok
 }
@@ -272,10 +287,9 @@ func (a *api) countProbe(r *http.Request, user string, err error) {
 	if !errors.Is(err, onboardkit.ErrIdentifierTaken) {
 		return
 	}
-	now := a.clock.Now()
-	a.limits.takenIP.allow(clientIP(r, a.proxies), now)
+	_, _ = a.limits.decide(r.Context(), a.limits.takenIP, clientIP(r, a.proxies), 1)
 	if user != "" {
-		a.limits.takenUser.allow(user, now)
+		_, _ = a.limits.decide(r.Context(), a.limits.takenUser, user, 1)
 	}
 }
 

@@ -23,10 +23,10 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/onboardkit/onboardkit"
-	"github.com/onboardkit/onboardkit/clocktest"
 	"github.com/onboardkit/onboardkit/kyc"
 	"github.com/onboardkit/onboardkit/onboarding"
 	"github.com/onboardkit/onboardkit/otp"
+	"github.com/onboardkit/onboardkit/ratelimit"
 	"github.com/onboardkit/onboardkit/storage/memory"
 )
 
@@ -86,66 +86,31 @@ func TestProblemTable(t *testing.T) {
 	assert.Equal(t, "application/problem+json", rec.Header().Get("Content-Type"))
 }
 
-func TestLimiterBucket(t *testing.T) {
-	clock := clocktest.Default()
-	l := newLimiter(3, 5*time.Minute, 100)
-	for i := 0; i < 3; i++ {
-		ok, _ := l.allow("a", clock.Now())
-		require.True(t, ok)
-	}
-	ok, retry := l.allow("a", clock.Now())
-	require.False(t, ok)
-	assert.Equal(t, 100*time.Second, retry, "one token per 100 s")
-	ok, _ = l.allow("b", clock.Now())
-	assert.True(t, ok, "keys are independent")
-	clock.Advance(100 * time.Second)
-	ok, _ = l.allow("a", clock.Now())
-	assert.True(t, ok)
-	ok, _ = l.allow("a", clock.Now())
-	assert.False(t, ok, "a refused request took no token")
-
-	var nilLimiter *limiter
-	ok, _ = nilLimiter.allow("x", clock.Now())
-	assert.True(t, ok)
-	assert.Nil(t, newLimiter(-1, time.Minute, 10))
-}
-
-func TestLimiterBoundedUnderIPFlood(t *testing.T) {
-	clock := clocktest.Default()
-	l := newLimiter(30, 5*time.Minute, 1000)
-	for i := 0; i < 50_000; i++ {
-		l.allow(fmt.Sprintf("10.%d.%d.%d", i>>16&255, i>>8&255, i&255), clock.Now())
-	}
-	assert.Equal(t, 1000, l.size(), "never more keys than MaxKeys")
-	// Keys idle for a whole window are dropped.
-	clock.Advance(5 * time.Minute)
-	l.allow("fresh", clock.Now())
-	assert.Equal(t, 1, l.size())
-}
-
 func TestRateLimitDefaults(t *testing.T) {
 	rl := RateLimits{}.withDefaults()
 	assert.Equal(t, DefaultRateLimits(), rl)
-	ls := newLimiters(RateLimits{LoginPerIP: -1})
-	assert.Nil(t, ls.login)
-	assert.NotNil(t, ls.signUp)
-	assert.Nil(t, newLimiters(RateLimits{Disabled: true}).signUp)
+	mem := ratelimit.NewMemory()
+	ls := newLimits(RateLimits{LoginPerIP: -1}, mem)
+	assert.Zero(t, ls.login, "a negative limit is off")
+	assert.Equal(t, ratelimit.Limit{Rate: 30, Period: 5 * time.Minute}, ls.signUp.limit)
+	assert.Zero(t, newLimits(RateLimits{Disabled: true}, mem).signUp)
+	ok, err := ls.decide(context.Background(), ls.login, "1.2.3.4", 1)
+	assert.True(t, ok)
+	assert.NoError(t, err)
 }
 
-func TestLimiterLeftTakesNothing(t *testing.T) {
-	l := newLimiter(2, time.Minute, 10)
-	now := time.Unix(1000, 0)
-	for range 5 {
-		ok, _ := l.left("k", now)
-		assert.True(t, ok, "left does not spend")
-	}
-	for range 2 {
-		ok, _ := l.allow("k", now)
-		assert.True(t, ok)
-	}
-	ok, retry := l.left("k", now)
+// failingLimiter cannot decide.
+type failingLimiter struct{}
+
+func (failingLimiter) Allow(context.Context, string, ratelimit.Limit, int) (ratelimit.Result, error) {
+	return ratelimit.Result{}, errors.New("redis: connection refused")
+}
+
+func TestLimiterFailureRefuses(t *testing.T) {
+	ls := newLimits(RateLimits{}, failingLimiter{})
+	ok, err := ls.decide(context.Background(), ls.signUp, "1.2.3.4", 1)
 	assert.False(t, ok)
-	assert.Equal(t, 30*time.Second, retry)
+	assert.ErrorIs(t, err, onboardkit.ErrUnavailable, "no decision: refused, retry later")
 }
 
 func TestClientIP(t *testing.T) {

@@ -118,7 +118,7 @@ func ProblemFor(err error) (Problem, time.Duration) {
 		p.Detail = spec.title + "."
 	}
 	var retry time.Duration
-	if p.Status == http.StatusTooManyRequests {
+	if p.Status == http.StatusTooManyRequests || p.Status == http.StatusServiceUnavailable {
 		retry = oe.RetryAfter
 	}
 	return p, retry
@@ -146,7 +146,7 @@ func writeProblem(w http.ResponseWriter, p Problem, retry time.Duration) {
 				h.Set("WWW-Authenticate", "Bearer")
 			}
 		}
-	case http.StatusTooManyRequests:
+	case http.StatusTooManyRequests, http.StatusServiceUnavailable:
 		h.Set("Retry-After", strconv.Itoa(retryAfterSeconds(retry)))
 	}
 	h.Set("Content-Type", "application/problem+json")

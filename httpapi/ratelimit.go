@@ -1,23 +1,21 @@
 package httpapi
 
 import (
-	"container/list"
+	"context"
 	"net"
 	"net/http"
 	"net/netip"
 	"strings"
-	"sync"
 	"time"
 
-	"golang.org/x/time/rate"
-
 	"github.com/onboardkit/onboardkit"
+	"github.com/onboardkit/onboardkit/ratelimit"
 )
 
 // RateLimits configures the per-client-IP and per-user limits. Each
-// limit is a number of requests per Window, enforced with a token bucket whose
-// burst is the limit and which refills the limit over one Window. A zero limit
-// takes its default; a negative limit disables that limit.
+// limit is a number of requests per Window, enforced by the Config's
+// ratelimit.Limiter (GCRA: a burst of the limit, refilled over one Window).
+// A zero limit takes its default; a negative limit disables that limit.
 type RateLimits struct {
 	// Disabled turns every limit off (tests, or a host that limits upstream).
 	Disabled bool
@@ -39,12 +37,6 @@ type RateLimits struct {
 	// throttle, kept in the shared store, bounds guesses per account and
 	// keeps the owner's known devices apart.
 	//
-	// MaxKeys bounds the number of IPs (or users) each limiter
-	// remembers (default 100000). Keys idle for a whole Window are dropped
-	// first (their bucket is full again, so nothing is lost); past the bound
-	// the least recently seen key is evicted, which resets its budget, so
-	// keep MaxKeys above the number of distinct clients expected per Window.
-	MaxKeys int
 }
 
 // DefaultRateLimits returns the defaults of docs/API.md.
@@ -58,7 +50,6 @@ func DefaultRateLimits() RateLimits {
 		ResendPerIP:            30,
 		IdentifierTakenPerIP:   10,
 		IdentifierTakenPerUser: 10,
-		MaxKeys:                100_000,
 	}
 }
 
@@ -77,131 +68,65 @@ func (rl RateLimits) withDefaults() RateLimits {
 	rl.ResendPerIP = pick(rl.ResendPerIP, d.ResendPerIP)
 	rl.IdentifierTakenPerIP = pick(rl.IdentifierTakenPerIP, d.IdentifierTakenPerIP)
 	rl.IdentifierTakenPerUser = pick(rl.IdentifierTakenPerUser, d.IdentifierTakenPerUser)
-	if rl.MaxKeys <= 0 {
-		rl.MaxKeys = d.MaxKeys
-	}
 	if rl.Window <= 0 {
 		rl.Window = d.Window
 	}
 	return rl
 }
 
-// limiter is a set of token buckets keyed by client IP or identifier, held in
-// a bounded LRU map. A nil *limiter allows everything.
-type limiter struct {
-	mu      sync.Mutex
-	limit   rate.Limit
-	burst   int
-	window  time.Duration
-	max     int
-	entries map[string]*list.Element
-	lru     *list.List // front: most recently used
+// quota is one limit of the handler: a key prefix and its Limit. A zero
+// quota (a disabled limit) allows everything.
+type quota struct {
+	prefix string
+	limit  ratelimit.Limit
 }
 
-type limiterEntry struct {
-	key  string
-	lim  *rate.Limiter
-	last time.Time
-}
-
-func newLimiter(n int, window time.Duration, maxKeys int) *limiter {
-	if n <= 0 {
-		return nil
-	}
-	return &limiter{
-		limit:   rate.Limit(float64(n) / window.Seconds()),
-		burst:   n,
-		window:  window,
-		max:     maxKeys,
-		entries: make(map[string]*list.Element),
-		lru:     list.New(),
-	}
-}
-
-// allow takes one token for key at now; when none is left it returns false
-// and how long until one is.
-func (l *limiter) allow(key string, now time.Time) (bool, time.Duration) {
-	return l.use(key, now, true)
-}
-
-// left reports whether key has a token at now, without taking it, and when
-// it does not how long until one is.
-func (l *limiter) left(key string, now time.Time) (bool, time.Duration) {
-	return l.use(key, now, false)
-}
-
-func (l *limiter) use(key string, now time.Time, take bool) (bool, time.Duration) {
-	if l == nil {
-		return true, 0
-	}
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	// Drop keys idle for a whole window: their bucket is full again.
-	for e := l.lru.Back(); e != nil; {
-		en := e.Value.(*limiterEntry)
-		if now.Sub(en.last) < l.window {
-			break
-		}
-		prev := e.Prev()
-		l.lru.Remove(e)
-		delete(l.entries, en.key)
-		e = prev
-	}
-	el, ok := l.entries[key]
-	if ok {
-		l.lru.MoveToFront(el)
-	} else {
-		for len(l.entries) >= l.max {
-			back := l.lru.Back()
-			l.lru.Remove(back)
-			delete(l.entries, back.Value.(*limiterEntry).key)
-		}
-		el = l.lru.PushFront(&limiterEntry{key: key, lim: rate.NewLimiter(l.limit, l.burst)})
-		l.entries[key] = el
-	}
-	en := el.Value.(*limiterEntry)
-	if now.After(en.last) {
-		en.last = now
-	}
-	r := en.lim.ReserveN(now, 1)
-	if !r.OK() {
-		return false, l.window
-	}
-	d := r.DelayFrom(now)
-	if d > 0 || !take {
-		r.CancelAt(now)
-	}
-	return d <= 0, d
-}
-
-// size reports how many keys the limiter holds (tests).
-func (l *limiter) size() int {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return len(l.entries)
-}
-
-// limiters holds every limiter of a handler.
-type limiters struct {
-	signUp, login, forgot, verify, resend *limiter
+// limits holds every limit of a handler and the Limiter that keeps their
+// counts (in process, or shared by the replicas).
+type limits struct {
+	lim                                   ratelimit.Limiter
+	signUp, login, forgot, verify, resend quota
 	// takenIP and takenUser count identifier_taken answers.
-	takenIP, takenUser *limiter
+	takenIP, takenUser quota
 }
 
-func newLimiters(rl RateLimits) *limiters {
+func newLimits(rl RateLimits, lim ratelimit.Limiter) *limits {
 	if rl.Disabled {
-		return &limiters{}
+		return &limits{lim: lim}
 	}
 	rl = rl.withDefaults()
-	return &limiters{
-		signUp:    newLimiter(rl.SignUpPerIP, rl.Window, rl.MaxKeys),
-		login:     newLimiter(rl.LoginPerIP, rl.Window, rl.MaxKeys),
-		forgot:    newLimiter(rl.ForgotPasswordPerIP, rl.Window, rl.MaxKeys),
-		verify:    newLimiter(rl.VerifyPerIP, rl.Window, rl.MaxKeys),
-		resend:    newLimiter(rl.ResendPerIP, rl.Window, rl.MaxKeys),
-		takenIP:   newLimiter(rl.IdentifierTakenPerIP, rl.Window, rl.MaxKeys),
-		takenUser: newLimiter(rl.IdentifierTakenPerUser, rl.Window, rl.MaxKeys),
+	q := func(prefix string, n int) quota {
+		if n <= 0 {
+			return quota{}
+		}
+		return quota{prefix: prefix, limit: ratelimit.Limit{Rate: n, Period: rl.Window}}
 	}
+	return &limits{
+		lim:       lim,
+		signUp:    q("signup:ip:", rl.SignUpPerIP),
+		login:     q("login:ip:", rl.LoginPerIP),
+		forgot:    q("forgot:ip:", rl.ForgotPasswordPerIP),
+		verify:    q("verify:ip:", rl.VerifyPerIP),
+		resend:    q("resend:ip:", rl.ResendPerIP),
+		takenIP:   q("taken:ip:", rl.IdentifierTakenPerIP),
+		takenUser: q("taken:user:", rl.IdentifierTakenPerUser),
+	}
+}
+
+// decide takes cost requests of key under q (cost 0: only looks). A
+// limiter that cannot decide refuses: the error is unavailable.
+func (l *limits) decide(ctx context.Context, q quota, key string, cost int) (bool, error) {
+	if q.limit.Rate == 0 {
+		return true, nil
+	}
+	res, err := l.lim.Allow(ctx, q.prefix+key, q.limit, cost)
+	if err != nil {
+		return false, &onboardkit.Error{Code: onboardkit.CodeUnavailable, Message: onboardkit.CodeUnavailable.Message(), RetryAfter: time.Second, Err: err}
+	}
+	if !res.Allowed {
+		return false, rateLimited(res.RetryAfter)
+	}
+	return true, nil
 }
 
 // rateLimited is the error of a refused request.

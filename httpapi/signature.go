@@ -16,10 +16,10 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/onboardkit/onboardkit"
+	"github.com/onboardkit/onboardkit/ratelimit"
 )
 
 // Headers of the integrator request signature.
@@ -37,102 +37,17 @@ const DefaultMaxSkew = 60 * time.Second
 // is at most 72 bytes.
 const maxSignatureHex = 2 + 2*72
 
-// ReplayCache remembers the signatures already accepted, so that each is used
-// once. Implementations must be safe for concurrent use. With several
-// replicas behind a load balancer, the host must supply an implementation
-// shared by all of them (Redis SET NX with an expiry, or an INSERT into a
-// table with a unique key and a periodic delete of expired rows); the
-// MemoryReplayCache only protects one process.
-type ReplayCache interface {
-	// Use records key until expiresAt and reports whether it was fresh,
-	// that is, not recorded before (or recorded with an expiry already
-	// past). An error refuses the request (503).
-	Use(ctx context.Context, key [32]byte, expiresAt time.Time) (fresh bool, err error)
-}
-
-// ErrReplayCacheFull is returned by MemoryReplayCache.Use when it holds its
-// maximum of unexpired entries: the request is refused rather than risk
-// accepting a replay.
-var ErrReplayCacheFull = errors.New("httpapi: replay cache full")
-
-// MemoryReplayCache is the in-process ReplayCache: a map from signature key to
-// expiry, bounded, with expired entries pruned when it fills up.
-type MemoryReplayCache struct {
-	mu    sync.Mutex
-	clock onboardkit.Clock
-	max   int
-	seen  map[[32]byte]time.Time
-}
-
-// ReplayOption configures a MemoryReplayCache.
-type ReplayOption func(*MemoryReplayCache)
-
-// WithReplayCapacity bounds the entries the cache holds (default 100000;
-// with the 60 s window that is about 800 signed requests per second).
-func WithReplayCapacity(n int) ReplayOption {
-	return func(c *MemoryReplayCache) {
-		if n > 0 {
-			c.max = n
-		}
-	}
-}
-
-// WithReplayClock sets the clock expiries are read from (default
-// onboardkit.SystemClock).
-func WithReplayClock(clock onboardkit.Clock) ReplayOption {
-	return func(c *MemoryReplayCache) {
-		if clock != nil {
-			c.clock = clock
-		}
-	}
-}
-
-// NewMemoryReplayCache returns an in-process cache configured by opts.
-func NewMemoryReplayCache(opts ...ReplayOption) *MemoryReplayCache {
-	c := &MemoryReplayCache{clock: onboardkit.SystemClock, max: 100_000, seen: make(map[[32]byte]time.Time)}
-	for _, o := range opts {
-		o(c)
-	}
-	return c
-}
-
-// Use implements ReplayCache.
-func (c *MemoryReplayCache) Use(_ context.Context, key [32]byte, expiresAt time.Time) (bool, error) {
-	now := c.clock.Now()
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if exp, ok := c.seen[key]; ok && !now.After(exp) {
-		return false, nil
-	}
-	if len(c.seen) >= c.max {
-		for k, exp := range c.seen {
-			if now.After(exp) {
-				delete(c.seen, k)
-			}
-		}
-		if len(c.seen) >= c.max {
-			return false, ErrReplayCacheFull
-		}
-	}
-	c.seen[key] = expiresAt
-	return true, nil
-}
-
-// Len returns the number of entries held, expired or not.
-func (c *MemoryReplayCache) Len() int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return len(c.seen)
-}
-
 // SignatureConfig configures RequireSignature. The zero value is usable.
 type SignatureConfig struct {
 	// MaxSkew is the accepted distance between X-Timestamp and the clock
 	// (default DefaultMaxSkew, 60 s).
 	MaxSkew time.Duration
-	// Replay remembers used signatures (default: a MemoryReplayCache on
-	// the Runtime's clock). Share one across replicas; see ReplayCache.
-	Replay ReplayCache
+	// Replay remembers used signatures (default:
+	// ratelimit.NewMemoryReplayCache on the Runtime's clock, which protects
+	// one process only). Behind several replicas give a shared one —
+	// postgres.Store.ReplayCache or redisrate — so a signature accepted by
+	// one replica is refused by every other.
+	Replay ratelimit.ReplayCache
 }
 
 type integratorKeyCtx struct{}
@@ -164,7 +79,7 @@ func RequireSignature(keys []*ecdsa.PublicKey, cfg SignatureConfig, rt onboardki
 		opts.MaxSkew = DefaultMaxSkew
 	}
 	if opts.Replay == nil {
-		opts.Replay = NewMemoryReplayCache(WithReplayClock(opts.clock))
+		opts.Replay = ratelimit.NewMemoryReplayCache(ratelimit.WithReplayClock(opts.clock))
 	}
 	allowed := make(map[string]*ecdsa.PublicKey, len(keys))
 	for _, k := range keys {

@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -15,13 +14,13 @@ import (
 	"os"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/onboardkit/onboardkit"
 	"github.com/onboardkit/onboardkit/clocktest"
+	"github.com/onboardkit/onboardkit/ratelimit"
 )
 
 type wycheproofFile struct {
@@ -159,37 +158,11 @@ func TestReplayKeyMalleability(t *testing.T) {
 	assert.Equal(t, k1, k2, "a signature and its twin share one replay key")
 }
 
-func TestMemoryReplayCache(t *testing.T) {
-	clock := clocktest.Default()
-	c := NewMemoryReplayCache(WithReplayCapacity(3), WithReplayClock(clock))
-	ctx := context.Background()
-	k := func(b byte) [32]byte { return [32]byte{b} }
-	exp := clock.Now().Add(time.Minute)
-	for i := byte(1); i <= 3; i++ {
-		fresh, err := c.Use(ctx, k(i), exp)
-		require.NoError(t, err)
-		assert.True(t, fresh)
-	}
-	fresh, err := c.Use(ctx, k(1), exp)
-	require.NoError(t, err)
-	assert.False(t, fresh, "replay")
-	_, err = c.Use(ctx, k(4), exp)
-	assert.ErrorIs(t, err, ErrReplayCacheFull, "full of live entries: fail closed")
-	clock.Advance(time.Minute + time.Second)
-	fresh, err = c.Use(ctx, k(4), clock.Now().Add(time.Minute))
-	require.NoError(t, err)
-	assert.True(t, fresh)
-	assert.Equal(t, 1, c.Len(), "expired entries were pruned")
-	fresh, err = c.Use(ctx, k(1), clock.Now().Add(time.Minute))
-	require.NoError(t, err)
-	assert.True(t, fresh, "an expired entry no longer blocks")
-}
-
 func TestRequireSignatureReplayCacheFailure(t *testing.T) {
 	clock := clocktest.Default()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	require.NoError(t, err)
-	h := RequireSignature([]*ecdsa.PublicKey{&key.PublicKey}, SignatureConfig{Replay: NewMemoryReplayCache(WithReplayCapacity(1), WithReplayClock(clock))}, onboardkit.Runtime{Clock: clock})(
+	h := RequireSignature([]*ecdsa.PublicKey{&key.PublicKey}, SignatureConfig{Replay: ratelimit.NewMemoryReplayCache(ratelimit.WithReplayCapacity(1), ratelimit.WithReplayClock(clock))}, onboardkit.Runtime{Clock: clock})(
 		http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			k, ok := IntegratorKey(r.Context())
 			assert.True(t, ok)
@@ -256,6 +229,6 @@ func FuzzVerifyRequestHeaders(f *testing.F) {
 		r.Header.Set(HeaderTimestamp, ts)
 		r.Header.Set(HeaderSignature, sig)
 		// Never panics; a fresh replay cache so the seed may pass once.
-		_, _ = verifyRequest(r, allowed, signatureCheck{SignatureConfig{MaxSkew: DefaultMaxSkew, Replay: NewMemoryReplayCache(WithReplayClock(clock))}, clock})
+		_, _ = verifyRequest(r, allowed, signatureCheck{SignatureConfig{MaxSkew: DefaultMaxSkew, Replay: ratelimit.NewMemoryReplayCache(ratelimit.WithReplayClock(clock))}, clock})
 	})
 }

@@ -38,7 +38,10 @@ func eachPair(t *testing.T, fn func(t *testing.T, a, b storage.Store)) {
 // hasher, as two replicas of a host behind a load balancer.
 func replicas(t *testing.T, a, b storage.Store, mods ...func(*Config)) (*harness, *harness) {
 	h1 := newHarness(t, a, mods...)
-	h2 := newHarness(t, b, append(mods, func(c *Config) { c.Hasher, c.Clock = h1.hasher, h1.clock })...)
+	h2 := newHarness(t, b, append(mods, func(c *Config) {
+		c.Hasher, c.Clock = h1.hasher, h1.clock
+		c.Rand = newSeqReader(2) // replicas draw different ids
+	})...)
 	return h1, h2
 }
 

@@ -2,7 +2,7 @@
 // verification status to the registration trigger and the event, and the
 // effects of approval (tier KYC_1, every account active, and, unless
 // disabled, a TRADING portfolio with its deposit address in the first
-// account, created if there is none).
+// account, created if there is none), all in one unit of work.
 
 package onboarding
 
@@ -43,20 +43,12 @@ var outcomes = map[kyc.Status]outcome{
 // errAlreadyDecided stops a decision that the user already has.
 const errAlreadyDecided signal = "onboarding: decision already recorded"
 
-// errPlanChanged stops an approval whose provisioning needs a deposit
-// address that was not allocated beforehand.
-const errPlanChanged signal = "onboarding: provisioning plan changed"
-
 type decisions struct {
 	*core
 	prov *provisioning
 }
 
-// record is Service.RecordKYCDecision. An approval that provisions a
-// trading portfolio allocates its deposit address before the unit of work
-// (allocation is its own atomic write); when the user's accounts changed in
-// between so that the plan needs an address it does not have, the decision
-// is prepared and applied once more.
+// record is Service.RecordKYCDecision.
 func (d *decisions) record(ctx context.Context, userID string, dec kyc.Decision) (*DecisionResult, error) {
 	if err := dec.Validate(); err != nil {
 		return nil, err
@@ -64,36 +56,20 @@ func (d *decisions) record(ctx context.Context, userID string, dec kyc.Decision)
 	if !validID(userID) {
 		return nil, onboardkit.CodeNotFound.Err()
 	}
-	out := outcomes[dec.Status]
-	for attempt := 1; ; attempt++ {
-		var trading *portfolio.Portfolio
-		if out.approves {
-			var err error
-			if trading, err = d.prepareTrading(ctx, userID); err != nil {
-				return nil, err
-			}
-		}
-		u, err := d.apply(ctx, userID, dec, out, trading)
-		switch {
-		case errors.Is(err, errPlanChanged) && attempt < 2:
-			continue
-		case errors.Is(err, errPlanChanged):
-			return nil, &onboardkit.Error{Code: onboardkit.CodeConflict, Message: onboardkit.CodeConflict.Message(), Err: err}
-		case errors.Is(err, errAlreadyDecided):
-			if u, err = d.getUser(ctx, userID); err != nil {
-				return nil, err
-			}
-		case err != nil:
-			return nil, err
-		}
-		return &DecisionResult{UserID: userID, VerificationStatus: kyc.Status(u.KYCStatus), Tier: kyc.Tier(u.KYCTier)}, nil
+	u, err := d.apply(ctx, userID, dec, outcomes[dec.Status])
+	if errors.Is(err, errAlreadyDecided) {
+		u, err = d.getUser(ctx, userID)
 	}
+	if err != nil {
+		return nil, err
+	}
+	return &DecisionResult{UserID: userID, VerificationStatus: kyc.Status(u.KYCStatus), Tier: kyc.Tier(u.KYCTier)}, nil
 }
 
 // apply records the decision in one unit of work: the user's statuses and
 // tier, the latest submission's status, the event, and approval's effects.
 // Delivering the same decision twice changes nothing the second time.
-func (d *decisions) apply(ctx context.Context, userID string, dec kyc.Decision, out outcome, trading *portfolio.Portfolio) (*storage.User, error) {
+func (d *decisions) apply(ctx context.Context, userID string, dec kyc.Decision, out outcome) (*storage.User, error) {
 	now := d.now()
 	var usr *storage.User
 	err := d.step(ctx, "record kyc decision", func(ctx context.Context, tx *unit) error {
@@ -120,14 +96,14 @@ func (d *decisions) apply(ctx context.Context, userID string, dec kyc.Decision, 
 		}
 		tx.raise(out.event, userID)
 		if out.approves {
-			return d.approve(ctx, tx, userID, trading, now)
+			return d.approve(ctx, tx, userID, now)
 		}
 		return nil
 	})
-	if errors.Is(err, errAlreadyDecided) || errors.Is(err, errPlanChanged) {
+	if err != nil {
 		return nil, err
 	}
-	return usr, err
+	return usr, nil
 }
 
 // updateSubmission records the decision on the user's latest submission.
@@ -146,36 +122,12 @@ func (d *decisions) updateSubmission(ctx context.Context, tx *unit, userID strin
 	return tx.UpdateKYCSubmissionStatus(ctx, last.ID, string(dec.Status), dec.Reason, missing, now)
 }
 
-// prepareTrading allocates the deposit address of the trading portfolio
-// approval would provision, judged outside any unit of work; nil when the
-// plan provisions none.
-func (d *decisions) prepareTrading(ctx context.Context, userID string) (*portfolio.Portfolio, error) {
-	if d.prov.addresses == nil {
-		return nil, nil
-	}
-	accts, err := userAccounts(ctx, d.store, userID)
-	if err != nil {
-		return nil, d.storeErr(ctx, "plan provisioning", err)
-	}
-	if !d.prov.planner.ProvisionPlan(accts).CreateTrading {
-		return nil, nil
-	}
-	id, err := d.newID()
-	if err != nil {
-		return nil, err
-	}
-	p := &portfolio.Portfolio{ID: id, Type: portfolio.TypeTrading}
-	if err := d.prov.assignAddress(ctx, p); err != nil {
-		return nil, err
-	}
-	return p, nil
-}
-
 // approve runs in the decision's unit of work: every account of the user
 // becomes active and, when configured, the first account (created if there
-// is none) gets a TRADING portfolio. It plans from the data in the unit of
-// work, so a decision delivered twice creates nothing twice.
-func (d *decisions) approve(ctx context.Context, tx *unit, userID string, trading *portfolio.Portfolio, now time.Time) error {
+// is none) gets a TRADING portfolio, with a deposit address allocated in
+// the same unit of work. It plans from the data in the unit of work, so a
+// decision delivered twice creates nothing twice.
+func (d *decisions) approve(ctx context.Context, tx *unit, userID string, now time.Time) error {
 	if _, err := tx.ActivateAccounts(ctx, userID, now); err != nil {
 		return err
 	}
@@ -184,9 +136,6 @@ func (d *decisions) approve(ctx context.Context, tx *unit, userID string, tradin
 		return err
 	}
 	plan := d.prov.planner.ProvisionPlan(accts)
-	if plan.CreateTrading && d.prov.addresses != nil && trading == nil {
-		return errPlanChanged
-	}
 	accountID := plan.AccountID
 	if plan.CreateAccount {
 		if accountID, err = d.newID(); err != nil {
@@ -200,10 +149,16 @@ func (d *decisions) approve(ctx context.Context, tx *unit, userID string, tradin
 	if plan.LinkTradingID != "" {
 		return tx.SetTradingPortfolio(ctx, accountID, plan.LinkTradingID, now)
 	}
-	if !plan.CreateTrading || trading == nil {
+	if !plan.CreateTrading || d.prov.addresses == nil {
 		return nil
 	}
-	p := *trading
-	p.AccountID, p.UserID, p.Name, p.Type, p.CreatedAt = accountID, userID, plan.TradingName, portfolio.TypeTrading, now
+	id, err := d.newID()
+	if err != nil {
+		return err
+	}
+	p := portfolio.Portfolio{ID: id, AccountID: accountID, UserID: userID, Name: plan.TradingName, Type: portfolio.TypeTrading, CreatedAt: now}
+	if err := portfolio.AssignAddress(ctx, &p, d.prov.addresses, tx); err != nil {
+		return err
+	}
 	return addPortfolio(ctx, tx, &p, "")
 }

@@ -2,11 +2,18 @@
 // until KYC is active), creating a typed portfolio behind the KYC gate and
 // the cap, giving it a deposit address, and listing them. What KYC approval
 // provisions is in decisions.go.
+//
+// A portfolio is created in one unit of work that locks its account first:
+// the cap and the name are checked against what the account holds under
+// that lock, and the deposit-address index is allocated in the same unit of
+// work, so a creation that fails (a taken name, the cap) releases its index
+// and the indexes an account's chain uses have no gaps.
 
 package onboarding
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/onboardkit/onboardkit"
@@ -86,38 +93,45 @@ func (p *provisioning) listPortfolios(ctx context.Context, userID, accountID str
 
 // createPortfolio is Service.CreatePortfolio.
 func (p *provisioning) createPortfolio(ctx context.Context, userID, accountID, name, typ string) (*portfolio.Portfolio, error) {
-	u, err := p.getUser(ctx, userID)
-	if err != nil {
-		return nil, err
+	if !validID(accountID) {
+		return nil, onboardkit.CodeNotFound.Err()
 	}
-	acct, err := p.ownAccount(ctx, userID, accountID)
-	if err != nil {
-		return nil, err
-	}
-	existing, err := p.store.ListPortfolios(ctx, accountID)
-	if err != nil {
-		return nil, p.storeErr(ctx, "list portfolios", err)
+	if p.addresses == nil {
+		return nil, onboardkit.NewError(onboardkit.CodeUnavailable, "No deposit-address provider is configured.")
 	}
 	id, err := p.newID()
 	if err != nil {
 		return nil, err
 	}
-	pf, err := p.planner.NewPortfolio(portfolio.NewPortfolioRequest{
-		ID: id, AccountID: accountID, UserID: userID, Name: name, Type: typ,
-		KYCActive: ProgressOf(u).KYCActive(), AccountActive: acct.Active, Existing: len(existing), CreatedAt: p.now(),
-	})
-	if err != nil {
-		return nil, err
-	}
-	for _, e := range existing {
-		if e.Name == pf.Name {
-			return nil, portfolio.NameTakenError()
-		}
-	}
-	if err := p.assignAddress(ctx, &pf); err != nil {
-		return nil, err
-	}
+	var pf portfolio.Portfolio
 	err = p.step(ctx, "create portfolio", func(ctx context.Context, tx *unit) error {
+		acct, err := tx.LockAccount(ctx, accountID)
+		if err != nil || acct.UserID != userID {
+			return notOwned(err)
+		}
+		u, err := tx.GetUser(ctx, userID)
+		if err != nil {
+			return err
+		}
+		existing, err := tx.ListPortfolios(ctx, accountID)
+		if err != nil {
+			return err
+		}
+		pf, err = p.planner.NewPortfolio(portfolio.NewPortfolioRequest{
+			ID: id, AccountID: accountID, UserID: userID, Name: name, Type: typ,
+			KYCActive: ProgressOf(u).KYCActive(), AccountActive: acct.Active, Existing: len(existing), CreatedAt: p.now(),
+		})
+		if err != nil {
+			return err
+		}
+		for _, e := range existing {
+			if e.Name == pf.Name {
+				return portfolio.NameTakenError()
+			}
+		}
+		if err := portfolio.AssignAddress(ctx, &pf, p.addresses, tx); err != nil {
+			return err
+		}
 		return addPortfolio(ctx, tx, &pf, acct.TradingPortfolioID)
 	})
 	if err != nil {
@@ -126,19 +140,12 @@ func (p *provisioning) createPortfolio(ctx context.Context, userID, accountID, n
 	return &pf, nil
 }
 
-// assignAddress gives pf its deposit address. The index comes from the
-// store's allocator, so two replicas never hand out the same address, and
-// an index is never reused even when the step later fails. It runs before
-// the step's unit of work: allocation is its own atomic write (on Postgres
-// it takes a pooled connection of its own), so it must not wait inside one.
-func (p *provisioning) assignAddress(ctx context.Context, pf *portfolio.Portfolio) error {
-	if p.addresses == nil {
-		return onboardkit.NewError(onboardkit.CodeUnavailable, "No deposit-address provider is configured.")
+// notOwned hides another user's account as a missing one.
+func notOwned(err error) error {
+	if err == nil || errors.Is(err, storage.ErrNotFound) {
+		return onboardkit.CodeNotFound.Err()
 	}
-	if err := portfolio.AssignAddress(ctx, pf, p.addresses, p.store); err != nil {
-		return p.storeErr(ctx, "derive deposit address", err)
-	}
-	return nil
+	return err
 }
 
 // addPortfolio stores pf, whose address is assigned, in the unit of work; it
@@ -187,11 +194,8 @@ func (p *provisioning) ownAccount(ctx context.Context, userID, accountID string)
 		return nil, onboardkit.CodeNotFound.Err()
 	}
 	a, err := p.store.GetAccount(ctx, accountID)
-	if err == nil && a.UserID != userID {
-		return nil, onboardkit.CodeNotFound.Err()
-	}
-	if err != nil {
-		return nil, p.storeErr(ctx, "account lookup", err)
+	if err != nil || a.UserID != userID {
+		return nil, p.storeErr(ctx, "account lookup", notOwned(err))
 	}
 	return a, nil
 }

@@ -107,6 +107,16 @@ func hasherOrDefault(h PasswordHasher, rt onboardkit.Runtime) (PasswordHasher, e
 // Flow returns the configured flow.
 func (s *Service) Flow() Flow { return s.core.flow }
 
+// Ping checks that the store can be reached, for readiness checks: nil, or
+// an unavailable *onboardkit.Error.
+func (s *Service) Ping(ctx context.Context) error {
+	if err := s.core.store.Ping(ctx); err != nil {
+		return s.core.storeErr(ctx, "ping", err)
+	}
+	s.core.reachable(ctx)
+	return nil
+}
+
 // Runtime returns the clock, random source and logger the Service uses, for
 // a handler that must read the same clock (package httpapi does).
 func (s *Service) Runtime() onboardkit.Runtime { return s.core.rt }

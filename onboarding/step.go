@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"sync/atomic"
 	"time"
 
 	"github.com/onboardkit/onboardkit"
@@ -25,7 +26,14 @@ type core struct {
 	rt    onboardkit.Runtime
 	log   *slog.Logger
 	hooks []Hook
+	// down is set while the store is unreachable, so an outage is logged
+	// once, and its end once.
+	down atomic.Bool
 }
+
+// unavailableRetry is the Retry-After of an unavailable error: how long a
+// client should wait before retrying while the store cannot be reached.
+const unavailableRetry = 5 * time.Second
 
 // unit is one run of a step's unit of work: the transaction's store and the
 // events the step raises in it.
@@ -60,8 +68,17 @@ func (c *core) step(ctx context.Context, op string, fn func(ctx context.Context,
 	if err != nil {
 		return c.storeErr(ctx, op, err)
 	}
+	c.reachable(ctx)
 	c.emit(ctx, committed...)
 	return nil
+}
+
+// reachable notes that the store answered; the first answer after an outage
+// is logged.
+func (c *core) reachable(ctx context.Context) {
+	if c.down.Load() && c.down.Swap(false) {
+		c.log.InfoContext(ctx, "onboarding: store reachable again")
+	}
 }
 
 // audit records events outside any step (the events of steps that fail,
@@ -172,7 +189,8 @@ func (s signal) Error() string { return string(s) }
 // not_found; a taken phone or email is identifier_taken and a taken
 // portfolio name name_taken; a lost optimistic update is conflict; anything
 // else is logged and returned as an internal error whose message reveals
-// nothing.
+// nothing. A store that cannot be reached is unavailable (retry later, with
+// RetryAfter); the outage is logged once, when it starts.
 func (c *core) storeErr(ctx context.Context, op string, err error) error {
 	var oe *onboardkit.Error
 	var dup *storage.DuplicateError
@@ -192,6 +210,12 @@ func (c *core) storeErr(ctx context.Context, op string, err error) error {
 		return portfolio.NameTakenError()
 	case errors.Is(err, storage.ErrConflict):
 		return &onboardkit.Error{Code: onboardkit.CodeConflict, Message: onboardkit.CodeConflict.Message(), Err: err}
+	case errors.Is(err, storage.ErrUnavailable):
+		if !c.down.Swap(true) {
+			c.log.ErrorContext(ctx, "onboarding: store unavailable; steps answer unavailable until it is back",
+				slog.String("op", op), slog.String("error", err.Error()))
+		}
+		return &onboardkit.Error{Code: onboardkit.CodeUnavailable, Message: onboardkit.CodeUnavailable.Message(), RetryAfter: unavailableRetry, Err: err}
 	}
 	c.log.ErrorContext(ctx, "onboarding: "+op+" failed", slog.String("error", err.Error()))
 	return &onboardkit.Error{Code: onboardkit.CodeInternal, Message: onboardkit.CodeInternal.Message(), Err: err}
@@ -206,6 +230,7 @@ func (c *core) getUser(ctx context.Context, id string) (*storage.User, error) {
 	if err != nil {
 		return nil, c.storeErr(ctx, "user lookup", err)
 	}
+	c.reachable(ctx)
 	return u, nil
 }
 

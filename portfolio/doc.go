@@ -27,6 +27,18 @@
 // store allocates indexes per (Chain, KeyID) so no two portfolios share an
 // address ([AssignAddress]).
 //
+// # The gap guarantee
+//
+// Wallets that watch an extended public key scan addresses in index order
+// and stop after a run of unused ones (20 in BIP44), so a long gap would hide
+// later deposits. The onboarding Service allocates an index in the same unit
+// of work that stores the portfolio, after locking its account: a creation
+// that fails (a taken name, the cap, a provider error) rolls back and
+// releases its index, which the next creation takes. The indexes used on a
+// (Chain, KeyID) therefore form 0, 1, 2, … without gaps; the only exception
+// is a child key that cannot be derived ([ErrUnusableIndex], probability
+// below 2^-127), which leaves a gap of one.
+//
 // [DevBitcoinZpub] and [DevEthereumXpub] are PUBLIC TEST KEYS whose private
 // keys are known to everyone; they exist for development and examples only.
 package portfolio

@@ -46,9 +46,12 @@ import (
 	"github.com/onboardkit/onboardkit/onboarding"
 	"github.com/onboardkit/onboardkit/otp"
 	"github.com/onboardkit/onboardkit/portfolio"
+	"github.com/onboardkit/onboardkit/ratelimit"
+	"github.com/onboardkit/onboardkit/ratelimit/redisrate"
 	"github.com/onboardkit/onboardkit/storage"
 	"github.com/onboardkit/onboardkit/storage/memory"
 	"github.com/onboardkit/onboardkit/storage/postgres"
+	"github.com/redis/go-redis/v9"
 )
 
 func main() {
@@ -74,6 +77,7 @@ func main() {
 // config is the parsed command line of the server.
 type config struct {
 	addr, outbox, postgresDSN string
+	redisURL                  string
 	integratorKeys            []*ecdsa.PublicKey
 	trustedProxies            []netip.Prefix
 	autoApprove               bool
@@ -88,7 +92,8 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.SetOutput(stderr)
 	fs.StringVar(&c.addr, "addr", "127.0.0.1:8080", "listen address")
 	fs.StringVar(&c.outbox, "outbox", "", "append every SMS and email as a JSON line to this file instead of sending it (development only); without it they are printed to stderr")
-	fs.StringVar(&c.postgresDSN, "postgres", "", "PostgreSQL DSN; the schema is migrated at start (default: in-memory store)")
+	fs.StringVar(&c.postgresDSN, "postgres", "", "PostgreSQL DSN; the schema is migrated at start (default: in-memory store); rate limits and used signatures are then shared through it")
+	fs.StringVar(&c.redisURL, "redis", "", "Redis URL (redis://host:6379/0) keeping the rate limits and used signatures shared by every replica (default: the PostgreSQL store with -postgres, else in process)")
 	fs.Func("integrator-key", "allow an integrator public key: compressed P-256 point, hex with 0x (repeatable)", func(s string) error {
 		k, err := httpapi.ParsePublicKeyHex(s)
 		if err != nil {
@@ -130,102 +135,24 @@ func serve(args []string, stderr io.Writer) error {
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	warn := func(msg string) { fmt.Fprintln(stderr, "WARNING:", msg) }
-
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	// Store.
-	var store storage.Store
-	if c.postgresDSN != "" {
-		pg, err := postgres.Open(ctx, c.postgresDSN)
-		if err != nil {
-			return fmt.Errorf("open postgres: %w", err)
-		}
-		defer pg.Close()
-		if err := pg.Migrate(ctx); err != nil {
-			return fmt.Errorf("migrate: %w", err)
-		}
-		store = pg
-		fmt.Fprintln(stderr, "store: PostgreSQL (migrated)")
-	} else {
-		store = memory.New()
-		fmt.Fprintln(stderr, "store: in-memory (everything is lost on exit)")
-	}
-
-	// Senders: the outbox is explicit; without it codes go to stderr.
-	var sender *otp.Outbox
-	if c.outbox != "" {
-		f, err := os.OpenFile(c.outbox, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
-		if err != nil {
-			return fmt.Errorf("open outbox: %w", err)
-		}
-		defer f.Close()
-		sender = otp.NewOutbox(f)
-		fmt.Fprintf(stderr, "outbox: SMS and emails are appended to %s, not sent\n", c.outbox)
-	} else {
-		sender = otp.NewOutbox(stderr)
-		fmt.Fprintln(stderr, "outbox: SMS and emails are printed to stderr, not sent")
-	}
-
-	// Secret.
-	secret := []byte(c.secret)
-	if len(secret) == 0 {
-		secret = []byte(os.Getenv("ONBOARDKIT_SECRET"))
-	}
-	if len(secret) == 0 {
-		secret = make([]byte, 32)
-		if _, err := rand.Read(secret); err != nil {
-			return err
-		}
-		warn("no -secret or ONBOARDKIT_SECRET: using a random secret; codes and refresh tokens do not survive a restart")
-	} else if len(secret) < 32 {
-		return errors.New("the secret must be at least 32 bytes")
-	}
-
-	// Access-token key.
-	signing, err := loadSigningKey(c.jwtKeyPath)
+	b, err := openBackends(ctx, c, stderr)
 	if err != nil {
 		return err
 	}
-	if c.jwtKeyPath == "" {
-		warn("no -jwt-key: access tokens are signed with an ephemeral Ed25519 key; they stop working on restart")
-	}
-
-	// Deposit addresses.
-	var addresses portfolio.AddressProvider
-	switch c.chain {
-	case portfolio.ChainBitcoin:
-		key := c.btcXpub
-		if key == "" {
-			key = portfolio.DevBitcoinZpub
-			warn("no -btc-xpub: deposit addresses derive from the PUBLIC BIP84 TEST KEY (zpub6rFR7y4Q…); anyone can spend coins sent to them. Never use it for real funds.")
-		}
-		addresses, err = portfolio.NewBitcoinDeriver(key)
-	case portfolio.ChainEthereum:
-		key := c.ethXpub
-		if key == "" {
-			key = portfolio.DevEthereumXpub
-			warn("no -eth-xpub: deposit addresses derive from the PUBLIC TEST MNEMONIC key at m/44'/60'/0'; anyone can spend coins sent to them. Never use it for real funds.")
-		}
-		addresses, err = portfolio.NewEthereumDeriver(key)
-	}
+	defer b.close()
+	sender, closeOutbox, err := openOutbox(c.outbox, stderr)
 	if err != nil {
-		return fmt.Errorf("deposit address key: %w", err)
+		return err
 	}
-
-	cfg := onboarding.Config{
-		Store:     store,
-		SMS:       sender,
-		Email:     sender,
-		Secret:    secret,
-		Tokens:    onboarding.TokenConfig{SigningKey: signing},
-		Addresses: addresses,
-		Logger:    logger,
+	defer closeOutbox()
+	cfg, err := serviceConfig(c, warn)
+	if err != nil {
+		return err
 	}
-	if c.autoApprove {
-		cfg.Reviewer = kyc.DevReviewer{}
-		warn("-auto-approve-kyc: complete KYC submissions are approved at once (development reviewer)")
-	}
+	cfg.Store, cfg.SMS, cfg.Email, cfg.Logger = b.store, sender, sender, logger
 	svc, err := onboarding.New(cfg)
 	if err != nil {
 		return err
@@ -236,8 +163,146 @@ func serve(args []string, stderr io.Writer) error {
 	handler := httpapi.New(svc, httpapi.Config{
 		IntegratorKeys: c.integratorKeys,
 		TrustedProxies: c.trustedProxies,
+		Limiter:        b.limiter,
+		Signature:      httpapi.SignatureConfig{Replay: b.replay},
 	})
+	return listen(ctx, c.addr, handler, logger, stderr)
+}
 
+// backends are the store and what keeps the rate limits and used
+// signatures: in process, in PostgreSQL, or in Redis.
+type backends struct {
+	store   storage.Store
+	limiter ratelimit.Limiter
+	replay  ratelimit.ReplayCache
+	closers []func()
+}
+
+func (b *backends) close() {
+	for i := len(b.closers) - 1; i >= 0; i-- {
+		b.closers[i]()
+	}
+}
+
+// openBackends opens the store (-postgres, else in memory) and the shared
+// limits (-redis, else the PostgreSQL store's, else in process), and says
+// which at start.
+func openBackends(ctx context.Context, c *config, stderr io.Writer) (*backends, error) {
+	b := &backends{}
+	if c.postgresDSN != "" {
+		pg, err := postgres.Open(ctx, c.postgresDSN)
+		if err != nil {
+			return nil, fmt.Errorf("open postgres: %w", err)
+		}
+		b.closers = append(b.closers, pg.Close)
+		if err := pg.Migrate(ctx); err != nil {
+			b.close()
+			return nil, fmt.Errorf("migrate: %w", err)
+		}
+		b.store, b.limiter, b.replay = pg, pg.Limiter(), pg.ReplayCache()
+		fmt.Fprintln(stderr, "store: PostgreSQL (migrated)")
+	} else {
+		b.store = memory.New()
+		fmt.Fprintln(stderr, "store: in-memory (everything is lost on exit)")
+	}
+	switch {
+	case c.redisURL != "":
+		opts, err := redis.ParseURL(c.redisURL)
+		if err != nil {
+			b.close()
+			return nil, fmt.Errorf("-redis: %w", err)
+		}
+		client := redis.NewClient(opts)
+		b.closers = append(b.closers, func() { _ = client.Close() })
+		rb := redisrate.New(client)
+		b.limiter, b.replay = rb.Limiter(), rb.ReplayCache()
+		fmt.Fprintln(stderr, "rate limits and signature replay cache: Redis (shared by every replica)")
+	case c.postgresDSN != "":
+		fmt.Fprintln(stderr, "rate limits and signature replay cache: PostgreSQL (shared by every replica)")
+	default:
+		fmt.Fprintln(stderr, "rate limits and signature replay cache: in process (one replica only)")
+	}
+	return b, nil
+}
+
+// openOutbox opens the development outbox: a file, else stderr.
+func openOutbox(path string, stderr io.Writer) (*otp.Outbox, func(), error) {
+	if path == "" {
+		fmt.Fprintln(stderr, "outbox: SMS and emails are printed to stderr, not sent")
+		return otp.NewOutbox(stderr), func() {}, nil
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+	if err != nil {
+		return nil, nil, fmt.Errorf("open outbox: %w", err)
+	}
+	fmt.Fprintf(stderr, "outbox: SMS and emails are appended to %s, not sent\n", path)
+	return otp.NewOutbox(f), func() { _ = f.Close() }, nil
+}
+
+// serviceConfig is the onboarding configuration of the flags: secret,
+// token key, deposit-address deriver and reviewer.
+func serviceConfig(c *config, warn func(string)) (onboarding.Config, error) {
+	secret, err := loadSecret(c.secret, warn)
+	if err != nil {
+		return onboarding.Config{}, err
+	}
+	signing, err := loadSigningKey(c.jwtKeyPath)
+	if err != nil {
+		return onboarding.Config{}, err
+	}
+	if c.jwtKeyPath == "" {
+		warn("no -jwt-key: access tokens are signed with an ephemeral Ed25519 key; they stop working on restart")
+	}
+	addresses, err := deriver(c, warn)
+	if err != nil {
+		return onboarding.Config{}, fmt.Errorf("deposit address key: %w", err)
+	}
+	cfg := onboarding.Config{Secret: secret, Tokens: onboarding.TokenConfig{SigningKey: signing}, Addresses: addresses}
+	if c.autoApprove {
+		cfg.Reviewer = kyc.DevReviewer{}
+		warn("-auto-approve-kyc: complete KYC submissions are approved at once (development reviewer)")
+	}
+	return cfg, nil
+}
+
+// loadSecret returns -secret, else $ONBOARDKIT_SECRET, else a random one.
+func loadSecret(flagValue string, warn func(string)) ([]byte, error) {
+	secret := []byte(flagValue)
+	if len(secret) == 0 {
+		secret = []byte(os.Getenv("ONBOARDKIT_SECRET"))
+	}
+	if len(secret) == 0 {
+		secret = make([]byte, 32)
+		if _, err := rand.Read(secret); err != nil {
+			return nil, err
+		}
+		warn("no -secret or ONBOARDKIT_SECRET: using a random secret; codes and refresh tokens do not survive a restart")
+	} else if len(secret) < 32 {
+		return nil, errors.New("the secret must be at least 32 bytes")
+	}
+	return secret, nil
+}
+
+// deriver is the deposit-address provider of the flags.
+func deriver(c *config, warn func(string)) (portfolio.AddressProvider, error) {
+	if c.chain == portfolio.ChainEthereum {
+		key := c.ethXpub
+		if key == "" {
+			key = portfolio.DevEthereumXpub
+			warn("no -eth-xpub: deposit addresses derive from the PUBLIC TEST MNEMONIC key at m/44'/60'/0'; anyone can spend coins sent to them. Never use it for real funds.")
+		}
+		return portfolio.NewEthereumDeriver(key)
+	}
+	key := c.btcXpub
+	if key == "" {
+		key = portfolio.DevBitcoinZpub
+		warn("no -btc-xpub: deposit addresses derive from the PUBLIC BIP84 TEST KEY (zpub6rFR7y4Q…); anyone can spend coins sent to them. Never use it for real funds.")
+	}
+	return portfolio.NewBitcoinDeriver(key)
+}
+
+// listen serves handler on addr until ctx ends, then shuts down gracefully.
+func listen(ctx context.Context, addr string, handler http.Handler, logger *slog.Logger, stderr io.Writer) error {
 	srv := &http.Server{
 		Handler:           handler,
 		ReadHeaderTimeout: 5 * time.Second,
@@ -247,7 +312,7 @@ func serve(args []string, stderr io.Writer) error {
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
-	ln, err := net.Listen("tcp", c.addr)
+	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,206 @@
+package onboarding
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/onboardkit/onboardkit"
+	"github.com/onboardkit/onboardkit/kyc"
+	"github.com/onboardkit/onboardkit/storage"
+	"github.com/onboardkit/onboardkit/storage/memory"
+	"github.com/onboardkit/onboardkit/storage/postgres/postgrestest"
+)
+
+// activeAccount takes a new user to active KYC and returns it with its
+// (auto-provisioned) account.
+func (h *harness) activeAccount() (userID, accountID string) {
+	h.t.Helper()
+	ctx := context.Background()
+	a, _ := h.compliant()
+	_, err := h.svc.SubmitKYC(ctx, a.UserID, kyc.Submission{VerificationDocuments: []kyc.VerificationDocument{passport(h.t)}})
+	require.NoError(h.t, err)
+	_, err = h.svc.RecordKYCDecision(ctx, a.UserID, kyc.Decision{Status: kyc.StatusActive})
+	require.NoError(h.t, err)
+	accts, err := h.svc.ListAccounts(ctx, a.UserID)
+	require.NoError(h.t, err)
+	return a.UserID, accts[0].ID
+}
+
+// createConcurrently creates portfolios named by name(i), n at once, half
+// on each replica, and returns the errors.
+func createConcurrently(hs [2]*harness, userID, accountID string, n int, name func(i int) string) []error {
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			_, errs[i] = hs[i%2].svc.CreatePortfolio(context.Background(), userID, accountID, name(i), "SAVINGS")
+		}()
+	}
+	close(start)
+	wg.Wait()
+	return errs
+}
+
+// TestPortfolioCapHoldsAcrossReplicas: the cap is checked inside the
+// creation's unit of work, under the account's lock, so 50 concurrent
+// creations over two replicas leave exactly the cap.
+func TestPortfolioCapHoldsAcrossReplicas(t *testing.T) {
+	eachPair(t, func(t *testing.T, a, b storage.Store) {
+		h1, h2 := replicas(t, a, b, withAddresses(t))
+		userID, acct := h1.activeAccount()
+		errs := createConcurrently([2]*harness{h1, h2}, userID, acct, 50, func(i int) string { return fmt.Sprintf("P%02d", i) })
+		refused := 0
+		for _, err := range errs {
+			if err != nil {
+				requireCode(t, err, onboardkit.CodeLimitReached)
+				refused++
+			}
+		}
+		ps, err := h2.svc.ListPortfolios(context.Background(), userID, acct)
+		require.NoError(t, err)
+		assert.Len(t, ps, 20, "the trading portfolio of the approval and 19 of the 50")
+		assert.Equal(t, 31, refused)
+	})
+}
+
+// TestAddressIndexesHaveNoGaps: an address index is allocated in the
+// creation's unit of work, so creations that fail (a taken name) release
+// theirs: after 40 concurrent creations of one name and 20 of distinct
+// names over two replicas, the indexes in use have no gap.
+func TestAddressIndexesHaveNoGaps(t *testing.T) {
+	eachPair(t, func(t *testing.T, a, b storage.Store) {
+		h1, h2 := replicas(t, a, b, withAddresses(t), func(c *Config) { c.Portfolio.MaxPortfoliosPerAccount = 100 })
+		userID, acct := h1.activeAccount()
+		hs := [2]*harness{h1, h2}
+		errs := createConcurrently(hs, userID, acct, 40, func(int) string { return "Same" })
+		created := 0
+		for _, err := range errs {
+			if err == nil {
+				created++
+			} else {
+				requireCode(t, err, onboardkit.CodeNameTaken)
+			}
+		}
+		assert.Equal(t, 1, created, "one name, one portfolio")
+		for _, err := range createConcurrently(hs, userID, acct, 20, func(i int) string { return fmt.Sprintf("D%02d", i) }) {
+			require.NoError(t, err)
+		}
+		ps, err := h1.svc.ListPortfolios(context.Background(), userID, acct)
+		require.NoError(t, err)
+		var used []uint32
+		for _, p := range ps {
+			used = append(used, p.AddressIndex)
+		}
+		slices.Sort(used)
+		require.Len(t, used, 22)
+		for i, idx := range used {
+			assert.Equal(t, uint32(i), idx, "indexes %v have a gap", used)
+		}
+	})
+}
+
+// flakyStore is a store whose connection can be cut: while down every call
+// the sign-up and login paths make fails with storage.ErrUnavailable.
+type flakyStore struct {
+	storage.Store
+	mu   sync.Mutex
+	down bool
+}
+
+func (f *flakyStore) setDown(down bool) {
+	f.mu.Lock()
+	f.down = down
+	f.mu.Unlock()
+}
+
+func (f *flakyStore) fail() error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.down {
+		return fmt.Errorf("dial tcp 127.0.0.1:5432: connection refused: %w", storage.ErrUnavailable)
+	}
+	return nil
+}
+
+func (f *flakyStore) Ping(ctx context.Context) error {
+	if err := f.fail(); err != nil {
+		return err
+	}
+	return f.Store.Ping(ctx)
+}
+
+func (f *flakyStore) GetUserByPhone(ctx context.Context, phone string) (*storage.User, error) {
+	if err := f.fail(); err != nil {
+		return nil, err
+	}
+	return f.Store.GetUserByPhone(ctx, phone)
+}
+
+func (f *flakyStore) Tx(ctx context.Context, fn func(ctx context.Context, s storage.Store) error) error {
+	if err := f.fail(); err != nil {
+		return err
+	}
+	return f.Store.Tx(ctx, fn)
+}
+
+// TestStoreOutageIsUnavailable: while the store cannot be reached, steps
+// answer a typed unavailable error with a Retry-After, the outage is logged
+// once (and its end once), and everything works again when it is back,
+// without a restart.
+func TestStoreOutageIsUnavailable(t *testing.T) {
+	var logs bytes.Buffer
+	st := &flakyStore{Store: memory.New()}
+	h := newHarness(t, st, func(c *Config) { c.Logger = slog.New(slog.NewJSONHandler(&logs, nil)) })
+	ctx := context.Background()
+	require.NoError(t, h.svc.Ping(ctx))
+	st.setDown(true)
+	for range 3 {
+		_, err := h.svc.SignUp(ctx, SignUpRequest{PhoneNumber: newPhone(), Password: testPassword})
+		oe := requireCode(t, err, onboardkit.CodeUnavailable)
+		assert.Equal(t, unavailableRetry, oe.RetryAfter)
+		_, err = h.svc.Login(ctx, LoginRequest{Username: newPhone(), Password: testPassword})
+		requireCode(t, err, onboardkit.CodeUnavailable)
+	}
+	requireCode(t, h.svc.Ping(ctx), onboardkit.CodeUnavailable)
+	assert.Equal(t, 1, strings.Count(logs.String(), "store unavailable"), "one log line per outage: %s", logs.String())
+	assert.NotContains(t, logs.String(), "internal")
+
+	st.setDown(false)
+	h.confirmed(newPhone())
+	h.confirmed(newPhone())
+	assert.Equal(t, 1, strings.Count(logs.String(), "store reachable again"))
+	st.setDown(true)
+	_, err := h.svc.SignUp(ctx, SignUpRequest{PhoneNumber: newPhone(), Password: testPassword})
+	requireCode(t, err, onboardkit.CodeUnavailable)
+	assert.Equal(t, 2, strings.Count(logs.String(), "store unavailable"), "a new outage is logged again")
+}
+
+// TestPostgresOutageIsUnavailable: with the database behind a proxy that is
+// taken down, steps answer unavailable; when it is back up the same Service
+// works again, without a restart.
+func TestPostgresOutageIsUnavailable(t *testing.T) {
+	st, proxy := postgrestest.NewBehindProxy(t)
+	h := newHarness(t, st)
+	ctx := context.Background()
+	h.confirmed(newPhone())
+	proxy.Down()
+	_, err := h.svc.SignUp(ctx, SignUpRequest{PhoneNumber: newPhone(), Password: testPassword})
+	requireCode(t, err, onboardkit.CodeUnavailable)
+	requireCode(t, h.svc.Ping(ctx), onboardkit.CodeUnavailable)
+	proxy.Up()
+	require.NoError(t, h.svc.Ping(ctx))
+	h.confirmed(newPhone())
+}
