@@ -16,6 +16,7 @@ import (
 	"github.com/onboardkit/onboardkit/onboarding"
 	"github.com/onboardkit/onboardkit/otp/otptest"
 	"github.com/onboardkit/onboardkit/password"
+	"github.com/onboardkit/onboardkit/seal"
 	"github.com/onboardkit/onboardkit/storage/memory"
 )
 
@@ -45,9 +46,13 @@ func BenchmarkSignUpConfirm(b *testing.B) {
 	}
 	key, _ := onboarding.NewSigningKey("k1", nil)
 	sms := otptest.NewRecorder()
+	ring, err := seal.NewEphemeralKeyring("k1")
+	if err != nil {
+		b.Fatal(err)
+	}
 	svc, err := onboarding.New(onboarding.Config{
 		Store: memory.New(), SMS: sms, Email: sms,
-		Secret: bytes.Repeat([]byte{1}, 32), Hasher: hasher,
+		Secret: bytes.Repeat([]byte{1}, 32), Hasher: hasher, Keyring: ring,
 		Tokens: onboarding.TokenConfig{SigningKey: key},
 	})
 	if err != nil {

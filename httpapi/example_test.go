@@ -15,19 +15,22 @@ import (
 	"github.com/onboardkit/onboardkit/httpapi"
 	"github.com/onboardkit/onboardkit/onboarding"
 	"github.com/onboardkit/onboardkit/otp/otptest"
+	"github.com/onboardkit/onboardkit/seal"
 	"github.com/onboardkit/onboardkit/storage/memory"
 )
 
 // New mounts the whole API; here a sign-up over HTTP.
 func ExampleNew() {
 	key, _ := onboarding.NewSigningKey("k1", nil)
+	ring, _ := seal.NewEphemeralKeyring("demo") // production: seal.ReadKeyringFile or a KMS
 	svc, err := onboarding.New(onboarding.Config{
-		Store:  memory.New(),
-		SMS:    otptest.NewRecorder(),
-		Email:  otptest.NewRecorder(),
-		Secret: []byte("0123456789abcdef0123456789abcdef"),
-		Hasher: cheapHasher(),
-		Tokens: onboarding.TokenConfig{SigningKey: key},
+		Keyring: ring,
+		Store:   memory.New(),
+		SMS:     otptest.NewRecorder(),
+		Email:   otptest.NewRecorder(),
+		Secret:  []byte("0123456789abcdef0123456789abcdef"),
+		Hasher:  cheapHasher(),
+		Tokens:  onboarding.TokenConfig{SigningKey: key},
 	})
 	if err != nil {
 		panic(err)

@@ -36,6 +36,7 @@ import (
 	"github.com/onboardkit/onboardkit/otp"
 	"github.com/onboardkit/onboardkit/password"
 	"github.com/onboardkit/onboardkit/portfolio"
+	"github.com/onboardkit/onboardkit/seal"
 	"github.com/onboardkit/onboardkit/storage"
 	"github.com/onboardkit/onboardkit/storage/memory"
 	"github.com/onboardkit/onboardkit/storage/postgres/postgrestest"
@@ -110,7 +111,10 @@ func newEnv(t testing.TB, mods ...func(*envConfig)) *env {
 	deriver, err := portfolio.NewBitcoinDeriver(portfolio.DevBitcoinZpub)
 	require.NoError(t, err)
 	box := otp.NewOutbox(e.outbox, otp.WithOutboxClock(e.clock))
+	ring, err := seal.NewEphemeralKeyring("k1")
+	require.NoError(t, err)
 	scfg := onboarding.Config{
+		Keyring:   ring,
 		Store:     cfg.store,
 		SMS:       box,
 		Email:     box,

@@ -84,6 +84,8 @@ type Steps interface {
 	ConfirmPasswordChange(ctx context.Context, userID, sessionID, code string) error
 
 	Me(ctx context.Context, userID string) (*onboarding.UserView, error)
+	ExportUser(ctx context.Context, userID string) (*onboarding.Export, error)
+	EraseUser(ctx context.Context, userID string) error
 	UpdateProfile(ctx context.Context, userID string, p kyc.Profile) error
 	SubmitCompliance(ctx context.Context, userID string, c kyc.Compliance) error
 	SubmitKYC(ctx context.Context, userID string, sub kyc.Submission) (*kyc.Result, error)
@@ -231,6 +233,8 @@ func (a *api) routeTable() []route {
 		{method: "PUT", path: "/v1/password", auth: authUser, handler: a.changePassword},
 		{method: "POST", path: "/v1/password/confirm", auth: authUser, handler: a.confirmPasswordChange},
 		{method: "GET", path: "/v1/me", auth: authUser, handler: a.me},
+		{method: "GET", path: "/v1/me/export", auth: authUser, handler: a.exportMe},
+		{method: "DELETE", path: "/v1/me", auth: authUser, handler: a.eraseMe},
 		{method: "PATCH", path: "/v1/profile", auth: authUser, handler: a.updateProfile},
 		{method: "POST", path: "/v1/compliance", auth: authUser, handler: a.submitCompliance},
 		{method: "POST", path: "/v1/kyc", auth: authUser, upload: true, handler: a.submitKYC},

@@ -35,6 +35,24 @@ func (a *api) me(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, v)
 }
 
+func (a *api) exportMe(w http.ResponseWriter, r *http.Request) {
+	v, err := a.svc.ExportUser(r.Context(), userID(r))
+	if err != nil {
+		WriteError(w, err)
+		return
+	}
+	w.Header().Set("Content-Disposition", `attachment; filename="onboardkit-export.json"`)
+	writeJSON(w, http.StatusOK, v)
+}
+
+func (a *api) eraseMe(w http.ResponseWriter, r *http.Request) {
+	if err := a.svc.EraseUser(r.Context(), userID(r)); err != nil {
+		WriteError(w, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
 func (a *api) updateProfile(w http.ResponseWriter, r *http.Request) {
 	serveNoContent(w, r, func(ctx context.Context, p *kyc.Profile) error {
 		return a.svc.UpdateProfile(ctx, userID(r), *p)

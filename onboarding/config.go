@@ -15,6 +15,7 @@ import (
 	"github.com/onboardkit/onboardkit/otp"
 	"github.com/onboardkit/onboardkit/password"
 	"github.com/onboardkit/onboardkit/portfolio"
+	"github.com/onboardkit/onboardkit/seal"
 	"github.com/onboardkit/onboardkit/storage"
 )
 
@@ -39,8 +40,24 @@ type LoginConfig struct {
 	DeviceTTL time.Duration
 }
 
-// Config configures a Service. Store, Secret and Tokens.SigningKey are
-// required, and a sender for each channel the flow uses; every other zero
+// RetentionConfig keeps the KYC records of erased users for a regulated
+// period. The records stay sealed with the user's data key, which EraseUser
+// re-wraps under Keyring: the service's keyring no longer opens them; a
+// Sealer built with this keyring (seal.Sealer.WithRetention), held by the
+// people the host's regulation names (its compliance officers), does.
+// PurgeRetained destroys them once Period has passed.
+type RetentionConfig struct {
+	// Period is how long the KYC records of an erased user are kept (zero:
+	// not kept).
+	Period time.Duration
+	// Keyring wraps the retained data keys (required with a Period). The
+	// Service only wraps with it; keep it apart from the service's keyring
+	// (with a KMS, give the service encrypt permission only).
+	Keyring seal.Keyring
+}
+
+// Config configures a Service. Store, Secret, Keyring and
+// Tokens.SigningKey are required, and a sender for each channel the flow uses; every other zero
 // value is the documented default. Clock, Rand and Logger are given here
 // once and passed to every component.
 type Config struct {
@@ -56,6 +73,17 @@ type Config struct {
 	// refresh-token rotation (each gets its own key derived from it). At
 	// least 32 random bytes, the same on every replica. Required.
 	Secret []byte
+	// Keyring wraps the users' data keys: every personal value is sealed
+	// with its user's data key before it reaches the store (package seal:
+	// seal.ReadKeyringFile, seal.KeyringFromEnv, or a KMS). Required, the
+	// same on every replica.
+	Keyring seal.Keyring
+	// Seal configures the data-key cache.
+	Seal seal.Config
+	// Retention keeps the KYC records of erased users, sealed under a
+	// separate keyring, for a regulated period (default: none; EraseUser
+	// shreds everything).
+	Retention RetentionConfig
 
 	// Flow configures the journey (zero value: the seed flow, DefaultFlow).
 	Flow Flow
@@ -141,6 +169,17 @@ func (cfg Config) check() error {
 	}
 	if cfg.Tokens.SigningKey.Key == nil {
 		problems = append(problems, errors.New("a Tokens.SigningKey is required (see NewSigningKey)"))
+	}
+	if cfg.Keyring == nil {
+		problems = append(problems, errors.New("a Keyring is required: personal data is sealed at rest (see package seal)"))
+	}
+	switch r := cfg.Retention; {
+	case r.Period > 0 && r.Keyring == nil:
+		problems = append(problems, errors.New("Retention.Period needs a Retention.Keyring"))
+	case r.Keyring != nil && cfg.Keyring != nil && r.Keyring.Current() == cfg.Keyring.Current():
+		// Data keys name their wrapping key by id: one id for two keyrings
+		// would blur which one a key is under.
+		problems = append(problems, fmt.Errorf("Retention.Keyring's current key %q is also Keyring's: give the retention keys ids of their own", r.Keyring.Current()))
 	}
 	if len(problems) > 0 {
 		return fmt.Errorf("onboarding: invalid config: %w", errors.Join(problems...))

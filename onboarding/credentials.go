@@ -71,6 +71,7 @@ type PasswordChangeResult struct {
 
 type credentials struct {
 	*core
+	pii      *pii
 	policy   *password.Policy
 	hasher   PasswordHasher
 	totp     *otp.TOTP
@@ -121,7 +122,11 @@ func (c *credentials) checkNewPassword(ctx context.Context, u *storage.User, pw 
 			return "", c.storeErr(ctx, "password history", err)
 		}
 	}
-	if err := c.policy.ValidateWithHistory(ctx, pw, policyProfile(u), history, c.hasher); err != nil {
+	prof, err := c.pii.profile(ctx, c.store, u)
+	if err != nil {
+		return "", c.storeErr(ctx, "open profile", err)
+	}
+	if err := c.policy.ValidateWithHistory(ctx, pw, policyProfile(u, prof), history, c.hasher); err != nil {
 		if errors.Is(err, onboardkit.ErrPasswordPolicy) {
 			return "", err
 		}
@@ -130,11 +135,13 @@ func (c *credentials) checkNewPassword(ctx context.Context, u *storage.User, pw 
 	return c.hash(ctx, pw)
 }
 
-func policyProfile(u *storage.User) password.Profile {
+// policyProfile is what the password policy compares a password with: the
+// identifiers and the profile, opened in memory.
+func policyProfile(u *storage.User, prof *PersonalDetails) password.Profile {
 	p := password.Profile{Phone: u.Phone, Email: u.Email}
-	if u.Profile != nil {
-		p.FirstName, p.MiddleName, p.LastName = u.Profile.FirstName, u.Profile.MiddleName, u.Profile.LastName
-		if t, err := time.Parse(time.DateOnly, u.Profile.BirthDate); err == nil {
+	if prof != nil {
+		p.FirstName, p.MiddleName, p.LastName = prof.FirstName, prof.MiddleName, prof.LastName
+		if t, err := time.Parse(time.DateOnly, prof.BirthDate); err == nil {
 			p.BirthDate = t
 		}
 	}

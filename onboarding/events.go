@@ -49,6 +49,9 @@ const (
 	EventKYCInformationRequired = "kyc.information_required"
 	EventIndividualCreated      = "integrator.individual_created"
 
+	EventUserErased = "user.erased" // the user and their data are gone (or the KYC records retained)
+	EventUserPurged = "user.purged" // the retained KYC records of an erased user are gone
+
 	EventAccountCreated   = "account.created"
 	EventPortfolioCreated = "portfolio.created"
 )

@@ -9,6 +9,7 @@ import (
 	"github.com/onboardkit/onboardkit/onboarding"
 	"github.com/onboardkit/onboardkit/otp/otptest"
 	"github.com/onboardkit/onboardkit/password"
+	"github.com/onboardkit/onboardkit/seal"
 	"github.com/onboardkit/onboardkit/storage/memory"
 )
 
@@ -23,15 +24,26 @@ func newExampleService() (*onboarding.Service, *otptest.Recorder) {
 	if err != nil {
 		panic(err)
 	}
+	// Personal data is sealed under data keys this keyring wraps; in
+	// production read it with seal.ReadKeyringFile or plug in a KMS.
+	kek, _, err := seal.GenerateKey("example-1", nil)
+	if err != nil {
+		panic(err)
+	}
+	ring, err := seal.NewLocalKeyring(kek)
+	if err != nil {
+		panic(err)
+	}
 	sent := otptest.NewRecorder()
 	svc, err := onboarding.New(onboarding.Config{
-		Store:  memory.New(),
-		SMS:    sent,
-		Email:  sent,
-		Secret: []byte("an example secret of 32+ bytes!!"),
-		Hasher: hasher, // cheap parameters for the example; omit for argon2id at OWASP settings
-		Tokens: onboarding.TokenConfig{SigningKey: key},
-		Clock:  onboardkit.ClockFunc(func() time.Time { return time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC) }),
+		Store:   memory.New(),
+		SMS:     sent,
+		Email:   sent,
+		Secret:  []byte("an example secret of 32+ bytes!!"),
+		Keyring: ring,
+		Hasher:  hasher, // cheap parameters for the example; omit for argon2id at OWASP settings
+		Tokens:  onboarding.TokenConfig{SigningKey: key},
+		Clock:   onboardkit.ClockFunc(func() time.Time { return time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC) }),
 	})
 	if err != nil {
 		panic(err)
@@ -116,4 +128,5 @@ func ExampleFlow_Mermaid() {
 	//     kyc_pending --> kyc_pending: kyc_more_info
 	//     active --> [*]
 	//     note right of locked: any status except locked can be locked by an administrator
+	//     note right of erased: any user can be erased; the record stays only while KYC records are retained
 }

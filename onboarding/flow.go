@@ -28,12 +28,15 @@ const (
 	StatusActive              Status = "active"
 	StatusRejected            Status = "rejected"
 	StatusLocked              Status = "locked"
+	// StatusErased is an erased user kept, anonymised, while its KYC
+	// records are retained (Config.Retention); nothing leads out of it.
+	StatusErased Status = "erased"
 )
 
 // Statuses lists every registration status in journey order.
 var Statuses = []Status{
 	StatusRegistered, StatusContactVerified, StatusProfileCompleted,
-	StatusComplianceCompleted, StatusKYCPending, StatusActive, StatusRejected, StatusLocked,
+	StatusComplianceCompleted, StatusKYCPending, StatusActive, StatusRejected, StatusLocked, StatusErased,
 }
 
 // Step names a step of the journey, as listed by Next.
@@ -152,7 +155,7 @@ func ProgressOf(u *storage.User) Progress {
 	return Progress{
 		Status: Status(u.Status), PhoneVerified: u.PhoneVerified,
 		HasEmail: u.Email != "", EmailVerified: u.EmailVerified,
-		HasProfile: u.Profile != nil, HasCompliance: u.Compliance != nil, KYC: st,
+		HasProfile: !u.Profile.IsZero(), HasCompliance: !u.Compliance.IsZero(), KYC: st,
 	}
 }
 
@@ -246,7 +249,7 @@ func (f Flow) invalid(p Progress, ev Trigger, why string) error {
 // Next returns the steps a user at p must still complete, in order.
 func (f Flow) Next(p Progress) []Step {
 	switch p.Status {
-	case StatusActive, StatusRejected, StatusLocked:
+	case StatusActive, StatusRejected, StatusLocked, StatusErased:
 		return []Step{}
 	}
 	steps := []Step{}
@@ -298,5 +301,6 @@ func (f Flow) Mermaid() string {
 	}
 	fmt.Fprintf(&b, "    %s --> [*]\n", StatusActive)
 	fmt.Fprintf(&b, "    note right of %s: any status except %s can be locked by an administrator\n", StatusLocked, StatusLocked)
+	fmt.Fprintf(&b, "    note right of %s: any user can be erased; the record stays only while KYC records are retained\n", StatusErased)
 	return b.String()
 }

@@ -71,7 +71,7 @@ func TestFlowNext(t *testing.T) {
 		{"email optional", Flow{EmailOptional: true}, storage.User{Status: "contact_verified", PhoneVerified: true}, []Step{StepCompleteProfile, StepSubmitCompliance, StepSubmitKYC, StepKYCReview}},
 		{"email added not confirmed", DefaultFlow(), storage.User{Status: "contact_verified", PhoneVerified: true, Email: "a@b.co"}, []Step{StepConfirmEmail, StepCompleteProfile, StepSubmitCompliance, StepSubmitKYC, StepKYCReview}},
 		{"email first", Flow{SignUp: SignUpWithEmail}, storage.User{Status: "registered"}, []Step{StepConfirmEmail, StepCompleteProfile, StepSubmitCompliance, StepSubmitKYC, StepKYCReview}},
-		{"under review", DefaultFlow(), storage.User{Status: "kyc_pending", PhoneVerified: true, EmailVerified: true, Email: "a@b.co", Profile: &storage.Profile{}, Compliance: &storage.Compliance{}, KYCStatus: "under_review"}, []Step{StepKYCReview}},
+		{"under review", DefaultFlow(), storage.User{Status: "kyc_pending", PhoneVerified: true, EmailVerified: true, Email: "a@b.co", Profile: storage.Sealed{KeyRef: "dek/1", Data: []byte{1}}, Compliance: storage.Sealed{KeyRef: "dek/1", Data: []byte{1}}, KYCStatus: "under_review"}, []Step{StepKYCReview}},
 		{"active", DefaultFlow(), storage.User{Status: "active"}, []Step{}},
 	}
 	for _, tt := range tests {

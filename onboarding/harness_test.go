@@ -18,6 +18,7 @@ import (
 	"github.com/onboardkit/onboardkit"
 	"github.com/onboardkit/onboardkit/clocktest"
 	"github.com/onboardkit/onboardkit/otp/otptest"
+	"github.com/onboardkit/onboardkit/seal"
 	"github.com/onboardkit/onboardkit/storage"
 	"github.com/onboardkit/onboardkit/storage/memory"
 	"github.com/onboardkit/onboardkit/storage/postgres/postgrestest"
@@ -109,20 +110,31 @@ func eachStore(t *testing.T, fn func(t *testing.T, newStore func(t *testing.T) s
 
 const testPassword = "correct-horse-7-battery"
 
+// testKeyring returns a one-key keyring drawn from a deterministic source.
+func testKeyring(t testing.TB, id string, seed byte) *seal.LocalKeyring {
+	t.Helper()
+	k, _, err := seal.GenerateKey(id, newSeqReader(seed))
+	require.NoError(t, err)
+	ring, err := seal.NewLocalKeyring(k)
+	require.NoError(t, err)
+	return ring
+}
+
 func newHarness(t testing.TB, st storage.Store, mods ...func(*Config)) *harness {
 	t.Helper()
 	h := &harness{t: t, store: st, clock: clocktest.Default(), sms: otptest.NewRecorder(), email: otptest.NewRecorder(), hasher: &fakeHasher{}}
 	key, err := NewSigningKey("k1", newSeqReader(9))
 	require.NoError(t, err)
 	cfg := Config{
-		Store:  st,
-		SMS:    h.sms,
-		Email:  h.email,
-		Secret: []byte("0123456789abcdef0123456789abcdef"),
-		Hasher: h.hasher,
-		Tokens: TokenConfig{SigningKey: key},
-		Clock:  h.clock,
-		Rand:   newSeqReader(1),
+		Store:   st,
+		SMS:     h.sms,
+		Email:   h.email,
+		Secret:  []byte("0123456789abcdef0123456789abcdef"),
+		Hasher:  h.hasher,
+		Keyring: testKeyring(t, "k1", 3),
+		Tokens:  TokenConfig{SigningKey: key},
+		Clock:   h.clock,
+		Rand:    newSeqReader(1),
 		Hooks: []Hook{func(_ context.Context, e Event) error {
 			h.mu.Lock()
 			h.events = append(h.events, e)

@@ -28,6 +28,7 @@ type IndividualAccountResult struct {
 
 type kycSteps struct {
 	*core
+	pii       *pii
 	validator *kyc.Validator
 	reviewer  kyc.Reviewer
 	ids       identifiers
@@ -44,14 +45,19 @@ func (k *kycSteps) updateProfile(ctx context.Context, userID string, p kyc.Profi
 			if err := k.fire(u, TriggerCompleteProfile); err != nil {
 				return err
 			}
-			var ssn storage.Sealed
-			if u.Profile != nil {
-				ssn = u.Profile.SSN
+			old, err := k.pii.profile(ctx, tx, u)
+			if err != nil {
+				return err
 			}
-			u.Profile = &storage.Profile{
-				FirstName: p.FirstName, MiddleName: p.MiddleName, LastName: p.LastName,
-				BirthDate: p.BirthDate, Nationality: p.Nationality, TimeZone: p.TimeZone, SSN: ssn,
-				Address: storage.Address(p.ResidentialAddress),
+			d := &PersonalDetails{
+				FirstName: p.FirstName, MiddleName: p.MiddleName, LastName: p.LastName, BirthDate: p.BirthDate,
+				Nationality: p.Nationality, Address: p.ResidentialAddress, TimeZone: p.TimeZone,
+			}
+			if old != nil {
+				d.SSN, d.ProfilePictureURL = old.SSN, old.ProfilePictureURL
+			}
+			if u.Profile, err = k.pii.sealJSON(ctx, tx, u.ID, fieldProfile, d); err != nil {
+				return err
 			}
 			if p.Locale != "" {
 				u.Locale = p.Locale
@@ -77,8 +83,10 @@ func (k *kycSteps) submitCompliance(ctx context.Context, userID string, c kyc.Co
 			if err := k.fire(u, TriggerSubmitCompliance); err != nil {
 				return err
 			}
-			u.Compliance = complianceRecord(c.AcceptedAt(), c.TermsVersion, c.PEP(), c.Questionnaire, now)
-			return nil
+			var err error
+			d := complianceRecord(c.AcceptedAt(), c.TermsVersion, c.PEP(), c.Questionnaire, now)
+			u.Compliance, err = k.pii.sealJSON(ctx, tx, u.ID, fieldCompliance, d)
+			return err
 		})
 		if err != nil {
 			return err
@@ -88,8 +96,8 @@ func (k *kycSteps) submitCompliance(ctx context.Context, userID string, c kyc.Co
 	})
 }
 
-func complianceRecord(accepted time.Time, version string, pep bool, q *kyc.AdditionalUserInfo, now time.Time) *storage.Compliance {
-	c := &storage.Compliance{TermsAcceptedAt: accepted.UTC(), TermsVersion: version, PoliticallyExposed: pep, SubmittedAt: now}
+func complianceRecord(accepted time.Time, version string, pep bool, q *kyc.AdditionalUserInfo, now time.Time) *Declarations {
+	c := &Declarations{TermsAcceptedAt: accepted.UTC(), TermsVersion: version, PoliticallyExposed: pep, SubmittedAt: now}
 	if q != nil {
 		c.EmploymentStatus, c.SourceOfFunds = q.EmploymentStatus, q.SourceOfFunds
 		c.ExpectedMonthlyPaymentsUSD, c.MostRecentOccupation = q.ExpectedMonthlyPaymentsUSD, q.MostRecentOccupation
@@ -110,18 +118,26 @@ func (k *kycSteps) latestAttempt(ctx context.Context, userID string) (int, error
 	return last.Attempt, nil
 }
 
-// evaluateSubmission evaluates a submission against what the user declared.
+// evaluateSubmission evaluates a submission against what the user declared
+// (opened in memory).
 func (k *kycSteps) evaluateSubmission(ctx context.Context, u *storage.User, sub kyc.Submission) (*kyc.Result, error) {
-	ssn := sub.SocialSecurityNumber
-	if ssn == "" && u.Profile != nil && u.Profile.SSN.KeyRef == "" {
-		ssn = string(u.Profile.SSN.Data)
+	prof, err := k.pii.profile(ctx, k.store, u)
+	if err != nil {
+		return nil, k.storeErr(ctx, "open profile", err)
 	}
-	in := kyc.EvaluateInput{Documents: sub.VerificationDocuments, SSN: ssn}
-	if u.Profile != nil {
-		in.BirthDate, in.Country = u.Profile.BirthDate, u.Profile.Address.Country
+	comp, err := k.pii.compliance(ctx, k.store, u)
+	if err != nil {
+		return nil, k.storeErr(ctx, "open compliance", err)
 	}
-	if u.Compliance != nil {
-		in.PEP, in.HasQuestionnaire = u.Compliance.PoliticallyExposed, u.Compliance.EmploymentStatus != ""
+	in := kyc.EvaluateInput{Documents: sub.VerificationDocuments, SSN: sub.SocialSecurityNumber}
+	if prof != nil {
+		in.BirthDate, in.Country = prof.BirthDate, prof.Address.Country
+		if in.SSN == "" {
+			in.SSN = prof.SSN
+		}
+	}
+	if comp != nil {
+		in.PEP, in.HasQuestionnaire = comp.PoliticallyExposed, comp.EmploymentStatus != ""
 	}
 	return k.validator.Evaluate(ctx, in)
 }
@@ -153,8 +169,11 @@ func (k *kycSteps) submit(ctx context.Context, userID string, sub kyc.Submission
 	if err != nil {
 		return nil, err
 	}
-	rec := submissionRecord(subID, userID, previous+1, res, sub.SocialSecurityNumber, k.now())
+	rec := submissionRecord(subID, userID, previous+1, res, k.now())
 	err = k.step(ctx, "submit kyc", func(ctx context.Context, tx *unit) error {
+		if err := k.sealSubmission(ctx, tx, rec, res, sub.SocialSecurityNumber); err != nil {
+			return err
+		}
 		_, err := k.updateUser(ctx, tx, userID, func(u *storage.User) error {
 			if err := k.fire(u, TriggerSubmitKYC); err != nil {
 				return err
@@ -166,10 +185,7 @@ func (k *kycSteps) submit(ctx context.Context, userID string, sub kyc.Submission
 				return err
 			}
 			u.KYCStatus = string(res.Status)
-			if sub.SocialSecurityNumber != "" && u.Profile != nil {
-				u.Profile.SSN = storage.Sealed{Data: []byte(sub.SocialSecurityNumber)}
-			}
-			return nil
+			return k.keepSSN(ctx, tx, u, sub.SocialSecurityNumber)
 		})
 		if err != nil {
 			return err
@@ -207,24 +223,48 @@ func (k *kycSteps) review(ctx context.Context, userID, subID string, res *kyc.Re
 	}
 }
 
-func submissionRecord(id, userID string, attempt int, res *kyc.Result, ssn string, now time.Time) *storage.KYCSubmission {
+// submissionRecord is the record of a submission without its personal
+// values, which sealSubmission adds.
+func submissionRecord(id, userID string, attempt int, res *kyc.Result, now time.Time) *storage.KYCSubmission {
 	rec := &storage.KYCSubmission{
 		ID: id, UserID: userID, Attempt: attempt, Status: string(res.Status),
 		MissingDocuments: res.MissingDocuments, MissingFields: res.MissingFields,
 		CreatedAt: now, UpdatedAt: now,
 	}
-	if ssn != "" {
-		rec.SSN = storage.Sealed{Data: []byte(ssn)}
-	}
 	for _, d := range res.Documents {
 		rec.Documents = append(rec.Documents, storage.KYCDocument{
 			ID: d.DocumentID, SubmissionID: id, Type: string(d.DocumentType), IssuingCountry: d.IssuingCountry,
-			MediaType: d.MediaType, Number: storage.Sealed{Data: []byte(d.DocumentNumber)},
-			Content: storage.Sealed{Data: d.Content}, ExpiryDate: d.ExpiryDate, Description: d.Description,
+			MediaType: d.MediaType, ExpiryDate: d.ExpiryDate,
 			Warnings: findings(d.Warnings), Errors: findings(d.Errors), CreatedAt: now,
 		})
 	}
 	return rec
+}
+
+// sealSubmission seals the SSN and the documents' personal values into rec.
+func (k *kycSteps) sealSubmission(ctx context.Context, st storage.DataKeys, rec *storage.KYCSubmission, res *kyc.Result, ssn string) error {
+	w, err := k.pii.writer(ctx, st, rec.UserID)
+	if err != nil {
+		return err
+	}
+	if rec.SSN, err = sealString(w, fieldSubmissionSSN(rec.ID), ssn); err != nil {
+		return err
+	}
+	return sealDocuments(w, rec.Documents, res.Documents)
+}
+
+// keepSSN records a newly given SSN in the user's sealed profile.
+func (k *kycSteps) keepSSN(ctx context.Context, st storage.DataKeys, u *storage.User, ssn string) error {
+	if ssn == "" {
+		return nil
+	}
+	prof, err := k.pii.profile(ctx, st, u)
+	if err != nil || prof == nil {
+		return err
+	}
+	prof.SSN = ssn
+	u.Profile, err = k.pii.sealJSON(ctx, st, u.ID, fieldProfile, prof)
+	return err
 }
 
 func findings(fs []kyc.Finding) []storage.Finding {
@@ -301,28 +341,36 @@ func (k *kycSteps) individualInput(ctx context.Context, req kyc.IndividualAccoun
 
 // individualUser is the user record of an integrator's customer: verified
 // contact details (the integrator vouches for them), profile, terms and
-// questionnaire; pending KYC when documents were evaluated.
-func individualUser(id, phone, email string, req kyc.IndividualAccountRequest, res *kyc.Result, now time.Time) *storage.User {
+// questionnaire sealed (through st); pending KYC when documents were
+// evaluated.
+func (k *kycSteps) individualUser(ctx context.Context, st storage.DataKeys, id, phone, email string, req kyc.IndividualAccountRequest, res *kyc.Result, now time.Time) (*storage.User, error) {
 	info := req.UserInfo
 	u := &storage.User{
 		ID: id, Phone: phone, PhoneVerified: true, Email: email, EmailVerified: true,
 		Status: string(StatusComplianceCompleted), KYCStatus: string(kyc.StatusNotStarted),
-		Profile: &storage.Profile{
-			FirstName: info.FirstName, MiddleName: info.MiddleName, LastName: info.LastName,
-			BirthDate: info.BirthDate, Nationality: info.Nationality,
-			Address: storage.Address(info.ResidentialAddress), ProfilePictureURL: info.ProfilePictureURL,
-		},
-		Compliance: complianceRecord(req.SignedAt(), "", false, req.AdditionalUserInfo, now),
-		CreatedAt:  now, UpdatedAt: now,
+		CreatedAt: now, UpdatedAt: now,
 	}
-	if info.SocialSecurityNumber != "" {
-		u.Profile.SSN = storage.Sealed{Data: []byte(info.SocialSecurityNumber)}
+	w, err := k.pii.writer(ctx, st, id)
+	if err != nil {
+		return nil, err
+	}
+	u.Profile, err = sealValue(w, fieldProfile, &PersonalDetails{
+		FirstName: info.FirstName, MiddleName: info.MiddleName, LastName: info.LastName,
+		BirthDate: info.BirthDate, Nationality: info.Nationality, Address: info.ResidentialAddress,
+		SSN: info.SocialSecurityNumber, ProfilePictureURL: info.ProfilePictureURL,
+	})
+	if err != nil {
+		return nil, err
+	}
+	comp := complianceRecord(req.SignedAt(), "", false, req.AdditionalUserInfo, now)
+	if u.Compliance, err = sealValue(w, fieldCompliance, comp); err != nil {
+		return nil, err
 	}
 	if res != nil {
 		u.Status, u.KYCStatus = string(StatusKYCPending), string(res.Status)
 	}
 	u.KYCTier = string(ProgressOf(u).Tier())
-	return u
+	return u, nil
 }
 
 // createIndividual is Service.CreateIndividualAccount.
@@ -342,17 +390,25 @@ func (k *kycSteps) createIndividual(ctx context.Context, req kyc.IndividualAccou
 		return nil, err
 	}
 	userID, accountID, subID, now := ids[0], ids[1], ids[2], k.now()
-	u := individualUser(userID, phone, email, req, res, now)
-	acct, err := accountRecord(accountID, u, now)
-	if err != nil {
-		return nil, err
-	}
+	var u *storage.User
 	err = k.step(ctx, "create individual account", func(ctx context.Context, tx *unit) error {
+		var err error
+		if u, err = k.individualUser(ctx, tx, userID, phone, email, req, res, now); err != nil {
+			return err
+		}
+		acct, err := accountRecord(accountID, u, now)
+		if err != nil {
+			return err
+		}
 		if err := tx.CreateUser(ctx, u); err != nil {
 			return err
 		}
 		if res != nil {
-			if err := tx.CreateKYCSubmission(ctx, submissionRecord(subID, userID, 1, res, req.UserInfo.SocialSecurityNumber, now)); err != nil {
+			rec := submissionRecord(subID, userID, 1, res, now)
+			if err := k.sealSubmission(ctx, tx, rec, res, req.UserInfo.SocialSecurityNumber); err != nil {
+				return err
+			}
+			if err := tx.CreateKYCSubmission(ctx, rec); err != nil {
 				return err
 			}
 		}

@@ -63,15 +63,17 @@ func (k *kycSteps) me(ctx context.Context, userID string) (*UserView, error) {
 		Limits:    k.validator.Limits(kyc.Tier(u.KYCTier)),
 		CreatedAt: u.CreatedAt.UTC(), UpdatedAt: u.UpdatedAt.UTC(),
 	}
-	if p := u.Profile; p != nil {
+	prof, err := k.pii.profile(ctx, k.store, u)
+	if err != nil {
+		return nil, k.storeErr(ctx, "open profile", err)
+	}
+	if prof != nil {
 		v.Profile = &ProfileView{
-			FirstName: p.FirstName, MiddleName: p.MiddleName, LastName: p.LastName, BirthDate: p.BirthDate,
-			Nationality: p.Nationality, ResidentialAddress: kyc.Address(p.Address), Locale: u.Locale, TimeZone: p.TimeZone,
+			FirstName: prof.FirstName, MiddleName: prof.MiddleName, LastName: prof.LastName, BirthDate: prof.BirthDate,
+			Nationality: prof.Nationality, ResidentialAddress: prof.Address, Locale: u.Locale, TimeZone: prof.TimeZone,
 		}
-		if p.SSN.KeyRef == "" && len(p.SSN.Data) > 0 {
-			v.Profile.SocialSecurityNumber = kyc.MaskSSN(string(p.SSN.Data))
-		} else if !p.SSN.IsZero() {
-			v.Profile.SocialSecurityNumber = "***-**-****"
+		if prof.SSN != "" {
+			v.Profile.SocialSecurityNumber = kyc.MaskSSN(prof.SSN)
 		}
 	}
 	if p.KYC == kyc.StatusNotStarted {

@@ -15,6 +15,8 @@
 //	decisions.go     RecordKYCDecision, and what approval provisions
 //	provisioning.go  CreateAccount, ListAccounts, CreatePortfolio,
 //	                 ListPortfolios
+//	privacy.go       EraseUser, ExportUser, PurgeRetained, RewrapDataKeys
+//	pii.go           what is sealed before it reaches the store
 
 package onboarding
 
@@ -27,6 +29,7 @@ import (
 	"github.com/onboardkit/onboardkit/otp"
 	"github.com/onboardkit/onboardkit/password"
 	"github.com/onboardkit/onboardkit/portfolio"
+	"github.com/onboardkit/onboardkit/seal"
 )
 
 // Service is the onboarding façade: one method per step of the journey. It
@@ -41,6 +44,7 @@ type Service struct {
 	kyc       *kycSteps
 	decisions *decisions
 	prov      *provisioning
+	privacy   *privacy
 }
 
 // New validates cfg and assembles a Service from its components.
@@ -58,10 +62,12 @@ func New(cfg Config) (*Service, error) {
 	if err != nil {
 		return nil, fmt.Errorf("onboarding: %w", err)
 	}
+	pii := &pii{sealer: seal.New(cfg.Keyring, cfg.Seal, rt)}
 	totp, err := otp.NewTOTP(cfg.Store, deriveKey(cfg.Secret, "onboardkit totp"), cfg.TOTP, rt)
 	if err != nil {
 		return nil, fmt.Errorf("onboarding: %w", err)
 	}
+	totp = totp.WithSecretBox(totpBox{p: pii, store: cfg.Store})
 	tokens, err := newTokenIssuer(cfg.Tokens, cfg.Secret)
 	if err != nil {
 		return nil, err
@@ -82,13 +88,14 @@ func New(cfg Config) (*Service, error) {
 	s := &Service{core: c}
 	s.sessions = &sessions{core: c, tokens: tokens}
 	s.contacts = &contacts{core: c, codes: codes, senders: senders, ids: ids, recentAuth: cfg.RecentAuth}
-	s.creds = &credentials{core: c, policy: cfg.PasswordPolicy, hasher: hasher, totp: totp,
+	s.creds = &credentials{core: c, pii: pii, policy: cfg.PasswordPolicy, hasher: hasher, totp: totp,
 		contacts: s.contacts, sessions: s.sessions, throttle: newThrottle(cfg.Login, cfg.Secret)}
 	s.signup = &registration{core: c, contacts: s.contacts, creds: s.creds, sessions: s.sessions,
 		enumerationSafe: cfg.EnumerationSafeSignUp, unconfirmedTTL: cfg.UnconfirmedTTL}
 	s.prov = &provisioning{core: c, planner: planner, addresses: cfg.Addresses}
 	s.decisions = &decisions{core: c, prov: s.prov}
-	s.kyc = &kycSteps{core: c, validator: validator, reviewer: cfg.Reviewer, ids: ids, decisions: s.decisions}
+	s.privacy = &privacy{core: c, pii: pii, retention: cfg.Retention, recentAuth: cfg.RecentAuth}
+	s.kyc = &kycSteps{core: c, pii: pii, validator: validator, reviewer: cfg.Reviewer, ids: ids, decisions: s.decisions}
 	return s, nil
 }
 
@@ -407,4 +414,48 @@ func (s *Service) ListPortfolios(ctx context.Context, userID, accountID string) 
 // account and limit_reached past the configured cap.
 func (s *Service) CreatePortfolio(ctx context.Context, userID, accountID, name, portfolioType string) (*portfolio.Portfolio, error) {
 	return s.prov.createPortfolio(ctx, userID, accountID, name, portfolioType)
+}
+
+// ---------------------------------------------------------------------------
+// The data subject's rights and key rotation
+
+// EraseUser erases a user (GDPR art. 17): the user's data key is destroyed
+// (crypto-shredding: what it sealed, in the store or in a backup without
+// the key, is unreadable), every record of the user is deleted — sessions
+// and access tokens with them — so the phone and email are free again, and
+// the audit trail keeps ids only, with a user.erased event. With
+// Config.Retention the KYC records (and the sealed profile and
+// declarations) are kept instead, anonymised and sealed under the retention
+// keyring, until PurgeRetained destroys them. When ctx carries the user's
+// own access-token claims (NewContext; httpapi sets them) the last login
+// must be recent (Config.RecentAuth).
+func (s *Service) EraseUser(ctx context.Context, userID string) error {
+	return s.privacy.erase(ctx, userID)
+}
+
+// ExportUser returns everything the Service holds about a user, opened, as
+// one document (GDPR arts. 15 and 20; its JSON is the answer of GET
+// /v1/me/export). The same recent-login rule as EraseUser applies.
+func (s *Service) ExportUser(ctx context.Context, userID string) (*Export, error) {
+	return s.privacy.export(ctx, userID)
+}
+
+// PurgeRetained destroys the retained KYC records of erased users whose
+// retention period has passed and returns how many users it purged. Run it
+// periodically (on any one replica, or on several: each purge is one unit
+// of work).
+func (s *Service) PurgeRetained(ctx context.Context) (int, error) {
+	return s.privacy.purgeRetained(ctx)
+}
+
+// RewrapDataKeys moves every user's data key under the keyring's current
+// key without touching the sealed values, and returns how many it moved;
+// after it an older key can be removed from the keyring. It is safe to run
+// on several replicas and to interrupt.
+func (s *Service) RewrapDataKeys(ctx context.Context) (int, error) {
+	n, err := s.privacy.pii.sealer.Rewrap(ctx, s.core.store)
+	if err != nil {
+		return n, s.core.storeErr(ctx, "rewrap data keys", err)
+	}
+	return n, nil
 }

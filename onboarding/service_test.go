@@ -644,8 +644,16 @@ func TestHookFailureDoesNotUndoStep(t *testing.T) {
 func TestNewConfigErrors(t *testing.T) {
 	_, err := New(Config{})
 	require.Error(t, err)
-	for _, want := range []string{"Store", "Secret", "SMS", "Email", "SigningKey"} {
+	for _, want := range []string{"Store", "Secret", "SMS", "Email", "SigningKey", "Keyring"} {
 		assert.Contains(t, err.Error(), want)
+	}
+	ring := testKeyring(t, "k1", 3)
+	for name, r := range map[string]RetentionConfig{
+		"period without keyring": {Period: time.Hour},
+		"the service's key id":   {Period: time.Hour, Keyring: testKeyring(t, "k1", 4)},
+	} {
+		_, err := New(Config{Keyring: ring, Retention: r})
+		assert.ErrorContains(t, err, "Retention.", name)
 	}
 }
 

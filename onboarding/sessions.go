@@ -189,7 +189,9 @@ func (s *sessions) refreshed(ctx context.Context, userID string, sess session, n
 }
 
 // locked reports an administrator's lock.
-func locked(u *storage.User) bool { return u.AdminLocked || Status(u.Status) == StatusLocked }
+func locked(u *storage.User) bool {
+	return u.AdminLocked || Status(u.Status) == StatusLocked || Status(u.Status) == StatusErased
+}
 
 // logout revokes the family of refreshToken (see Service.Logout).
 func (s *sessions) logout(ctx context.Context, userID, refreshToken string) error {

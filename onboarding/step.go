@@ -221,7 +221,8 @@ func (c *core) storeErr(ctx context.Context, op string, err error) error {
 	return &onboardkit.Error{Code: onboardkit.CodeInternal, Message: onboardkit.CodeInternal.Message(), Err: err}
 }
 
-// getUser reads a user, translating a failure.
+// getUser reads a user, translating a failure; an erased user is not
+// found.
 func (c *core) getUser(ctx context.Context, id string) (*storage.User, error) {
 	if !validID(id) {
 		return nil, onboardkit.CodeNotFound.Err()
@@ -231,6 +232,10 @@ func (c *core) getUser(ctx context.Context, id string) (*storage.User, error) {
 		return nil, c.storeErr(ctx, "user lookup", err)
 	}
 	c.reachable(ctx)
+	if Status(u.Status) == StatusErased {
+		// Kept only for its retained KYC records: gone for every step.
+		return nil, onboardkit.CodeNotFound.Err()
+	}
 	return u, nil
 }
 

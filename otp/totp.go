@@ -57,6 +57,23 @@ type TOTP struct {
 	rt    onboardkit.Runtime
 	skew  uint
 	mac   *keyedMAC
+	box   SecretBox
+}
+
+// SecretBox seals TOTP secrets at rest. Without one a TOTP stores secrets
+// in clear (storage.Sealed with an empty KeyRef); the onboarding Service
+// always gives one, over package seal.
+type SecretBox interface {
+	SealSecret(ctx context.Context, userID string, secret []byte) (storage.Sealed, error)
+	OpenSecret(ctx context.Context, userID string, sealed storage.Sealed) ([]byte, error)
+}
+
+// WithSecretBox returns a copy of t that seals the secrets it stores and
+// opens the ones it reads with box.
+func (t *TOTP) WithSecretBox(box SecretBox) *TOTP {
+	c := *t
+	c.box = box
+	return &c
 }
 
 // Enrollment is a started authenticator enrollment, shown to the user once.
@@ -172,30 +189,40 @@ func (t *TOTP) Begin(ctx context.Context, userID, accountName string) (*Enrollme
 		}
 		e.QRPNG = buf.Bytes()
 	}
-	err = t.store.PutTOTP(ctx, &storage.TOTPEnrollment{
-		UserID:    userID,
-		Secret:    storage.Sealed{Data: []byte(key.Secret())},
-		CreatedAt: t.rt.Now(),
-	})
+	secret := storage.Sealed{Data: []byte(key.Secret())}
+	if t.box != nil {
+		if secret, err = t.box.SealSecret(ctx, userID, secret.Data); err != nil {
+			return nil, fmt.Errorf("otp: seal totp secret: %w", err)
+		}
+	}
+	err = t.store.PutTOTP(ctx, &storage.TOTPEnrollment{UserID: userID, Secret: secret, CreatedAt: t.rt.Now()})
 	if err != nil {
 		return nil, fmt.Errorf("otp: put totp: %w", err)
 	}
 	return e, nil
 }
 
-// secret returns the clear secret of an enrollment.
-func secretOf(e *storage.TOTPEnrollment) (string, error) {
-	if e.Secret.KeyRef != "" {
-		return "", fmt.Errorf("otp: the TOTP secret is sealed with key %q: read it through the unsealing store layer", e.Secret.KeyRef)
+// secretOf returns the clear secret of an enrollment, opened with the
+// SecretBox when it is sealed.
+func (t *TOTP) secretOf(ctx context.Context, e *storage.TOTPEnrollment) (string, error) {
+	if e.Secret.KeyRef == "" {
+		return string(e.Secret.Data), nil
 	}
-	return string(e.Secret.Data), nil
+	if t.box == nil {
+		return "", fmt.Errorf("otp: the TOTP secret is sealed with key %q and no SecretBox is configured", e.Secret.KeyRef)
+	}
+	b, err := t.box.OpenSecret(ctx, e.UserID, e.Secret)
+	if err != nil {
+		return "", fmt.Errorf("otp: open totp secret: %w", err)
+	}
+	return string(b), nil
 }
 
 // match returns the time step within the skew window whose code is code and
 // that is later than the last used step. It reports replay when the code
 // only matches a step already used.
-func (t *TOTP) match(e *storage.TOTPEnrollment, code string) (step int64, ok, replay bool, err error) {
-	secret, err := secretOf(e)
+func (t *TOTP) match(ctx context.Context, e *storage.TOTPEnrollment, code string) (step int64, ok, replay bool, err error) {
+	secret, err := t.secretOf(ctx, e)
 	if err != nil {
 		return 0, false, false, err
 	}
@@ -242,7 +269,7 @@ func allDigits(s string) bool {
 
 // use checks code against e and records the matched step.
 func (t *TOTP) use(ctx context.Context, e *storage.TOTPEnrollment, code string) (int64, error) {
-	step, ok, replay, err := t.match(e, code)
+	step, ok, replay, err := t.match(ctx, e, code)
 	if err != nil {
 		return 0, err
 	}

@@ -24,9 +24,11 @@
 //     two replicas can never both succeed where the contract says one.
 //   - Records are copied in and out: mutating a record after passing it in, or
 //     after receiving it, never changes what is stored.
-//   - PII that a later layer may encrypt (SSN, document numbers, document
-//     images, TOTP secrets) is held as [Sealed] bytes plus a key reference, so
-//     an encrypting layer can wrap a Store without changing these interfaces.
+//   - Personal data beyond the login identifiers (the profile, the
+//     compliance declarations, SSNs, document numbers, contents and
+//     descriptions, TOTP secrets) is held as [Sealed] bytes plus a key
+//     reference, sealed before it reaches the store (package seal, with the
+//     user's data key from [DataKeys]). Adapters store both as they are.
 //   - [Store.Tx] runs a unit of work that commits whole or not at all. The
 //     function may be run more than once when the adapter retries a
 //     serialization failure, so it must not have side effects outside the
@@ -35,8 +37,14 @@
 //     not undo the unit's other writes. The Store passed to the function is
 //     for one goroutine, and the outer Store must not be used inside it.
 //   - [Users.DeleteUser] removes the user with every record naming it, the
-//     audit log excepted; address-index counters are not per user and are
-//     never reset.
+//     audit log and the user's data key excepted; address-index counters
+//     are not per user and are never reset. [Users.DeleteUserRecords] does
+//     the same but keeps the user record (and, when asked, its KYC
+//     records).
+//   - Data keys ([DataKeys]) name no record: no write of another
+//     aggregate creates, changes or deletes one, and a key may exist for a
+//     user id no user record holds. Erasure deletes the key explicitly
+//     (crypto-shredding).
 //   - Inside a unit of work, [Accounts.LockAccount] holds the account until
 //     the unit commits or rolls back: no other unit of work locks it or adds
 //     portfolios to it meanwhile, so a unit that locks, counts and creates
@@ -106,7 +114,7 @@ var (
 // DuplicateError is returned when a unique field is already taken.
 type DuplicateError struct {
 	// Field is the unique field: "phone", "email", "id", "name",
-	// "token", "address_index".
+	// "token", "address_index", "user_id".
 	Field string
 }
 
@@ -119,8 +127,9 @@ func (e *DuplicateError) Error() string {
 func (e *DuplicateError) Is(target error) bool { return target == ErrDuplicate }
 
 // Sealed is an opaque PII value: the bytes as stored and the reference of the
-// key that sealed them. An empty KeyRef means the bytes are the clear value.
-// Adapters store both as they are and never interpret them.
+// key that sealed them (package seal: the user's data key). An empty KeyRef
+// means the bytes are the clear value, which the onboarding Service never
+// stores. Adapters store both as they are and never interpret them.
 type Sealed struct {
 	KeyRef string
 	Data   []byte
@@ -145,6 +154,7 @@ type Store interface {
 	Accounts
 	Audit
 	Throttles
+	DataKeys
 
 	// Tx runs fn in a unit of work. Every write made through the Store passed
 	// to fn commits together when fn returns nil, and none is visible to
@@ -188,8 +198,14 @@ type User struct {
 	KYCStatus string
 	KYCTier   string
 
-	Profile    *Profile
-	Compliance *Compliance
+	// Profile is the user's personal details (names, birth date,
+	// nationality, address, SSN, …) sealed as one value, zero while none
+	// were given. Compliance is the user's declarations (terms acceptance,
+	// politically-exposed person, questionnaire), sealed likewise. The
+	// layout inside is the sealing layer's (package onboarding); adapters
+	// store the bytes as they are.
+	Profile    Sealed
+	Compliance Sealed
 
 	// AdminLocked is an administrator's lock. (Failed logins are counted
 	// by [Throttles], keyed by the caller, not on the user.)
@@ -206,59 +222,14 @@ type User struct {
 	UpdatedAt time.Time
 }
 
-// Profile holds the personal details of a user.
-type Profile struct {
-	FirstName   string
-	MiddleName  string
-	LastName    string
-	BirthDate   string // YYYY-MM-DD
-	Nationality string // ISO 3166-1 alpha-3
-	Address     Address
-	TimeZone    string
-	// SSN is sealed PII.
-	SSN Sealed
-	// ProfilePictureURL is optional.
-	ProfilePictureURL string
-}
-
-// Address is a residential address.
-type Address struct {
-	StreetLine1 string
-	StreetLine2 string
-	City        string
-	PostalCode  string
-	Country     string // ISO 3166-1 alpha-3
-	State       string
-}
-
-// Compliance holds the declarations of a user.
-type Compliance struct {
-	TermsAcceptedAt    time.Time
-	TermsVersion       string
-	PoliticallyExposed bool
-	// Questionnaire answers.
-	EmploymentStatus           string
-	SourceOfFunds              string
-	ExpectedMonthlyPaymentsUSD string
-	MostRecentOccupation       string
-	SubmittedAt                time.Time
-}
-
 // Clone returns a deep copy of u (nil stays nil).
 func (u *User) Clone() *User {
 	if u == nil {
 		return nil
 	}
 	c := *u
-	if u.Profile != nil {
-		p := *u.Profile
-		p.SSN = u.Profile.SSN.Clone()
-		c.Profile = &p
-	}
-	if u.Compliance != nil {
-		cp := *u.Compliance
-		c.Compliance = &cp
-	}
+	c.Profile = u.Profile.Clone()
+	c.Compliance = u.Compliance.Clone()
 	return &c
 }
 
@@ -287,10 +258,21 @@ type Users interface {
 	// ErrConflict; a verified phone or email another user holds verified a
 	// *DuplicateError.
 	UpdateUser(ctx context.Context, u *User) error
+	// DeleteUserRecords removes every record naming the user except the
+	// user record itself (kept, for an erased user, as an anonymised
+	// record, with its phone and email as they are stored) and, when
+	// keepKYC, its KYC submissions and documents: it removes credentials
+	// and password history, challenges, refresh tokens, TOTP enrollment and
+	// recovery codes, accounts and portfolios, and (unless keepKYC) KYC
+	// submissions and their documents. Audit events and the user's data
+	// key stay. A missing user returns ErrNotFound.
+	DeleteUserRecords(ctx context.Context, id string, keepKYC bool) error
 	// DeleteUser removes the user and every record naming it: credentials
 	// and password history, challenges, refresh tokens, TOTP enrollment and
 	// recovery codes, KYC submissions and their documents, accounts and
-	// portfolios. Audit events stay. A missing user returns ErrNotFound.
+	// portfolios. Audit events stay, and so does the user's data key (a
+	// data key names no record): a caller erasing the user deletes it with
+	// DataKeys.DeleteDataKey. A missing user returns ErrNotFound.
 	DeleteUser(ctx context.Context, id string) error
 }
 
@@ -449,6 +431,61 @@ type Sessions interface {
 }
 
 // ---------------------------------------------------------------------------
+// Data keys
+
+// DataKey is a user's data key, wrapped by a key-encryption key of a
+// keyring (package seal). Every Sealed value of the user is sealed with it;
+// deleting it makes them unreadable for good (crypto-shredding).
+type DataKey struct {
+	UserID string
+	// ID names the data key; Sealed values carry it in their KeyRef.
+	ID string
+	// KeyRef names the key-encryption key that wrapped it.
+	KeyRef  string
+	Wrapped []byte
+	// RetainUntil, when set, marks the key of an erased user kept (under a
+	// retention key) for regulated retention until then.
+	RetainUntil time.Time
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
+}
+
+// Clone returns a deep copy of k.
+func (k *DataKey) Clone() *DataKey {
+	if k == nil {
+		return nil
+	}
+	c := *k
+	c.Wrapped = cloneBytes(k.Wrapped)
+	return &c
+}
+
+// DataKeys stores the users' wrapped data keys, one per user id. Keys name
+// no record: a key outlives the user records it sealed until it is
+// deleted, and deleting a user (Users.DeleteUser) leaves it. Operators
+// who need crypto-shredding to hold against backups keep this store out of
+// long-lived backups (in PostgreSQL, its own table). Every method takes
+// part in a unit of work (Store.Tx) like the other aggregates'.
+type DataKeys interface {
+	// CreateDataKey stores k. A user that has a key already returns a
+	// *DuplicateError with Field "user_id".
+	CreateDataKey(ctx context.Context, k *DataKey) error
+	// GetDataKey returns the user's key, or ErrNotFound.
+	GetDataKey(ctx context.Context, userID string) (*DataKey, error)
+	// UpdateDataKey replaces the stored key of k.UserID (a re-wrap, or a
+	// move under a retention key) when its stored KeyRef equals prevKeyRef;
+	// otherwise it returns ErrConflict (ErrNotFound when missing).
+	UpdateDataKey(ctx context.Context, k *DataKey, prevKeyRef string) error
+	// DeleteDataKey deletes the user's key, or returns ErrNotFound.
+	DeleteDataKey(ctx context.Context, userID string) error
+	// ListDataKeys returns up to limit keys (every one when limit <= 0)
+	// of users whose id is greater than after, ordered by user id (to walk
+	// every key in pages: pass the last UserID of a page as after; "" starts
+	// at the first).
+	ListDataKeys(ctx context.Context, after string, limit int) ([]*DataKey, error)
+}
+
+// ---------------------------------------------------------------------------
 // Login throttles
 
 // ThrottlePolicy is how a throttle key is throttled: FreeFailures attempts
@@ -544,7 +581,7 @@ type KYCDocument struct {
 	Number         Sealed // document number, sealed PII
 	Content        Sealed // decoded document bytes, sealed PII
 	ExpiryDate     string // YYYY-MM-DD or empty
-	Description    string
+	Description    Sealed // the submitter's free text, sealed PII
 	Warnings       []Finding
 	Errors         []Finding
 	CreatedAt      time.Time
@@ -580,6 +617,7 @@ func (s *KYCSubmission) Clone() *KYCSubmission {
 		for i, d := range s.Documents {
 			d.Number = d.Number.Clone()
 			d.Content = d.Content.Clone()
+			d.Description = d.Description.Clone()
 			d.Warnings = append([]Finding(nil), d.Warnings...)
 			d.Errors = append([]Finding(nil), d.Errors...)
 			c.Documents[i] = d
@@ -595,6 +633,9 @@ type KYC interface {
 	// LatestKYCSubmission returns the user's newest submission (highest
 	// Attempt), or ErrNotFound.
 	LatestKYCSubmission(ctx context.Context, userID string) (*KYCSubmission, error)
+	// ListKYCSubmissions returns every submission of the user with its
+	// documents, oldest (lowest Attempt) first.
+	ListKYCSubmissions(ctx context.Context, userID string) ([]*KYCSubmission, error)
 	// UpdateKYCSubmissionStatus sets the status, reason and missing items of
 	// a submission, and its UpdatedAt to at.
 	UpdateKYCSubmissionStatus(ctx context.Context, id, status, reason string, missingDocuments []string, at time.Time) error

@@ -30,6 +30,7 @@ import (
 	"github.com/onboardkit/onboardkit/onboarding"
 	"github.com/onboardkit/onboardkit/otp"
 	"github.com/onboardkit/onboardkit/portfolio"
+	"github.com/onboardkit/onboardkit/seal"
 	"github.com/onboardkit/onboardkit/storage"
 	"github.com/onboardkit/onboardkit/storage/memory"
 )
@@ -98,8 +99,16 @@ func newService(w io.Writer, s setup) (*onboarding.Service, *console, error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	// Personal data is sealed at rest under data keys this keyring wraps;
+	// a real service reads its keyring with seal.ReadKeyringFile or uses a
+	// KMS, so that the data outlives the process.
+	ring, err := seal.NewEphemeralKeyring("quickstart")
+	if err != nil {
+		return nil, nil, err
+	}
 	svc, err := onboarding.New(onboarding.Config{
 		Store:     s.Store,
+		Keyring:   ring,
 		SMS:       sender,
 		Email:     sender,
 		Secret:    secret,

@@ -8,10 +8,24 @@ import (
 // DeleteUser removes the user and every record naming it: password hashes,
 // challenges, refresh tokens, the TOTP enrollment and recovery codes, KYC
 // submissions (with their documents), accounts and portfolios. Audit events
-// stay, and so do the address-index counters (they belong to a chain and a
-// key, not to a user). An unknown id returns storage.ErrNotFound. Inside a
-// Tx that fails, the user and its records come back.
+// stay, and so do the user's data key (it names no record) and the
+// address-index counters (they belong to a chain and a key, not to a
+// user). An unknown id returns storage.ErrNotFound. Inside a Tx that fails,
+// the user and its records come back.
 func (s *Store) DeleteUser(_ context.Context, id string) error {
+	return s.deleteUser(id, true, true)
+}
+
+// DeleteUserRecords removes what DeleteUser removes but the user record
+// (which keeps its phone and email) and, when keepKYC, its KYC submissions.
+// An unknown id returns storage.ErrNotFound.
+func (s *Store) DeleteUserRecords(_ context.Context, id string, keepKYC bool) error {
+	return s.deleteUser(id, false, !keepKYC)
+}
+
+// deleteUser removes the records naming the user, the user record itself
+// when user, its KYC submissions when kyc.
+func (s *Store) deleteUser(id string, user, kyc bool) error {
 	t := s.lock()
 	defer s.unlock(t)
 	d := s.d
@@ -19,14 +33,18 @@ func (s *Store) DeleteUser(_ context.Context, id string) error {
 	if !ok {
 		return notFound("user")
 	}
-	d.unindexUser(t, u)
-	del(t, d.users, id)
+	if user {
+		d.unindexUser(t, u)
+		del(t, d.users, id)
+	}
 	del(t, d.passwords, id)
 	delIndexed(t, d.challenges, d.userChal, id)
 	d.deleteTokens(t, id)
 	del(t, d.totp, id)
 	del(t, d.recovery, id)
-	delIndexed(t, d.kyc, d.kycUser, id)
+	if kyc {
+		delIndexed(t, d.kyc, d.kycUser, id)
+	}
 	d.deleteAccounts(t, id)
 	return nil
 }

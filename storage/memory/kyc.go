@@ -1,7 +1,9 @@
 package memory
 
 import (
+	"cmp"
 	"context"
+	"slices"
 	"time"
 
 	"github.com/onboardkit/onboardkit/storage"
@@ -35,6 +37,21 @@ func (s *Store) LatestKYCSubmission(_ context.Context, userID string) (*storage.
 		return nil, notFound("kyc submission")
 	}
 	return latest.Clone(), nil
+}
+
+// ListKYCSubmissions returns copies of every submission of the user with
+// its documents, lowest Attempt first (creation order among equals); a user
+// without submissions has none.
+func (s *Store) ListKYCSubmissions(_ context.Context, userID string) ([]*storage.KYCSubmission, error) {
+	t := s.lock()
+	defer s.unlock(t)
+	ids := s.d.kycUser[userID]
+	out := make([]*storage.KYCSubmission, len(ids))
+	for i, id := range ids {
+		out[i] = s.d.kyc[id].Clone()
+	}
+	slices.SortStableFunc(out, func(a, b *storage.KYCSubmission) int { return cmp.Compare(a.Attempt, b.Attempt) })
+	return out, nil
 }
 
 // UpdateKYCSubmissionStatus sets the status, reason, missing documents and

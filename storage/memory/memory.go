@@ -105,6 +105,8 @@ type data struct {
 	eventIDs map[string]bool
 
 	throttles map[string]throttle
+
+	dataKeys map[string]*storage.DataKey // user id -> key; names no record
 }
 
 type sendKey struct {
@@ -165,6 +167,7 @@ func New(opts ...Option) *Store {
 		events:        map[string][]*storage.Event{},
 		eventIDs:      map[string]bool{},
 		throttles:     map[string]throttle{},
+		dataKeys:      map[string]*storage.DataKey{},
 	}}
 }
 

@@ -33,17 +33,18 @@ func wantIs(t *testing.T, err, target error) {
 func TestUserRoundTrip(t *testing.T) {
 	ctx := context.Background()
 	s := memory.New()
-	u := &storage.User{ID: "u1", Phone: "+33614125910", Email: "Ann@Example.com", EmailVerified: true, Profile: &storage.Profile{FirstName: "Ann"}}
+	u := &storage.User{ID: "u1", Phone: "+33614125910", Email: "Ann@Example.com", EmailVerified: true,
+		Profile: storage.Sealed{KeyRef: "dek/1", Data: []byte("sealed profile")}}
 	must(t, s.CreateUser(ctx, u))
 	if u.Version != 1 {
 		t.Fatalf("Version = %d, want 1", u.Version)
 	}
-	u.Profile.FirstName = "changed"
+	u.Profile.Data[0] = 'X'
 
 	got, err := s.GetUserByEmail(ctx, "ann@EXAMPLE.com")
 	must(t, err)
-	if got.Profile.FirstName != "Ann" {
-		t.Fatalf("FirstName = %q: the caller's record leaked into the store", got.Profile.FirstName)
+	if string(got.Profile.Data) != "sealed profile" {
+		t.Fatalf("Profile = %q: the caller's record leaked into the store", got.Profile.Data)
 	}
 
 	var dup *storage.DuplicateError

@@ -30,17 +30,8 @@ func (s *Store) AppendEvent(ctx context.Context, e *storage.Event) error {
 // ListEvents returns the user's events, oldest At first (append order among
 // equals), the first limit of them (all when limit <= 0).
 func (s *Store) ListEvents(ctx context.Context, userID string, limit int) ([]*storage.Event, error) {
-	const q = `SELECT id, event_type, user_id, at, data FROM events WHERE user_id = $1
-		ORDER BY at ASC NULLS FIRST, seq`
-	var (
-		rows pgx.Rows
-		err  error
-	)
-	if limit > 0 {
-		rows, err = s.q.Query(ctx, q+` LIMIT $2`, userID, int64(limit))
-	} else {
-		rows, err = s.q.Query(ctx, q, userID)
-	}
+	rows, err := s.queryLimit(ctx, `SELECT id, event_type, user_id, at, data FROM events WHERE user_id = $1
+		ORDER BY at ASC NULLS FIRST, seq`, limit, userID)
 	if err != nil {
 		return nil, mapErr("list events", err)
 	}

@@ -89,8 +89,45 @@
 // constraints on the registration and KYC statuses and the KYC tier. A write
 // naming a missing user (or account, or submission) returns an error
 // wrapping storage.ErrNotFound. Deleting a user row cascades to its records,
-// except the audit log and the login throttles (whose keys name no record);
-// [Store.DeleteUser] is that one DELETE.
+// except the audit log, the login throttles and the data keys (whose keys
+// name no record); [Store.DeleteUser] is that one DELETE.
+// [Store.DeleteUserRecords] deletes the same records but keeps the user row
+// (and, when asked, the KYC submissions), one DELETE per table in one
+// atomic batch.
+//
+// # Sealed personal data and data keys
+//
+// Personal data beyond the login identifiers is sealed before it reaches
+// the store (package seal), and stored as it comes: each sealed value is
+// two columns, <name>_key_ref (text, the empty string when empty) and
+// <name>_data (bytea, NULL when empty): users.profile_* and users.compliance_*,
+// kyc_submissions.ssn_*, kyc_documents.number_*, content_* and
+// description_*, totp_enrollments.secret_*. Phones and emails stay in clear
+// in users: they are the login identifiers, looked up and kept unique.
+//
+// Migration 0005 replaced the clear profile, compliance and document
+// description columns of earlier versions by these. It refuses to drop
+// clear personal data: on a database where any row still holds some, it
+// fails with a message naming the rows to export (or the columns to clear
+// deliberately), changes nothing, and Migrate returns that error.
+//
+// The users' data keys ([Store.CreateDataKey] and the other
+// storage.DataKeys methods), wrapped by the keyring's key-encryption keys,
+// live in the table data_keys, without a foreign key: a key outlives the
+// records it sealed until the caller deletes it, and deleting it makes
+// every value sealed with it unreadable, in the database and in its
+// backups (crypto-shredding). That holds only against backups that do not
+// hold the key too: keep the table's data out of the long-lived backups
+// and back it up apart with a short retention (no longer than erasure may
+// take), for example
+//
+//	pg_dump --exclude-table-data='onboardkit.data_keys' app > app.sql
+//	pg_dump --data-only --table='onboardkit.data_keys' app > data_keys.sql
+//
+// (with the schema of [WithSchema]; restoring app.sql without a recent
+// data_keys.sql leaves every sealed value unreadable). [Store.ListDataKeys]
+// walks the primary key, in the order of the database collation (byte
+// order under C and C.UTF-8, as in the in-memory store).
 //
 // # Rate limits and replay cache
 //
@@ -145,9 +182,11 @@
 //
 // The migrations are plain SQL without extensions, functions or triggers
 // (expression and partial unique indexes, jsonb, text[], bigserial,
-// ON CONFLICT), and run on CockroachDB 22.1 or later, where bigserial columns
-// (used only to order rows created at the same time) come from
-// unique_rowid(). The exceptions:
+// ON CONFLICT), where bigserial columns (used only to order rows created at
+// the same time) come from unique_rowid() on CockroachDB. Migration 0005
+// checks the existing rows in a DO block (PL/pgSQL, built into PostgreSQL),
+// which CockroachDB runs from v25.1: that is the oldest CockroachDB the
+// migrations run on. The exceptions:
 //
 //   - CockroachDB has no usable session advisory locks: open the Store with
 //     [WithoutMigrationLock]. Migrate then relies on the version table's

@@ -79,14 +79,19 @@ func SchemaVersion() int {
 // ([WithoutMigrationLock]). With [WithSchema] it creates the schema when
 // missing and fails when the pool's connections do not resolve to it.
 func (s *Store) Migrate(ctx context.Context) error {
+	ms, err := loadMigrations()
+	if err != nil {
+		return err
+	}
+	return s.applyAll(ctx, ms)
+}
+
+// applyAll is Migrate with the migrations ms.
+func (s *Store) applyAll(ctx context.Context, ms []migration) error {
 	if s.tx != nil {
 		return errors.New("postgres: Migrate cannot run inside Tx")
 	}
 	if err := s.sh.cfg.check(); err != nil {
-		return err
-	}
-	ms, err := loadMigrations()
-	if err != nil {
 		return err
 	}
 	conn, err := s.pool.Acquire(ctx)

@@ -10,6 +10,7 @@ import (
 	mrand "math/rand/v2"
 	"net"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -435,6 +436,7 @@ var duplicateFields = map[string]string{
 	"portfolios_account_name_key": "name",
 	"portfolios_address_key":      "address_index",
 	"events_id_key":               "id",
+	"data_keys_pkey":              "user_id",
 }
 
 // mapErr turns database errors into the storage contract's: a unique
@@ -537,6 +539,28 @@ func notFound(op string) error {
 
 func conflict(op, msg string) error {
 	return &opError{op: op, msg: msg, err: storage.ErrConflict}
+}
+
+// execFound runs one write through exec and returns an error wrapping
+// storage.ErrNotFound when it wrote no row.
+func (s *Store) execFound(ctx context.Context, op, sql string, args ...any) error {
+	tags, err := s.exec(ctx, op, stmt{sql, args})
+	if err != nil {
+		return err
+	}
+	if tags[0].RowsAffected() == 0 {
+		return notFound(op)
+	}
+	return nil
+}
+
+// queryLimit runs the query q (which ends with its ORDER BY) with args and,
+// when limit > 0, a LIMIT of limit rows.
+func (s *Store) queryLimit(ctx context.Context, q string, limit int, args ...any) (pgx.Rows, error) {
+	if limit > 0 {
+		return s.q.Query(ctx, q+` LIMIT $`+strconv.Itoa(len(args)+1), append(args, int64(limit))...)
+	}
+	return s.q.Query(ctx, q, args...)
 }
 
 // exists reports whether the query (SELECT EXISTS (...)) holds.

@@ -360,9 +360,8 @@ func TestUserRoundTrip(t *testing.T) {
 	u.Locale, u.KYCTier, u.AdminLocked = "fr-FR", "KYC_0", true
 	u.TokensValidAfter = t0.Add(time.Minute).In(paris) // read back in UTC
 	u.LastAuthAt = t0.Add(1500 * time.Microsecond)
-	u.Profile = &storage.Profile{FirstName: "Ann", LastName: "Example", BirthDate: "1990-01-02",
-		Address: storage.Address{City: "Paris", Country: "FRA"}, SSN: storage.Sealed{KeyRef: "k1", Data: []byte{0, 1, 2}}}
-	u.Compliance = &storage.Compliance{TermsAcceptedAt: t0.Add(123 * time.Nanosecond).In(paris), PoliticallyExposed: true}
+	u.Profile = storage.Sealed{KeyRef: "dek/1", Data: []byte{0, 1, 2}}
+	u.Compliance = storage.Sealed{KeyRef: "dek/1", Data: []byte{3, 4}}
 	require.NoError(t, st.CreateUser(ctx, u))
 	assert.EqualValues(t, 1, u.Version)
 
@@ -370,13 +369,13 @@ func TestUserRoundTrip(t *testing.T) {
 	require.NoError(t, err)
 	want := u.Clone()
 	want.TokensValidAfter = want.TokensValidAfter.UTC()
-	want.Compliance.TermsAcceptedAt = want.Compliance.TermsAcceptedAt.UTC()
 	assert.Equal(t, want, got)
 	assert.Equal(t, time.UTC, got.CreatedAt.Location())
 
-	// Profile without SSN, no compliance, empty phone (NULL, not unique).
-	got.Profile.SSN = storage.Sealed{}
-	got.Compliance = nil
+	// A clear profile (empty key ref) as it is, no compliance, empty phone
+	// (NULL, not unique).
+	got.Profile = storage.Sealed{Data: []byte("as given")}
+	got.Compliance = storage.Sealed{}
 	got.Phone = ""
 	require.NoError(t, st.UpdateUser(ctx, got))
 	assert.EqualValues(t, 2, got.Version)
@@ -957,7 +956,8 @@ func TestKYCRoundTrip(t *testing.T) {
 		Documents: []storage.KYCDocument{
 			{ID: newID("doc"), Type: "passport", IssuingCountry: "FRA", MediaType: "image/png",
 				Number: storage.Sealed{Data: []byte("P1")}, Content: storage.Sealed{KeyRef: "k", Data: []byte{1, 2}},
-				Warnings: []storage.Finding{{Code: "blurry", Message: "The image is blurry."}}, CreatedAt: t0},
+				Description: storage.Sealed{KeyRef: "k", Data: []byte{3}}, CreatedAt: t0,
+				Warnings: []storage.Finding{{Code: "blurry", Message: "The image is blurry."}}},
 			{ID: newID("doc"), Type: "id_card", IssuingCountry: "FRA", MediaType: "image/jpeg", CreatedAt: t0},
 		},
 	}

@@ -3,7 +3,6 @@ package postgres
 import (
 	"context"
 	"errors"
-	"fmt"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -13,52 +12,37 @@ import (
 )
 
 const userColumns = `id, version, phone, phone_verified, email, email_verified, locale,
-	status, kyc_status, kyc_tier, profile, profile_ssn_key_ref, profile_ssn_data, compliance,
+	status, kyc_status, kyc_tier, profile_key_ref, profile_data, compliance_key_ref, compliance_data,
 	admin_locked, tokens_valid_after, last_auth_at, created_at, updated_at`
 
 // userValues returns the values of every user column but id and version,
-// in userColumns order.
-func userValues(u *storage.User) ([]any, error) {
-	profile, err := encodeProfile(u.Profile)
-	if err != nil {
-		return nil, fmt.Errorf("postgres: encode profile: %w", err)
-	}
-	compliance, err := encodeCompliance(u.Compliance)
-	if err != nil {
-		return nil, fmt.Errorf("postgres: encode compliance: %w", err)
-	}
-	var ssn storage.Sealed
-	if u.Profile != nil {
-		ssn = u.Profile.SSN
-	}
+// in userColumns order. The sealed profile and compliance are stored as
+// they are.
+func userValues(u *storage.User) []any {
 	return []any{
 		text(u.Phone), u.PhoneVerified, text(u.Email), u.EmailVerified, u.Locale,
-		u.Status, u.KYCStatus, u.KYCTier, profile, ssn.KeyRef, bytesOrNil(ssn.Data), compliance,
+		u.Status, u.KYCStatus, u.KYCTier, u.Profile.KeyRef, bytesOrNil(u.Profile.Data),
+		u.Compliance.KeyRef, bytesOrNil(u.Compliance.Data),
 		u.AdminLocked, ts(u.TokensValidAfter), ts(u.LastAuthAt), ts(u.CreatedAt), ts(u.UpdatedAt),
-	}, nil
+	}
 }
 
 func scanUser(row pgx.Row) (*storage.User, error) {
 	var (
 		u                                 storage.User
 		phone, email                      pgtype.Text
-		profile, compliance, ssnData      []byte
-		ssnKeyRef                         string
+		profileRef, complianceRef         string
+		profile, compliance               []byte
 		validAfter, lastAuth, created, up pgtype.Timestamptz
 	)
 	err := row.Scan(&u.ID, &u.Version, &phone, &u.PhoneVerified, &email, &u.EmailVerified, &u.Locale,
-		&u.Status, &u.KYCStatus, &u.KYCTier, &profile, &ssnKeyRef, &ssnData, &compliance,
+		&u.Status, &u.KYCStatus, &u.KYCTier, &profileRef, &profile, &complianceRef, &compliance,
 		&u.AdminLocked, &validAfter, &lastAuth, &created, &up)
 	if err != nil {
 		return nil, err
 	}
 	u.Phone, u.Email = phone.String, email.String
-	if u.Profile, err = decodeProfile(profile, sealed(ssnKeyRef, ssnData)); err != nil {
-		return nil, fmt.Errorf("decode profile: %w", err)
-	}
-	if u.Compliance, err = decodeCompliance(compliance); err != nil {
-		return nil, fmt.Errorf("decode compliance: %w", err)
-	}
+	u.Profile, u.Compliance = sealed(profileRef, profile), sealed(complianceRef, compliance)
 	u.TokensValidAfter, u.LastAuthAt = fromTS(validAfter), fromTS(lastAuth)
 	u.CreatedAt, u.UpdatedAt = fromTS(created), fromTS(up)
 	return &u, nil
@@ -70,11 +54,7 @@ func scanUser(row pgx.Row) (*storage.User, error) {
 // indexes users_phone_verified_key and users_email_verified_key, one with
 // Field "phone" or "email".
 func (s *Store) CreateUser(ctx context.Context, u *storage.User) error {
-	vals, err := userValues(u)
-	if err != nil {
-		return err
-	}
-	args := append([]any{u.ID, int64(1)}, vals...)
+	args := append([]any{u.ID, int64(1)}, userValues(u)...)
 	if _, err := s.exec(ctx, "create user", stmt{`INSERT INTO users (` + userColumns + `)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)`, args}); err != nil {
 		return err
@@ -130,15 +110,11 @@ func (s *Store) GetUserByEmail(ctx context.Context, email string) (*storage.User
 // returns storage.ErrConflict, an unknown id storage.ErrNotFound, a verified
 // phone or email another user holds verified a *storage.DuplicateError.
 func (s *Store) UpdateUser(ctx context.Context, u *storage.User) error {
-	vals, err := userValues(u)
-	if err != nil {
-		return err
-	}
-	args := append([]any{u.ID, u.Version}, vals...)
+	args := append([]any{u.ID, u.Version}, userValues(u)...)
 	tags, err := s.exec(ctx, "update user", stmt{`UPDATE users SET
 		phone = $3, phone_verified = $4, email = $5, email_verified = $6, locale = $7,
-		status = $8, kyc_status = $9, kyc_tier = $10, profile = $11, profile_ssn_key_ref = $12,
-		profile_ssn_data = $13, compliance = $14, admin_locked = $15, tokens_valid_after = $16,
+		status = $8, kyc_status = $9, kyc_tier = $10, profile_key_ref = $11, profile_data = $12,
+		compliance_key_ref = $13, compliance_data = $14, admin_locked = $15, tokens_valid_after = $16,
 		last_auth_at = $17, created_at = $18, updated_at = $19, version = version + 1
 		WHERE id = $1 AND version = $2`, args})
 	if err != nil {
@@ -155,15 +131,32 @@ func (s *Store) UpdateUser(ctx context.Context, u *storage.User) error {
 // DeleteUser deletes the user row; the foreign keys of every per-user table
 // cascade (credentials, password history, challenges, refresh tokens, TOTP,
 // recovery codes, KYC submissions and documents, accounts, portfolios).
-// Events have no foreign key and stay. An unknown id returns
-// storage.ErrNotFound.
+// Events and the user's data key have no foreign key and stay. An unknown
+// id returns storage.ErrNotFound.
 func (s *Store) DeleteUser(ctx context.Context, id string) error {
-	tags, err := s.exec(ctx, "delete user", stmt{`DELETE FROM users WHERE id = $1`, []any{id}})
+	return s.execFound(ctx, "delete user", `DELETE FROM users WHERE id = $1`, id)
+}
+
+// DeleteUserRecords deletes, in one atomic batch, the rows of every
+// per-user table (those DeleteUser's cascade reaches) but the user row and,
+// when keepKYC, the KYC submissions and documents. Events and the data key
+// stay. An unknown id returns storage.ErrNotFound.
+func (s *Store) DeleteUserRecords(ctx context.Context, id string, keepKYC bool) error {
+	stmts := []stmt{{`SELECT id FROM users WHERE id = $1 FOR UPDATE`, []any{id}}}
+	tables := []string{"credentials", "password_history", "challenges", "refresh_tokens",
+		"recovery_codes", "totp_enrollments", "portfolios", "accounts"}
+	if !keepKYC {
+		tables = append(tables, "kyc_submissions") // its documents cascade
+	}
+	for _, t := range tables {
+		stmts = append(stmts, stmt{`DELETE FROM ` + t + ` WHERE user_id = $1`, []any{id}})
+	}
+	tags, err := s.exec(ctx, "delete user records", stmts...)
 	if err != nil {
 		return err
 	}
 	if tags[0].RowsAffected() == 0 {
-		return notFound("delete user")
+		return notFound("delete user records")
 	}
 	return nil
 }
@@ -205,16 +198,8 @@ func (s *Store) GetPassword(ctx context.Context, userID string) (string, error) 
 // them when limit <= 0); the current hash is the first. An unknown user has
 // an empty history.
 func (s *Store) PasswordHistory(ctx context.Context, userID string, limit int) ([]string, error) {
-	const q = `SELECT hash FROM password_history WHERE user_id = $1 ORDER BY seq DESC`
-	var (
-		rows pgx.Rows
-		err  error
-	)
-	if limit > 0 {
-		rows, err = s.q.Query(ctx, q+` LIMIT $2`, userID, int64(limit))
-	} else {
-		rows, err = s.q.Query(ctx, q, userID)
-	}
+	rows, err := s.queryLimit(ctx, `SELECT hash FROM password_history WHERE user_id = $1 ORDER BY seq DESC`,
+		limit, userID)
 	if err != nil {
 		return nil, mapErr("password history", err)
 	}

@@ -4,8 +4,11 @@ import (
 	"github.com/onboardkit/onboardkit/storage"
 )
 
+// newSubmission returns a submission of the user with a passport (number,
+// content and description sealed) and a selfie (content sealed), and a
+// sealed SSN.
 func (f *fixture) newSubmission(userID string, attempt int) *storage.KYCSubmission {
-	sid := id("kyc")
+	sid, passport, selfie := id("kyc"), id("doc"), id("doc")
 	return &storage.KYCSubmission{
 		ID:               sid,
 		UserID:           userID,
@@ -13,18 +16,20 @@ func (f *fixture) newSubmission(userID string, attempt int) *storage.KYCSubmissi
 		Status:           "under_review",
 		MissingDocuments: []string{"proof_of_address"},
 		MissingFields:    []string{"ssn", "taxId"},
-		SSN:              storage.Sealed{KeyRef: "k1", Data: []byte("sealed-ssn")},
+		SSN:              f.seal(userID, fieldSSN, clearSSN),
 		Documents: []storage.KYCDocument{
 			{
-				ID: id("doc"), SubmissionID: sid, Type: "passport", IssuingCountry: "FRA",
-				MediaType: "image/jpeg", Number: storage.Sealed{KeyRef: "k1", Data: []byte("12AB34567")},
-				Content: storage.Sealed{KeyRef: "k1", Data: []byte{0xff, 0xd8, 0xff, 0xe0}}, ExpiryDate: "2031-05-06",
-				Description: "front", Warnings: []storage.Finding{{Code: "blurry", Message: "The image is blurry."}},
-				CreatedAt: f.at(attempt),
+				ID: passport, SubmissionID: sid, Type: "passport", IssuingCountry: "FRA", MediaType: "image/jpeg",
+				Number:      f.seal(userID, docField(fieldDocNumber, passport), clearDocNumber),
+				Content:     f.seal(userID, docField(fieldDocContent, passport), clearJPEG),
+				Description: f.seal(userID, docField(fieldDocDescription, passport), clearDescription),
+				ExpiryDate:  "2031-05-06",
+				Warnings:    []storage.Finding{{Code: "blurry", Message: "The image is blurry."}},
+				CreatedAt:   f.at(attempt),
 			},
 			{
-				ID: id("doc"), SubmissionID: sid, Type: "selfie", MediaType: "image/png",
-				Content:   storage.Sealed{Data: []byte{0x89, 'P', 'N', 'G'}},
+				ID: selfie, SubmissionID: sid, Type: "selfie", MediaType: "image/png",
+				Content:   f.seal(userID, docField(fieldDocContent, selfie), clearPNG),
 				Errors:    []storage.Finding{{Code: "face_not_found", Message: "No face was found."}},
 				CreatedAt: f.at(attempt),
 			},
@@ -47,6 +52,7 @@ var kycTests = []test{
 		s1 := f.newSubmission(uid, 1)
 		f.ok(f.s.CreateKYCSubmission(f.ctx, s1), "CreateKYCSubmission")
 		f.equal(f.latestKYC(uid), s1, "LatestKYCSubmission")
+		f.kycOpens(f.latestKYC(uid))
 
 		minimal := &storage.KYCSubmission{ID: id("kyc"), UserID: f.userID(), Attempt: 1, Status: "init", CreatedAt: f.at(0), UpdatedAt: f.at(0)}
 		f.ok(f.s.CreateKYCSubmission(f.ctx, minimal), "CreateKYCSubmission minimal")
@@ -62,6 +68,24 @@ var kycTests = []test{
 		f.ok(f.s.CreateKYCSubmission(f.ctx, o), "CreateKYCSubmission other")
 		f.equal(f.latestKYC(uid), s3, "latest is the highest attempt, not the last stored")
 		f.equal(f.latestKYC(other), o, "other user's latest")
+	}},
+	{"List", func(f *fixture) {
+		uid, other := f.userID(), f.userID()
+		s1, s3, s2, s3b := f.newSubmission(uid, 1), f.newSubmission(uid, 3), f.newSubmission(uid, 2), f.newSubmission(uid, 3)
+		s2.Documents = nil
+		for _, s := range []*storage.KYCSubmission{s1, s3, s2, s3b} {
+			f.ok(f.s.CreateKYCSubmission(f.ctx, s), "CreateKYCSubmission")
+		}
+		f.ok(f.s.CreateKYCSubmission(f.ctx, f.newSubmission(other, 1)), "CreateKYCSubmission other")
+		got, err := f.s.ListKYCSubmissions(f.ctx, uid)
+		f.ok(err, "ListKYCSubmissions")
+		f.equal(got, []*storage.KYCSubmission{s1, s2, s3, s3b}, "lowest attempt first, stored order among equals")
+		for _, s := range got {
+			f.kycOpens(s)
+		}
+		got, err = f.s.ListKYCSubmissions(f.ctx, id("user"))
+		f.ok(err, "ListKYCSubmissions of an unknown user")
+		f.check(len(got) == 0, "ListKYCSubmissions of an unknown user = %d submissions", len(got))
 	}},
 	{"NotFound", func(f *fixture) {
 		_, err := f.s.LatestKYCSubmission(f.ctx, id("user"))
@@ -103,6 +127,7 @@ var kycTests = []test{
 		s.SSN.Data[0] = 'X'
 		s.Documents[0].Number.Data[0] = 'X'
 		s.Documents[0].Content.Data[0] = 'X'
+		s.Documents[0].Description.Data[0] = 'X'
 		s.Documents[0].Warnings[0].Code = "mutated"
 		s.Documents[1].Errors[0].Code = "mutated"
 		s.Documents[1].Type = "mutated"
@@ -110,8 +135,10 @@ var kycTests = []test{
 		f.equal(got, want, "after mutating the record passed in")
 		got.MissingDocuments[0] = "mutated"
 		got.Documents[0].Number.Data[1] = 'X'
+		got.Documents[0].Description.Data[1] = 'X'
 		got.Documents[0].Warnings[0].Message = "mutated"
 		f.equal(f.latestKYC(uid), want, "after mutating a returned record")
+		f.kycOpens(f.latestKYC(uid))
 
 		missing := []string{"selfie"}
 		f.ok(f.s.UpdateKYCSubmissionStatus(f.ctx, s.ID, "rejected", "r", missing, f.at(5)), "UpdateKYCSubmissionStatus")

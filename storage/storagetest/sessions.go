@@ -209,10 +209,14 @@ var sessionTests = []test{
 // ---------------------------------------------------------------------------
 // TOTP
 
-func (f *fixture) newTOTP() *storage.TOTPEnrollment {
+// newTOTP returns an enrollment of a new user.
+func (f *fixture) newTOTP() *storage.TOTPEnrollment { return f.newTOTPFor(f.userID()) }
+
+// newTOTPFor returns an enrollment of the user with a sealed secret.
+func (f *fixture) newTOTPFor(userID string) *storage.TOTPEnrollment {
 	return &storage.TOTPEnrollment{
-		UserID:    f.userID(),
-		Secret:    storage.Sealed{KeyRef: "key-1", Data: []byte("JBSWY3DPEHPK3PXP")},
+		UserID:    userID,
+		Secret:    f.seal(userID, fieldTOTPSecret, clearTOTPSecret),
 		CreatedAt: f.at(0),
 	}
 }
@@ -236,10 +240,12 @@ var totpTests = []test{
 		e := f.newTOTP()
 		f.ok(f.s.PutTOTP(f.ctx, e), "PutTOTP")
 		f.equal(f.getTOTP(e.UserID), e, "GetTOTP")
+		f.opens(e.UserID, fieldTOTPSecret, f.getTOTP(e.UserID).Secret, clearTOTPSecret, "TOTP secret")
 		e.Confirmed, e.ConfirmedAt, e.LastUsedStep = true, f.at(30), 7
-		e.Secret = storage.Sealed{Data: []byte("clear")}
+		e.Secret = f.seal(e.UserID, fieldTOTPSecret, []byte("KRSXG5CTMVRXEZLU"))
 		f.ok(f.s.PutTOTP(f.ctx, e), "PutTOTP replacing")
 		f.equal(f.getTOTP(e.UserID), e, "replaced enrollment")
+		f.opens(e.UserID, fieldTOTPSecret, f.getTOTP(e.UserID).Secret, []byte("KRSXG5CTMVRXEZLU"), "replaced TOTP secret")
 	}},
 	{"NotFound", func(f *fixture) {
 		_, err := f.s.GetTOTP(f.ctx, id("user"))

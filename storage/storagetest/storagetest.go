@@ -33,7 +33,16 @@
 // holders of a phone or email, and among challenges (LatestChallenge), a
 // zero CreatedAt is the oldest; DeleteUser keeps challenges of no user sent
 // to the deleted user's phone; FamilyRevoked holds once any token of the
-// family is revoked (rotation is not revocation).
+// family is revoked (rotation is not revocation); a data key may be stored
+// for a user id no user holds; ListDataKeys with limit <= 0 lists every
+// key.
+//
+// The suite runs with sealing on: every [storage.Sealed] value of its
+// fixtures (profiles, compliance answers, SSNs, document numbers, contents
+// and descriptions, TOTP secrets) is the output of a [seal.Sealer] whose
+// data keys are kept in the store under test (its [storage.DataKeys]),
+// under a key-encryption key drawn for the run. The tests that read such
+// values back check that they come back byte for byte and still open.
 package storagetest
 
 import (
@@ -49,6 +58,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/onboardkit/onboardkit/seal"
 	"github.com/onboardkit/onboardkit/storage"
 )
 
@@ -73,6 +83,7 @@ func Run(t *testing.T, newStore func(t *testing.T) storage.Store) {
 		{"Accounts", accountTests},
 		{"Audit", auditTests},
 		{"Throttles", throttleTests},
+		{"DataKeys", dataKeyTests},
 		{"Tx", txTests},
 		{"Store", storeTests},
 	}
@@ -119,6 +130,9 @@ type fixture struct {
 	base time.Time
 	// user, when set, is the id userID returns (benchmarks share one user).
 	user string
+	// sealer seals the fixtures' personal values, keeping the data keys in
+	// s; nil in benchmarks (see seal).
+	sealer *seal.Sealer
 }
 
 // userID creates a user and returns its id: records that name a user name
@@ -134,7 +148,12 @@ func (f *fixture) userID() string {
 }
 
 func newFixture(t *testing.T, a, b storage.Store) *fixture {
-	return &fixture{T: t, ctx: t.Context(), s: a, b: b, base: base}
+	t.Helper()
+	sealer, err := newSealer()
+	if err != nil {
+		t.Fatalf("storagetest: %v", err)
+	}
+	return &fixture{T: t, ctx: t.Context(), s: a, b: b, base: base, sealer: sealer}
 }
 
 // base is the fixed "now" of every test.

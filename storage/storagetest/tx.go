@@ -30,8 +30,7 @@ func (f *fixture) newUnit() *unit {
 	u.token = f.newToken(uid)
 	u.account = f.newAccount(uid, 0)
 	u.portfolio = f.newPortfolio(u.account, "Main", 0)
-	u.totp = f.newTOTP()
-	u.totp.UserID = uid
+	u.totp = f.newTOTPFor(uid)
 	u.codes = [][]byte{hash(), hash()}
 	u.kyc = f.newSubmission(uid, 1)
 	u.event = f.newEvent(uid, 0)
@@ -91,6 +90,7 @@ func (f *fixture) visible(u *unit) {
 	f.check(f.recoveryCount(u.user.ID) == 2, "recovery codes of the committed Tx")
 	f.equal(f.latestKYC(u.user.ID), u.kyc, "KYC submission of the committed Tx")
 	f.equal(f.events(u.user.ID, 0), []*storage.Event{u.event}, "events of the committed Tx")
+	f.unitOpens(u)
 }
 
 // invisible checks that no record of u is stored, and that its unique
@@ -122,7 +122,15 @@ func (f *fixture) invisibleRecords(u *unit) {
 	f.Helper()
 	_, err := f.s.GetUser(f.ctx, u.user.ID)
 	f.is(err, storage.ErrNotFound, "user")
-	_, err = f.s.GetPassword(f.ctx, u.user.ID)
+	f.otherRecordsGone(u, false)
+}
+
+// otherRecordsGone checks that no record of u but its user, its audit
+// events and, when keepKYC, its KYC submission is stored (looked up by
+// id).
+func (f *fixture) otherRecordsGone(u *unit, keepKYC bool) {
+	f.Helper()
+	_, err := f.s.GetPassword(f.ctx, u.user.ID)
 	f.is(err, storage.ErrNotFound, "password")
 	_, err = f.s.GetChallenge(f.ctx, u.chal.ID)
 	f.is(err, storage.ErrNotFound, "challenge")
@@ -135,8 +143,10 @@ func (f *fixture) invisibleRecords(u *unit) {
 	_, err = f.s.GetTOTP(f.ctx, u.user.ID)
 	f.is(err, storage.ErrNotFound, "TOTP enrollment")
 	f.check(f.recoveryCount(u.user.ID) == 0, "recovery codes are visible")
-	_, err = f.s.LatestKYCSubmission(f.ctx, u.user.ID)
-	f.is(err, storage.ErrNotFound, "KYC submission")
+	if !keepKYC {
+		_, err = f.s.LatestKYCSubmission(f.ctx, u.user.ID)
+		f.is(err, storage.ErrNotFound, "KYC submission")
+	}
 	accts, err := f.s.ListAccounts(f.ctx, u.user.ID)
 	f.ok(err, "ListAccounts")
 	f.check(len(accts) == 0, "accounts are listed")
@@ -259,9 +269,9 @@ var txTests = []test{
 		u := f.newUnit()
 		dupTok := f.newToken(u.user.ID)
 		dupTok.Hash = u.token.Hash
+		dup := f.newUser() // outside: sealing its profile writes a data key
+		dup.Phone = taken.Phone
 		f.ok(f.s.Tx(f.ctx, func(ctx context.Context, s storage.Store) error {
-			dup := f.newUser()
-			dup.Phone = taken.Phone
 			if err := s.CreateUser(ctx, dup); !errors.Is(err, storage.ErrDuplicate) {
 				return fmt.Errorf("CreateUser with a taken phone: %v", err)
 			}

@@ -7,37 +7,21 @@ import (
 )
 
 // newUser returns a complete user with unique id, phone and email, both
-// verified (so that they are unique).
+// verified (so that they are unique), and a sealed profile and compliance
+// (which stores the user's data key).
 func (f *fixture) newUser() *storage.User {
+	uid := id("user")
 	return &storage.User{
-		ID:            id("user"),
-		Phone:         phone(),
-		PhoneVerified: true,
-		Email:         email(),
-		EmailVerified: true,
-		Locale:        "fr-FR",
-		Status:        "registered",
-		KYCStatus:     "not_started",
-		Profile: &storage.Profile{
-			FirstName:   "Ann",
-			MiddleName:  "B",
-			LastName:    "Example",
-			BirthDate:   "1990-04-01",
-			Nationality: "FRA",
-			Address: storage.Address{
-				StreetLine1: "1 rue de la Paix", StreetLine2: "Apt 2", City: "Paris",
-				PostalCode: "75002", Country: "FRA", State: "IDF",
-			},
-			TimeZone:          "Europe/Paris",
-			SSN:               storage.Sealed{KeyRef: "k1", Data: []byte{1, 2, 3}},
-			ProfilePictureURL: "https://example.com/p.png",
-		},
-		Compliance: &storage.Compliance{
-			TermsAcceptedAt: f.at(1), TermsVersion: "v1", PoliticallyExposed: true,
-			EmploymentStatus: "employed", SourceOfFunds: "salary",
-			ExpectedMonthlyPaymentsUSD: "1000-5000", MostRecentOccupation: "engineer",
-			SubmittedAt: f.at(2),
-		},
+		ID:               uid,
+		Phone:            phone(),
+		PhoneVerified:    true,
+		Email:            email(),
+		EmailVerified:    true,
+		Locale:           "fr-FR",
+		Status:           "registered",
+		KYCStatus:        "not_started",
+		Profile:          f.seal(uid, fieldProfile, clearProfile),
+		Compliance:       f.seal(uid, fieldCompliance, clearCompliance),
 		AdminLocked:      true,
 		TokensValidAfter: f.at(4),
 		LastAuthAt:       f.at(5),
@@ -73,6 +57,7 @@ var userTests = []test{
 		got, err := f.s.GetUser(f.ctx, u.ID)
 		f.ok(err, "GetUser")
 		f.equal(got, want, "GetUser")
+		f.userOpens(got, clearProfile)
 		got, err = f.s.GetUserByPhone(f.ctx, u.Phone)
 		f.ok(err, "GetUserByPhone")
 		f.equal(got, want, "GetUserByPhone")
@@ -86,7 +71,7 @@ var userTests = []test{
 		u := &storage.User{ID: id("user"), Phone: phone(), Status: "registered", CreatedAt: f.at(0), UpdatedAt: f.at(0)}
 		f.ok(f.s.CreateUser(f.ctx, u), "CreateUser")
 		got := f.getUser(u.ID)
-		f.check(got.Profile == nil && got.Compliance == nil, "nil Profile/Compliance came back as %+v / %+v", got.Profile, got.Compliance)
+		f.check(got.Profile.IsZero() && got.Compliance.IsZero(), "zero Profile/Compliance came back as %+v / %+v", got.Profile, got.Compliance)
 		want := u.Clone()
 		f.equal(got, want, "GetUser")
 	}},
@@ -152,12 +137,13 @@ var userTests = []test{
 		oldPhone, oldEmail := u.Phone, u.Email
 		u.Phone, u.Email = phone(), email()
 		u.Status = "contact_verified"
-		u.Profile.LastName = "Changed"
-		u.Compliance = nil
+		u.Profile = f.seal(u.ID, fieldProfile, clearProfileChanged)
+		u.Compliance = storage.Sealed{}
 		u.UpdatedAt = f.at(60)
 		f.ok(f.s.UpdateUser(f.ctx, u), "UpdateUser")
 		f.check(u.Version == 2, "UpdateUser set u.Version = %d, want 2", u.Version)
 		f.equal(f.getUser(u.ID), u, "updated user")
+		f.userOpens(f.getUser(u.ID), clearProfileChanged)
 
 		got, err := f.s.GetUserByPhone(f.ctx, u.Phone)
 		f.ok(err, "GetUserByPhone(new phone)")
@@ -218,24 +204,25 @@ var userTests = []test{
 		u := f.newUser()
 		f.ok(f.s.CreateUser(f.ctx, u), "CreateUser")
 		want := u.Clone()
-		u.Profile.FirstName = "mutated"
-		u.Profile.SSN.Data[0] = 99
-		u.Compliance.TermsVersion = "mutated"
+		u.Profile.Data[0] ^= 0xff
+		u.Profile.KeyRef = "mutated"
+		u.Compliance.Data[1] ^= 0xff
 		u.Status = "mutated"
 		got := f.getUser(u.ID)
 		f.equal(got, want, "after mutating the record passed in")
 
-		got.Profile.LastName = "mutated"
-		got.Profile.SSN.Data[1] = 99
-		got.Compliance.SourceOfFunds = "mutated"
+		got.Profile.Data[2] ^= 0xff
+		got.Compliance.Data[3] ^= 0xff
+		got.Compliance.KeyRef = "mutated"
 		f.equal(f.getUser(u.ID), want, "after mutating a returned record")
+		f.userOpens(f.getUser(u.ID), clearProfile)
 
 		// UpdateUser copies too.
 		upd := want.Clone()
 		upd.Locale = "en-GB"
 		f.ok(f.s.UpdateUser(f.ctx, upd), "UpdateUser")
 		want = upd.Clone()
-		upd.Profile.SSN.Data[2] = 99
+		upd.Profile.Data[4] ^= 0xff
 		upd.Locale = "mutated"
 		f.equal(f.getUser(u.ID), want, "after mutating the record passed to UpdateUser")
 	}},
