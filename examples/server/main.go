@@ -8,6 +8,8 @@
 // Two helper subcommands sign integrator calls:
 //
 //	go run ./examples/server keygen -out integrator.pem   # prints the 0x… public key
+//	go run ./examples/server newkey -id 2026-11 >> keyring # a keyring line for -keyring-file
+//	go run ./examples/server rewrap -postgres DSN -keyring-file keyring
 //	go run ./examples/server sign -key integrator.pem -method POST \
 //	    -path /v1/integrator/kyc-decisions -body '{"userId":"…","verificationStatus":"active"}'
 //
@@ -62,6 +64,10 @@ func main() {
 			err = keygen(os.Args[2:], os.Stdout)
 		case "sign":
 			err = sign(os.Args[2:], os.Stdout)
+		case "newkey":
+			err = newKey(os.Args[2:], os.Stdout)
+		case "rewrap":
+			err = rewrap(os.Args[2:], os.Stdout)
 		default:
 			err = serve(os.Args[1:], os.Stderr)
 		}
@@ -84,6 +90,9 @@ type config struct {
 	jwtKeyPath                string
 	btcXpub, ethXpub, chain   string
 	secret                    string
+	keyringFile               string
+	retention                 time.Duration
+	retentionKeyringFile      string
 }
 
 func parseFlags(args []string, stderr io.Writer) (*config, error) {
@@ -116,6 +125,9 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.StringVar(&c.ethXpub, "eth-xpub", "", "xpub at m/44'/60'/0' for Ethereum deposit addresses (default: the public test-mnemonic key)")
 	fs.StringVar(&c.chain, "portfolio-chain", portfolio.ChainBitcoin, "chain of portfolio deposit addresses: bitcoin or ethereum")
 	fs.StringVar(&c.secret, "secret", "", "server secret of at least 32 bytes (default: $ONBOARDKIT_SECRET, else random per start)")
+	fs.StringVar(&c.keyringFile, "keyring-file", "", "keyring sealing personal data: lines id:base64-secret, the last current (default: $"+keyringEnv+"; required with -postgres; make keys with the newkey subcommand)")
+	fs.DurationVar(&c.retention, "retention", 0, "keep the KYC records of erased users this long, sealed under -retention-keyring-file (default: erase everything at once)")
+	fs.StringVar(&c.retentionKeyringFile, "retention-keyring-file", "", "keyring the retained records are re-wrapped under (the compliance officers', not the service's)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -156,6 +168,9 @@ func serve(args []string, stderr io.Writer) error {
 	svc, err := onboarding.New(cfg)
 	if err != nil {
 		return err
+	}
+	if c.retention > 0 {
+		go purgeRetained(ctx, svc, time.Hour, stderr)
 	}
 	if len(c.integratorKeys) == 0 {
 		fmt.Fprintln(stderr, "integrator routes: no -integrator-key, every signed call is refused")
@@ -257,7 +272,15 @@ func serviceConfig(c *config, warn func(string)) (onboarding.Config, error) {
 	if err != nil {
 		return onboarding.Config{}, fmt.Errorf("deposit address key: %w", err)
 	}
-	cfg := onboarding.Config{Secret: secret, Tokens: onboarding.TokenConfig{SigningKey: signing}, Addresses: addresses}
+	ring, err := loadKeyring(c, warn)
+	if err != nil {
+		return onboarding.Config{}, err
+	}
+	kept, err := retention(c)
+	if err != nil {
+		return onboarding.Config{}, err
+	}
+	cfg := onboarding.Config{Secret: secret, Keyring: ring, Retention: kept, Tokens: onboarding.TokenConfig{SigningKey: signing}, Addresses: addresses}
 	if c.autoApprove {
 		cfg.Reviewer = kyc.DevReviewer{}
 		warn("-auto-approve-kyc: complete KYC submissions are approved at once (development reviewer)")
