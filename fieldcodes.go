@@ -40,6 +40,9 @@ const (
 	// FieldMismatch: the value must equal another field and does not (a
 	// password and its confirmation).
 	FieldMismatch FieldCode = "mismatch"
+	// FieldNotAllowed: the value may not be set by this caller (a role a
+	// user may not give themselves).
+	FieldNotAllowed FieldCode = "not_allowed"
 )
 
 // Field codes of contact details, dates and places.
@@ -130,7 +133,7 @@ const (
 var fieldCodes = []FieldCode{
 	FieldRequired, FieldTooLong, FieldTooShort, FieldTooMany, FieldInvalid,
 	FieldInvalidFormat, FieldInvalidCharacters, FieldInvalidEnum, FieldUnsupported,
-	FieldOutOfRange, FieldInvalidType, FieldUnknown, FieldMismatch,
+	FieldOutOfRange, FieldInvalidType, FieldUnknown, FieldMismatch, FieldNotAllowed,
 	FieldInvalidPhone, FieldNotMobile, FieldInvalidEmail, FieldInvalidCountry,
 	FieldInvalidPostalCode, FieldInvalidDate, FieldInFuture, FieldTooYoung, FieldNameTaken,
 	FieldInvalidCode, FieldCodeExpired, FieldTooManyAttempts,

@@ -148,6 +148,25 @@ func serve[Req, Res any](w http.ResponseWriter, r *http.Request, status int, all
 		return
 	}
 	res, err := fn(r.Context(), &req)
+	answer(w, status, res, err)
+}
+
+// serveNoContent is serve for steps that answer 204 with no body.
+func serveNoContent[Req any](w http.ResponseWriter, r *http.Request, allowEmpty bool, fn func(ctx context.Context, req *Req) error) {
+	var req Req
+	if err := decodeJSON(r, &req, allowEmpty); err != nil {
+		WriteError(w, err)
+		return
+	}
+	done(w, fn(r.Context(), &req))
+}
+
+// noBody is the request of a route whose input is its path and caller: an
+// empty body, or an empty JSON object.
+type noBody struct{}
+
+// answer writes res as JSON with status, or err as a problem.
+func answer(w http.ResponseWriter, status int, res any, err error) {
 	if err != nil {
 		WriteError(w, err)
 		return
@@ -155,14 +174,9 @@ func serve[Req, Res any](w http.ResponseWriter, r *http.Request, status int, all
 	writeJSON(w, status, res)
 }
 
-// serveNoContent is serve for steps that answer 204 with no body.
-func serveNoContent[Req any](w http.ResponseWriter, r *http.Request, fn func(ctx context.Context, req *Req) error) {
-	var req Req
-	if err := decodeJSON(r, &req, false); err != nil {
-		WriteError(w, err)
-		return
-	}
-	if err := fn(r.Context(), &req); err != nil {
+// done answers 204, or err as a problem.
+func done(w http.ResponseWriter, err error) {
+	if err != nil {
 		WriteError(w, err)
 		return
 	}

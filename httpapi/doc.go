@@ -44,11 +44,23 @@
 // (postgres.Store.ReplayCache, or package ratelimit/redisrate) so that a
 // signature accepted by one replica is refused by the others.
 //
+// [operator] routes (/v1/operator/…: lock, deactivate, roles, metadata,
+// accounts for a user, user search, audit trail) are signed the same way
+// by a key of Config.OperatorKeys, a separate allow-list: an integrator key
+// is refused there, and an operator key on integrator routes. The verified
+// key (OperatorKey, in the X-Pubkey form) is the onboarding.Actor the
+// Service records in the audit event of every operator action. Their query
+// parameters are read strictly: an unknown or repeated one is a 400
+// malformed_request, a value that does not parse a 422 validation problem
+// naming the parameter.
+//
 // # Rate limits
 //
-// Sign-up, login, code verifications, resends and forgot-password are rate
-// limited per client IP, and identifier_taken answers per client IP and per
-// user; see RateLimits for the defaults. X-Forwarded-For is honoured only
+// Sign-up, login, code verifications (every route that checks a one-time or
+// recovery code), resends (every …/resend route) and forgot-password are
+// rate limited per client IP, and identifier_taken answers (POST
+// /v1/signup, PUT /v1/email, PUT /v1/phone) per client IP and per user;
+// see RateLimits for the defaults. X-Forwarded-For is honoured only
 // when the direct peer is one of Config.TrustedProxies. The counts are kept
 // by Config.Limiter: in process by default (bounded in memory; with N
 // replicas the effective limit is up to N times higher), or shared by every

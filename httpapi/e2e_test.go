@@ -65,7 +65,10 @@ func walkJourney(t *testing.T, e *env) {
 
 	// Profile and compliance.
 	r = e.do("PATCH", "/v1/profile", access, testProfile)
-	require.Equal(t, http.StatusNoContent, r.status, "%s", r.body)
+	require.Equal(t, http.StatusOK, r.status, "%s", r.body)
+	var pr onboarding.ProfileResult
+	r.json(t, &pr)
+	assert.Equal(t, onboarding.ProfileResult{Status: onboarding.StatusProfileCompleted, Next: []onboarding.Step{onboarding.StepSubmitCompliance, onboarding.StepSubmitKYC, onboarding.StepKYCReview}, MissingFields: []string{}}, pr)
 	r = e.do("POST", "/v1/compliance", access, testCompliance(e.clock.Now()))
 	require.Equal(t, http.StatusNoContent, r.status, "%s", r.body)
 

@@ -7,6 +7,7 @@ import (
 	"crypto/rand"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -323,6 +324,25 @@ func TestRoutingProblems(t *testing.T) {
 	r = e.do("GET", "/v2/nothing", "", nil)
 	require.Equal(t, http.StatusNotFound, r.status)
 	assert.Equal(t, "not_found", string(r.problem(t).Code))
+	// Paths with an id in them.
+	for path, allow := range map[string]string{
+		"/v1/sessions/abc":                    "DELETE",
+		"/v1/totp":                            "DELETE, POST",
+		"/v1/accounts/abc/portfolios":         "GET, HEAD",
+		"/v1/operator/users/abc/roles":        "PUT",
+		"/v1/operator/users/abc/events":       "GET, HEAD",
+		"/v1/operator/users":                  "GET, HEAD",
+		"/v1/operator/users/abc/lock":         "POST",
+		"/v1/operator/users/abc/unlock/extra": "",
+	} {
+		r = e.do("PATCH", path, "", nil)
+		if allow == "" {
+			require.Equal(t, http.StatusNotFound, r.status, "%s: %s", path, r.body)
+			continue
+		}
+		require.Equal(t, http.StatusMethodNotAllowed, r.status, "%s: %s", path, r.body)
+		assert.Equal(t, allow, r.header.Get("Allow"), path)
+	}
 }
 
 func TestRequestID(t *testing.T) {
@@ -443,6 +463,12 @@ func FuzzRouteIDs(f *testing.F) {
 			{"/v1/login", "", map[string]string{"username": id, "password": id, "deviceToken": id}},
 			{"/v1/password/forgot", "", map[string]string{"username": id}},
 			{"/v1/signup", "", map[string]string{"phoneNumber": id, "password": testPassword, "email": id, "locale": id}},
+			{"/v1/email/resend", u.access, map[string]string{"challengeId": id}},
+			{"/v1/phone/verify", u.access, map[string]string{"challengeId": id, "code": id}},
+			{"/v1/login/resend", "", map[string]string{"sessionId": id}},
+			{"/v1/login/recovery", "", map[string]string{"sessionId": id, "recoveryCode": id}},
+			{"/v1/password/forgot/resend", "", map[string]string{"sessionId": id}},
+			{"/v1/totp/confirm", u.access, map[string]string{"code": id}},
 		} {
 			if r := ee.do("POST", rq.path, rq.token, rq.body); r.status >= 500 {
 				t.Fatalf("POST %s with %q: %d %s", rq.path, id, r.status, r.body)
@@ -452,8 +478,34 @@ func FuzzRouteIDs(f *testing.F) {
 		if r.status >= 500 {
 			t.Fatalf("kyc decision for %q: %d %s", id, r.status, r.body)
 		}
-		if r := ee.do("PUT", "/v1/email", u.access, map[string]string{"email": id}); r.status >= 500 {
-			t.Fatalf("PUT /v1/email %q: %d %s", id, r.status, r.body)
+		for _, rq := range []struct {
+			method, path string
+			body         any
+		}{
+			{"PUT", "/v1/email", map[string]string{"email": id}},
+			{"PUT", "/v1/phone", map[string]string{"phoneNumber": id}},
+			{"POST", "/v1/portfolios", map[string]string{"accountId": id, "name": "Main", "portfolioAccountType": "TRADING", "portfolioId": id}},
+			{"DELETE", "/v1/sessions/" + url.PathEscape(id), nil},
+			{"GET", "/v1/accounts/" + url.PathEscape(id) + "/portfolios", nil},
+		} {
+			if r := ee.do(rq.method, rq.path, u.access, rq.body); r.status >= 500 {
+				t.Fatalf("%s %s %q: %d %s", rq.method, rq.path, id, r.status, r.body)
+			}
+		}
+		users := "/v1/operator/users/" + url.PathEscape(id)
+		for _, rq := range []struct {
+			method, path string
+			body         any
+		}{
+			{"POST", users + "/lock", nil},
+			{"PUT", users + "/roles", map[string]any{"roles": []string{}}},
+			{"GET", users + "/events?" + url.Values{"cursor": {id}}.Encode(), nil},
+			{"GET", "/v1/operator/users?" + url.Values{"phoneNumber": {id}, "email": {id}, "cursor": {id}}.Encode(), nil},
+			{"POST", "/v1/operator/accounts", map[string]string{"userId": id, "accountId": id, "email": id}},
+		} {
+			if r := ee.operator(rq.method, rq.path, rq.body); r.status >= 500 {
+				t.Fatalf("%s %s %q: %d %s", rq.method, rq.path, id, r.status, r.body)
+			}
 		}
 	})
 }

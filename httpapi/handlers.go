@@ -2,8 +2,11 @@ package httpapi
 
 import (
 	"context"
+	"encoding/base64"
 	"net/http"
+	"slices"
 
+	"github.com/onboardkit/onboardkit"
 	"github.com/onboardkit/onboardkit/onboarding"
 )
 
@@ -23,6 +26,19 @@ type (
 	sessionCodeRequest struct {
 		SessionID string `json:"sessionId"`
 		Code      string `json:"code"`
+	}
+	sessionRequest struct {
+		SessionID string `json:"sessionId"`
+	}
+	recoveryRequest struct {
+		SessionID    string `json:"sessionId"`
+		RecoveryCode string `json:"recoveryCode"`
+	}
+	phoneRequest struct {
+		PhoneNumber string `json:"phoneNumber"`
+	}
+	codeRequest struct {
+		Code string `json:"code"`
 	}
 	refreshRequest struct {
 		RefreshToken string `json:"refreshToken"`
@@ -51,7 +67,49 @@ type (
 	tokensResponse struct {
 		Tokens *onboarding.Tokens `json:"tokens"`
 	}
+	sessionsResponse struct {
+		Sessions []onboarding.SessionInfo `json:"sessions"`
+	}
+	// totpEnrollment is the answer of POST /v1/totp (otp.Enrollment in
+	// the API's camelCase).
+	totpEnrollment struct {
+		Secret string `json:"secret"`
+		URL    string `json:"otpauthUrl"`
+		// QRCode is the QR code of URL as a PNG data URL ("" when the
+		// Service draws none).
+		QRCode string `json:"qrCode,omitempty"`
+	}
+	recoveryCodesResponse struct {
+		RecoveryCodes []string `json:"recoveryCodes"`
+	}
 )
+
+// serveLimited is serve behind the per-IP quota q.
+func serveLimited[Req, Res any](a *api, q quota, w http.ResponseWriter, r *http.Request, status int, fn func(ctx context.Context, req *Req) (Res, error)) {
+	if !a.allowIP(w, r, q) {
+		return
+	}
+	serve(w, r, status, false, fn)
+}
+
+// resend serves a resend route: the per-IP resend quota, then fn, answered
+// 200 with the new challenge. A cooldown answers 429 resend_too_soon with
+// Retry-After, a challenge out of sends 429 send_limit.
+func resend[Req any](a *api, w http.ResponseWriter, r *http.Request, fn func(ctx context.Context, req *Req) (*onboarding.Challenge, error)) {
+	serveLimited(a, a.limits.resend, w, r, http.StatusOK, func(ctx context.Context, req *Req) (challengeResponse, error) {
+		ch, err := fn(ctx, req)
+		return challengeResponse{Challenge: ch}, err
+	})
+}
+
+// withoutTokens drops the tokens of a confirmation that does not start a
+// session (docs/API.md: {userId, status, next}).
+func withoutTokens(res *onboarding.AuthResult, err error) (*onboarding.AuthResult, error) {
+	if res != nil {
+		res.Tokens = nil
+	}
+	return res, err
+}
 
 func (a *api) signUp(w http.ResponseWriter, r *http.Request) {
 	if !a.allowIP(w, r, a.limits.signUp) {
@@ -79,45 +137,58 @@ func (a *api) signUp(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *api) confirmPhone(w http.ResponseWriter, r *http.Request) {
-	if !a.allowIP(w, r, a.limits.verify) {
-		return
-	}
-	serve(w, r, http.StatusOK, false, func(ctx context.Context, req *confirmRequest) (*onboarding.AuthResult, error) {
+	serveLimited(a, a.limits.verify, w, r, http.StatusOK, func(ctx context.Context, req *confirmRequest) (*onboarding.AuthResult, error) {
 		return a.svc.ConfirmPhone(ctx, req.ChallengeID, req.Code)
 	})
 }
 
 func (a *api) resendPhone(w http.ResponseWriter, r *http.Request) {
-	if !a.allowIP(w, r, a.limits.resend) {
-		return
-	}
-	serve(w, r, http.StatusOK, false, func(ctx context.Context, req *resendRequest) (challengeResponse, error) {
-		ch, err := a.svc.ResendPhoneCode(ctx, req.ChallengeID)
-		return challengeResponse{Challenge: ch}, err
+	resend(a, w, r, func(ctx context.Context, req *resendRequest) (*onboarding.Challenge, error) {
+		return a.svc.ResendPhoneCode(ctx, req.ChallengeID)
 	})
 }
 
-func (a *api) addEmail(w http.ResponseWriter, r *http.Request) {
+// addContact serves PUT /v1/email and PUT /v1/phone: their identifier_taken
+// answers tell whether an identifier is registered, so they are counted
+// per client IP and user.
+func addContact[Req any](a *api, w http.ResponseWriter, r *http.Request, fn func(ctx context.Context, req *Req) (*onboarding.Challenge, error)) {
 	if !a.probeAllowed(w, r, userID(r)) {
 		return
 	}
-	serve(w, r, http.StatusAccepted, false, func(ctx context.Context, req *emailRequest) (challengeResponse, error) {
-		ch, err := a.svc.AddEmail(ctx, userID(r), req.Email)
+	serve(w, r, http.StatusAccepted, false, func(ctx context.Context, req *Req) (challengeResponse, error) {
+		ch, err := fn(ctx, req)
 		a.countProbe(r, userID(r), err)
 		return challengeResponse{Challenge: ch}, err
 	})
 }
 
+func (a *api) addEmail(w http.ResponseWriter, r *http.Request) {
+	addContact(a, w, r, func(ctx context.Context, req *emailRequest) (*onboarding.Challenge, error) {
+		return a.svc.AddEmail(ctx, userID(r), req.Email)
+	})
+}
+
 func (a *api) confirmEmail(w http.ResponseWriter, r *http.Request) {
-	if !a.allowIP(w, r, a.limits.verify) {
-		return
-	}
-	serve(w, r, http.StatusOK, false, func(ctx context.Context, req *confirmRequest) (*onboarding.AuthResult, error) {
-		res, err := a.svc.ConfirmEmail(ctx, userID(r), req.ChallengeID, req.Code)
-		if res != nil {
-			res.Tokens = nil // docs/API.md: {userId, status, next}
-		}
-		return res, err
+	serveLimited(a, a.limits.verify, w, r, http.StatusOK, func(ctx context.Context, req *confirmRequest) (*onboarding.AuthResult, error) {
+		return withoutTokens(a.svc.ConfirmEmail(ctx, userID(r), req.ChallengeID, req.Code))
+	})
+}
+
+func (a *api) resendEmail(w http.ResponseWriter, r *http.Request) {
+	resend(a, w, r, func(ctx context.Context, req *resendRequest) (*onboarding.Challenge, error) {
+		return a.svc.ResendEmailCode(ctx, userID(r), req.ChallengeID)
+	})
+}
+
+func (a *api) changePhone(w http.ResponseWriter, r *http.Request) {
+	addContact(a, w, r, func(ctx context.Context, req *phoneRequest) (*onboarding.Challenge, error) {
+		return a.svc.ChangePhone(ctx, userID(r), req.PhoneNumber)
+	})
+}
+
+func (a *api) confirmPhoneChange(w http.ResponseWriter, r *http.Request) {
+	serveLimited(a, a.limits.verify, w, r, http.StatusOK, func(ctx context.Context, req *confirmRequest) (*onboarding.AuthResult, error) {
+		return withoutTokens(a.svc.ConfirmPhoneChange(ctx, userID(r), req.ChallengeID, req.Code))
 	})
 }
 
@@ -139,12 +210,39 @@ func (a *api) login(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *api) verifyOTP(w http.ResponseWriter, r *http.Request) {
-	if !a.allowIP(w, r, a.limits.verify) {
-		return
-	}
-	serve(w, r, http.StatusOK, false, func(ctx context.Context, req *sessionCodeRequest) (*onboarding.AuthResult, error) {
+	serveLimited(a, a.limits.verify, w, r, http.StatusOK, func(ctx context.Context, req *sessionCodeRequest) (*onboarding.AuthResult, error) {
 		return a.svc.VerifyLoginChallenge(ctx, req.SessionID, req.Code)
 	})
+}
+
+func (a *api) resendLogin(w http.ResponseWriter, r *http.Request) {
+	resend(a, w, r, func(ctx context.Context, req *sessionRequest) (*onboarding.Challenge, error) {
+		return a.svc.ResendLoginCode(ctx, req.SessionID)
+	})
+}
+
+func (a *api) loginWithRecoveryCode(w http.ResponseWriter, r *http.Request) {
+	serveLimited(a, a.limits.verify, w, r, http.StatusOK, func(ctx context.Context, req *recoveryRequest) (*onboarding.AuthResult, error) {
+		res, err := a.svc.LoginWithRecoveryCode(ctx, req.SessionID, req.RecoveryCode)
+		return res, renameField(err, "code", "recoveryCode")
+	})
+}
+
+// renameField returns err with its field problems at from named to: the
+// member of the body that carried that input.
+func renameField(err error, from, to string) error {
+	oe := onboardkit.AsError(err)
+	if oe == nil || !slices.ContainsFunc(oe.Fields, func(fe onboardkit.FieldError) bool { return fe.Field == from }) {
+		return err
+	}
+	c := *oe
+	c.Fields = slices.Clone(oe.Fields)
+	for i := range c.Fields {
+		if c.Fields[i].Field == from {
+			c.Fields[i].Field = to
+		}
+	}
+	return &c
 }
 
 func (a *api) refresh(w http.ResponseWriter, r *http.Request) {
@@ -155,17 +253,38 @@ func (a *api) refresh(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *api) logout(w http.ResponseWriter, r *http.Request) {
-	serveNoContent(w, r, func(ctx context.Context, req *refreshRequest) error {
+	serveNoContent(w, r, false, func(ctx context.Context, req *refreshRequest) error {
 		return a.svc.Logout(ctx, userID(r), req.RefreshToken)
 	})
 }
 
+func (a *api) logoutEverywhere(w http.ResponseWriter, r *http.Request) {
+	serveNoContent(w, r, true, func(ctx context.Context, _ *noBody) error {
+		return a.svc.LogoutEverywhere(ctx, userID(r))
+	})
+}
+
+func (a *api) listSessions(w http.ResponseWriter, r *http.Request) {
+	sessions, err := a.svc.ListSessions(r.Context(), userID(r))
+	answer(w, http.StatusOK, sessionsResponse{Sessions: nonNil(sessions)}, err)
+}
+
+func (a *api) endSession(w http.ResponseWriter, r *http.Request) {
+	done(w, a.svc.EndSession(r.Context(), userID(r), r.PathValue("sessionId")))
+}
+
 func (a *api) forgotPassword(w http.ResponseWriter, r *http.Request) {
-	if !a.allowIP(w, r, a.limits.forgot) {
-		return
-	}
-	serve(w, r, http.StatusAccepted, false, func(ctx context.Context, req *forgotRequest) (*onboarding.ForgotPasswordResult, error) {
+	serveLimited(a, a.limits.forgot, w, r, http.StatusAccepted, func(ctx context.Context, req *forgotRequest) (*onboarding.ForgotPasswordResult, error) {
 		return a.svc.ForgotPassword(ctx, req.Username)
+	})
+}
+
+// resendPasswordReset answers like POST /v1/password/forgot, in the same
+// shape for a session of an unknown identifier (a decoy: nothing is sent)
+// and of a registered one.
+func (a *api) resendPasswordReset(w http.ResponseWriter, r *http.Request) {
+	serveLimited(a, a.limits.resend, w, r, http.StatusAccepted, func(ctx context.Context, req *sessionRequest) (*onboarding.ForgotPasswordResult, error) {
+		return a.svc.ResendPasswordResetCode(ctx, req.SessionID)
 	})
 }
 
@@ -173,7 +292,7 @@ func (a *api) resetPassword(w http.ResponseWriter, r *http.Request) {
 	if !a.allowIP(w, r, a.limits.verify) {
 		return
 	}
-	serveNoContent(w, r, func(ctx context.Context, req *resetRequest) error {
+	serveNoContent(w, r, false, func(ctx context.Context, req *resetRequest) error {
 		return a.svc.ResetPassword(ctx, req.SessionID, req.Code, req.Password, req.PasswordConfirm)
 	})
 }
@@ -188,9 +307,42 @@ func (a *api) confirmPasswordChange(w http.ResponseWriter, r *http.Request) {
 	if !a.allowIP(w, r, a.limits.verify) {
 		return
 	}
-	serveNoContent(w, r, func(ctx context.Context, req *sessionCodeRequest) error {
+	serveNoContent(w, r, false, func(ctx context.Context, req *sessionCodeRequest) error {
 		return a.svc.ConfirmPasswordChange(ctx, userID(r), req.SessionID, req.Code)
 	})
+}
+
+func (a *api) beginTOTP(w http.ResponseWriter, r *http.Request) {
+	serve(w, r, http.StatusOK, true, func(ctx context.Context, _ *noBody) (*totpEnrollment, error) {
+		en, err := a.svc.BeginTOTP(ctx, userID(r))
+		if err != nil {
+			return nil, err
+		}
+		res := &totpEnrollment{Secret: en.Secret, URL: en.URL}
+		if len(en.QRPNG) > 0 {
+			res.QRCode = "data:image/png;base64," + base64.StdEncoding.EncodeToString(en.QRPNG)
+		}
+		return res, nil
+	})
+}
+
+func (a *api) confirmTOTP(w http.ResponseWriter, r *http.Request) {
+	serveLimited(a, a.limits.verify, w, r, http.StatusOK, func(ctx context.Context, req *codeRequest) (recoveryCodesResponse, error) {
+		codes, err := a.svc.ConfirmTOTP(ctx, userID(r), req.Code)
+		return recoveryCodesResponse{RecoveryCodes: codes}, err
+	})
+}
+
+func (a *api) removeTOTP(w http.ResponseWriter, r *http.Request) {
+	done(w, a.svc.RemoveTOTP(r.Context(), userID(r)))
+}
+
+// nonNil returns s, or an empty slice for nil (JSON [] rather than null).
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
 }
 
 func (a *api) jwks(w http.ResponseWriter, r *http.Request) {

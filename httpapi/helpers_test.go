@@ -68,8 +68,8 @@ type outboxLine struct {
 	Code    string `json:"code"`
 }
 
-// env is a handler on an httptest server with a fake clock, an outbox and an
-// integrator key.
+// env is a handler on an httptest server with a fake clock, an outbox, an
+// integrator key and an operator key.
 type env struct {
 	t      testing.TB
 	srv    *httptest.Server
@@ -77,6 +77,7 @@ type env struct {
 	outbox *syncBuffer
 	logs   *syncBuffer
 	key    *ecdsa.PrivateKey
+	opKey  *ecdsa.PrivateKey
 	svc    *onboarding.Service
 	client *http.Client
 }
@@ -106,6 +107,8 @@ func newEnv(t testing.TB, mods ...func(*envConfig)) *env {
 	var err error
 	e.key, err = ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	require.NoError(t, err)
+	e.opKey, err = ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	require.NoError(t, err)
 	signing, err := onboarding.NewSigningKey("k1", nil)
 	require.NoError(t, err)
 	deriver, err := portfolio.NewBitcoinDeriver(portfolio.DevBitcoinZpub)
@@ -132,6 +135,7 @@ func newEnv(t testing.TB, mods ...func(*envConfig)) *env {
 	require.NoError(t, err)
 	opts := cfg.opts
 	opts.IntegratorKeys = append(opts.IntegratorKeys, &e.key.PublicKey)
+	opts.OperatorKeys = append(opts.OperatorKeys, &e.opKey.PublicKey)
 	e.srv = httptest.NewServer(httpapi.New(e.svc, opts))
 	t.Cleanup(e.srv.Close)
 	e.client = e.srv.Client()
@@ -205,9 +209,31 @@ func (e *env) do(method, path, token string, body any) *resp {
 // time.
 func (e *env) signed(method, path string, body any) (*resp, *http.Request) {
 	e.t.Helper()
+	return e.signedBy(e.key, method, path, body)
+}
+
+// signedBy sends a request signed with key at the clock's time.
+func (e *env) signedBy(key *ecdsa.PrivateKey, method, path string, body any) (*resp, *http.Request) {
+	e.t.Helper()
 	req := e.request(method, path, "", body)
-	require.NoError(e.t, httpapi.Sign(req, e.key, e.clock.Now()))
+	require.NoError(e.t, httpapi.Sign(req, key, e.clock.Now()))
 	return e.send(req), req
+}
+
+// operator sends a request signed with the env's operator key.
+func (e *env) operator(method, path string, body any) *resp {
+	e.t.Helper()
+	r, _ := e.signedBy(e.opKey, method, path, body)
+	return r
+}
+
+// operatorKey is the env's operator key in the X-Pubkey form, the Actor of
+// its calls.
+func (e *env) operatorKey() string {
+	e.t.Helper()
+	k, err := httpapi.FormatPublicKeyHex(&e.opKey.PublicKey)
+	require.NoError(e.t, err)
+	return k
 }
 
 // code returns the last code the outbox holds for destination.
@@ -263,8 +289,8 @@ func testCompliance(now time.Time) map[string]any {
 
 // user is a signed-up user as the tests track it.
 type user struct {
-	id, phone       string
-	access, refresh string
+	id, phone, email string
+	access, refresh  string
 }
 
 // confirmedUser signs up and confirms a new phone over HTTP.
@@ -281,6 +307,73 @@ func (e *env) confirmedUser() *user {
 	r.json(e.t, &ar)
 	u.id, u.access, u.refresh = ar.UserID, ar.Tokens.AccessToken, ar.Tokens.RefreshToken
 	return u
+}
+
+// activeUser takes a new user through email, profile, compliance, KYC and
+// an integrator's approval over HTTP: an active user with an active account
+// and its TRADING portfolio.
+func (e *env) activeUser() *user {
+	e.t.Helper()
+	u := e.confirmedUser()
+	u.email = "u" + u.phone[1:] + "@example.com"
+	r := e.do("PUT", "/v1/email", u.access, map[string]string{"email": u.email})
+	require.Equal(e.t, http.StatusAccepted, r.status, "%s", r.body)
+	var ch struct{ Challenge onboarding.Challenge }
+	r.json(e.t, &ch)
+	e.expect(http.StatusOK, "POST", "/v1/email/confirm", u.access, map[string]string{"challengeId": ch.Challenge.ChallengeID, "code": e.code(u.email)})
+	e.expect(http.StatusOK, "PATCH", "/v1/profile", u.access, testProfile)
+	e.expect(http.StatusNoContent, "POST", "/v1/compliance", u.access, testCompliance(e.clock.Now()))
+	e.expect(http.StatusAccepted, "POST", "/v1/kyc", u.access, testSubmission(e.t))
+	r, _ = e.signed("POST", "/v1/integrator/kyc-decisions", map[string]string{"userId": u.id, "verificationStatus": "active"})
+	require.Equal(e.t, http.StatusOK, r.status, "%s", r.body)
+	return u
+}
+
+// accounts reads GET /v1/accounts.
+func (e *env) accounts(token string) []portfolio.Account {
+	e.t.Helper()
+	var res struct{ Accounts []portfolio.Account }
+	e.expect(http.StatusOK, "GET", "/v1/accounts", token, nil).json(e.t, &res)
+	return res.Accounts
+}
+
+// activeAccount is activeUser with the id of the account its approval
+// created.
+func (e *env) activeAccount() (*user, string) {
+	e.t.Helper()
+	u := e.activeUser()
+	accts := e.accounts(u.access)
+	require.Len(e.t, accts, 1)
+	return u, accts[0].ID
+}
+
+// expect sends a request and requires the status.
+func (e *env) expect(status int, method, path, token string, body any) *resp {
+	e.t.Helper()
+	r := e.do(method, path, token, body)
+	require.Equal(e.t, status, r.status, "%s %s: %s", method, path, r.body)
+	return r
+}
+
+// testSubmission is a KYC submission without errors: a 400×400 passport.
+func testSubmission(t testing.TB) kyc.Submission {
+	return kyc.Submission{VerificationDocuments: []kyc.VerificationDocument{{
+		DocumentType: "passport", IssuingCountry: "FRA", Document: pngDataURL(t, 400, 400),
+		DocumentNumber: "12AB34567", ExpiryDate: "2030-01-01",
+	}}}
+}
+
+// login logs u in with the password and the SMS code, and keeps the
+// tokens.
+func (e *env) login(u *user) {
+	e.t.Helper()
+	r := e.expect(http.StatusOK, "POST", "/v1/login", "", map[string]string{"username": u.phone, "password": testPassword})
+	var lr onboarding.LoginResult
+	r.json(e.t, &lr)
+	r = e.expect(http.StatusOK, "POST", "/v1/otp", "", map[string]string{"sessionId": lr.SessionID, "code": e.code(u.phone)})
+	var ar onboarding.AuthResult
+	r.json(e.t, &ar)
+	u.access, u.refresh = ar.Tokens.AccessToken, ar.Tokens.RefreshToken
 }
 
 // failingSender refuses every message.

@@ -9,27 +9,37 @@ import (
 	"log/slog"
 	"net/http"
 	"net/netip"
+	"slices"
 	"sort"
 	"strings"
 
 	"github.com/onboardkit/onboardkit"
 	"github.com/onboardkit/onboardkit/kyc"
 	"github.com/onboardkit/onboardkit/onboarding"
+	"github.com/onboardkit/onboardkit/otp"
 	"github.com/onboardkit/onboardkit/portfolio"
 	"github.com/onboardkit/onboardkit/ratelimit"
 )
 
 // Config configures the handler. The zero value is usable: no integrator
-// keys (integrator routes then refuse every request), default rate limits, no
-// trusted proxies. The handler logs, reads the time (rate limits, request
-// durations, signature timestamps) and draws request ids through the
-// Runtime of the Service it serves, so both share one clock and one logger.
+// or operator keys (their routes then refuse every request), default rate
+// limits, no trusted proxies. The handler logs, reads the time (rate
+// limits, request durations, signature timestamps) and draws request ids
+// through the Runtime of the Service it serves, so both share one clock and
+// one logger.
 type Config struct {
 	// IntegratorKeys are the P-256 public keys allowed to call [integrator]
 	// routes (see ParsePublicKeyHex).
 	IntegratorKeys []*ecdsa.PublicKey
-	// Signature configures the integrator signature check; its Clock
-	// defaults to Clock.
+	// OperatorKeys are the P-256 public keys allowed to call [operator]
+	// routes (/v1/operator/…): the same signature scheme, a separate
+	// allow-list. An integrator key does not pass an operator route, nor
+	// an operator key an integrator route; give each role keys of its own.
+	// The verified key names the operator in the audit log
+	// (onboarding.Actor, see OperatorKey).
+	OperatorKeys []*ecdsa.PublicKey
+	// Signature configures the signature check of integrator and operator
+	// routes; they share its replay cache.
 	Signature SignatureConfig
 
 	// RateLimits configures the per-IP and per-user limits.
@@ -70,32 +80,55 @@ type Steps interface {
 	ResendPhoneCode(ctx context.Context, challengeID string) (*onboarding.Challenge, error)
 	AddEmail(ctx context.Context, userID, email string) (*onboarding.Challenge, error)
 	ConfirmEmail(ctx context.Context, userID, challengeID, code string) (*onboarding.AuthResult, error)
+	ResendEmailCode(ctx context.Context, userID, challengeID string) (*onboarding.Challenge, error)
+	ChangePhone(ctx context.Context, userID, phone string) (*onboarding.Challenge, error)
+	ConfirmPhoneChange(ctx context.Context, userID, challengeID, code string) (*onboarding.AuthResult, error)
 
 	Login(ctx context.Context, req onboarding.LoginRequest) (*onboarding.LoginResult, error)
 	VerifyLoginChallenge(ctx context.Context, sessionID, code string) (*onboarding.AuthResult, error)
+	ResendLoginCode(ctx context.Context, sessionID string) (*onboarding.Challenge, error)
+	LoginWithRecoveryCode(ctx context.Context, sessionID, recoveryCode string) (*onboarding.AuthResult, error)
 	Refresh(ctx context.Context, refreshToken string) (*onboarding.Tokens, error)
 	Logout(ctx context.Context, userID, refreshToken string) error
+	LogoutEverywhere(ctx context.Context, userID string) error
+	ListSessions(ctx context.Context, userID string) ([]onboarding.SessionInfo, error)
+	EndSession(ctx context.Context, userID, sessionID string) error
 	VerifyAccessToken(ctx context.Context, token string) (*onboarding.AccessClaims, error)
 	JWKS() []byte
 
 	ForgotPassword(ctx context.Context, username string) (*onboarding.ForgotPasswordResult, error)
+	ResendPasswordResetCode(ctx context.Context, sessionID string) (*onboarding.ForgotPasswordResult, error)
 	ResetPassword(ctx context.Context, sessionID, code, newPassword, confirm string) error
 	ChangePassword(ctx context.Context, userID, current, newPassword, confirm string) (*onboarding.PasswordChangeResult, error)
 	ConfirmPasswordChange(ctx context.Context, userID, sessionID, code string) error
+	BeginTOTP(ctx context.Context, userID string) (*otp.Enrollment, error)
+	ConfirmTOTP(ctx context.Context, userID, code string) ([]string, error)
+	RemoveTOTP(ctx context.Context, userID string) error
 
 	Me(ctx context.Context, userID string) (*onboarding.UserView, error)
 	ExportUser(ctx context.Context, userID string) (*onboarding.Export, error)
 	EraseUser(ctx context.Context, userID string) error
-	UpdateProfile(ctx context.Context, userID string, p kyc.Profile) error
+	PatchProfile(ctx context.Context, userID string, p kyc.ProfilePatch) (*onboarding.ProfileResult, error)
 	SubmitCompliance(ctx context.Context, userID string, c kyc.Compliance) error
 	SubmitKYC(ctx context.Context, userID string, sub kyc.Submission) (*kyc.Result, error)
 	KYCStatus(ctx context.Context, userID string) (*kyc.Result, error)
 	RecordKYCDecision(ctx context.Context, userID string, d kyc.Decision) (*onboarding.DecisionResult, error)
 	CreateIndividualAccount(ctx context.Context, req kyc.IndividualAccountRequest) (*onboarding.IndividualAccountResult, error)
 
-	CreateAccount(ctx context.Context, userID string) (*portfolio.Account, error)
+	CreateAccount(ctx context.Context, userID string, req onboarding.AccountRequest) (*portfolio.Account, error)
 	ListAccounts(ctx context.Context, userID string) ([]portfolio.Account, error)
-	CreatePortfolio(ctx context.Context, userID, accountID, name, portfolioType string) (*portfolio.Portfolio, error)
+	ListPortfolios(ctx context.Context, userID, accountID string) ([]portfolio.Portfolio, error)
+	CreatePortfolio(ctx context.Context, userID string, req onboarding.PortfolioRequest) (*portfolio.Portfolio, error)
+
+	LockUser(ctx context.Context, by onboarding.Actor, userID string) error
+	UnlockUser(ctx context.Context, by onboarding.Actor, userID string) error
+	DeactivateUser(ctx context.Context, by onboarding.Actor, userID string) error
+	ReactivateUser(ctx context.Context, by onboarding.Actor, userID string) error
+	SetRoles(ctx context.Context, by onboarding.Actor, userID string, roles []string) error
+	SetMetadata(ctx context.Context, by onboarding.Actor, userID string, metadata map[string]string) error
+	CreateAccountFor(ctx context.Context, by onboarding.Actor, userID string, req onboarding.AccountRequest) (*portfolio.Account, error)
+	SearchUsers(ctx context.Context, by onboarding.Actor, q onboarding.UserQuery) (*onboarding.UserPage, error)
+	UserEvents(ctx context.Context, by onboarding.Actor, userID, cursor string, limit int) (*onboarding.EventPage, error)
 }
 
 var _ Steps = (*onboarding.Service)(nil)
@@ -108,8 +141,10 @@ type api struct {
 	mux     *http.ServeMux
 	limits  *limits
 	proxies []netip.Prefix
-	sig     func(http.Handler) http.Handler
-	routes  []route
+	// sig and opSig check the signatures of integrator and operator
+	// routes against their own allow-lists.
+	sig, opSig func(http.Handler) http.Handler
+	routes     []route
 }
 
 // authKind says how a route authenticates.
@@ -119,6 +154,7 @@ const (
 	authNone authKind = iota
 	authUser
 	authIntegrator
+	authOperator
 )
 
 type route struct {
@@ -148,6 +184,13 @@ func newAPI(svc Steps, opts Config) *api {
 	if opts.MaxUploadBytes <= 0 {
 		opts.MaxUploadBytes = DefaultMaxUploadBytes
 	}
+	if opts.Signature.Replay == nil {
+		// One cache for both allow-lists (its keys name the public key).
+		opts.Signature.Replay = ratelimit.NewMemoryReplayCache(ratelimit.WithReplayClock(rt.Clock))
+	}
+	if shared := sharedKeys(opts.IntegratorKeys, opts.OperatorKeys); shared > 0 {
+		rt.Logger.Warn("httpapi: keys are both integrator and operator keys; they pass the routes of both", "keys", shared)
+	}
 	a := &api{
 		svc:     svc,
 		log:     rt.Logger,
@@ -156,10 +199,10 @@ func newAPI(svc Steps, opts Config) *api {
 		mux:     http.NewServeMux(),
 		limits:  newLimits(opts.RateLimits, opts.Limiter),
 		proxies: opts.TrustedProxies,
-		sig:     RequireSignature(opts.IntegratorKeys, opts.Signature, rt),
+		sig:     requireSignature(opts.IntegratorKeys, opts.Signature, rt, integratorKeyCtx{}),
+		opSig:   requireSignature(opts.OperatorKeys, opts.Signature, rt, operatorKeyCtx{}),
 	}
 	a.routes = a.routeTable()
-	paths := map[string][]string{}
 	for _, rt := range a.routes {
 		var h http.Handler = rt.handler
 		switch rt.auth {
@@ -167,6 +210,8 @@ func newAPI(svc Steps, opts Config) *api {
 			h = a.requireUser(h)
 		case authIntegrator:
 			h = a.sig(h)
+		case authOperator:
+			h = a.opSig(h)
 		}
 		if rt.method != http.MethodGet {
 			limit := opts.MaxBodyBytes
@@ -176,15 +221,9 @@ func newAPI(svc Steps, opts Config) *api {
 			h = limitBody(limit, h)
 		}
 		a.mux.Handle(rt.method+" "+rt.path, h)
-		paths[rt.path] = append(paths[rt.path], rt.method)
 	}
 	a.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		if methods, ok := paths[r.URL.Path]; ok {
-			allow := append([]string(nil), methods...)
-			if contains(allow, http.MethodGet) {
-				allow = append(allow, http.MethodHead)
-			}
-			sort.Strings(allow)
+		if allow := a.methodsOf(r.URL.Path); len(allow) > 0 {
 			w.Header().Set("Allow", strings.Join(allow, ", "))
 			WriteError(w, httpError(CodeMethodNotAllowed, "This method is not allowed on this path."))
 			return
@@ -194,13 +233,50 @@ func newAPI(svc Steps, opts Config) *api {
 	return a
 }
 
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
+// methodsOf lists, sorted, the methods the routes whose pattern matches
+// path serve (HEAD with GET); none for a path no route has.
+func (a *api) methodsOf(path string) []string {
+	var allow []string
+	for _, rt := range a.routes {
+		if matchPattern(rt.path, path) && !slices.Contains(allow, rt.method) {
+			allow = append(allow, rt.method)
+			if rt.method == http.MethodGet {
+				allow = append(allow, http.MethodHead)
+			}
 		}
 	}
-	return false
+	sort.Strings(allow)
+	return allow
+}
+
+// matchPattern reports whether path has the segments of a route pattern,
+// where a {name} segment stands for any non-empty one.
+func matchPattern(pattern, path string) bool {
+	want, got := strings.Split(pattern, "/"), strings.Split(path, "/")
+	if len(want) != len(got) {
+		return false
+	}
+	for i, seg := range want {
+		if strings.HasPrefix(seg, "{") {
+			if got[i] == "" {
+				return false
+			}
+		} else if seg != got[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// sharedKeys counts the keys of a that are also in b.
+func sharedKeys(a, b []*ecdsa.PublicKey) int {
+	n := 0
+	for _, k := range a {
+		if slices.ContainsFunc(b, func(o *ecdsa.PublicKey) bool { return k != nil && k.Equal(o) }) {
+			n++
+		}
+	}
+	return n
 }
 
 // ServeHTTP implements http.Handler.
@@ -224,14 +300,26 @@ func (a *api) routeTable() []route {
 		{method: "POST", path: "/v1/phone/resend", handler: a.resendPhone},
 		{method: "PUT", path: "/v1/email", auth: authUser, handler: a.addEmail},
 		{method: "POST", path: "/v1/email/confirm", auth: authUser, handler: a.confirmEmail},
+		{method: "POST", path: "/v1/email/resend", auth: authUser, handler: a.resendEmail},
+		{method: "PUT", path: "/v1/phone", auth: authUser, handler: a.changePhone},
+		{method: "POST", path: "/v1/phone/verify", auth: authUser, handler: a.confirmPhoneChange},
 		{method: "POST", path: "/v1/login", handler: a.login},
 		{method: "POST", path: "/v1/otp", handler: a.verifyOTP},
+		{method: "POST", path: "/v1/login/resend", handler: a.resendLogin},
+		{method: "POST", path: "/v1/login/recovery", handler: a.loginWithRecoveryCode},
 		{method: "POST", path: "/v1/refresh", handler: a.refresh},
 		{method: "POST", path: "/v1/logout", auth: authUser, handler: a.logout},
+		{method: "POST", path: "/v1/logout/all", auth: authUser, handler: a.logoutEverywhere},
+		{method: "GET", path: "/v1/sessions", auth: authUser, handler: a.listSessions},
+		{method: "DELETE", path: "/v1/sessions/{sessionId}", auth: authUser, handler: a.endSession},
 		{method: "POST", path: "/v1/password/forgot", handler: a.forgotPassword},
+		{method: "POST", path: "/v1/password/forgot/resend", handler: a.resendPasswordReset},
 		{method: "POST", path: "/v1/password/reset", handler: a.resetPassword},
 		{method: "PUT", path: "/v1/password", auth: authUser, handler: a.changePassword},
 		{method: "POST", path: "/v1/password/confirm", auth: authUser, handler: a.confirmPasswordChange},
+		{method: "POST", path: "/v1/totp", auth: authUser, handler: a.beginTOTP},
+		{method: "POST", path: "/v1/totp/confirm", auth: authUser, handler: a.confirmTOTP},
+		{method: "DELETE", path: "/v1/totp", auth: authUser, handler: a.removeTOTP},
 		{method: "GET", path: "/v1/me", auth: authUser, handler: a.me},
 		{method: "GET", path: "/v1/me/export", auth: authUser, handler: a.exportMe},
 		{method: "DELETE", path: "/v1/me", auth: authUser, handler: a.eraseMe},
@@ -243,7 +331,17 @@ func (a *api) routeTable() []route {
 		{method: "POST", path: "/v1/integrator/individual-accounts", auth: authIntegrator, upload: true, handler: a.individualAccount},
 		{method: "GET", path: "/v1/accounts", auth: authUser, handler: a.listAccounts},
 		{method: "POST", path: "/v1/accounts", auth: authUser, handler: a.createAccount},
+		{method: "GET", path: "/v1/accounts/{accountId}/portfolios", auth: authUser, handler: a.listPortfolios},
 		{method: "POST", path: "/v1/portfolios", auth: authUser, handler: a.createPortfolio},
+		{method: "GET", path: "/v1/operator/users", auth: authOperator, handler: a.searchUsers},
+		{method: "POST", path: "/v1/operator/users/{userId}/lock", auth: authOperator, handler: a.lockUser},
+		{method: "POST", path: "/v1/operator/users/{userId}/unlock", auth: authOperator, handler: a.unlockUser},
+		{method: "POST", path: "/v1/operator/users/{userId}/deactivate", auth: authOperator, handler: a.deactivateUser},
+		{method: "POST", path: "/v1/operator/users/{userId}/reactivate", auth: authOperator, handler: a.reactivateUser},
+		{method: "PUT", path: "/v1/operator/users/{userId}/roles", auth: authOperator, handler: a.setRoles},
+		{method: "PUT", path: "/v1/operator/users/{userId}/metadata", auth: authOperator, handler: a.setMetadata},
+		{method: "GET", path: "/v1/operator/users/{userId}/events", auth: authOperator, handler: a.userEvents},
+		{method: "POST", path: "/v1/operator/accounts", auth: authOperator, handler: a.createAccountFor},
 		{method: "GET", path: "/.well-known/jwks.json", handler: a.jwks},
 		{method: "GET", path: "/openapi.yaml", handler: a.openAPI},
 		{method: "GET", path: "/healthz", handler: a.healthz},

@@ -15,24 +15,23 @@ type (
 		UserID string `json:"userId"`
 		kyc.Decision
 	}
-	createAccountRequest   struct{}
-	createPortfolioRequest struct {
-		AccountID     string `json:"accountId"`
-		Name          string `json:"name"`
-		PortfolioType string `json:"portfolioAccountType"`
+	// createAccountRequest is the body of POST /v1/accounts: a user does
+	// not choose the account's id or email (unknown fields), an operator
+	// does (POST /v1/operator/accounts).
+	createAccountRequest struct {
+		AdditionalInfo map[string]string `json:"additionalInfo,omitempty"`
 	}
 	accountsResponse struct {
 		Accounts []portfolio.Account `json:"accounts"`
+	}
+	portfoliosResponse struct {
+		Portfolios []portfolio.Portfolio `json:"portfolios"`
 	}
 )
 
 func (a *api) me(w http.ResponseWriter, r *http.Request) {
 	v, err := a.svc.Me(r.Context(), userID(r))
-	if err != nil {
-		WriteError(w, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, v)
+	answer(w, http.StatusOK, v, err)
 }
 
 func (a *api) exportMe(w http.ResponseWriter, r *http.Request) {
@@ -46,21 +45,17 @@ func (a *api) exportMe(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *api) eraseMe(w http.ResponseWriter, r *http.Request) {
-	if err := a.svc.EraseUser(r.Context(), userID(r)); err != nil {
-		WriteError(w, err)
-		return
-	}
-	w.WriteHeader(http.StatusNoContent)
+	done(w, a.svc.EraseUser(r.Context(), userID(r)))
 }
 
 func (a *api) updateProfile(w http.ResponseWriter, r *http.Request) {
-	serveNoContent(w, r, func(ctx context.Context, p *kyc.Profile) error {
-		return a.svc.UpdateProfile(ctx, userID(r), *p)
+	serve(w, r, http.StatusOK, false, func(ctx context.Context, p *kyc.ProfilePatch) (*onboarding.ProfileResult, error) {
+		return a.svc.PatchProfile(ctx, userID(r), *p)
 	})
 }
 
 func (a *api) submitCompliance(w http.ResponseWriter, r *http.Request) {
-	serveNoContent(w, r, func(ctx context.Context, c *kyc.Compliance) error {
+	serveNoContent(w, r, false, func(ctx context.Context, c *kyc.Compliance) error {
 		return a.svc.SubmitCompliance(ctx, userID(r), *c)
 	})
 }
@@ -73,11 +68,7 @@ func (a *api) submitKYC(w http.ResponseWriter, r *http.Request) {
 
 func (a *api) kycStatus(w http.ResponseWriter, r *http.Request) {
 	res, err := a.svc.KYCStatus(r.Context(), userID(r))
-	if err != nil {
-		WriteError(w, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, res)
+	answer(w, http.StatusOK, res, err)
 }
 
 func (a *api) kycDecision(w http.ResponseWriter, r *http.Request) {
@@ -94,24 +85,25 @@ func (a *api) individualAccount(w http.ResponseWriter, r *http.Request) {
 
 func (a *api) listAccounts(w http.ResponseWriter, r *http.Request) {
 	accts, err := a.svc.ListAccounts(r.Context(), userID(r))
-	if err != nil {
-		WriteError(w, err)
-		return
-	}
-	if accts == nil {
-		accts = []portfolio.Account{}
-	}
-	writeJSON(w, http.StatusOK, accountsResponse{Accounts: accts})
+	answer(w, http.StatusOK, accountsResponse{Accounts: nonNil(accts)}, err)
 }
 
 func (a *api) createAccount(w http.ResponseWriter, r *http.Request) {
-	serve(w, r, http.StatusCreated, true, func(ctx context.Context, _ *createAccountRequest) (*portfolio.Account, error) {
-		return a.svc.CreateAccount(ctx, userID(r))
+	serve(w, r, http.StatusCreated, true, func(ctx context.Context, req *createAccountRequest) (*portfolio.Account, error) {
+		return a.svc.CreateAccount(ctx, userID(r), onboarding.AccountRequest{AdditionalInfo: req.AdditionalInfo})
 	})
 }
 
+func (a *api) listPortfolios(w http.ResponseWriter, r *http.Request) {
+	pfs, err := a.svc.ListPortfolios(r.Context(), userID(r), r.PathValue("accountId"))
+	answer(w, http.StatusOK, portfoliosResponse{Portfolios: nonNil(pfs)}, err)
+}
+
+// createPortfolio answers 201 for a new portfolio and for the same request
+// again with its portfolioId (the same portfolio); another request with
+// that id is a 409 conflict.
 func (a *api) createPortfolio(w http.ResponseWriter, r *http.Request) {
-	serve(w, r, http.StatusCreated, false, func(ctx context.Context, req *createPortfolioRequest) (*portfolio.Portfolio, error) {
-		return a.svc.CreatePortfolio(ctx, userID(r), req.AccountID, req.Name, req.PortfolioType)
+	serve(w, r, http.StatusCreated, false, func(ctx context.Context, req *onboarding.PortfolioRequest) (*portfolio.Portfolio, error) {
+		return a.svc.CreatePortfolio(ctx, userID(r), *req)
 	})
 }

@@ -50,12 +50,24 @@ type SignatureConfig struct {
 	Replay ratelimit.ReplayCache
 }
 
-type integratorKeyCtx struct{}
+type (
+	integratorKeyCtx struct{}
+	operatorKeyCtx   struct{}
+)
 
 // IntegratorKey returns the compressed public key (hex with 0x) of the
 // integrator whose signature RequireSignature accepted for the request.
 func IntegratorKey(ctx context.Context) (string, bool) {
 	k, ok := ctx.Value(integratorKeyCtx{}).(string)
+	return k, ok
+}
+
+// OperatorKey returns the compressed public key (hex with 0x, the form of
+// FormatPublicKeyHex) of the operator whose signature the handler accepted
+// for an [operator] request: one of Config.OperatorKeys. The handler names
+// it as the onboarding.Actor of the operator's actions.
+func OperatorKey(ctx context.Context) (string, bool) {
+	k, ok := ctx.Value(operatorKeyCtx{}).(string)
 	return k, ok
 }
 
@@ -74,6 +86,14 @@ func IntegratorKey(ctx context.Context) (string, bool) {
 //
 // rt.Clock is the server clock timestamps are compared with.
 func RequireSignature(keys []*ecdsa.PublicKey, cfg SignatureConfig, rt onboardkit.Runtime) func(http.Handler) http.Handler {
+	return requireSignature(keys, cfg, rt, integratorKeyCtx{})
+}
+
+// requireSignature is RequireSignature putting the verified key in the
+// request context under ctxKey (integratorKeyCtx or operatorKeyCtx): the
+// allow-lists of integrators and operators are two instances of one check,
+// and a key passes only the routes of its own list.
+func requireSignature(keys []*ecdsa.PublicKey, cfg SignatureConfig, rt onboardkit.Runtime, ctxKey any) func(http.Handler) http.Handler {
 	opts := signatureCheck{SignatureConfig: cfg, clock: rt.WithDefaults().Clock}
 	if opts.MaxSkew <= 0 {
 		opts.MaxSkew = DefaultMaxSkew
@@ -94,7 +114,7 @@ func RequireSignature(keys []*ecdsa.PublicKey, cfg SignatureConfig, rt onboardki
 				WriteError(w, err)
 				return
 			}
-			next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), integratorKeyCtx{}, key)))
+			next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), ctxKey, key)))
 		})
 	}
 }

@@ -115,8 +115,9 @@
 //	init                    → under_review | waiting_for_information
 //	under_review            → active | rejected | waiting_for_information
 //	waiting_for_information → init (a new submission) | under_review
-//	active                  → inactive
-//	rejected, inactive      → (final)
+//	active                  → inactive (an operator deactivated the user)
+//	inactive                → under_review (reactivation goes through review again)
+//	rejected                → (final)
 //
 // init means a submission was received and is being checked. Transition
 // returns an invalid_transition *onboardkit.Error naming both statuses.

@@ -127,7 +127,7 @@ func ExampleTransition() {
 	// waiting_for_information → [init under_review]
 	// active → [inactive]
 	// rejected → []
-	// inactive → []
+	// inactive → [under_review]
 }
 
 // A reviewer's decision arriving through the integrator route.

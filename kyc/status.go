@@ -26,7 +26,8 @@ const (
 	StatusActive Status = "active"
 	// StatusRejected: refused by the reviewer (final).
 	StatusRejected Status = "rejected"
-	// StatusInactive: a verified user deactivated afterwards (final).
+	// StatusInactive: a verified user deactivated afterwards; reactivation
+	// goes back through review.
 	StatusInactive Status = "inactive"
 )
 
@@ -46,7 +47,7 @@ var transitions = map[Status][]Status{
 	StatusWaitingForInformation: {StatusInit, StatusUnderReview},
 	StatusActive:                {StatusInactive},
 	StatusRejected:              nil,
-	StatusInactive:              nil,
+	StatusInactive:              {StatusUnderReview},
 }
 
 // Transitions returns a copy of the status machine: for each status, the
@@ -56,8 +57,9 @@ var transitions = map[Status][]Status{
 //	init                    → under_review | waiting_for_information
 //	under_review            → active | rejected | waiting_for_information
 //	waiting_for_information → init (a new submission) | under_review
-//	active                  → inactive
-//	rejected, inactive      → (final)
+//	active                  → inactive (an operator deactivated the user)
+//	inactive                → under_review (reactivation goes through review again)
+//	rejected                → (final)
 func Transitions() map[Status][]Status {
 	m := make(map[Status][]Status, len(transitions))
 	for k, v := range transitions {

@@ -21,6 +21,7 @@ func TestTransitions(t *testing.T) {
 		{StatusWaitingForInformation, StatusUnderReview}: true,
 		{StatusWaitingForInformation, StatusInit}:        true,
 		{StatusActive, StatusInactive}:                   true,
+		{StatusInactive, StatusUnderReview}:              true,
 	}
 	all := append(Statuses(), "bogus", "")
 	for _, from := range all {

@@ -413,7 +413,7 @@ func TestMalformedIDsAreTyped(t *testing.T) {
 			requireCode(t, err, onboardkit.CodeInvalidCode)
 			_, err = h.svc.ConfirmEmail(ctx, a.UserID, id, "123456")
 			requireCode(t, err, onboardkit.CodeInvalidCode)
-			_, err = h.svc.CreatePortfolio(ctx, a.UserID, id, "Main", "TRADING")
+			_, err = h.svc.CreatePortfolio(ctx, a.UserID, PortfolioRequest{AccountID: id, Name: "Main", Type: "TRADING"})
 			requireCode(t, err, onboardkit.CodeNotFound)
 			_, err = h.svc.ListPortfolios(ctx, a.UserID, id)
 			requireCode(t, err, onboardkit.CodeNotFound)

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 	"time"
 
 	"github.com/onboardkit/onboardkit"
@@ -87,6 +88,9 @@ type Config struct {
 
 	// Flow configures the journey (zero value: the seed flow, DefaultFlow).
 	Flow Flow
+	// Roles says which roles users may carry (default: any well-formed
+	// role an operator gives; none at sign-up).
+	Roles RolesConfig
 	// PasswordPolicy (nil: password.DefaultPolicy()). A policy is a rule
 	// set whose zero fields switch rules off, so it starts from its default.
 	PasswordPolicy *password.Policy
@@ -180,6 +184,16 @@ func (cfg Config) check() error {
 		// Data keys name their wrapping key by id: one id for two keyrings
 		// would blur which one a key is under.
 		problems = append(problems, fmt.Errorf("Retention.Keyring's current key %q is also Keyring's: give the retention keys ids of their own", r.Keyring.Current()))
+	}
+	for _, r := range append(slices.Clone(cfg.Roles.Allowed), cfg.Roles.SelfAssigned...) {
+		if !validLabel(r, maxRoleLabelBytes, false) {
+			problems = append(problems, fmt.Errorf("the role %q is not 1 to 64 of a-z, 0-9, '_', '.', ':' and '-'", r))
+		}
+	}
+	for _, r := range cfg.Roles.SelfAssigned {
+		if len(cfg.Roles.Allowed) > 0 && !slices.Contains(cfg.Roles.Allowed, r) {
+			problems = append(problems, fmt.Errorf("the self-assigned role %q is not in Roles.Allowed", r))
+		}
 	}
 	if len(problems) > 0 {
 		return fmt.Errorf("onboarding: invalid config: %w", errors.Join(problems...))

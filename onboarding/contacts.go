@@ -153,6 +153,17 @@ func (c *contacts) notify(ctx context.Context, channel otp.Channel, to, locale s
 	}
 }
 
+// notifyUser sends a notice to the user's verified email, else their
+// verified phone.
+func (c *contacts) notifyUser(ctx context.Context, u *storage.User, n notice) {
+	switch {
+	case u.EmailVerified:
+		c.notify(ctx, otp.ChannelEmail, u.Email, u.Locale, n)
+	case u.PhoneVerified:
+		c.notify(ctx, otp.ChannelSMS, u.Phone, u.Locale, n)
+	}
+}
+
 // requireRecentAuth refuses a sensitive change when the user's last login
 // is older than Config.RecentAuth.
 func (c *contacts) requireRecentAuth(u *storage.User) error {
@@ -223,11 +234,13 @@ func (c *contacts) changePhone(ctx context.Context, userID, phone string) (*Chal
 	if err != nil {
 		return nil, err
 	}
-	if !u.PhoneVerified {
-		return nil, c.flow.invalid(ProgressOf(u), TriggerConfirmContact, "confirm the current phone number first")
-	}
-	if err := c.requireRecentAuth(u); err != nil {
+	if _, err := c.flow.Fire(ProgressOf(u), TriggerAddPhone); err != nil {
 		return nil, err
+	}
+	if u.PhoneVerified { // a change, not a first phone
+		if err := c.requireRecentAuth(u); err != nil {
+			return nil, err
+		}
 	}
 	if err := c.ownedElsewhere(ctx, userID, func() (*storage.User, error) { return c.store.GetUserByPhone(ctx, num) },
 		func(u *storage.User) bool { return u.PhoneVerified }); err != nil {
@@ -248,7 +261,9 @@ type contactChange struct {
 	purpose otp.Purpose
 	channel otp.Channel // of the notice to the old value
 	event   string
-	notice  notice // to the old value
+	// added is the event of a first value (no old one), when it differs.
+	added  string
+	notice notice // to the old value
 	// apply sets the new value on the user and returns the old value to
 	// notify ("" for none).
 	apply func(u *storage.User, value string) (old string, err error)
@@ -276,11 +291,14 @@ func (c *contacts) emailChange() contactChange {
 // phoneChange confirms a new phone number.
 func (c *contacts) phoneChange() contactChange {
 	return contactChange{
-		purpose: otp.PurposePhoneConfirmation, channel: otp.ChannelSMS, event: EventPhoneChanged,
+		purpose: otp.PurposePhoneConfirmation, channel: otp.ChannelSMS, event: EventPhoneChanged, added: EventPhoneConfirmed,
 		notice: notice{"phone_changed", "The phone number of your account was changed. If you did not do this, contact support at once."},
 		apply: func(u *storage.User, phone string) (string, error) {
+			if err := c.fire(u, TriggerConfirmPhone); err != nil {
+				return "", err
+			}
 			old := ""
-			if u.Phone != phone {
+			if u.PhoneVerified && u.Phone != phone {
 				old = u.Phone
 			}
 			u.Phone, u.PhoneVerified = phone, true
@@ -314,7 +332,11 @@ func (c *contacts) confirm(ctx context.Context, userID, challengeID, code string
 		if err != nil {
 			return err
 		}
-		u.raise(ch.event, userID)
+		if old == "" && ch.added != "" {
+			u.raise(ch.added, userID)
+		} else {
+			u.raise(ch.event, userID)
+		}
 		return nil
 	})
 	if err != nil {

@@ -405,6 +405,19 @@ func deliveryDetails(c otp.Challenge) CodeDeliveryDetails {
 	return CodeDeliveryDetails{Destination: otp.Mask(c.Destination), DeliveryMedium: "SMS", AttributeName: "phone_number"}
 }
 
+// resendReset is Service.ResendPasswordResetCode.
+func (c *credentials) resendReset(ctx context.Context, sessionID string) (*ForgotPasswordResult, error) {
+	ch, err := c.contacts.resend(ctx, sessionID, otp.PurposePasswordReset, "")
+	if ch == nil {
+		return nil, err
+	}
+	d := CodeDeliveryDetails{Destination: ch.Destination, DeliveryMedium: "SMS", AttributeName: "phone_number"}
+	if ch.ChallengeType == ChallengeEmail {
+		d.DeliveryMedium, d.AttributeName = "EMAIL", "email"
+	}
+	return &ForgotPasswordResult{SessionID: ch.ChallengeID, CodeDeliveryDetails: d}, err
+}
+
 // reset is Service.ResetPassword.
 func (c *credentials) reset(ctx context.Context, sessionID, code, newPassword, confirm string) error {
 	if newPassword != confirm {
@@ -539,4 +552,34 @@ func (c *credentials) confirmTOTP(ctx context.Context, userID, code string) ([]s
 	}
 	c.audit(ctx, c.event(EventTOTPEnabled, userID))
 	return codes, nil
+}
+
+// removeTOTP is Service.RemoveTOTP.
+func (c *credentials) removeTOTP(ctx context.Context, userID string) error {
+	u, err := c.getUser(ctx, userID)
+	if err != nil {
+		return err
+	}
+	if err := c.contacts.requireRecentAuth(u); err != nil {
+		return err
+	}
+	enrolled, err := c.totp.Enrolled(ctx, userID)
+	if err != nil {
+		return c.storeErr(ctx, "remove totp", err)
+	}
+	if !enrolled {
+		return onboardkit.CodeNotFound.Err()
+	}
+	err = c.step(ctx, "remove totp", func(ctx context.Context, tx *unit) error {
+		if err := c.totp.WithStore(tx).Disable(ctx, userID); err != nil {
+			return err
+		}
+		tx.raise(EventTOTPDisabled, userID)
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	c.contacts.notifyUser(ctx, u, notice{"totp_disabled", "The authenticator app was removed from your account. If you did not do this, contact support at once."})
+	return nil
 }

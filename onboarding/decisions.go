@@ -128,7 +128,7 @@ func (d *decisions) updateSubmission(ctx context.Context, tx *unit, userID strin
 // the same unit of work. It plans from the data in the unit of work, so a
 // decision delivered twice creates nothing twice.
 func (d *decisions) approve(ctx context.Context, tx *unit, userID string, now time.Time) error {
-	if _, err := tx.ActivateAccounts(ctx, userID, now); err != nil {
+	if _, err := tx.SetAccountsActive(ctx, userID, true, now); err != nil {
 		return err
 	}
 	accts, err := userAccounts(ctx, tx, userID)

@@ -39,6 +39,7 @@ const (
 	EventSessionReuseDetected = "session.reuse_detected"
 	EventSessionRevoked       = "session.revoked"
 	EventTOTPEnabled          = "totp.enabled"
+	EventTOTPDisabled         = "totp.disabled"
 	EventRecoveryCodeUsed     = "totp.recovery_code_used"
 
 	EventProfileUpdated         = "profile.updated"

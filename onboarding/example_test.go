@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/onboardkit/onboardkit"
+	"github.com/onboardkit/onboardkit/kyc"
 	"github.com/onboardkit/onboardkit/onboarding"
 	"github.com/onboardkit/onboardkit/otp/otptest"
 	"github.com/onboardkit/onboardkit/password"
@@ -15,7 +16,7 @@ import (
 
 // newExampleService builds a Service on the in-memory store with a message
 // recorder standing for the SMS and email providers.
-func newExampleService() (*onboarding.Service, *otptest.Recorder) {
+func newExampleService(mods ...func(*onboarding.Config)) (*onboarding.Service, *otptest.Recorder) {
 	key, err := onboarding.NewSigningKey("example-1", nil)
 	if err != nil {
 		panic(err)
@@ -35,7 +36,7 @@ func newExampleService() (*onboarding.Service, *otptest.Recorder) {
 		panic(err)
 	}
 	sent := otptest.NewRecorder()
-	svc, err := onboarding.New(onboarding.Config{
+	cfg := onboarding.Config{
 		Store:   memory.New(),
 		SMS:     sent,
 		Email:   sent,
@@ -44,7 +45,11 @@ func newExampleService() (*onboarding.Service, *otptest.Recorder) {
 		Hasher:  hasher, // cheap parameters for the example; omit for argon2id at OWASP settings
 		Tokens:  onboarding.TokenConfig{SigningKey: key},
 		Clock:   onboardkit.ClockFunc(func() time.Time { return time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC) }),
-	})
+	}
+	for _, m := range mods {
+		m(&cfg)
+	}
+	svc, err := onboarding.New(cfg)
 	if err != nil {
 		panic(err)
 	}
@@ -126,7 +131,46 @@ func ExampleFlow_Mermaid() {
 	//     kyc_pending --> active: kyc_approved
 	//     kyc_pending --> rejected: kyc_rejected
 	//     kyc_pending --> kyc_pending: kyc_more_info
+	//     active --> kyc_pending: kyc_reactivated [kyc inactive]
 	//     active --> [*]
-	//     note right of locked: any status except locked can be locked by an administrator
+	//     note right of registered: an operator can lock a user of any status and unlock them; the status is kept
 	//     note right of erased: any user can be erased; the record stays only while KYC records are retained
+}
+
+// The order of the retail sign-up log the product comes from: email, email
+// code, names, address, the rest of the profile, phone, phone code, then
+// compliance and KYC. The profile is saved in parts.
+func ExampleSignUpLogFlow() {
+	svc, sent := newExampleService(func(c *onboarding.Config) { c.Flow = onboarding.SignUpLogFlow() })
+	ctx := context.Background()
+	str := func(s string) *string { return &s }
+	show := func(step string, status onboarding.Status, next []onboarding.Step, missing []string) {
+		fmt.Println(step+":", status, next, missing)
+	}
+
+	res, _ := svc.SignUp(ctx, onboarding.SignUpRequest{Email: "desiree@example.com", Password: "correct-horse-7-battery"})
+	auth, _ := svc.ConfirmPhone(ctx, res.Challenge.ChallengeID, sent.LastCode("desiree@example.com")) // the sign-up code, by email
+	show("email code", auth.Status, auth.Next, nil)
+
+	p, _ := svc.PatchProfile(ctx, auth.UserID, kyc.ProfilePatch{FirstName: str("Desiree"), LastName: str("Greenholt")})
+	show("names", p.Status, nil, p.MissingFields)
+	p, _ = svc.PatchProfile(ctx, auth.UserID, kyc.ProfilePatch{ResidentialAddress: &kyc.AddressPatch{
+		StreetLine1: str("Boulevard de Sébastopol"), City: str("Paris"), PostalCode: str("75001"), Country: str("FRA")}})
+	show("address", p.Status, nil, p.MissingFields)
+	p, _ = svc.PatchProfile(ctx, auth.UserID, kyc.ProfilePatch{BirthDate: str("1990-02-20"), Nationality: str("FRA")})
+	show("birth date, nationality", p.Status, p.Next, p.MissingFields)
+
+	ch, _ := svc.ChangePhone(ctx, auth.UserID, "+33614125910")
+	conf, err := svc.ConfirmPhoneChange(ctx, auth.UserID, ch.ChallengeID, sent.LastCode("+33614125910"))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	show("phone code", conf.Status, conf.Next, nil)
+	// Output:
+	// email code: contact_verified [complete_profile add_phone confirm_phone submit_compliance submit_kyc kyc_review] []
+	// names: contact_verified [] [birthDate nationality residentialAddress.streetLine1 residentialAddress.city residentialAddress.country]
+	// address: contact_verified [] [birthDate nationality]
+	// birth date, nationality: profile_completed [add_phone confirm_phone submit_compliance submit_kyc kyc_review] []
+	// phone code: profile_completed [submit_compliance submit_kyc kyc_review] []
 }

@@ -27,7 +27,6 @@ const (
 	StatusKYCPending          Status = "kyc_pending"
 	StatusActive              Status = "active"
 	StatusRejected            Status = "rejected"
-	StatusLocked              Status = "locked"
 	// StatusErased is an erased user kept, anonymised, while its KYC
 	// records are retained (Config.Retention); nothing leads out of it.
 	StatusErased Status = "erased"
@@ -36,7 +35,7 @@ const (
 // Statuses lists every registration status in journey order.
 var Statuses = []Status{
 	StatusRegistered, StatusContactVerified, StatusProfileCompleted,
-	StatusComplianceCompleted, StatusKYCPending, StatusActive, StatusRejected, StatusLocked, StatusErased,
+	StatusComplianceCompleted, StatusKYCPending, StatusActive, StatusRejected, StatusErased,
 }
 
 // Step names a step of the journey, as listed by Next.
@@ -45,6 +44,7 @@ type Step string
 // Steps of the journey.
 const (
 	StepConfirmPhone     Step = "confirm_phone"
+	StepAddPhone         Step = "add_phone"
 	StepAddEmail         Step = "add_email"
 	StepConfirmEmail     Step = "confirm_email"
 	StepCompleteProfile  Step = "complete_profile"
@@ -67,7 +67,10 @@ const (
 	TriggerKYCApproved      Trigger = "kyc_approved"
 	TriggerKYCRejected      Trigger = "kyc_rejected"
 	TriggerKYCMoreInfo      Trigger = "kyc_more_info"
-	TriggerLock             Trigger = "lock"
+	TriggerAddPhone         Trigger = "add_phone"
+	TriggerConfirmPhone     Trigger = "confirm_phone"
+	TriggerKYCDeactivated   Trigger = "kyc_deactivated"
+	TriggerKYCReactivated   Trigger = "kyc_reactivated"
 )
 
 // Transition is one row of the declarative transition table: Trigger moves a
@@ -94,6 +97,10 @@ const (
 // Flow is the host's configuration of the journey: how users sign up and
 // which steps are required. The zero value is the seed flow: phone-first
 // sign-up with an email required.
+//
+// An administrator's lock is not a status: an operator locks a user of any
+// status (login is refused and sessions end) and unlocks them, and the
+// status is kept (Progress.Locked).
 type Flow struct {
 	// SignUp selects phone-first ("" or SignUpWithPhone) or email-first
 	// sign-up.
@@ -102,11 +109,22 @@ type Flow struct {
 	// phone-first sign-up (by default it is a required step). Email-first
 	// sign-ups confirm their email at sign-up.
 	EmailOptional bool
+	// PhoneRequired makes email-first users add and confirm a phone number
+	// after their profile and before the compliance declarations, the
+	// order of the retail sign-up log (see SignUpLogFlow). Without it an
+	// email-first user may add a phone at any time after sign-up, or
+	// never. Phone-first users always have one.
+	PhoneRequired bool
 }
 
 // DefaultFlow returns the seed flow: phone-first sign-up, email required.
 // It equals the zero Flow with SignUp spelled out.
 func DefaultFlow() Flow { return Flow{SignUp: SignUpWithPhone} }
+
+// SignUpLogFlow returns the flow of the retail sign-up log the product
+// comes from: email, email code, names, address (the profile, which may be
+// saved in parts), phone, phone code, compliance, KYC.
+func SignUpLogFlow() Flow { return Flow{SignUp: SignUpWithEmail, PhoneRequired: true} }
 
 // normalized returns f with SignUp spelled out.
 func (f Flow) normalized() Flow {
@@ -120,6 +138,8 @@ func (f Flow) normalized() Flow {
 func (f Flow) EmailFirst() bool { return f.SignUp == SignUpWithEmail }
 
 func (f Flow) emailRequired() bool { return !f.EmailFirst() && !f.EmailOptional }
+
+func (f Flow) phoneRequired() bool { return f.EmailFirst() && f.PhoneRequired }
 
 // validate reports a SignUp mode the flow does not know.
 func (f Flow) validate() error {
@@ -138,8 +158,11 @@ type Progress struct {
 	PhoneVerified bool
 	HasEmail      bool
 	EmailVerified bool
+	// HasProfile reports a complete profile (one saved in parts is not).
 	HasProfile    bool
 	HasCompliance bool
+	// Locked reports an administrator's lock.
+	Locked bool
 	// KYC is the identity-verification status (kyc.StatusNotStarted for a
 	// user who submitted nothing).
 	KYC kyc.Status
@@ -155,7 +178,7 @@ func ProgressOf(u *storage.User) Progress {
 	return Progress{
 		Status: Status(u.Status), PhoneVerified: u.PhoneVerified,
 		HasEmail: u.Email != "", EmailVerified: u.EmailVerified,
-		HasProfile: !u.Profile.IsZero(), HasCompliance: !u.Compliance.IsZero(), KYC: st,
+		HasProfile: u.ProfileComplete, HasCompliance: !u.Compliance.IsZero(), KYC: st, Locked: u.AdminLocked,
 	}
 }
 
@@ -180,17 +203,29 @@ func (f Flow) Transitions() []Transition {
 		{Trigger: TriggerConfirmContact, From: []Status{StatusRegistered}, To: StatusContactVerified},
 		{Trigger: TriggerAddEmail, From: append([]Status{StatusRegistered}, verified...)},
 		{Trigger: TriggerConfirmEmail, From: append([]Status{StatusRegistered}, verified...)},
+		{Trigger: TriggerAddPhone, From: verified},
+		{Trigger: TriggerConfirmPhone, From: verified},
 		{Trigger: TriggerCompleteProfile, From: []Status{StatusContactVerified}, To: StatusProfileCompleted, Guard: "email confirmed if required"},
 		{Trigger: TriggerCompleteProfile, From: []Status{StatusProfileCompleted, StatusComplianceCompleted}},
 		{Trigger: TriggerCompleteProfile, From: []Status{StatusKYCPending}, Guard: "kyc waiting for information"},
-		{Trigger: TriggerSubmitCompliance, From: []Status{StatusProfileCompleted}, To: StatusComplianceCompleted},
+		{Trigger: TriggerSubmitCompliance, From: []Status{StatusProfileCompleted}, To: StatusComplianceCompleted, Guard: f.complianceGuard()},
 		{Trigger: TriggerSubmitCompliance, From: []Status{StatusComplianceCompleted}},
 		{Trigger: TriggerSubmitKYC, From: []Status{StatusComplianceCompleted, StatusKYCPending}, To: StatusKYCPending, Guard: "no submission under review"},
 		{Trigger: TriggerKYCApproved, From: []Status{StatusKYCPending}, To: StatusActive},
 		{Trigger: TriggerKYCRejected, From: []Status{StatusKYCPending}, To: StatusRejected},
 		{Trigger: TriggerKYCMoreInfo, From: []Status{StatusKYCPending}, To: StatusKYCPending},
-		{Trigger: TriggerLock, From: []Status{StatusRegistered, StatusContactVerified, StatusProfileCompleted, StatusComplianceCompleted, StatusKYCPending, StatusActive, StatusRejected}, To: StatusLocked},
+		{Trigger: TriggerKYCDeactivated, From: []Status{StatusActive}, Guard: "kyc active"},
+		{Trigger: TriggerKYCReactivated, From: []Status{StatusActive}, To: StatusKYCPending, Guard: "kyc inactive"},
 	}
+}
+
+// complianceGuard is the guard of the compliance step: the phone of a flow
+// that requires one.
+func (f Flow) complianceGuard() string {
+	if f.phoneRequired() {
+		return "phone confirmed"
+	}
+	return ""
 }
 
 // Fire checks that ev is allowed for a user at p and returns the status the
@@ -222,9 +257,21 @@ func (f Flow) guard(p Progress, ev Trigger) error {
 		if p.Status == StatusKYCPending && !p.awaitingInformation() {
 			return f.invalid(p, ev, "the submission is under review")
 		}
+	case TriggerSubmitCompliance:
+		if f.phoneRequired() && !p.PhoneVerified {
+			return f.invalid(p, ev, "the phone number must be confirmed first")
+		}
 	case TriggerSubmitKYC:
 		if p.Status == StatusKYCPending && !p.awaitingInformation() {
 			return f.invalid(p, ev, "a submission is already under review")
+		}
+	case TriggerKYCDeactivated:
+		if p.KYC != kyc.StatusActive {
+			return f.invalid(p, ev, "the verification is not active")
+		}
+	case TriggerKYCReactivated:
+		if p.KYC != kyc.StatusInactive {
+			return f.invalid(p, ev, "the verification is not inactive")
 		}
 	}
 	return nil
@@ -248,8 +295,8 @@ func (f Flow) invalid(p Progress, ev Trigger, why string) error {
 
 // Next returns the steps a user at p must still complete, in order.
 func (f Flow) Next(p Progress) []Step {
-	switch p.Status {
-	case StatusActive, StatusRejected, StatusLocked, StatusErased:
+	switch {
+	case p.Locked, p.Status == StatusActive, p.Status == StatusRejected, p.Status == StatusErased:
 		return []Step{}
 	}
 	steps := []Step{}
@@ -273,6 +320,9 @@ func (f Flow) Next(p Progress) []Step {
 	if !p.HasProfile {
 		steps = append(steps, StepCompleteProfile)
 	}
+	if f.phoneRequired() && !p.PhoneVerified {
+		steps = append(steps, StepAddPhone, StepConfirmPhone)
+	}
 	if !p.HasCompliance {
 		steps = append(steps, StepSubmitCompliance)
 	}
@@ -288,7 +338,7 @@ func (f Flow) Mermaid() string {
 	b.WriteString("stateDiagram-v2\n")
 	fmt.Fprintf(&b, "    [*] --> %s: sign_up (%s)\n", StatusRegistered, f.normalized().SignUp)
 	for _, t := range f.Transitions() {
-		if t.To == "" || t.Trigger == TriggerLock {
+		if t.To == "" {
 			continue
 		}
 		label := string(t.Trigger)
@@ -300,7 +350,10 @@ func (f Flow) Mermaid() string {
 		}
 	}
 	fmt.Fprintf(&b, "    %s --> [*]\n", StatusActive)
-	fmt.Fprintf(&b, "    note right of %s: any status except %s can be locked by an administrator\n", StatusLocked, StatusLocked)
+	if f.phoneRequired() {
+		fmt.Fprintf(&b, "    note right of %s: add_phone, confirm_phone\n", StatusProfileCompleted)
+	}
+	fmt.Fprintf(&b, "    note right of %s: an operator can lock a user of any status and unlock them; the status is kept\n", StatusRegistered)
 	fmt.Fprintf(&b, "    note right of %s: any user can be erased; the record stays only while KYC records are retained\n", StatusErased)
 	return b.String()
 }

@@ -43,8 +43,12 @@ func TestFlowFire(t *testing.T) {
 		{"approve", user(StatusKYCPending), TriggerKYCApproved, StatusActive, false},
 		{"approve before submission", user(StatusComplianceCompleted), TriggerKYCApproved, "", true},
 		{"reject", user(StatusKYCPending), TriggerKYCRejected, StatusRejected, false},
-		{"lock", user(StatusActive), TriggerLock, StatusLocked, false},
-		{"lock twice", user(StatusLocked), TriggerLock, "", true},
+		{"deactivate", user(StatusActive, func(u *storage.User) { u.KYCStatus = "active" }), TriggerKYCDeactivated, StatusActive, false},
+		{"deactivate twice", user(StatusActive, func(u *storage.User) { u.KYCStatus = "inactive" }), TriggerKYCDeactivated, "", true},
+		{"reactivate", user(StatusActive, func(u *storage.User) { u.KYCStatus = "inactive" }), TriggerKYCReactivated, StatusKYCPending, false},
+		{"reactivate an active one", user(StatusActive, func(u *storage.User) { u.KYCStatus = "active" }), TriggerKYCReactivated, "", true},
+		{"add a phone", user(StatusProfileCompleted), TriggerAddPhone, StatusProfileCompleted, false},
+		{"add a phone before the contact is verified", user(StatusRegistered), TriggerAddPhone, "", true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -71,7 +75,7 @@ func TestFlowNext(t *testing.T) {
 		{"email optional", Flow{EmailOptional: true}, storage.User{Status: "contact_verified", PhoneVerified: true}, []Step{StepCompleteProfile, StepSubmitCompliance, StepSubmitKYC, StepKYCReview}},
 		{"email added not confirmed", DefaultFlow(), storage.User{Status: "contact_verified", PhoneVerified: true, Email: "a@b.co"}, []Step{StepConfirmEmail, StepCompleteProfile, StepSubmitCompliance, StepSubmitKYC, StepKYCReview}},
 		{"email first", Flow{SignUp: SignUpWithEmail}, storage.User{Status: "registered"}, []Step{StepConfirmEmail, StepCompleteProfile, StepSubmitCompliance, StepSubmitKYC, StepKYCReview}},
-		{"under review", DefaultFlow(), storage.User{Status: "kyc_pending", PhoneVerified: true, EmailVerified: true, Email: "a@b.co", Profile: storage.Sealed{KeyRef: "dek/1", Data: []byte{1}}, Compliance: storage.Sealed{KeyRef: "dek/1", Data: []byte{1}}, KYCStatus: "under_review"}, []Step{StepKYCReview}},
+		{"under review", DefaultFlow(), storage.User{Status: "kyc_pending", PhoneVerified: true, EmailVerified: true, Email: "a@b.co", Profile: storage.Sealed{KeyRef: "dek/1", Data: []byte{1}}, ProfileComplete: true, Compliance: storage.Sealed{KeyRef: "dek/1", Data: []byte{1}}, KYCStatus: "under_review"}, []Step{StepKYCReview}},
 		{"active", DefaultFlow(), storage.User{Status: "active"}, []Step{}},
 	}
 	for _, tt := range tests {
@@ -93,8 +97,40 @@ func TestFlowMermaid(t *testing.T) {
 	} {
 		assert.Contains(t, m, line)
 	}
-	// Every status but locked appears in the diagram.
+	// Every status appears in the diagram.
 	for _, s := range Statuses {
 		assert.Contains(t, m, string(s))
 	}
+	assert.NotContains(t, m, "phone confirmed")
+
+	// The sign-up log's order: the phone after the profile, before
+	// compliance.
+	m = SignUpLogFlow().Mermaid()
+	assert.Contains(t, m, "[*] --> registered: sign_up (email)")
+	assert.Contains(t, m, "profile_completed --> compliance_completed: submit_compliance [phone confirmed]")
+	assert.Contains(t, m, "note right of profile_completed: add_phone, confirm_phone")
+}
+
+// TestSignUpLogFlowNext lists the steps of the sign-up log's order.
+func TestSignUpLogFlowNext(t *testing.T) {
+	f := SignUpLogFlow()
+	tests := []struct {
+		name string
+		u    storage.User
+		want []Step
+	}{
+		{"signed up", storage.User{Status: "registered", Email: "a@b.co"}, []Step{StepConfirmEmail, StepCompleteProfile, StepAddPhone, StepConfirmPhone, StepSubmitCompliance, StepSubmitKYC, StepKYCReview}},
+		{"names saved", storage.User{Status: "contact_verified", Email: "a@b.co", EmailVerified: true}, []Step{StepCompleteProfile, StepAddPhone, StepConfirmPhone, StepSubmitCompliance, StepSubmitKYC, StepKYCReview}},
+		{"profile complete", storage.User{Status: "profile_completed", EmailVerified: true, ProfileComplete: true}, []Step{StepAddPhone, StepConfirmPhone, StepSubmitCompliance, StepSubmitKYC, StepKYCReview}},
+		{"phone confirmed", storage.User{Status: "profile_completed", EmailVerified: true, ProfileComplete: true, PhoneVerified: true}, []Step{StepSubmitCompliance, StepSubmitKYC, StepKYCReview}},
+		{"locked", storage.User{Status: "profile_completed", AdminLocked: true}, []Step{}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			assert.Equal(t, tt.want, f.Next(ProgressOf(&tt.u)))
+		})
+	}
+	_, err := f.Fire(ProgressOf(&storage.User{Status: "profile_completed", EmailVerified: true, ProfileComplete: true}), TriggerSubmitCompliance)
+	oe := requireCode(t, err, onboardkit.CodeInvalidTransition)
+	assert.Contains(t, oe.Message, "phone number must be confirmed")
 }

@@ -35,23 +35,39 @@ type kycSteps struct {
 	decisions *decisions
 }
 
-// updateProfile is Service.UpdateProfile.
-func (k *kycSteps) updateProfile(ctx context.Context, userID string, p kyc.Profile) error {
-	if err := k.validator.ValidateProfile(p); err != nil {
-		return err
-	}
-	return k.step(ctx, "update profile", func(ctx context.Context, tx *unit) error {
-		_, err := k.updateUser(ctx, tx, userID, func(u *storage.User) error {
-			if err := k.fire(u, TriggerCompleteProfile); err != nil {
+// ProfileResult is the outcome of saving a profile, whole or in parts.
+type ProfileResult struct {
+	Status Status `json:"status"`
+	Next   []Step `json:"next"`
+	// MissingFields lists the required profile fields still missing (JSON
+	// paths); the profile is complete when it is empty.
+	MissingFields []string `json:"missingFields"`
+}
+
+// patchProfile is Service.PatchProfile (and UpdateProfile, with every field
+// given): the fields given are validated and saved, the others kept; the
+// status moves to profile_completed when every required field is there.
+func (k *kycSteps) patchProfile(ctx context.Context, userID string, patch kyc.ProfilePatch) (*ProfileResult, error) {
+	var missing []string
+	var u *storage.User
+	err := k.step(ctx, "update profile", func(ctx context.Context, tx *unit) error {
+		var err error
+		u, err = k.updateUser(ctx, tx, userID, func(u *storage.User) error {
+			to, err := k.flow.Fire(ProgressOf(u), TriggerCompleteProfile)
+			if err != nil {
 				return err
 			}
 			old, err := k.pii.profile(ctx, tx, u)
 			if err != nil {
 				return err
 			}
+			merged := patch.Apply(savedProfile(u, old))
+			if missing, err = k.validator.ValidateProfilePatch(merged, patch.Paths()); err != nil {
+				return err
+			}
 			d := &PersonalDetails{
-				FirstName: p.FirstName, MiddleName: p.MiddleName, LastName: p.LastName, BirthDate: p.BirthDate,
-				Nationality: p.Nationality, Address: p.ResidentialAddress, TimeZone: p.TimeZone,
+				FirstName: merged.FirstName, MiddleName: merged.MiddleName, LastName: merged.LastName, BirthDate: merged.BirthDate,
+				Nationality: merged.Nationality, Address: merged.ResidentialAddress, TimeZone: merged.TimeZone,
 			}
 			if old != nil {
 				d.SSN, d.ProfilePictureURL = old.SSN, old.ProfilePictureURL
@@ -59,8 +75,9 @@ func (k *kycSteps) updateProfile(ctx context.Context, userID string, p kyc.Profi
 			if u.Profile, err = k.pii.sealJSON(ctx, tx, u.ID, fieldProfile, d); err != nil {
 				return err
 			}
-			if p.Locale != "" {
-				u.Locale = p.Locale
+			u.Locale = merged.Locale
+			if u.ProfileComplete = len(missing) == 0; u.ProfileComplete {
+				u.Status = string(to)
 			}
 			return nil
 		})
@@ -70,6 +87,24 @@ func (k *kycSteps) updateProfile(ctx context.Context, userID string, p kyc.Profi
 		tx.raise(EventProfileUpdated, userID)
 		return nil
 	})
+	if err != nil {
+		return nil, err
+	}
+	if missing == nil {
+		missing = []string{}
+	}
+	return &ProfileResult{Status: Status(u.Status), Next: k.next(u), MissingFields: missing}, nil
+}
+
+// savedProfile is the user's saved profile as a kyc.Profile (the locale is
+// the user's).
+func savedProfile(u *storage.User, d *PersonalDetails) kyc.Profile {
+	p := kyc.Profile{Locale: u.Locale}
+	if d != nil {
+		p.FirstName, p.MiddleName, p.LastName, p.BirthDate = d.FirstName, d.MiddleName, d.LastName, d.BirthDate
+		p.Nationality, p.ResidentialAddress, p.TimeZone = d.Nationality, d.Address, d.TimeZone
+	}
+	return p
 }
 
 // submitCompliance is Service.SubmitCompliance.
@@ -348,7 +383,7 @@ func (k *kycSteps) individualUser(ctx context.Context, st storage.DataKeys, id, 
 	u := &storage.User{
 		ID: id, Phone: phone, PhoneVerified: true, Email: email, EmailVerified: true,
 		Status: string(StatusComplianceCompleted), KYCStatus: string(kyc.StatusNotStarted),
-		CreatedAt: now, UpdatedAt: now,
+		ProfileComplete: true, CreatedAt: now, UpdatedAt: now,
 	}
 	w, err := k.pii.writer(ctx, st, id)
 	if err != nil {

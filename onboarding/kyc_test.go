@@ -75,10 +75,10 @@ func TestKYCJourneyToPortfolio(t *testing.T) {
 		a := h.withEmail(phone, "jean@example.com")
 
 		// An account can exist before KYC, inactive.
-		early, err := h.svc.CreateAccount(ctx, a.UserID)
+		early, err := h.svc.CreateAccount(ctx, a.UserID, AccountRequest{})
 		require.NoError(t, err)
 		assert.False(t, early.Active)
-		_, err = h.svc.CreatePortfolio(ctx, a.UserID, early.ID, "Main", "TRADING")
+		_, err = h.svc.CreatePortfolio(ctx, a.UserID, PortfolioRequest{AccountID: early.ID, Name: "Main", Type: "TRADING"})
 		requireCode(t, err, onboardkit.CodeKYCNotActive)
 
 		require.NoError(t, h.svc.UpdateProfile(ctx, a.UserID, testProfile))
@@ -133,15 +133,15 @@ func TestKYCJourneyToPortfolio(t *testing.T) {
 		require.Len(t, accts, 1)
 		require.Len(t, accts[0].Portfolios, 1)
 
-		p, err := h.svc.CreatePortfolio(ctx, a.UserID, accts[0].ID, "Savings", "SAVINGS")
+		p, err := h.svc.CreatePortfolio(ctx, a.UserID, PortfolioRequest{AccountID: accts[0].ID, Name: "Savings", Type: "SAVINGS"})
 		require.NoError(t, err)
 		assert.Equal(t, "bc1qnjg0jd8228aq7egyzacy8cys3knf9xvrerkf9g", p.Address.Address)
-		_, err = h.svc.CreatePortfolio(ctx, a.UserID, accts[0].ID, "Savings", "STAKING")
+		_, err = h.svc.CreatePortfolio(ctx, a.UserID, PortfolioRequest{AccountID: accts[0].ID, Name: "Savings", Type: "STAKING"})
 		requireCode(t, err, onboardkit.CodeNameTaken)
-		_, err = h.svc.CreatePortfolio(ctx, a.UserID, accts[0].ID, "X", "NOPE")
+		_, err = h.svc.CreatePortfolio(ctx, a.UserID, PortfolioRequest{AccountID: accts[0].ID, Name: "X", Type: "NOPE"})
 		requireCode(t, err, onboardkit.CodeValidation)
 		other := h.confirmed(newPhone())
-		_, err = h.svc.CreatePortfolio(ctx, other.UserID, accts[0].ID, "Mine", "TRADING")
+		_, err = h.svc.CreatePortfolio(ctx, other.UserID, PortfolioRequest{AccountID: accts[0].ID, Name: "Mine", Type: "TRADING"})
 		requireCode(t, err, onboardkit.CodeNotFound)
 
 		types := h.eventTypes()
@@ -247,16 +247,16 @@ func TestKYCGateForEveryNonActiveStatus(t *testing.T) {
 			u, err := h.store.GetUser(ctx, a.UserID)
 			require.NoError(t, err)
 			require.Equal(t, status, u.KYCStatus)
-			acct, err := h.svc.CreateAccount(ctx, a.UserID)
+			acct, err := h.svc.CreateAccount(ctx, a.UserID, AccountRequest{})
 			require.NoError(t, err)
 			assert.False(t, acct.Active)
-			_, err = h.svc.CreatePortfolio(ctx, a.UserID, acct.ID, "Main", "TRADING")
+			_, err = h.svc.CreatePortfolio(ctx, a.UserID, PortfolioRequest{AccountID: acct.ID, Name: "Main", Type: "TRADING"})
 			requireCode(t, err, onboardkit.CodeKYCNotActive)
 		})
 	}
 	// Before the contact is verified no account can be created.
 	su, _ := h.signUp(newPhone())
-	_, err := h.svc.CreateAccount(ctx, su.UserID)
+	_, err := h.svc.CreateAccount(ctx, su.UserID, AccountRequest{})
 	requireCode(t, err, onboardkit.CodeInvalidTransition)
 }
 
@@ -295,7 +295,7 @@ func TestConcurrentPortfolioCreation(t *testing.T) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				results[i], errs[i] = h.svc.CreatePortfolio(ctx, a.UserID, acct, fmt.Sprintf("P%02d", i), "SAVINGS")
+				results[i], errs[i] = h.svc.CreatePortfolio(ctx, a.UserID, PortfolioRequest{AccountID: acct, Name: fmt.Sprintf("P%02d", i), Type: "SAVINGS"})
 			}()
 		}
 		wg.Wait()

@@ -23,10 +23,18 @@ type UserView struct {
 	Email         string       `json:"email"`
 	EmailVerified bool         `json:"emailVerified"`
 	Profile       *ProfileView `json:"profile"`
-	KYC           KYCView      `json:"kyc"`
-	Limits        kyc.Limits   `json:"limits"`
-	CreatedAt     time.Time    `json:"createdAt"`
-	UpdatedAt     time.Time    `json:"updatedAt"`
+	// MissingFields lists the required profile fields not given yet
+	// (JSON paths of PATCH /v1/profile); empty once the profile is
+	// complete.
+	MissingFields []string `json:"missingFields"`
+	// Roles are the roles an operator gave the user; Metadata the host's
+	// string map about them.
+	Roles     []string          `json:"roles"`
+	Metadata  map[string]string `json:"metadata,omitempty"`
+	KYC       KYCView           `json:"kyc"`
+	Limits    kyc.Limits        `json:"limits"`
+	CreatedAt time.Time         `json:"createdAt"`
+	UpdatedAt time.Time         `json:"updatedAt"`
 }
 
 // ProfileView is the personal details of a user; the SSN is masked.
@@ -62,10 +70,17 @@ func (k *kycSteps) me(ctx context.Context, userID string) (*UserView, error) {
 		KYC:       KYCView{VerificationStatus: p.KYC, Tier: kyc.Tier(u.KYCTier), MissingDocuments: []string{}},
 		Limits:    k.validator.Limits(kyc.Tier(u.KYCTier)),
 		CreatedAt: u.CreatedAt.UTC(), UpdatedAt: u.UpdatedAt.UTC(),
+		MissingFields: []string{}, Roles: append([]string{}, u.Roles...),
 	}
 	prof, err := k.pii.profile(ctx, k.store, u)
 	if err != nil {
 		return nil, k.storeErr(ctx, "open profile", err)
+	}
+	if !u.ProfileComplete {
+		v.MissingFields = append(v.MissingFields, k.validator.MissingProfileFields(savedProfile(u, prof))...)
+	}
+	if v.Metadata, err = k.pii.metadata(ctx, k.store, u); err != nil {
+		return nil, k.storeErr(ctx, "open metadata", err)
 	}
 	if prof != nil {
 		v.Profile = &ProfileView{

@@ -1,8 +1,9 @@
 // This file owns what is sealed before it reaches the store, and how: the
 // profile (names, birth date, nationality, address, time zone, SSN, picture
 // URL) and the compliance declarations as one sealed value each, the SSN of
-// a KYC submission, each document's number, content and description, and
-// TOTP secrets. Every value is sealed with the user's data key (package
+// a KYC submission, each document's number, content and description, TOTP
+// secrets, the user's metadata, and each account's email and additional
+// information. Every value is sealed with the user's data key (package
 // seal), bound to the user and the field. Phone and email stay clear: they
 // are the login identifiers, looked up by value.
 
@@ -24,7 +25,10 @@ const (
 	fieldProfile    = "profile"
 	fieldCompliance = "compliance"
 	fieldTOTPSecret = "totp/secret"
+	fieldMetadata   = "metadata"
 )
+
+func fieldAccount(accountID, part string) string { return "account/" + accountID + "/" + part }
 
 func fieldSubmissionSSN(submissionID string) string { return "kyc/" + submissionID + "/ssn" }
 
@@ -108,6 +112,13 @@ func (p *pii) profile(ctx context.Context, st storage.DataKeys, u *storage.User)
 		return nil, err
 	}
 	return &d, nil
+}
+
+// metadata opens the user's metadata (nil when none).
+func (p *pii) metadata(ctx context.Context, st storage.DataKeys, u *storage.User) (map[string]string, error) {
+	var m map[string]string
+	_, err := p.openJSON(ctx, st, u.ID, fieldMetadata, u.Metadata, &m)
+	return m, err
 }
 
 // compliance opens the user's declarations (nil when none).

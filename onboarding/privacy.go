@@ -37,18 +37,20 @@ type Export struct {
 
 // ExportedUser is the user record of an Export.
 type ExportedUser struct {
-	UserID        string     `json:"userId"`
-	Status        Status     `json:"status"`
-	PhoneNumber   string     `json:"phoneNumber,omitempty"`
-	PhoneVerified bool       `json:"phoneVerified"`
-	Email         string     `json:"email,omitempty"`
-	EmailVerified bool       `json:"emailVerified"`
-	Locale        string     `json:"locale,omitempty"`
-	KYCStatus     kyc.Status `json:"verificationStatus"`
-	Tier          kyc.Tier   `json:"tier"`
-	CreatedAt     time.Time  `json:"createdAt"`
-	UpdatedAt     time.Time  `json:"updatedAt"`
-	LastAuthAt    time.Time  `json:"lastAuthenticatedAt"`
+	UserID        string            `json:"userId"`
+	Status        Status            `json:"status"`
+	PhoneNumber   string            `json:"phoneNumber,omitempty"`
+	PhoneVerified bool              `json:"phoneVerified"`
+	Email         string            `json:"email,omitempty"`
+	EmailVerified bool              `json:"emailVerified"`
+	Locale        string            `json:"locale,omitempty"`
+	KYCStatus     kyc.Status        `json:"verificationStatus"`
+	Tier          kyc.Tier          `json:"tier"`
+	Roles         []string          `json:"roles,omitempty"`
+	Metadata      map[string]string `json:"metadata,omitempty"`
+	CreatedAt     time.Time         `json:"createdAt"`
+	UpdatedAt     time.Time         `json:"updatedAt"`
+	LastAuthAt    time.Time         `json:"lastAuthenticatedAt"`
 }
 
 // ExportedSubmission is one KYC submission of an Export, with its
@@ -223,6 +225,9 @@ func (p *privacy) export(ctx context.Context, userID string) (*Export, error) {
 		return nil, err
 	}
 	out := &Export{FormatVersion: 1, ExportedAt: p.now(), User: exportedUser(u)}
+	if out.User.Metadata, err = p.pii.metadata(ctx, p.store, u); err != nil {
+		return nil, p.storeErr(ctx, "open metadata", err)
+	}
 	if out.Profile, err = p.pii.profile(ctx, p.store, u); err != nil {
 		return nil, p.storeErr(ctx, "open profile", err)
 	}
@@ -232,7 +237,7 @@ func (p *privacy) export(ctx context.Context, userID string) (*Export, error) {
 	if out.KYCSubmissions, err = p.submissions(ctx, userID); err != nil {
 		return nil, err
 	}
-	if out.Accounts, err = userAccounts(ctx, p.store, userID); err != nil {
+	if out.Accounts, err = p.pii.accounts(ctx, p.store, userID); err != nil {
 		return nil, p.storeErr(ctx, "export accounts", err)
 	}
 	if out.Credentials, err = p.credentials(ctx, userID); err != nil {
@@ -248,7 +253,7 @@ func exportedUser(u *storage.User) ExportedUser {
 	return ExportedUser{
 		UserID: u.ID, Status: Status(u.Status), PhoneNumber: u.Phone, PhoneVerified: u.PhoneVerified,
 		Email: u.Email, EmailVerified: u.EmailVerified, Locale: u.Locale, KYCStatus: ProgressOf(u).KYC,
-		Tier: kyc.Tier(u.KYCTier), CreatedAt: u.CreatedAt.UTC(), UpdatedAt: u.UpdatedAt.UTC(), LastAuthAt: u.LastAuthAt.UTC(),
+		Tier: kyc.Tier(u.KYCTier), Roles: u.Roles, CreatedAt: u.CreatedAt.UTC(), UpdatedAt: u.UpdatedAt.UTC(), LastAuthAt: u.LastAuthAt.UTC(),
 	}
 }
 
@@ -315,7 +320,7 @@ func (p *privacy) credentials(ctx context.Context, userID string) (ExportedCrede
 
 // events returns the user's audit trail.
 func (p *privacy) events(ctx context.Context, userID string) ([]ExportedEvent, error) {
-	evs, err := p.store.ListEvents(ctx, userID, 0)
+	evs, err := p.store.ListEvents(ctx, userID, 0, 0)
 	if err != nil {
 		return nil, p.storeErr(ctx, "export events", err)
 	}

@@ -56,7 +56,7 @@ func (h *harness) personal(phone, email string) (string, string) {
 	require.NoError(h.t, err)
 	_, err = h.svc.SubmitKYC(ctx, a.UserID, fullSubmission(h.t))
 	require.NoError(h.t, err)
-	_, err = h.svc.CreateAccount(ctx, a.UserID)
+	_, err = h.svc.CreateAccount(ctx, a.UserID, AccountRequest{})
 	require.NoError(h.t, err)
 	return a.UserID, enr.Secret
 }
@@ -96,6 +96,9 @@ func TestNothingInClearInPostgres(t *testing.T) {
 	userID, secret := h.personal(newPhone(), "helo@example.com")
 	_, err := h.svc.RecordKYCDecision(ctx, userID, kyc.Decision{Status: kyc.StatusActive})
 	require.NoError(t, err)
+	require.NoError(t, h.svc.SetMetadata(ctx, "ops", userID, map[string]string{"crm": "Zanzibar-Quokka-771"}))
+	_, err = h.svc.CreateAccountFor(ctx, "ops", userID, AccountRequest{Email: "custody.desk@example.com", AdditionalInfo: map[string]string{"desk": "Okapi-Lagoon-42"}})
+	require.NoError(t, err)
 	ia := kyc.IndividualAccountRequest{
 		UserInfo: kyc.UserInfo{
 			FirstName: "Ottilie", LastName: "Brandauer", Email: "ottilie@example.com", Phone: newPhone(),
@@ -118,7 +121,8 @@ func TestNothingInClearInPostgres(t *testing.T) {
 	for _, v := range []string{"Héloïse", "Marguerite", "Vasseur-Quintal", "1979-08-23", "42 Avenue Fictive", "Appartement 7B", "Bruxelles",
 		"987-65-4329", "987654329", "XK93017Q2", "Scanned at the Bruxelles branch",
 		"Ottilie", "Brandauer", "1968-02-29", "219-09-9999", "219099999", "Rennweg", "Glassblower",
-		erasedPhone, erasedPhone[1:], "erased.person@example.com", "12AB34567"} {
+		erasedPhone, erasedPhone[1:], "erased.person@example.com", "12AB34567",
+		"Zanzibar-Quokka-771", "custody.desk@example.com", "Okapi-Lagoon-42"} {
 		needles[v] = clearForms(v)
 	}
 	magic := map[string][]byte{"PNG": []byte("\x89PNG\r\n\x1a\n"), "JPEG": {0xff, 0xd8, 0xff, 0xe0}, "PDF": []byte("%PDF-")}
@@ -394,7 +398,7 @@ func TestEraseUser(t *testing.T) {
 		requireCode(t, h.svc.EraseUser(ctx, userID), onboardkit.CodeNotFound)
 
 		// The audit trail stays, with ids only.
-		evs, err := h.store.ListEvents(ctx, userID, 0)
+		evs, err := h.store.ListEvents(ctx, userID, 0, 0)
 		require.NoError(t, err)
 		var types []string
 		for _, e := range evs {

@@ -46,7 +46,7 @@ func createConcurrently(hs [2]*harness, userID, accountID string, n int, name fu
 		go func() {
 			defer wg.Done()
 			<-start
-			_, errs[i] = hs[i%2].svc.CreatePortfolio(context.Background(), userID, accountID, name(i), "SAVINGS")
+			_, errs[i] = hs[i%2].svc.CreatePortfolio(context.Background(), userID, PortfolioRequest{AccountID: accountID, Name: name(i), Type: "SAVINGS"})
 		}()
 	}
 	close(start)

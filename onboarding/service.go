@@ -8,15 +8,23 @@
 //	credentials.go   Login, VerifyLoginChallenge, ResendLoginCode,
 //	                 LoginWithRecoveryCode, ForgotPassword, ResetPassword,
 //	                 ResendPasswordResetCode, ChangePassword,
-//	                 ConfirmPasswordChange, BeginTOTP, ConfirmTOTP
-//	sessions.go      Refresh, Logout, LogoutEverywhere, VerifyAccessToken
-//	kyc.go           UpdateProfile, SubmitCompliance, SubmitKYC, KYCStatus,
-//	                 CreateIndividualAccount (me.go: Me)
+//	                 ConfirmPasswordChange, BeginTOTP, ConfirmTOTP,
+//	                 RemoveTOTP
+//	sessions.go      Refresh, Logout, LogoutEverywhere, ListSessions,
+//	                 EndSession, VerifyAccessToken
+//	kyc.go           UpdateProfile, PatchProfile, SubmitCompliance,
+//	                 SubmitKYC, KYCStatus, CreateIndividualAccount
+//	                 (me.go: Me)
 //	decisions.go     RecordKYCDecision, and what approval provisions
 //	provisioning.go  CreateAccount, ListAccounts, CreatePortfolio,
 //	                 ListPortfolios
+//	operator.go      LockUser, UnlockUser, DeactivateUser, ReactivateUser,
+//	                 SetRoles, SetMetadata, CreateAccountFor, SearchUsers,
+//	                 UserEvents
 //	privacy.go       EraseUser, ExportUser, PurgeRetained, RewrapDataKeys
 //	pii.go           what is sealed before it reaches the store
+//	labels.go        roles and bounded string maps (metadata, account
+//	                 information)
 
 package onboarding
 
@@ -45,6 +53,7 @@ type Service struct {
 	decisions *decisions
 	prov      *provisioning
 	privacy   *privacy
+	ops       *operators
 }
 
 // New validates cfg and assembles a Service from its components.
@@ -90,12 +99,13 @@ func New(cfg Config) (*Service, error) {
 	s.contacts = &contacts{core: c, codes: codes, senders: senders, ids: ids, recentAuth: cfg.RecentAuth}
 	s.creds = &credentials{core: c, pii: pii, policy: cfg.PasswordPolicy, hasher: hasher, totp: totp,
 		contacts: s.contacts, sessions: s.sessions, throttle: newThrottle(cfg.Login, cfg.Secret)}
-	s.signup = &registration{core: c, contacts: s.contacts, creds: s.creds, sessions: s.sessions,
+	s.signup = &registration{core: c, pii: pii, roles: cfg.Roles, contacts: s.contacts, creds: s.creds, sessions: s.sessions,
 		enumerationSafe: cfg.EnumerationSafeSignUp, unconfirmedTTL: cfg.UnconfirmedTTL}
-	s.prov = &provisioning{core: c, planner: planner, addresses: cfg.Addresses}
+	s.prov = &provisioning{core: c, pii: pii, planner: planner, addresses: cfg.Addresses}
 	s.decisions = &decisions{core: c, prov: s.prov}
 	s.privacy = &privacy{core: c, pii: pii, retention: cfg.Retention, recentAuth: cfg.RecentAuth}
 	s.kyc = &kycSteps{core: c, pii: pii, validator: validator, reviewer: cfg.Reviewer, ids: ids, decisions: s.decisions}
+	s.ops = &operators{core: c, pii: pii, prov: s.prov, roles: cfg.Roles, ids: ids}
 	return s, nil
 }
 
@@ -176,10 +186,10 @@ func (s *Service) ConfirmEmail(ctx context.Context, userID, challengeID, code st
 	return s.contacts.confirm(ctx, userID, challengeID, code, s.contacts.emailChange())
 }
 
-// ChangePhone starts replacing the phone number of a user whose phone is
-// confirmed: it requires a recent authentication, and sends a code to the
-// new number, which replaces the old one only once ConfirmPhoneChange
-// accepts it.
+// ChangePhone starts adding a phone number (an email-first user) or
+// replacing a confirmed one (which requires a recent authentication): it
+// sends a code to the new number, which becomes the user's only once
+// ConfirmPhoneChange accepts it.
 func (s *Service) ChangePhone(ctx context.Context, userID, phone string) (*Challenge, error) {
 	return s.contacts.changePhone(ctx, userID, phone)
 }
@@ -241,9 +251,11 @@ func (s *Service) ForgotPassword(ctx context.Context, username string) (*ForgotP
 	return s.creds.forgot(ctx, username)
 }
 
-// ResendPasswordResetCode resends the code of a ForgotPassword session.
-func (s *Service) ResendPasswordResetCode(ctx context.Context, sessionID string) (*Challenge, error) {
-	return s.contacts.resend(ctx, sessionID, otp.PurposePasswordReset, "")
+// ResendPasswordResetCode resends the code of a ForgotPassword session and
+// answers in ForgotPassword's shape, alike for a session of an unknown
+// identifier (nothing is sent) and of a registered one.
+func (s *Service) ResendPasswordResetCode(ctx context.Context, sessionID string) (*ForgotPasswordResult, error) {
+	return s.creds.resendReset(ctx, sessionID)
 }
 
 // ResetPassword sets a new password with the code sent by ForgotPassword.
@@ -286,8 +298,27 @@ func (s *Service) ConfirmTOTP(ctx context.Context, userID, code string) ([]strin
 	return s.creds.confirmTOTP(ctx, userID, code)
 }
 
+// RemoveTOTP removes the user's authenticator and recovery codes (a recent
+// authentication is required; not_found without one), and notifies the
+// user.
+func (s *Service) RemoveTOTP(ctx context.Context, userID string) error {
+	return s.creds.removeTOTP(ctx, userID)
+}
+
 // ---------------------------------------------------------------------------
 // Sessions
+
+// ListSessions returns the user's live sessions, newest first; the one of
+// the access token in ctx (NewContext) is marked current.
+func (s *Service) ListSessions(ctx context.Context, userID string) ([]SessionInfo, error) {
+	return s.sessions.list(ctx, userID)
+}
+
+// EndSession ends one of the user's live sessions (not_found for any other
+// id).
+func (s *Service) EndSession(ctx context.Context, userID, sessionID string) error {
+	return s.sessions.end(ctx, userID, sessionID)
+}
 
 // Refresh rotates a refresh token: the presented token stops working and a
 // new pair is returned. Presenting a token that was already rotated is
@@ -336,11 +367,22 @@ func (s *Service) Me(ctx context.Context, userID string) (*UserView, error) {
 	return s.kyc.me(ctx, userID)
 }
 
-// UpdateProfile stores the user's personal details. The first complete
+// UpdateProfile replaces the user's personal details whole: every field
+// is validated (a required one missing is an error). The first complete
 // profile moves the user to profile_completed and tier KYC_0; later updates
 // keep the status (and are refused once KYC is under review).
 func (s *Service) UpdateProfile(ctx context.Context, userID string, p kyc.Profile) error {
-	return s.kyc.updateProfile(ctx, userID, p)
+	_, err := s.kyc.patchProfile(ctx, userID, kyc.PatchOf(p))
+	return err
+}
+
+// PatchProfile saves the user's personal details in parts (PATCH
+// /v1/profile): the fields given are validated and replace the saved ones,
+// the others are kept. The result lists the required fields still
+// missing; when none is, the user moves to profile_completed and tier
+// KYC_0 as with UpdateProfile.
+func (s *Service) PatchProfile(ctx context.Context, userID string, p kyc.ProfilePatch) (*ProfileResult, error) {
+	return s.kyc.patchProfile(ctx, userID, p)
 }
 
 // SubmitCompliance stores the compliance declarations: terms acceptance
@@ -392,9 +434,11 @@ func (s *Service) CreateIndividualAccount(ctx context.Context, req kyc.Individua
 // Accounts and portfolios
 
 // CreateAccount creates an account for a user whose contact is verified. It
-// stays inactive until the user's verification is active.
-func (s *Service) CreateAccount(ctx context.Context, userID string) (*portfolio.Account, error) {
-	return s.prov.createAccount(ctx, userID)
+// stays inactive until the user's verification is active. The request is
+// optional: a chosen id (conflict when taken), an email and additional
+// information (sealed).
+func (s *Service) CreateAccount(ctx context.Context, userID string, req AccountRequest) (*portfolio.Account, error) {
+	return s.prov.createAccount(ctx, userID, req, "")
 }
 
 // ListAccounts returns the user's accounts with their portfolios, oldest
@@ -411,9 +455,71 @@ func (s *Service) ListPortfolios(ctx context.Context, userID, accountID string) 
 // CreatePortfolio creates a typed portfolio in one of the user's accounts,
 // linked to a fresh deposit address. It returns kyc_not_active unless the
 // user's verification is active, name_taken for a name already used in the
-// account and limit_reached past the configured cap.
-func (s *Service) CreatePortfolio(ctx context.Context, userID, accountID, name, portfolioType string) (*portfolio.Portfolio, error) {
-	return s.prov.createPortfolio(ctx, userID, accountID, name, portfolioType)
+// account and limit_reached past the configured cap. A request naming its
+// PortfolioID is idempotent: the same request again answers the same
+// portfolio; another request with that id answers conflict.
+func (s *Service) CreatePortfolio(ctx context.Context, userID string, req PortfolioRequest) (*portfolio.Portfolio, error) {
+	return s.prov.createPortfolio(ctx, userID, req)
+}
+
+// ---------------------------------------------------------------------------
+// Operators
+
+// LockUser locks a user: login answers account_locked, every session ends
+// and access tokens are refused, until UnlockUser. The status is kept.
+// Operator actions record their Actor in the audit log; an empty one is
+// refused.
+func (s *Service) LockUser(ctx context.Context, by Actor, userID string) error {
+	return s.ops.lock(ctx, by, userID)
+}
+
+// UnlockUser lifts an operator's lock (the user logs in again).
+func (s *Service) UnlockUser(ctx context.Context, by Actor, userID string) error {
+	return s.ops.unlock(ctx, by, userID)
+}
+
+// DeactivateUser moves an active verification to inactive: the user's
+// accounts become inactive and portfolio creation is refused
+// (kyc_not_active) until a reactivation is approved.
+func (s *Service) DeactivateUser(ctx context.Context, by Actor, userID string) error {
+	return s.ops.deactivate(ctx, by, userID)
+}
+
+// ReactivateUser sends an inactive verification back to review
+// (under_review, status kyc_pending); an approval (RecordKYCDecision)
+// makes it and the accounts active again.
+func (s *Service) ReactivateUser(ctx context.Context, by Actor, userID string) error {
+	return s.ops.reactivate(ctx, by, userID)
+}
+
+// SetRoles replaces the user's roles (Config.Roles says which exist).
+// Access tokens issued before are refused, so the next refresh carries
+// the new roles.
+func (s *Service) SetRoles(ctx context.Context, by Actor, userID string, roles []string) error {
+	return s.ops.setRoles(ctx, by, userID, roles)
+}
+
+// SetMetadata replaces the user's metadata (an empty map clears it).
+func (s *Service) SetMetadata(ctx context.Context, by Actor, userID string, metadata map[string]string) error {
+	return s.ops.setMetadata(ctx, by, userID, metadata)
+}
+
+// CreateAccountFor creates an account for a user on an operator's behalf
+// (the custody API's manual account creation), as CreateAccount does.
+func (s *Service) CreateAccountFor(ctx context.Context, by Actor, userID string, req AccountRequest) (*portfolio.Account, error) {
+	return s.ops.createAccountFor(ctx, by, userID, req)
+}
+
+// SearchUsers finds users by status, verification status, exact phone or
+// email and creation range, a page at a time (contact details masked).
+func (s *Service) SearchUsers(ctx context.Context, by Actor, q UserQuery) (*UserPage, error) {
+	return s.ops.search(ctx, by, q)
+}
+
+// UserEvents reads a user's audit trail a page at a time, oldest first
+// (limit 1 to 100, default 50; cursor from the previous page).
+func (s *Service) UserEvents(ctx context.Context, by Actor, userID, cursor string, limit int) (*EventPage, error) {
+	return s.ops.events(ctx, by, userID, cursor, limit)
 }
 
 // ---------------------------------------------------------------------------

@@ -71,7 +71,7 @@ func TestJourney(t *testing.T) {
 			EventUserRegistered, EventPhoneConfirmed, EventEmailConfirmed, EventLoginSucceeded,
 			EventPasswordReset, EventLoginFailed, EventLoginSucceeded,
 		}, h.eventTypes())
-		logged, err := h.store.ListEvents(ctx, a.UserID, 0)
+		logged, err := h.store.ListEvents(ctx, a.UserID, 0, 0)
 		require.NoError(t, err)
 		assert.Len(t, logged, 7, "every event is also in the audit log")
 	})
@@ -171,7 +171,7 @@ func TestSignUpEnumerationSafeNoticeGoesToOwner(t *testing.T) {
 	assert.False(t, sentToNewcomer, "nothing goes to the phone of the attempt")
 	notice := h.email.Last("owner@example.com")
 	assert.Contains(t, notice.Body, "tried to sign up")
-	events, err := h.store.ListEvents(ctx, owner.UserID, 0)
+	events, err := h.store.ListEvents(ctx, owner.UserID, 0, 0)
 	require.NoError(t, err)
 	assert.Equal(t, EventSignUpDuplicate, events[len(events)-1].Type)
 }

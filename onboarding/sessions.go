@@ -97,7 +97,7 @@ func (s *sessions) tokenPair(u *storage.User, sess session, now time.Time) (*Tok
 	if err != nil {
 		return nil, err
 	}
-	access, err := s.tokens.signAccess(u.ID, Status(u.Status), sess.id, jti, now)
+	access, err := s.tokens.signAccess(u.ID, Status(u.Status), u.Roles, sess.id, jti, now)
 	if err != nil {
 		return nil, err
 	}
@@ -190,7 +190,7 @@ func (s *sessions) refreshed(ctx context.Context, userID string, sess session, n
 
 // locked reports an administrator's lock.
 func locked(u *storage.User) bool {
-	return u.AdminLocked || Status(u.Status) == StatusLocked || Status(u.Status) == StatusErased
+	return u.AdminLocked || Status(u.Status) == StatusErased
 }
 
 // logout revokes the family of refreshToken (see Service.Logout).
@@ -282,4 +282,59 @@ func (s *sessions) verifyAccess(ctx context.Context, token string) (*AccessClaim
 		return nil, s.storeErr(ctx, "verify token session", err)
 	}
 	return c, nil
+}
+
+// SessionInfo is one live session of a user (GET /v1/sessions): a login on
+// some device, until it ends or expires.
+type SessionInfo struct {
+	SessionID string    `json:"sessionId"`
+	StartedAt time.Time `json:"startedAt"`
+	// LastUsedAt is when its refresh token last rotated (or the login).
+	LastUsedAt time.Time `json:"lastUsedAt"`
+	ExpiresAt  time.Time `json:"expiresAt"`
+	// Current marks the session of the caller's access token.
+	Current bool `json:"current"`
+}
+
+// list is Service.ListSessions.
+func (s *sessions) list(ctx context.Context, userID string) ([]SessionInfo, error) {
+	if _, err := s.getUser(ctx, userID); err != nil {
+		return nil, err
+	}
+	toks, err := s.store.ListSessions(ctx, userID, s.now(), s.tokens.cfg.RefreshAbsoluteTTL)
+	if err != nil {
+		return nil, s.storeErr(ctx, "list sessions", err)
+	}
+	current := ""
+	if c, ok := FromContext(ctx); ok && c.UserID == userID {
+		current = c.SessionID
+	}
+	out := make([]SessionInfo, len(toks))
+	for i, t := range toks {
+		out[i] = SessionInfo{SessionID: t.FamilyID, StartedAt: t.FamilyCreatedAt.UTC(), LastUsedAt: t.IssuedAt.UTC(),
+			ExpiresAt: t.ExpiresAt.UTC(), Current: t.FamilyID == current}
+	}
+	return out, nil
+}
+
+// end is Service.EndSession: the user's live session sessionID ends; any
+// other id is not found.
+func (s *sessions) end(ctx context.Context, userID, sessionID string) error {
+	live, err := s.list(ctx, userID)
+	if err != nil {
+		return err
+	}
+	for _, l := range live {
+		if l.SessionID != sessionID {
+			continue
+		}
+		return s.step(ctx, "end session", func(ctx context.Context, u *unit) error {
+			if err := u.RevokeFamily(ctx, sessionID, s.now()); err != nil {
+				return err
+			}
+			u.raise(EventSessionRevoked, userID, "family_id", sessionID)
+			return nil
+		})
+	}
+	return onboardkit.CodeNotFound.Err()
 }

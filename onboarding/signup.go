@@ -26,6 +26,13 @@ type SignUpRequest struct {
 	Password    string `json:"password"`
 	Email       string `json:"email,omitempty"`
 	Locale      string `json:"locale,omitempty"`
+	// Roles are refused unless the host lets users give themselves these
+	// (Config.Roles.SelfAssigned).
+	Roles []string `json:"roles,omitempty"`
+	// Metadata is the host's string map about the user (at most
+	// MaxMapKeys keys of MaxMapKeyBytes, values of MaxMapValueBytes),
+	// sealed at rest.
+	Metadata map[string]string `json:"metadata,omitempty"`
 }
 
 // SignUpResult is the outcome of SignUp.
@@ -37,6 +44,8 @@ type SignUpResult struct {
 }
 
 type registration struct {
+	pii   *pii
+	roles RolesConfig
 	*core
 	contacts *contacts
 	creds    *credentials
@@ -132,6 +141,8 @@ func (r *registration) input(ctx context.Context, req SignUpRequest) (phone, ema
 	if !validLocale(req.Locale) {
 		add(&onboardkit.FieldError{Field: "locale", Code: onboardkit.FieldInvalid, Message: "The locale must be a language tag of at most 35 characters, such as fr or en-GB."})
 	}
+	fields = append(fields, r.roles.checkRoles("roles", req.Roles, true)...)
+	fields = append(fields, checkMap("metadata", req.Metadata)...)
 	perr := r.creds.policy.Validate(ctx, req.Password, password.Profile{Phone: phone, Email: email})
 	if perr != nil && !errors.Is(perr, onboardkit.ErrPasswordPolicy) {
 		return "", "", r.storeErr(ctx, "sign-up policy", perr)
@@ -168,7 +179,7 @@ func (r *registration) signUp(ctx context.Context, req SignUpRequest) (*SignUpRe
 	}
 	now := r.now()
 	u := &storage.User{
-		ID: id, Phone: phone, Email: email, Locale: req.Locale,
+		ID: id, Phone: phone, Email: email, Locale: req.Locale, Roles: normalizeRoles(req.Roles),
 		Status: string(StatusRegistered), KYCStatus: string(kyc.StatusNotStarted),
 		CreatedAt: now, UpdatedAt: now,
 	}
@@ -185,7 +196,16 @@ func (r *registration) signUp(ctx context.Context, req SignUpRequest) (*SignUpRe
 			if err := tx.DeleteUser(ctx, replace); err != nil && !errors.Is(err, storage.ErrNotFound) {
 				return err
 			}
+			if err := r.pii.sealer.Shred(ctx, tx, replace); err != nil {
+				return err
+			}
 			tx.raise(EventUserReplaced, replace, "replaced_by", id)
+		}
+		if len(req.Metadata) > 0 {
+			var err error
+			if u.Metadata, err = r.pii.sealJSON(ctx, tx, id, fieldMetadata, req.Metadata); err != nil {
+				return err
+			}
 		}
 		if err := tx.CreateUser(ctx, u); err != nil {
 			return err

@@ -112,6 +112,9 @@ type AccessClaims struct {
 	// SessionID is the session (refresh-token family) the token belongs
 	// to: its "sid" claim.
 	SessionID string
+	// Roles are the roles an operator gave the user (the "roles" claim),
+	// as they were when the token was issued.
+	Roles     []string
 	TokenID   string
 	IssuedAt  time.Time
 	ExpiresAt time.Time
@@ -119,8 +122,9 @@ type AccessClaims struct {
 
 type accessClaims struct {
 	jwt.RegisteredClaims
-	Status    string `json:"status"`
-	SessionID string `json:"sid,omitempty"`
+	Status    string   `json:"status"`
+	SessionID string   `json:"sid,omitempty"`
+	Roles     []string `json:"roles,omitempty"`
 }
 
 type tokenKey struct {
@@ -186,7 +190,7 @@ func newTokenIssuer(cfg TokenConfig, secret []byte) (*tokenIssuer, error) {
 	return t, nil
 }
 
-func (t *tokenIssuer) signAccess(userID string, status Status, sessionID, jti string, now time.Time) (string, error) {
+func (t *tokenIssuer) signAccess(userID string, status Status, roles []string, sessionID, jti string, now time.Time) (string, error) {
 	claims := accessClaims{
 		RegisteredClaims: jwt.RegisteredClaims{
 			Issuer:    t.cfg.Issuer,
@@ -197,6 +201,7 @@ func (t *tokenIssuer) signAccess(userID string, status Status, sessionID, jti st
 		},
 		Status:    string(status),
 		SessionID: sessionID,
+		Roles:     roles,
 	}
 	tok := jwt.NewWithClaims(t.current.method, claims)
 	tok.Header["kid"] = t.current.id
@@ -231,6 +236,7 @@ func (t *tokenIssuer) parseAccess(raw string, now time.Time) (*AccessClaims, err
 		UserID:    c.Subject,
 		Status:    Status(c.Status),
 		SessionID: c.SessionID,
+		Roles:     c.Roles,
 		TokenID:   c.ID,
 		IssuedAt:  c.IssuedAt.Time,
 		ExpiresAt: c.ExpiresAt.Time,

@@ -212,7 +212,7 @@ func TestJSONShapes(t *testing.T) {
 		KeyID:   "k", AddressIndex: 3, CreatedAt: t0}
 	b, err = json.Marshal(p)
 	mustNoErr(t, err)
-	want := `{"portfolioId":"p1","accountId":"a1","name":"Trading","portfolioAccountType":"TRADING",` +
+	want := `{"portfolioId":"p1","accountId":"a1","name":"Trading","portfolioAccountType":"TRADING","publicStrategy":false,` +
 		`"address":{"chain":"bitcoin","address":"bc1q","derivationPath":"m/84'/0'/0'/0/0"},"createdAt":"2025-03-01T12:00:00Z"}`
 	mustEqual(t, want, string(b))
 

@@ -66,6 +66,10 @@ type Account struct {
 	// TradingPortfolioID is the id of the account's trading portfolio, ""
 	// when it has none yet.
 	TradingPortfolioID string `json:"tradingPortfolioId"`
+	// Email is the account's contact address, when one was given.
+	Email string `json:"email,omitempty"`
+	// AdditionalInfo is the host's string map about the account.
+	AdditionalInfo map[string]string `json:"additionalInfo,omitempty"`
 }
 
 // MarshalJSON renders the account with its portfolios as an array (never
@@ -94,6 +98,8 @@ type Portfolio struct {
 	Name string `json:"name"`
 	// Type is one of the planner's types, such as [TypeTrading].
 	Type string `json:"portfolioAccountType"`
+	// PublicStrategy marks a portfolio whose strategy is public.
+	PublicStrategy bool `json:"publicStrategy"`
 	// Address is the deposit address the portfolio is linked to.
 	Address Address `json:"address"`
 	// KeyID identifies the extended key the address derives from (not
@@ -355,6 +361,8 @@ type NewPortfolioRequest struct {
 	Name string
 	// Type is the requested portfolioAccountType.
 	Type string
+	// PublicStrategy is kept as given.
+	PublicStrategy bool
 	// KYCActive reports whether the user's identity verification is active.
 	KYCActive bool
 	// AccountActive is the account's Active flag.
@@ -397,12 +405,13 @@ func (p *Planner) NewPortfolio(req NewPortfolioRequest) (Portfolio, error) {
 		return Portfolio{}, err
 	}
 	return Portfolio{
-		ID:        req.ID,
-		AccountID: req.AccountID,
-		UserID:    req.UserID,
-		Name:      strings.TrimSpace(req.Name),
-		Type:      typ,
-		CreatedAt: req.CreatedAt,
+		ID:             req.ID,
+		AccountID:      req.AccountID,
+		UserID:         req.UserID,
+		Name:           strings.TrimSpace(req.Name),
+		Type:           typ,
+		PublicStrategy: req.PublicStrategy,
+		CreatedAt:      req.CreatedAt,
 	}, nil
 }
 

@@ -206,6 +206,14 @@ type User struct {
 	// store the bytes as they are.
 	Profile    Sealed
 	Compliance Sealed
+	// ProfileComplete reports that every required field of the profile
+	// is given (a profile may be saved in parts).
+	ProfileComplete bool
+
+	// Roles are the labels an operator gave the user (carried in access
+	// tokens); Metadata is the host's string map about the user, sealed.
+	Roles    []string
+	Metadata Sealed
 
 	// AdminLocked is an administrator's lock. (Failed logins are counted
 	// by [Throttles], keyed by the caller, not on the user.)
@@ -230,7 +238,33 @@ func (u *User) Clone() *User {
 	c := *u
 	c.Profile = u.Profile.Clone()
 	c.Compliance = u.Compliance.Clone()
+	c.Metadata = u.Metadata.Clone()
+	if u.Roles != nil {
+		c.Roles = append([]string{}, u.Roles...)
+	}
 	return &c
+}
+
+// UserQuery filters and pages SearchUsers. Empty fields do not filter;
+// Phone and Email match exactly (Email case-insensitively), verified or
+// not; CreatedFrom is inclusive, CreatedTo exclusive.
+type UserQuery struct {
+	Status      string
+	KYCStatus   string
+	Phone       string
+	Email       string
+	CreatedFrom time.Time
+	CreatedTo   time.Time
+	// After is the (CreatedAt, ID) of the last user of the previous page;
+	// zero for the first page.
+	After UserCursor
+	Limit int
+}
+
+// UserCursor is a position in the (CreatedAt, ID) order of SearchUsers.
+type UserCursor struct {
+	CreatedAt time.Time
+	ID        string
 }
 
 // Users stores user records.
@@ -267,6 +301,15 @@ type Users interface {
 	// submissions and their documents. Audit events and the user's data
 	// key stay. A missing user returns ErrNotFound.
 	DeleteUserRecords(ctx context.Context, id string, keepKYC bool) error
+	// SearchUsers returns the users matching q, ordered by (CreatedAt, ID)
+	// ascending (ids in byte order, as Go compares strings; a zero
+	// CreatedAt is the oldest), at most q.Limit (all when Limit <= 0),
+	// starting strictly after q.After. The order is a keyset: pages read
+	// one after another see every user that existed when the first page
+	// was read exactly once, however many users are created meanwhile (a
+	// new user sorts after every existing one when its CreatedAt is later
+	// than theirs; at an equal CreatedAt the ids decide).
+	SearchUsers(ctx context.Context, q UserQuery) ([]*User, error)
 	// DeleteUser removes the user and every record naming it: credentials
 	// and password history, challenges, refresh tokens, TOTP enrollment and
 	// recovery codes, KYC submissions and their documents, accounts and
@@ -428,6 +471,12 @@ type Sessions interface {
 	// ended by logout, reuse detection, a reset or a lock): whether any of
 	// its tokens is revoked. ErrNotFound for an unknown family (no token).
 	FamilyRevoked(ctx context.Context, familyID string) (bool, error)
+	// ListSessions returns the current token of each live family of the
+	// user — not rotated, not revoked, not expired at now, and within
+	// maxAge of its family's creation when maxAge > 0 — newest family
+	// first (the greatest FamilyCreatedAt; FamilyID in byte order among
+	// equals).
+	ListSessions(ctx context.Context, userID string, now time.Time, maxAge time.Duration) ([]*RefreshToken, error)
 }
 
 // ---------------------------------------------------------------------------
@@ -650,8 +699,23 @@ type Account struct {
 	UserID             string
 	Active             bool
 	TradingPortfolioID string
-	CreatedAt          time.Time
-	UpdatedAt          time.Time
+	// Email is the account's contact address when one was given at
+	// creation (an operator's call), and Info the host's additional
+	// information, a string map; both sealed.
+	Email     Sealed
+	Info      Sealed
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// Clone returns a deep copy of a.
+func (a *Account) Clone() *Account {
+	if a == nil {
+		return nil
+	}
+	c := *a
+	c.Email, c.Info = a.Email.Clone(), a.Info.Clone()
+	return &c
 }
 
 // Portfolio is a typed portfolio of an account with its deposit address.
@@ -661,6 +725,8 @@ type Portfolio struct {
 	UserID    string
 	Name      string // unique per account
 	Type      string // "TRADING", "SAVINGS", ...
+	// PublicStrategy marks a portfolio whose strategy is public.
+	PublicStrategy bool
 	// Deposit address and how it was derived.
 	Chain          string
 	Address        string
@@ -688,9 +754,10 @@ type Accounts interface {
 	LockAccount(ctx context.Context, id string) (*Account, error)
 	// ListAccounts returns the user's accounts, oldest first.
 	ListAccounts(ctx context.Context, userID string) ([]*Account, error)
-	// ActivateAccounts marks every account of the user active and returns
+	// SetAccountsActive marks every account of the user active (or
+	// inactive), setting UpdatedAt to at on those it changes, and returns
 	// how many changed.
-	ActivateAccounts(ctx context.Context, userID string, at time.Time) (int, error)
+	SetAccountsActive(ctx context.Context, userID string, active bool, at time.Time) (int, error)
 	// SetTradingPortfolio records the account's trading portfolio.
 	SetTradingPortfolio(ctx context.Context, accountID, portfolioID string, at time.Time) error
 	// CreatePortfolio stores p. A name already used in the account returns a
@@ -721,6 +788,11 @@ type Accounts interface {
 // Event is one entry of the append-only audit log. Data must never hold
 // secrets or clear PII.
 type Event struct {
+	// Seq is the event's position in the log, set by AppendEvent: unique
+	// and increasing in the order of appending. (A unit of work still open
+	// may commit an event with a smaller Seq than events already visible,
+	// so a reader paging by Seq while steps run can pass over it.)
+	Seq    int64
 	ID     string
 	Type   string // "user.registered", "session.reuse_detected", ...
 	UserID string
@@ -730,11 +802,12 @@ type Event struct {
 
 // Audit is the append-only audit log.
 type Audit interface {
-	// AppendEvent appends e.
+	// AppendEvent appends e and sets e.Seq.
 	AppendEvent(ctx context.Context, e *Event) error
-	// ListEvents returns the user's events, oldest first: the oldest limit
-	// events, or all when limit <= 0.
-	ListEvents(ctx context.Context, userID string, limit int) ([]*Event, error)
+	// ListEvents returns the user's events with a Seq greater than after,
+	// oldest (lowest Seq) first: at most limit of them, or all when limit
+	// <= 0.
+	ListEvents(ctx context.Context, userID string, after int64, limit int) ([]*Event, error)
 }
 
 func cloneBytes(b []byte) []byte {

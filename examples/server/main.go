@@ -38,6 +38,7 @@ import (
 	"net/netip"
 	"os"
 	"os/signal"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -85,6 +86,7 @@ type config struct {
 	addr, outbox, postgresDSN string
 	redisURL                  string
 	integratorKeys            []*ecdsa.PublicKey
+	operatorKeys              []*ecdsa.PublicKey
 	trustedProxies            []netip.Prefix
 	autoApprove               bool
 	jwtKeyPath                string
@@ -93,6 +95,27 @@ type config struct {
 	keyringFile               string
 	retention                 time.Duration
 	retentionKeyringFile      string
+	flow                      onboarding.Flow
+	codes                     otp.Config
+}
+
+// flows are the journeys of -flow.
+var flows = map[string]onboarding.Flow{
+	"seed":        onboarding.DefaultFlow(),
+	"email-first": {SignUp: onboarding.SignUpWithEmail},
+	"signup-log":  onboarding.SignUpLogFlow(),
+}
+
+// keyFlag parses a repeatable -…-key flag into keys.
+func keyFlag(keys *[]*ecdsa.PublicKey) func(string) error {
+	return func(s string) error {
+		k, err := httpapi.ParsePublicKeyHex(s)
+		if err != nil {
+			return err
+		}
+		*keys = append(*keys, k)
+		return nil
+	}
 }
 
 func parseFlags(args []string, stderr io.Writer) (*config, error) {
@@ -103,14 +126,16 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.StringVar(&c.outbox, "outbox", "", "append every SMS and email as a JSON line to this file instead of sending it (development only); without it they are printed to stderr")
 	fs.StringVar(&c.postgresDSN, "postgres", "", "PostgreSQL DSN; the schema is migrated at start (default: in-memory store); rate limits and used signatures are then shared through it")
 	fs.StringVar(&c.redisURL, "redis", "", "Redis URL (redis://host:6379/0) keeping the rate limits and used signatures shared by every replica (default: the PostgreSQL store with -postgres, else in process)")
-	fs.Func("integrator-key", "allow an integrator public key: compressed P-256 point, hex with 0x (repeatable)", func(s string) error {
-		k, err := httpapi.ParsePublicKeyHex(s)
-		if err != nil {
-			return err
-		}
-		c.integratorKeys = append(c.integratorKeys, k)
-		return nil
-	})
+	fs.Func("integrator-key", "allow an integrator public key: compressed P-256 point, hex with 0x (repeatable)", keyFlag(&c.integratorKeys))
+	fs.Func("operator-key", "allow an operator public key for the /v1/operator/… routes: compressed P-256 point, hex with 0x (repeatable; not an integrator key)", keyFlag(&c.operatorKeys))
+	flowName := fs.String("flow", "seed", "journey: seed (phone first, email required), email-first, or signup-log (email first, phone after the profile)")
+	fs.IntVar(&c.codes.CodeLength, "code-length", otp.DefaultCodeLength, "digits of one-time codes, 4 to 10")
+	fs.DurationVar(&c.codes.TTL, "code-ttl", otp.DefaultTTL, "how long a one-time code stays valid, 30s to 24h")
+	fs.IntVar(&c.codes.MaxAttempts, "code-attempts", otp.DefaultMaxAttempts, "wrong answers that burn a challenge, 1 to 20")
+	fs.DurationVar(&c.codes.ResendCooldown, "resend-cooldown", otp.DefaultResendCooldown, "wait before the first resend of a code (doubling after each send), 1s to 1h")
+	fs.IntVar(&c.codes.MaxSends, "code-sends", otp.DefaultMaxSends, "messages one challenge may send, the first included, 1 to 20")
+	fs.IntVar(&c.codes.DestinationLimit, "send-limit", otp.DefaultDestinationLimit, "messages one phone number or address may receive per -send-window, 1 to 1000 (-1: no limit)")
+	fs.DurationVar(&c.codes.DestinationWindow, "send-window", otp.DefaultDestinationWindow, "the window of -send-limit, 1m to 24h")
 	fs.Func("trusted-proxy", "CIDR of a reverse proxy whose X-Forwarded-For is believed (repeatable)", func(s string) error {
 		p, err := netip.ParsePrefix(s)
 		if err != nil {
@@ -137,7 +162,57 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	if c.chain != portfolio.ChainBitcoin && c.chain != portfolio.ChainEthereum {
 		return nil, fmt.Errorf("-portfolio-chain must be bitcoin or ethereum")
 	}
+	flow, ok := flows[*flowName]
+	if !ok {
+		return nil, fmt.Errorf("-flow must be seed, email-first or signup-log, not %q", *flowName)
+	}
+	c.flow = flow
+	if err := checkCodes(c.codes); err != nil {
+		return nil, err
+	}
+	for _, k := range c.operatorKeys {
+		if slices.ContainsFunc(c.integratorKeys, func(i *ecdsa.PublicKey) bool { return i.Equal(k) }) {
+			return nil, errors.New("a key is given both as -integrator-key and -operator-key; give operators keys of their own")
+		}
+	}
 	return c, nil
+}
+
+// bounded is a flag value and its accepted range.
+type bounded[T int | time.Duration] struct {
+	flag     string
+	v        T
+	min, max T
+}
+
+// check reports the value out of its range.
+func (b bounded[T]) check() error {
+	if b.v < b.min || b.v > b.max {
+		return fmt.Errorf("%s must be %v to %v, not %v", b.flag, b.min, b.max, b.v)
+	}
+	return nil
+}
+
+// checkCodes reports every one-time-code flag out of its range.
+func checkCodes(o otp.Config) error {
+	errs := []error{
+		bounded[int]{"-code-length", o.CodeLength, 4, 10}.check(),
+		bounded[int]{"-code-attempts", o.MaxAttempts, 1, 20}.check(),
+		bounded[int]{"-code-sends", o.MaxSends, 1, 20}.check(),
+		bounded[time.Duration]{"-code-ttl", o.TTL, 30 * time.Second, 24 * time.Hour}.check(),
+		bounded[time.Duration]{"-resend-cooldown", o.ResendCooldown, time.Second, time.Hour}.check(),
+		bounded[time.Duration]{"-send-window", o.DestinationWindow, time.Minute, 24 * time.Hour}.check(),
+	}
+	if o.DestinationLimit != -1 {
+		errs = append(errs, bounded[int]{"-send-limit (or -1: no limit)", o.DestinationLimit, 1, 1000}.check())
+	}
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	if o.TTL <= o.ResendCooldown {
+		return fmt.Errorf("-code-ttl (%s) must be longer than -resend-cooldown (%s)", o.TTL, o.ResendCooldown)
+	}
+	return nil
 }
 
 func serve(args []string, stderr io.Writer) error {
@@ -175,8 +250,12 @@ func serve(args []string, stderr io.Writer) error {
 	if len(c.integratorKeys) == 0 {
 		fmt.Fprintln(stderr, "integrator routes: no -integrator-key, every signed call is refused")
 	}
+	if len(c.operatorKeys) == 0 {
+		fmt.Fprintln(stderr, "operator routes: no -operator-key, every signed call is refused")
+	}
 	handler := httpapi.New(svc, httpapi.Config{
 		IntegratorKeys: c.integratorKeys,
+		OperatorKeys:   c.operatorKeys,
 		TrustedProxies: c.trustedProxies,
 		Limiter:        b.limiter,
 		Signature:      httpapi.SignatureConfig{Replay: b.replay},
@@ -280,7 +359,8 @@ func serviceConfig(c *config, warn func(string)) (onboarding.Config, error) {
 	if err != nil {
 		return onboarding.Config{}, err
 	}
-	cfg := onboarding.Config{Secret: secret, Keyring: ring, Retention: kept, Tokens: onboarding.TokenConfig{SigningKey: signing}, Addresses: addresses}
+	cfg := onboarding.Config{Secret: secret, Keyring: ring, Retention: kept, Tokens: onboarding.TokenConfig{SigningKey: signing}, Addresses: addresses,
+		Flow: c.flow, OTP: c.codes}
 	if c.autoApprove {
 		cfg.Reviewer = kyc.DevReviewer{}
 		warn("-auto-approve-kyc: complete KYC submissions are approved at once (development reviewer)")

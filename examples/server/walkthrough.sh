@@ -3,13 +3,15 @@
 # and jq. It is the README's walkthrough as one script:
 #
 #   go run ./examples/server keygen -out integrator.pem      # prints 0x… (the public key)
-#   go run ./examples/server -outbox /tmp/outbox.jsonl -auto-approve-kyc -integrator-key 0x… &
-#   OUTBOX=/tmp/outbox.jsonl KEY=integrator.pem bash examples/server/walkthrough.sh
+#   go run ./examples/server keygen -out operator.pem        # optional: the operator steps
+#   go run ./examples/server -outbox /tmp/outbox.jsonl -auto-approve-kyc -integrator-key 0x… -operator-key 0x… &
+#   OUTBOX=/tmp/outbox.jsonl KEY=integrator.pem OPKEY=operator.pem bash examples/server/walkthrough.sh
 set -euo pipefail
 
 API=${API:-http://127.0.0.1:8080}
 OUTBOX=${OUTBOX:-/tmp/outbox.jsonl}
 KEY=${KEY:-integrator.pem}
+OPKEY=${OPKEY:-}
 SIGN=${SIGN:-go run ./examples/server sign}
 PHONE=${PHONE:-+3361$(printf '%07d' $(( (RANDOM * 32768 + RANDOM) % 10000000 )))}
 EMAIL=${EMAIL:-ada.${PHONE#+}@example.com}
@@ -39,8 +41,9 @@ step "3. Add and confirm an email"
 ECH=$(call PUT /v1/email "{\"email\":\"$EMAIL\"}" "$ACCESS" | jq -r .challenge.challengeId)
 call POST /v1/email/confirm "{\"challengeId\":\"$ECH\",\"code\":\"$(code "$EMAIL")\"}" "$ACCESS" >&2
 
-step "4. Personal details (204)"
-call PATCH /v1/profile '{"firstName":"Ada","lastName":"Lovelace","birthDate":"1990-12-10","nationality":"GBR","residentialAddress":{"streetLine1":"12 Rue de Rivoli","city":"Paris","postalCode":"75004","country":"FRA"}}' "$ACCESS" >&2
+step "4. Personal details, in two parts (200 with the fields still missing, then profile_completed)"
+call PATCH /v1/profile '{"firstName":"Ada","lastName":"Lovelace"}' "$ACCESS" >&2
+call PATCH /v1/profile '{"birthDate":"1990-12-10","nationality":"GBR","residentialAddress":{"streetLine1":"12 Rue de Rivoli","city":"Paris","postalCode":"75004","country":"FRA"}}' "$ACCESS" >&2
 
 step "5. Compliance (204)"
 call POST /v1/compliance "{\"termsAcceptedAt\":\"$(date -u +%Y-%m-%dT%H:%M:%SZ)\",\"politicallyExposed\":false,\"questionnaire\":{\"employmentStatus\":\"employed\",\"sourceOfFunds\":\"salary\",\"expectedMonthlyPaymentsUsd\":\"0_4999\",\"mostRecentOccupation\":\"Engineer\"}}" "$ACCESS" >&2
@@ -85,5 +88,24 @@ jq . <<<"$LOGIN" >&2
 OTP=$(call POST /v1/otp "{\"sessionId\":\"$(jq -r .sessionId <<<"$LOGIN")\",\"code\":\"$(code "$PHONE")\"}")
 ACCESS=$(jq -r .tokens.accessToken <<<"$OTP")
 call GET /v1/me '' "$ACCESS" | jq '{userId, status, phoneNumber, email}' >&2
+
+if [[ -n "$OPKEY" ]]; then
+  # signed KEYFILE METHOD PATH [BODY]: a signed integrator or operator call.
+  signed() {
+    eval "$($SIGN -key "$1" -method "$2" -path "$3" -body "${4:-}")"
+    local args=(-sS -X "$2" "$API$3" -w '\n' -H "X-Pubkey: $PUBKEY" -H "X-Timestamp: $TIMESTAMP" -H "X-Signature: $SIGNATURE")
+    [[ -n "${4:-}" ]] && args+=(-H 'Content-Type: application/json' --data-binary "$4")
+    curl "${args[@]}"
+  }
+  step "14. An operator finds the user by phone (masked) and reads the audit trail"
+  signed "$OPKEY" GET "/v1/operator/users?phoneNumber=%2B${PHONE#+}&limit=5" | jq . >&2
+  signed "$OPKEY" GET "/v1/operator/users/$USER_ID/events?limit=3" | jq . >&2
+
+  step "15. An operator locks the user: login answers 423, then unlocks"
+  signed "$OPKEY" POST "/v1/operator/users/$USER_ID/lock" >&2
+  call POST /v1/login "{\"username\":\"$EMAIL\",\"password\":\"$NEWPW\"}" >&2
+  signed "$OPKEY" POST "/v1/operator/users/$USER_ID/unlock" >&2
+  call POST /v1/login "{\"username\":\"$EMAIL\",\"password\":\"$NEWPW\"}" | jq '{sessionId}' >&2
+fi
 
 step "done"

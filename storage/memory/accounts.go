@@ -17,8 +17,8 @@ func (s *Store) CreateAccount(_ context.Context, a *storage.Account) error {
 	if _, ok := s.d.accounts[a.ID]; ok {
 		return duplicate("id")
 	}
-	c := *a
-	put(t, s.d.accounts, c.ID, &c)
+	c := a.Clone()
+	put(t, s.d.accounts, c.ID, c)
 	appendTo(t, s.d.userAccounts, c.UserID, c.ID)
 	return nil
 }
@@ -31,8 +31,7 @@ func (s *Store) GetAccount(_ context.Context, id string) (*storage.Account, erro
 	if !ok {
 		return nil, notFound("account")
 	}
-	c := *a
-	return &c, nil
+	return a.Clone(), nil
 }
 
 // LockAccount returns a copy of the account, or storage.ErrNotFound. A Tx
@@ -50,27 +49,26 @@ func (s *Store) ListAccounts(_ context.Context, userID string) ([]*storage.Accou
 	ids := s.d.userAccounts[userID]
 	out := make([]*storage.Account, len(ids))
 	for i, id := range ids {
-		c := *s.d.accounts[id]
-		out[i] = &c
+		out[i] = s.d.accounts[id].Clone()
 	}
 	slices.SortStableFunc(out, func(a, b *storage.Account) int { return a.CreatedAt.Compare(b.CreatedAt) })
 	return out, nil
 }
 
-// ActivateAccounts marks every inactive account of the user active with
-// UpdatedAt = at and returns how many changed.
-func (s *Store) ActivateAccounts(_ context.Context, userID string, at time.Time) (int, error) {
+// SetAccountsActive sets Active on every account of the user, with
+// UpdatedAt = at on those it changes, and returns how many changed.
+func (s *Store) SetAccountsActive(_ context.Context, userID string, active bool, at time.Time) (int, error) {
 	t := s.lock()
 	defer s.unlock(t)
 	n := 0
 	for _, id := range s.d.userAccounts[userID] {
 		old := s.d.accounts[id]
-		if old.Active {
+		if old.Active == active {
 			continue
 		}
-		a := *old
-		a.Active, a.UpdatedAt = true, at
-		put(t, s.d.accounts, id, &a)
+		a := old.Clone()
+		a.Active, a.UpdatedAt = active, at
+		put(t, s.d.accounts, id, a)
 		n++
 	}
 	return n, nil
@@ -85,9 +83,9 @@ func (s *Store) SetTradingPortfolio(_ context.Context, accountID, portfolioID st
 	if !ok {
 		return notFound("account")
 	}
-	a := *old
+	a := old.Clone()
 	a.TradingPortfolioID, a.UpdatedAt = portfolioID, at
-	put(t, s.d.accounts, accountID, &a)
+	put(t, s.d.accounts, accountID, a)
 	return nil
 }
 

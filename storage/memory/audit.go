@@ -1,6 +1,7 @@
 package memory
 
 import (
+	"cmp"
 	"context"
 	"maps"
 	"slices"
@@ -14,8 +15,10 @@ func cloneEvent(e *storage.Event) *storage.Event {
 	return &c
 }
 
-// AppendEvent appends a copy of e. A taken non-empty id returns a
-// *storage.DuplicateError with Field "id".
+// AppendEvent appends a copy of e and sets e.Seq to the store's next
+// sequence number. A taken non-empty id returns a *storage.DuplicateError
+// with Field "id". Like a database sequence, the counter is not rolled
+// back with a Tx: a failed unit of work leaves a gap.
 func (s *Store) AppendEvent(_ context.Context, e *storage.Event) error {
 	t := s.lock()
 	defer s.unlock(t)
@@ -25,21 +28,26 @@ func (s *Store) AppendEvent(_ context.Context, e *storage.Event) error {
 		}
 		put(t, s.d.eventIDs, e.ID, true)
 	}
-	appendTo(t, s.d.events, e.UserID, cloneEvent(e))
+	s.d.eventSeq++
+	c := cloneEvent(e)
+	c.Seq = s.d.eventSeq
+	appendTo(t, s.d.events, c.UserID, c)
+	e.Seq = c.Seq
 	return nil
 }
 
-// ListEvents returns copies of the user's events, oldest At first (append
-// order among equals), the first limit of them (all when limit <= 0).
-func (s *Store) ListEvents(_ context.Context, userID string, limit int) ([]*storage.Event, error) {
+// ListEvents returns copies of the user's events with a Seq greater than
+// after, in Seq (append) order, the first limit of them (all when limit <=
+// 0).
+func (s *Store) ListEvents(_ context.Context, userID string, after int64, limit int) ([]*storage.Event, error) {
 	t := s.lock()
 	defer s.unlock(t)
-	evs := s.d.events[userID]
-	sorted := slices.IsSortedFunc(evs, func(a, b *storage.Event) int { return a.At.Compare(b.At) })
-	if !sorted {
-		evs = slices.Clone(evs)
-		slices.SortStableFunc(evs, func(a, b *storage.Event) int { return a.At.Compare(b.At) })
+	evs := s.d.events[userID] // in append order, so by Seq
+	i, found := slices.BinarySearchFunc(evs, after, func(e *storage.Event, seq int64) int { return cmp.Compare(e.Seq, seq) })
+	if found {
+		i++
 	}
+	evs = evs[i:]
 	if limit > 0 && len(evs) > limit {
 		evs = evs[:limit]
 	}

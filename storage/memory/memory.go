@@ -103,6 +103,7 @@ type data struct {
 
 	events   map[string][]*storage.Event // user id -> events, in append order
 	eventIDs map[string]bool
+	eventSeq int64 // Seq of the newest event; never rolled back
 
 	throttles map[string]throttle
 

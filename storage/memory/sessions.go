@@ -2,6 +2,8 @@ package memory
 
 import (
 	"context"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/onboardkit/onboardkit/storage"
@@ -132,4 +134,29 @@ func (s *Store) FamilyRevoked(_ context.Context, familyID string) (bool, error) 
 		}
 	}
 	return false, nil
+}
+
+// ListSessions returns copies of the user's live tokens: neither rotated
+// nor revoked, ExpiresAt after now and, when maxAge > 0, FamilyCreatedAt
+// + maxAge after now. That is the current token of each live family (a
+// family has one unrotated token), newest family first: the greatest
+// FamilyCreatedAt, then FamilyID in byte order. None is an empty list.
+func (s *Store) ListSessions(_ context.Context, userID string, now time.Time, maxAge time.Duration) ([]*storage.RefreshToken, error) {
+	t := s.lock()
+	defer s.unlock(t)
+	out := []*storage.RefreshToken{}
+	for _, h := range s.d.userTokens[userID] {
+		rt := s.d.tokens[h]
+		if rt.RotatedAt.IsZero() && rt.RevokedAt.IsZero() && rt.ExpiresAt.After(now) &&
+			(maxAge <= 0 || rt.FamilyCreatedAt.Add(maxAge).After(now)) {
+			out = append(out, rt.Clone())
+		}
+	}
+	slices.SortFunc(out, func(a, b *storage.RefreshToken) int {
+		if n := b.FamilyCreatedAt.Compare(a.FamilyCreatedAt); n != 0 {
+			return n
+		}
+		return strings.Compare(a.FamilyID, b.FamilyID)
+	})
+	return out, nil
 }

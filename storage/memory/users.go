@@ -2,6 +2,8 @@ package memory
 
 import (
 	"context"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -202,4 +204,64 @@ func (s *Store) PasswordHistory(_ context.Context, userID string, limit int) ([]
 		h = h[:limit]
 	}
 	return append([]string{}, h...), nil
+}
+
+// SearchUsers returns copies of the users matching q, ordered by
+// (CreatedAt, ID) ascending (ids in byte order, the zero CreatedAt first),
+// starting strictly after q.After (from the start when it is zero), at
+// most q.Limit of them (all when Limit <= 0). A Phone or Email in q reads
+// the holders of that identifier only; other queries scan every user.
+func (s *Store) SearchUsers(_ context.Context, q storage.UserQuery) ([]*storage.User, error) {
+	t := s.lock()
+	defer s.unlock(t)
+	d := s.d
+	var ids []string
+	switch {
+	case q.Phone != "":
+		ids = d.byPhone[q.Phone]
+	case q.Email != "":
+		ids = d.byEmail[emailKey(q.Email)]
+	default:
+		ids = slices.Collect(maps.Keys(d.users))
+	}
+	after := !q.After.CreatedAt.IsZero() || q.After.ID != ""
+	var out []*storage.User
+	for _, id := range ids {
+		u := d.users[id]
+		if matches(u, &q) && (!after || compareUserOrder(u, q.After) > 0) {
+			out = append(out, u)
+		}
+	}
+	slices.SortFunc(out, func(a, b *storage.User) int {
+		return compareUserOrder(a, storage.UserCursor{CreatedAt: b.CreatedAt, ID: b.ID})
+	})
+	if q.Limit > 0 && len(out) > q.Limit {
+		out = out[:q.Limit]
+	}
+	for i, u := range out {
+		out[i] = u.Clone()
+	}
+	if out == nil {
+		out = []*storage.User{}
+	}
+	return out, nil
+}
+
+// matches reports whether u passes the filters of q (not its cursor).
+func matches(u *storage.User, q *storage.UserQuery) bool {
+	return (q.Status == "" || u.Status == q.Status) &&
+		(q.KYCStatus == "" || u.KYCStatus == q.KYCStatus) &&
+		(q.Phone == "" || u.Phone == q.Phone) &&
+		(q.Email == "" || emailKey(u.Email) == emailKey(q.Email)) &&
+		(q.CreatedFrom.IsZero() || !u.CreatedAt.Before(q.CreatedFrom)) &&
+		(q.CreatedTo.IsZero() || u.CreatedAt.Before(q.CreatedTo))
+}
+
+// compareUserOrder compares u with the position c in the order of
+// SearchUsers: CreatedAt, then ID in byte order.
+func compareUserOrder(u *storage.User, c storage.UserCursor) int {
+	if n := u.CreatedAt.Compare(c.CreatedAt); n != 0 {
+		return n
+	}
+	return strings.Compare(u.ID, c.ID)
 }

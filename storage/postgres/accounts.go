@@ -13,27 +13,35 @@ import (
 	"github.com/onboardkit/onboardkit/storage"
 )
 
-const accountColumns = `id, user_id, active, trading_portfolio_id, created_at, updated_at`
+const accountColumns = `id, user_id, active, trading_portfolio_id, created_at, updated_at,
+	email_key_ref, email_data, info_key_ref, info_data`
 
 func scanAccount(row pgx.Row) (*storage.Account, error) {
 	var (
-		a                storage.Account
-		created, updated pgtype.Timestamptz
+		a                   storage.Account
+		created, updated    pgtype.Timestamptz
+		emailRef, infoRef   string
+		emailData, infoData []byte
 	)
-	if err := row.Scan(&a.ID, &a.UserID, &a.Active, &a.TradingPortfolioID, &created, &updated); err != nil {
+	if err := row.Scan(&a.ID, &a.UserID, &a.Active, &a.TradingPortfolioID, &created, &updated,
+		&emailRef, &emailData, &infoRef, &infoData); err != nil {
 		return nil, err
 	}
 	a.CreatedAt, a.UpdatedAt = fromTS(created), fromTS(updated)
+	a.Email, a.Info = sealed(emailRef, emailData), sealed(infoRef, infoData)
 	return &a, nil
 }
 
-// CreateAccount stores a. A taken id returns a *storage.DuplicateError with
-// Field "id"; a user id naming no user an error wrapping storage.ErrNotFound.
+// CreateAccount stores a, its sealed email and information as they are.
+// A taken id returns a *storage.DuplicateError with Field "id"; a user id
+// naming no user an error wrapping storage.ErrNotFound.
 func (s *Store) CreateAccount(ctx context.Context, a *storage.Account) error {
-	_, err := s.exec(ctx, "create account", stmt{`INSERT INTO accounts (` + accountColumns + `)
-		VALUES ($1, $2, $3, $4, $5, $6)`, []any{
+	args := []any{
 		a.ID, a.UserID, a.Active, a.TradingPortfolioID, ts(a.CreatedAt), ts(a.UpdatedAt),
-	}})
+		a.Email.KeyRef, bytesOrNil(a.Email.Data), a.Info.KeyRef, bytesOrNil(a.Info.Data),
+	}
+	_, err := s.exec(ctx, "create account", stmt{`INSERT INTO accounts (` + accountColumns + `)
+		VALUES (` + placeholders(len(args)) + `)`, args})
 	return err
 }
 
@@ -75,28 +83,18 @@ func (s *Store) LockAccount(ctx context.Context, id string) (*storage.Account, e
 // ListAccounts returns the user's accounts, oldest CreatedAt first
 // (creation order among equals); none is an empty list.
 func (s *Store) ListAccounts(ctx context.Context, userID string) ([]*storage.Account, error) {
-	rows, err := s.q.Query(ctx, `SELECT `+accountColumns+` FROM accounts WHERE user_id = $1
-		ORDER BY created_at ASC NULLS FIRST, seq`, userID)
-	if err != nil {
-		return nil, mapErr("list accounts", err)
-	}
-	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (*storage.Account, error) { return scanAccount(r) })
-	if err != nil {
-		return nil, mapErr("list accounts", err)
-	}
-	if out == nil {
-		out = []*storage.Account{}
-	}
-	return out, nil
+	return queryAll(ctx, s, "list accounts", `SELECT `+accountColumns+` FROM accounts WHERE user_id = $1
+		ORDER BY created_at ASC NULLS FIRST, seq`, 0, scanAccount, userID)
 }
 
-// ActivateAccounts marks every inactive account of the user active with
-// UpdatedAt = at and returns how many changed.
-func (s *Store) ActivateAccounts(ctx context.Context, userID string, at time.Time) (int, error) {
-	tag, err := s.q.Exec(ctx, `UPDATE accounts SET active = true, updated_at = $2
-		WHERE user_id = $1 AND NOT active`, userID, ts(at))
+// SetAccountsActive sets active on every account of the user whose active
+// differs, with updated_at = at, in one UPDATE, and returns how many rows
+// it changed.
+func (s *Store) SetAccountsActive(ctx context.Context, userID string, active bool, at time.Time) (int, error) {
+	tag, err := s.q.Exec(ctx, `UPDATE accounts SET active = $2, updated_at = $3
+		WHERE user_id = $1 AND active <> $2`, userID, active, ts(at))
 	if err != nil {
-		return 0, mapErr("activate accounts", err)
+		return 0, mapErr("set accounts active", err)
 	}
 	return int(tag.RowsAffected()), nil
 }
@@ -116,7 +114,7 @@ func (s *Store) SetTradingPortfolio(ctx context.Context, accountID, portfolioID 
 }
 
 const portfolioColumns = `id, account_id, user_id, name, portfolio_type, chain, address,
-	derivation_path, key_id, address_index, created_at`
+	derivation_path, key_id, address_index, created_at, public_strategy`
 
 func scanPortfolio(row pgx.Row) (*storage.Portfolio, error) {
 	var (
@@ -125,7 +123,7 @@ func scanPortfolio(row pgx.Row) (*storage.Portfolio, error) {
 		created pgtype.Timestamptz
 	)
 	if err := row.Scan(&p.ID, &p.AccountID, &p.UserID, &p.Name, &p.Type, &p.Chain, &p.Address,
-		&p.DerivationPath, &p.KeyID, &index, &created); err != nil {
+		&p.DerivationPath, &p.KeyID, &index, &created, &p.PublicStrategy); err != nil {
 		return nil, err
 	}
 	p.AddressIndex = uint32(index) // the column's CHECK keeps it in range
@@ -141,9 +139,9 @@ func scanPortfolio(row pgx.Row) (*storage.Portfolio, error) {
 // storage.ErrNotFound.
 func (s *Store) CreatePortfolio(ctx context.Context, p *storage.Portfolio) error {
 	_, err := s.exec(ctx, "create portfolio", stmt{`INSERT INTO portfolios (` + portfolioColumns + `)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`, []any{
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`, []any{
 		p.ID, p.AccountID, p.UserID, p.Name, p.Type, p.Chain, p.Address, p.DerivationPath, p.KeyID,
-		int64(p.AddressIndex), ts(p.CreatedAt),
+		int64(p.AddressIndex), ts(p.CreatedAt), p.PublicStrategy,
 	}})
 	return err
 }
@@ -163,19 +161,8 @@ func (s *Store) GetPortfolio(ctx context.Context, id string) (*storage.Portfolio
 // ListPortfolios returns the account's portfolios, oldest CreatedAt first
 // (creation order among equals); none is an empty list.
 func (s *Store) ListPortfolios(ctx context.Context, accountID string) ([]*storage.Portfolio, error) {
-	rows, err := s.q.Query(ctx, `SELECT `+portfolioColumns+` FROM portfolios WHERE account_id = $1
-		ORDER BY created_at ASC NULLS FIRST, seq`, accountID)
-	if err != nil {
-		return nil, mapErr("list portfolios", err)
-	}
-	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (*storage.Portfolio, error) { return scanPortfolio(r) })
-	if err != nil {
-		return nil, mapErr("list portfolios", err)
-	}
-	if out == nil {
-		out = []*storage.Portfolio{}
-	}
-	return out, nil
+	return queryAll(ctx, s, "list portfolios", `SELECT `+portfolioColumns+` FROM portfolios WHERE account_id = $1
+		ORDER BY created_at ASC NULLS FIRST, seq`, 0, scanPortfolio, accountID)
 }
 
 // AllocateAddressIndex returns the next unused index for (chain, keyID),

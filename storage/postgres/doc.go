@@ -100,10 +100,12 @@
 // Personal data beyond the login identifiers is sealed before it reaches
 // the store (package seal), and stored as it comes: each sealed value is
 // two columns, <name>_key_ref (text, the empty string when empty) and
-// <name>_data (bytea, NULL when empty): users.profile_* and users.compliance_*,
-// kyc_submissions.ssn_*, kyc_documents.number_*, content_* and
-// description_*, totp_enrollments.secret_*. Phones and emails stay in clear
-// in users: they are the login identifiers, looked up and kept unique.
+// <name>_data (bytea, NULL when empty): users.profile_*, users.compliance_*
+// and users.metadata_*, kyc_submissions.ssn_*, kyc_documents.number_*,
+// content_* and description_*, totp_enrollments.secret_*,
+// accounts.email_* and accounts.info_*. Phones and emails stay in clear in
+// users: they are the login identifiers, looked up and kept unique. (Roles,
+// users.roles, are an operator's labels, a text[] in clear.)
 //
 // Migration 0005 replaced the clear profile, compliance and document
 // description columns of earlier versions by these. It refuses to drop
@@ -128,6 +130,27 @@
 // data_keys.sql leaves every sealed value unreadable). [Store.ListDataKeys]
 // walks the primary key, in the order of the database collation (byte
 // order under C and C.UTF-8, as in the in-memory store).
+//
+// # Searching and paging
+//
+// [Store.SearchUsers] is one query: the filters, then the cursor as a
+// row-value comparison (created_at, id COLLATE "C") > ($1, $2), ordered by
+// created_at NULLS FIRST, id COLLATE "C" and limited; the index
+// users_created_idx (migration 0006) holds the rows in that order, so a
+// page is a range scan that starts at the cursor. Ids compare bytewise
+// (COLLATE "C"), as Go and the in-memory store compare strings, whatever
+// the database collation; a NULL created_at (the zero time) sorts first.
+// A user keeps its place in that order while its CreatedAt stays as
+// stored, so pages read one after another see every user that existed at
+// the first exactly once, however many are created meanwhile.
+// [Store.ListEvents] pages by the events' seq (bigserial, set at insert
+// and returned by [Store.AppendEvent]) with the index events_user_seq_idx;
+// [Store.ListSessions] orders a user's live tokens by family_created_at
+// descending, then family_id COLLATE "C".
+//
+// Migration 0006 also marks the profile of every user who held one as
+// complete (users.profile_complete): before it, a profile was only ever
+// saved whole.
 //
 // # Rate limits and replay cache
 //
@@ -204,4 +227,9 @@
 //     between challenges (LatestChallenge), is compared in the database
 //     collation (byte order under C and C.UTF-8, as in the in-memory
 //     store).
+//   - SearchUsers and ListSessions write COLLATE "C" in their comparisons
+//     and orders, and users_created_idx indexes id COLLATE "C".
+//     CockroachDB compares strings bytewise anyway and accepts COLLATE
+//     "C" in expressions from v22.2 (ignoring it); the index declaration
+//     has not been tried on CockroachDB.
 package postgres

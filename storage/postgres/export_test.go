@@ -12,6 +12,8 @@ var (
 	ByPhone              = byPhone
 	ByEmail              = byEmail
 	LatestChallengeWhere = latestChallenge
+	SearchQuery          = searchQuery
+	EventsAfter          = eventsAfter
 )
 
 // MigrateThrough applies the embedded migrations up to version only, as

@@ -353,19 +353,52 @@ func (s *Store) exec(ctx context.Context, op string, stmts ...stmt) ([]pgconn.Co
 		return tags, nil
 	}
 	all := make([]stmt, 0, len(stmts)+2)
-	all = append(all, stmt{sql: "SAVEPOINT onboardkit_write"})
+	all = append(all, stmt{sql: savepoint})
 	all = append(all, stmts...)
-	all = append(all, stmt{sql: "RELEASE SAVEPOINT onboardkit_write"})
+	all = append(all, stmt{sql: releaseSavepoint})
 	tags, err := sendBatch(ctx, s.tx, all)
 	if err != nil {
-		if constraintViolation(err) {
-			if _, rerr := s.tx.Exec(ctx, "ROLLBACK TO SAVEPOINT onboardkit_write"); rerr != nil {
-				return nil, mapErr(op, errors.Join(err, rerr))
-			}
-		}
-		return nil, mapErr(op, err)
+		return nil, s.savepointFailed(ctx, op, err)
 	}
 	return tags[1 : len(tags)-1], nil
+}
+
+// The savepoint a write inside a Tx runs under (see exec).
+const (
+	savepoint         = "SAVEPOINT onboardkit_write"
+	releaseSavepoint  = "RELEASE SAVEPOINT onboardkit_write"
+	rollbackSavepoint = "ROLLBACK TO SAVEPOINT onboardkit_write"
+)
+
+// savepointFailed maps the error of a batch run under the savepoint of
+// exec, first rolling back to the savepoint after a constraint violation
+// so that the transaction stays usable.
+func (s *Store) savepointFailed(ctx context.Context, op string, err error) error {
+	if constraintViolation(err) {
+		if _, rerr := s.tx.Exec(ctx, rollbackSavepoint); rerr != nil {
+			return mapErr(op, errors.Join(err, rerr))
+		}
+	}
+	return mapErr(op, err)
+}
+
+// scanWrite runs one write that returns a row (INSERT ... RETURNING) into
+// dest, atomically as exec does: on the pool as scanOne does (one
+// implicit transaction, retried); inside a Tx under exec's savepoint, in
+// one round trip, so that a constraint violation leaves the transaction
+// usable.
+func (s *Store) scanWrite(ctx context.Context, op string, st stmt, dest ...any) error {
+	if s.tx == nil {
+		return mapErr(op, s.scanOne(ctx, st.sql, st.args, dest...))
+	}
+	b := &pgx.Batch{}
+	b.Queue(savepoint)
+	b.Queue(st.sql, st.args...).QueryRow(func(r pgx.Row) error { return r.Scan(dest...) })
+	b.Queue(releaseSavepoint)
+	if err := s.tx.SendBatch(ctx, b).Close(); err != nil {
+		return s.savepointFailed(ctx, op, err)
+	}
+	return nil
 }
 
 func sendBatch(ctx context.Context, q querier, stmts []stmt) ([]pgconn.CommandTag, error) {
@@ -561,6 +594,36 @@ func (s *Store) queryLimit(ctx context.Context, q string, limit int, args ...any
 		return s.q.Query(ctx, q+` LIMIT $`+strconv.Itoa(len(args)+1), append(args, int64(limit))...)
 	}
 	return s.q.Query(ctx, q, args...)
+}
+
+// queryAll runs the query q (which ends with its ORDER BY) with args and,
+// when limit > 0, a LIMIT of limit rows, and returns every row as scan
+// reads it; no row is an empty slice. Errors are mapped for op.
+func queryAll[T any](ctx context.Context, s *Store, op, q string, limit int, scan func(pgx.Row) (T, error), args ...any) ([]T, error) {
+	rows, err := s.queryLimit(ctx, q, limit, args...)
+	if err != nil {
+		return nil, mapErr(op, err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (T, error) { return scan(r) })
+	if err != nil {
+		return nil, mapErr(op, err)
+	}
+	if out == nil {
+		out = []T{}
+	}
+	return out, nil
+}
+
+// placeholders returns the parameter list "$1, $2, ..., $n".
+func placeholders(n int) string {
+	var b strings.Builder
+	for i := 1; i <= n; i++ {
+		if i > 1 {
+			b.WriteString(", ")
+		}
+		b.WriteString("$" + strconv.Itoa(i))
+	}
+	return b.String()
 }
 
 // exists reports whether the query (SELECT EXISTS (...)) holds.

@@ -1009,20 +1009,7 @@ func TestKYCRoundTrip(t *testing.T) {
 // the first entry), never by a sort of the matching rows.
 func TestLookupsUseIndexes(t *testing.T) {
 	t.Parallel()
-	st := postgrestest.New(t)
-	ctx := context.Background()
-	conn, err := st.Pool().Acquire(ctx)
-	require.NoError(t, err)
-	defer conn.Release()
-	// Seeded tables are small: make any other plan look dear.
-	for _, set := range []string{"enable_seqscan", "enable_sort", "enable_bitmapscan"} {
-		_, err := conn.Exec(ctx, "SET "+set+" = off")
-		require.NoError(t, err)
-	}
-	defer func() {
-		_, err := conn.Exec(ctx, "RESET ALL")
-		require.NoError(t, err)
-	}()
+	conn := plannerConn(t, postgrestest.New(t))
 	for _, tc := range []struct {
 		name, query, index string
 		args               []any
@@ -1032,15 +1019,41 @@ func TestLookupsUseIndexes(t *testing.T) {
 		{"LatestChallenge", postgres.ChallengeLookup(postgres.LatestChallengeWhere), "challenges_user_purpose_idx", []any{"u", "login"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			rows, err := conn.Query(ctx, "EXPLAIN "+tc.query, tc.args...)
-			require.NoError(t, err)
-			lines, err := pgx.CollectRows(rows, pgx.RowTo[string])
-			require.NoError(t, err)
-			plan := strings.Join(lines, "\n")
+			plan := explain(t, conn, tc.query, tc.args...)
 			assert.Contains(t, plan, "Index Scan Backward using "+tc.index, plan)
 			assert.NotContains(t, plan, "Sort", plan)
 		})
 	}
+}
+
+// plannerConn returns a connection of st whose planner avoids sequential
+// scans, sorts and bitmap scans (seeded tables are small: any other plan
+// must look dear), released when the test ends.
+func plannerConn(t *testing.T, st *postgres.Store) *pgxpool.Conn {
+	t.Helper()
+	ctx := context.Background()
+	conn, err := st.Pool().Acquire(ctx)
+	require.NoError(t, err)
+	t.Cleanup(func() {
+		_, err := conn.Exec(ctx, "RESET ALL")
+		assert.NoError(t, err)
+		conn.Release()
+	})
+	for _, set := range []string{"enable_seqscan", "enable_sort", "enable_bitmapscan"} {
+		_, err := conn.Exec(ctx, "SET "+set+" = off")
+		require.NoError(t, err)
+	}
+	return conn
+}
+
+// explain returns the plan of the query.
+func explain(t *testing.T, conn *pgxpool.Conn, query string, args ...any) string {
+	t.Helper()
+	rows, err := conn.Query(context.Background(), "EXPLAIN "+query, args...)
+	require.NoError(t, err)
+	lines, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	require.NoError(t, err)
+	return strings.Join(lines, "\n")
 }
 
 // TestReserveLoginAttemptReadsBlockingVersion: a reservation whose

@@ -47,14 +47,7 @@ func TestMigration0005RefusesClearData(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			ctx := context.Background()
-			dsn, schema := postgrestest.Schema(t)
-			st := postgrestest.Open(t, dsn, schema)
-			require.NoError(t, st.MigrateThrough(ctx, 4))
-			exec := func(sql string, args ...any) {
-				t.Helper()
-				_, err := st.Pool().Exec(ctx, sql, args...)
-				require.NoError(t, err, sql)
-			}
+			st, exec := storeAt(t, 4)
 			// Rows without personal data (an empty profile document among
 			// them) and one row with some.
 			exec(insertUser, "u0")
@@ -96,6 +89,21 @@ func TestMigration0005RefusesClearData(t *testing.T) {
 	}
 }
 
+// storeAt returns a store on a fresh schema migrated through version only,
+// as an older release left it, and a function running a statement on it
+// that fails the test on an error.
+func storeAt(t *testing.T, version int) (*postgres.Store, func(sql string, args ...any)) {
+	t.Helper()
+	dsn, schema := postgrestest.Schema(t)
+	st := postgrestest.Open(t, dsn, schema)
+	require.NoError(t, st.MigrateThrough(context.Background(), version))
+	return st, func(sql string, args ...any) {
+		t.Helper()
+		_, err := st.Pool().Exec(context.Background(), sql, args...)
+		require.NoError(t, err, sql)
+	}
+}
+
 // clearColumnsTables names the tables whose sealed columns stay, in the
 // refusal of values stored in clear there.
 const clearColumnsTables = "kyc_submissions, kyc_documents or totp_enrollments"
@@ -132,23 +140,45 @@ var (
 	clearPDF     = []byte("%PDF-1.7\n%\xe2\xe3\xcf\xd3")
 	clearDesc    = []byte("front page of the passport")
 	clearSecret  = []byte("JBSWY3DPEHPK3PXP")
+	clearMeta    = []byte(`{"crm_id":"C-1029"}`)
+	clearEmail   = []byte("annabel.examplestone@example.org")
+	clearInfo    = []byte(`{"desk":"Paris"}`)
 	clearProfile = bytes.Join([][]byte{clearName, clearStreet, clearBirth, clearSSN}, []byte("|"))
 )
 
+// newSealer returns a Sealer on a keyring of one key-encryption key drawn
+// for the test.
+func newSealer(t *testing.T) *seal.Sealer {
+	t.Helper()
+	k, _, err := seal.GenerateKey("kek-1", nil)
+	require.NoError(t, err)
+	ring, err := seal.NewLocalKeyring(k)
+	require.NoError(t, err)
+	return seal.New(ring, seal.Config{}, onboardkit.Runtime{})
+}
+
+// sealAs seals v as the user's field with sl, keeping the data key in st.
+func sealAs(t *testing.T, st *postgres.Store, sl *seal.Sealer, userID, field string, v []byte) storage.Sealed {
+	t.Helper()
+	s, err := sl.Seal(context.Background(), st, userID, field, v)
+	require.NoError(t, err)
+	return s
+}
+
 // sealedRecords stores a user with every personal value sealed by a real
-// Sealer (its data keys in st) and returns it with its KYC submission and
-// TOTP enrollment as stored.
-func sealedRecords(t *testing.T, st *postgres.Store, sl *seal.Sealer) (*storage.User, *storage.KYCSubmission, *storage.TOTPEnrollment) {
+// Sealer (its data keys in st) and returns it with its KYC submission, TOTP
+// enrollment and account as stored.
+func sealedRecords(t *testing.T, st *postgres.Store, sl *seal.Sealer) (*storage.User, *storage.KYCSubmission, *storage.TOTPEnrollment, *storage.Account) {
 	t.Helper()
 	ctx := context.Background()
 	u := newUser()
-	sealed := func(field string, v []byte) storage.Sealed {
-		s, err := sl.Seal(ctx, st, u.ID, field, v)
-		require.NoError(t, err)
-		return s
-	}
+	sealed := func(field string, v []byte) storage.Sealed { return sealAs(t, st, sl, u.ID, field, v) }
 	u.Profile, u.Compliance = sealed("profile", clearProfile), sealed("compliance", clearName)
+	u.Metadata = sealed("metadata", clearMeta)
 	require.NoError(t, st.CreateUser(ctx, u))
+	a := &storage.Account{ID: newID("acct"), UserID: u.ID, Email: sealed("account.email", clearEmail),
+		Info: sealed("account.info", clearInfo), CreatedAt: t0, UpdatedAt: t0}
+	require.NoError(t, st.CreateAccount(ctx, a))
 	sub := &storage.KYCSubmission{ID: newID("kyc"), UserID: u.ID, Attempt: 1, Status: "under_review",
 		SSN: sealed("kyc.ssn", clearSSN), CreatedAt: t0, UpdatedAt: t0}
 	for i, content := range [][]byte{clearPNG, clearJPEG, clearPDF} {
@@ -161,7 +191,7 @@ func sealedRecords(t *testing.T, st *postgres.Store, sl *seal.Sealer) (*storage.
 	require.NoError(t, st.CreateKYCSubmission(ctx, sub))
 	e := &storage.TOTPEnrollment{UserID: u.ID, Secret: sealed("totp.secret", clearSecret), CreatedAt: t0}
 	require.NoError(t, st.PutTOTP(ctx, e))
-	return u, sub, e
+	return u, sub, e, a
 }
 
 // TestSealedAtRest: the rows of a user whose personal values are sealed,
@@ -172,12 +202,8 @@ func TestSealedAtRest(t *testing.T) {
 	t.Parallel()
 	st := postgrestest.New(t)
 	ctx := context.Background()
-	k, _, err := seal.GenerateKey("kek-1", nil)
-	require.NoError(t, err)
-	ring, err := seal.NewLocalKeyring(k)
-	require.NoError(t, err)
-	sl := seal.New(ring, seal.Config{}, onboardkit.Runtime{})
-	u, sub, e := sealedRecords(t, st, sl)
+	sl := newSealer(t)
+	u, sub, e, a := sealedRecords(t, st, sl)
 
 	var rows []string
 	for _, q := range []string{
@@ -186,6 +212,7 @@ func TestSealedAtRest(t *testing.T) {
 		`SELECT t::text FROM kyc_documents t JOIN kyc_submissions s ON s.id = t.submission_id WHERE s.user_id = $1`,
 		`SELECT t::text FROM totp_enrollments t WHERE user_id = $1`,
 		`SELECT t::text FROM data_keys t WHERE user_id = $1`,
+		`SELECT t::text FROM accounts t WHERE user_id = $1`,
 	} {
 		r, err := st.Pool().Query(ctx, q, u.ID)
 		require.NoError(t, err)
@@ -196,10 +223,10 @@ func TestSealedAtRest(t *testing.T) {
 		}
 		require.NoError(t, r.Err())
 	}
-	require.Len(t, rows, 1+1+3+1+1)
+	require.Len(t, rows, 1+1+3+1+1+1)
 	all := strings.ToLower(strings.Join(rows, "\n"))
 	for _, clear := range [][]byte{clearName, clearStreet, clearBirth, clearSSN, clearNumber, clearPNG[:4],
-		clearJPEG[:3], clearPDF[:5], clearDesc, clearSecret} {
+		clearJPEG[:3], clearPDF[:5], clearDesc, clearSecret, clearMeta, clearEmail, clearInfo} {
 		assert.NotContains(t, all, strings.ToLower(string(clear)), "clear text in a row")
 		assert.NotContains(t, all, hex.EncodeToString(clear), "clear bytes in a bytea of a row")
 	}
@@ -210,8 +237,11 @@ func TestSealedAtRest(t *testing.T) {
 	require.NoError(t, err)
 	gotTOTP, err := st.GetTOTP(ctx, u.ID)
 	require.NoError(t, err)
-	assert.Equal(t, []any{u.Profile, u.Compliance, sub.SSN, sub.Documents, e.Secret},
-		[]any{gotUser.Profile, gotUser.Compliance, gotSub.SSN, gotSub.Documents, gotTOTP.Secret}, "sealed bytes as given")
+	gotAcct, err := st.GetAccount(ctx, a.ID)
+	require.NoError(t, err)
+	assert.Equal(t, []any{u.Profile, u.Compliance, u.Metadata, sub.SSN, sub.Documents, e.Secret, a.Email, a.Info},
+		[]any{gotUser.Profile, gotUser.Compliance, gotUser.Metadata, gotSub.SSN, gotSub.Documents, gotTOTP.Secret,
+			gotAcct.Email, gotAcct.Info}, "sealed bytes as given")
 	opens := func(field string, v storage.Sealed, want []byte) {
 		t.Helper()
 		got, err := sl.Open(ctx, st, u.ID, field, v)
@@ -223,4 +253,7 @@ func TestSealedAtRest(t *testing.T) {
 	opens("kyc.document.content", gotSub.Documents[2].Content, clearPDF)
 	opens("kyc.document.description", gotSub.Documents[0].Description, clearDesc)
 	opens("totp.secret", gotTOTP.Secret, clearSecret)
+	opens("metadata", gotUser.Metadata, clearMeta)
+	opens("account.email", gotAcct.Email, clearEmail)
+	opens("account.info", gotAcct.Info, clearInfo)
 }

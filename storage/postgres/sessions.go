@@ -31,30 +31,36 @@ func (s *Store) CreateRefreshToken(ctx context.Context, t *storage.RefreshToken)
 	return err
 }
 
-// GetRefreshToken returns the token with the hash, rotated or revoked ones
-// included, or storage.ErrNotFound.
-func (s *Store) GetRefreshToken(ctx context.Context, hash []byte) (*storage.RefreshToken, error) {
+func scanToken(row pgx.Row) (*storage.RefreshToken, error) {
 	var (
 		t                                               storage.RefreshToken
 		user                                            pgtype.Text
 		issued, famCreated, expires, rotated, revokedAt pgtype.Timestamptz
 	)
-	if hash == nil {
-		hash = []byte{}
-	}
-	err := s.q.QueryRow(ctx, `SELECT `+tokenColumns+` FROM refresh_tokens WHERE hash = $1`, hash).Scan(
-		&t.Hash, &t.FamilyID, &user, &issued, &famCreated, &expires, &rotated, &revokedAt)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, notFound("get refresh token")
-	}
-	if err != nil {
-		return nil, mapErr("get refresh token", err)
+	if err := row.Scan(&t.Hash, &t.FamilyID, &user, &issued, &famCreated, &expires, &rotated, &revokedAt); err != nil {
+		return nil, err
 	}
 	t.Hash = bytesOrNil(t.Hash)
 	t.UserID = user.String
 	t.IssuedAt, t.FamilyCreatedAt, t.ExpiresAt = fromTS(issued), fromTS(famCreated), fromTS(expires)
 	t.RotatedAt, t.RevokedAt = fromTS(rotated), fromTS(revokedAt)
 	return &t, nil
+}
+
+// GetRefreshToken returns the token with the hash, rotated or revoked ones
+// included, or storage.ErrNotFound.
+func (s *Store) GetRefreshToken(ctx context.Context, hash []byte) (*storage.RefreshToken, error) {
+	if hash == nil {
+		hash = []byte{}
+	}
+	t, err := scanToken(s.q.QueryRow(ctx, `SELECT `+tokenColumns+` FROM refresh_tokens WHERE hash = $1`, hash))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, notFound("get refresh token")
+	}
+	if err != nil {
+		return nil, mapErr("get refresh token", err)
+	}
+	return t, nil
 }
 
 // RotateRefreshToken marks oldHash rotated at now with a conditional UPDATE
@@ -134,4 +140,21 @@ func (s *Store) FamilyRevoked(ctx context.Context, familyID string) (bool, error
 		return false, notFound("family revoked")
 	}
 	return revoked.Bool, nil
+}
+
+// ListSessions returns the user's live tokens (refresh_tokens_user_idx):
+// neither rotated nor revoked, expiring after now and, when maxAge > 0,
+// of a family created after now - maxAge. That is the current token of
+// each live family (a family has one unrotated token), newest family
+// first: family_created_at descending, then family_id compared bytewise
+// (COLLATE "C", as Go compares strings). None is an empty list.
+func (s *Store) ListSessions(ctx context.Context, userID string, now time.Time, maxAge time.Duration) ([]*storage.RefreshToken, error) {
+	born := pgtype.Timestamptz{} // NULL: no bound on the family's age
+	if maxAge > 0 {
+		born = ts(now.Add(-maxAge))
+	}
+	return queryAll(ctx, s, "list sessions", `SELECT `+tokenColumns+` FROM refresh_tokens
+		WHERE user_id = $1 AND rotated_at IS NULL AND revoked_at IS NULL AND expires_at > $2
+		AND ($3::timestamptz IS NULL OR family_created_at > $3)
+		ORDER BY family_created_at DESC NULLS LAST, family_id COLLATE "C"`, 0, scanToken, userID, ts(now), born)
 }

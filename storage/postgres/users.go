@@ -3,6 +3,8 @@ package postgres
 import (
 	"context"
 	"errors"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -13,36 +15,44 @@ import (
 
 const userColumns = `id, version, phone, phone_verified, email, email_verified, locale,
 	status, kyc_status, kyc_tier, profile_key_ref, profile_data, compliance_key_ref, compliance_data,
-	admin_locked, tokens_valid_after, last_auth_at, created_at, updated_at`
+	admin_locked, tokens_valid_after, last_auth_at, created_at, updated_at,
+	profile_complete, roles, metadata_key_ref, metadata_data`
 
 // userValues returns the values of every user column but id and version,
-// in userColumns order. The sealed profile and compliance are stored as
-// they are.
+// in userColumns order. The sealed values are stored as they are; no
+// roles are the empty array (the column is NOT NULL).
 func userValues(u *storage.User) []any {
+	roles := u.Roles
+	if roles == nil {
+		roles = []string{}
+	}
 	return []any{
 		text(u.Phone), u.PhoneVerified, text(u.Email), u.EmailVerified, u.Locale,
 		u.Status, u.KYCStatus, u.KYCTier, u.Profile.KeyRef, bytesOrNil(u.Profile.Data),
 		u.Compliance.KeyRef, bytesOrNil(u.Compliance.Data),
 		u.AdminLocked, ts(u.TokensValidAfter), ts(u.LastAuthAt), ts(u.CreatedAt), ts(u.UpdatedAt),
+		u.ProfileComplete, roles, u.Metadata.KeyRef, bytesOrNil(u.Metadata.Data),
 	}
 }
 
 func scanUser(row pgx.Row) (*storage.User, error) {
 	var (
-		u                                 storage.User
-		phone, email                      pgtype.Text
-		profileRef, complianceRef         string
-		profile, compliance               []byte
-		validAfter, lastAuth, created, up pgtype.Timestamptz
+		u                                      storage.User
+		phone, email                           pgtype.Text
+		profileRef, complianceRef, metadataRef string
+		profile, compliance, metadata          []byte
+		validAfter, lastAuth, created, up      pgtype.Timestamptz
 	)
 	err := row.Scan(&u.ID, &u.Version, &phone, &u.PhoneVerified, &email, &u.EmailVerified, &u.Locale,
 		&u.Status, &u.KYCStatus, &u.KYCTier, &profileRef, &profile, &complianceRef, &compliance,
-		&u.AdminLocked, &validAfter, &lastAuth, &created, &up)
+		&u.AdminLocked, &validAfter, &lastAuth, &created, &up,
+		&u.ProfileComplete, &u.Roles, &metadataRef, &metadata)
 	if err != nil {
 		return nil, err
 	}
 	u.Phone, u.Email = phone.String, email.String
 	u.Profile, u.Compliance = sealed(profileRef, profile), sealed(complianceRef, compliance)
+	u.Roles, u.Metadata = stringsOrNil(u.Roles), sealed(metadataRef, metadata)
 	u.TokensValidAfter, u.LastAuthAt = fromTS(validAfter), fromTS(lastAuth)
 	u.CreatedAt, u.UpdatedAt = fromTS(created), fromTS(up)
 	return &u, nil
@@ -56,7 +66,7 @@ func scanUser(row pgx.Row) (*storage.User, error) {
 func (s *Store) CreateUser(ctx context.Context, u *storage.User) error {
 	args := append([]any{u.ID, int64(1)}, userValues(u)...)
 	if _, err := s.exec(ctx, "create user", stmt{`INSERT INTO users (` + userColumns + `)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)`, args}); err != nil {
+		VALUES (` + placeholders(len(args)) + `)`, args}); err != nil {
 		return err
 	}
 	u.Version = 1
@@ -115,7 +125,8 @@ func (s *Store) UpdateUser(ctx context.Context, u *storage.User) error {
 		phone = $3, phone_verified = $4, email = $5, email_verified = $6, locale = $7,
 		status = $8, kyc_status = $9, kyc_tier = $10, profile_key_ref = $11, profile_data = $12,
 		compliance_key_ref = $13, compliance_data = $14, admin_locked = $15, tokens_valid_after = $16,
-		last_auth_at = $17, created_at = $18, updated_at = $19, version = version + 1
+		last_auth_at = $17, created_at = $18, updated_at = $19, profile_complete = $20, roles = $21,
+		metadata_key_ref = $22, metadata_data = $23, version = version + 1
 		WHERE id = $1 AND version = $2`, args})
 	if err != nil {
 		return err
@@ -211,4 +222,75 @@ func (s *Store) PasswordHistory(ctx context.Context, userID string, limit int) (
 		hashes = []string{}
 	}
 	return hashes, nil
+}
+
+// conditions builds a WHERE clause and its arguments.
+type conditions struct {
+	sql  []string
+	args []any
+}
+
+// add adds the condition cond whose placeholders (?) take args in order.
+func (c *conditions) add(cond string, args ...any) {
+	for _, a := range args {
+		c.args = append(c.args, a)
+		cond = strings.Replace(cond, "?", "$"+strconv.Itoa(len(c.args)), 1)
+	}
+	c.sql = append(c.sql, cond)
+}
+
+// where returns the clause ("" for none).
+func (c *conditions) where() string {
+	if len(c.sql) == 0 {
+		return ""
+	}
+	return ` WHERE ` + strings.Join(c.sql, ` AND `)
+}
+
+// searchOrder is the order of SearchUsers: a NULL created_at (the zero
+// time) first, the id compared bytewise (COLLATE "C", as Go compares
+// strings) whatever the database collation. users_created_idx holds the
+// rows in this order.
+const searchOrder = ` ORDER BY created_at ASC NULLS FIRST, id COLLATE "C" ASC`
+
+// searchQuery returns the query of SearchUsers for q (without its limit)
+// and its arguments. The cursor is a row-value comparison, which
+// users_created_idx serves as the start of an index scan; NULL created_at
+// sorts first, so a cursor at a non-zero time leaves those rows out.
+func searchQuery(q storage.UserQuery) (string, []any) {
+	var c conditions
+	if q.Status != "" {
+		c.add(`status = ?`, q.Status)
+	}
+	if q.KYCStatus != "" {
+		c.add(`kyc_status = ?`, q.KYCStatus)
+	}
+	if q.Phone != "" {
+		c.add(`phone = ?`, q.Phone)
+	}
+	if q.Email != "" {
+		c.add(`lower(email) = lower(?)`, q.Email)
+	}
+	if !q.CreatedFrom.IsZero() {
+		c.add(`created_at >= ?`, ts(q.CreatedFrom))
+	}
+	if !q.CreatedTo.IsZero() {
+		c.add(`(created_at < ? OR created_at IS NULL)`, ts(q.CreatedTo))
+	}
+	switch {
+	case !q.After.CreatedAt.IsZero():
+		c.add(`(created_at, id COLLATE "C") > (?, ?)`, ts(q.After.CreatedAt), q.After.ID)
+	case q.After.ID != "":
+		c.add(`(created_at IS NOT NULL OR id COLLATE "C" > ?)`, q.After.ID)
+	}
+	return `SELECT ` + userColumns + ` FROM users` + c.where() + searchOrder, c.args
+}
+
+// SearchUsers returns the users matching q in (created_at, id) order,
+// after q.After, at most q.Limit of them (all when Limit <= 0), with one
+// query; see searchQuery. Emails match after lower(). None is an empty
+// list.
+func (s *Store) SearchUsers(ctx context.Context, q storage.UserQuery) ([]*storage.User, error) {
+	sql, args := searchQuery(q)
+	return queryAll(ctx, s, "search users", sql, q.Limit, scanUser, args...)
 }

@@ -8,13 +8,23 @@ import (
 	"github.com/onboardkit/onboardkit/storage"
 )
 
+// newAccount returns an inactive account of the user with a sealed email
+// and information.
 func (f *fixture) newAccount(userID string, sec int) *storage.Account {
-	return &storage.Account{ID: id("acct"), UserID: userID, CreatedAt: f.at(sec), UpdatedAt: f.at(sec)}
+	aid := id("acct")
+	return &storage.Account{
+		ID: aid, UserID: userID,
+		Email:     f.seal(userID, recordField(fieldAcctEmail, aid), clearAcctEmail),
+		Info:      f.seal(userID, recordField(fieldAcctInfo, aid), clearAcctInfo),
+		CreatedAt: f.at(sec), UpdatedAt: f.at(sec),
+	}
 }
 
+// newPortfolio returns a portfolio of the account with a public strategy
+// and a deposit address.
 func (f *fixture) newPortfolio(a *storage.Account, name string, sec int) *storage.Portfolio {
 	return &storage.Portfolio{
-		ID: id("pf"), AccountID: a.ID, UserID: a.UserID, Name: name, Type: "TRADING",
+		ID: id("pf"), AccountID: a.ID, UserID: a.UserID, Name: name, Type: "TRADING", PublicStrategy: true,
 		Chain: "BTC", Address: "bc1q" + runID, DerivationPath: "m/0/7", KeyID: id("xpub"),
 		AddressIndex: 7, CreatedAt: f.at(sec),
 	}
@@ -47,6 +57,19 @@ var accountTests = []test{
 		a.Active, a.TradingPortfolioID = true, id("pf")
 		f.ok(f.s.CreateAccount(f.ctx, a), "CreateAccount")
 		f.equal(f.getAccount(a.ID), a, "GetAccount")
+		f.accountOpens(f.getAccount(a.ID))
+
+		// Without an email or information.
+		b := f.newAccount(a.UserID, 1)
+		b.Email, b.Info = storage.Sealed{}, storage.Sealed{}
+		f.ok(f.s.CreateAccount(f.ctx, b), "CreateAccount without email and information")
+		got := f.getAccount(b.ID)
+		f.check(got.Email.IsZero() && got.Info.IsZero(), "zero Email/Info came back as %+v / %+v", got.Email, got.Info)
+		f.equal(got, b, "GetAccount without email and information")
+		list, err := f.s.ListAccounts(f.ctx, a.UserID)
+		f.ok(err, "ListAccounts")
+		f.equal(list, []*storage.Account{a, b}, "ListAccounts")
+		f.accountOpens(list[0])
 	}},
 	{"DuplicateAccountID", func(f *fixture) {
 		a := f.newAccount(f.userID(), 0)
@@ -81,27 +104,47 @@ var accountTests = []test{
 		f.ok(err, "ListAccounts")
 		f.equal(got, []*storage.Account{a0, a1, a2}, "ListAccounts")
 	}},
-	{"Activate", func(f *fixture) {
+	{"SetAccountsActive", func(f *fixture) {
+		// Each step sets Active on every account of the user and counts
+		// the accounts it changed; only those get the step's UpdatedAt.
 		uid := f.userID()
 		a, b, c := f.newAccount(uid, 0), f.newAccount(uid, 1), f.newAccount(uid, 2)
 		c.Active = true
 		other := f.newAccount(f.userID(), 0)
-		for _, x := range []*storage.Account{a, b, c, other} {
+		mine := []*storage.Account{a, b, c}
+		for _, x := range append(mine, other) {
 			f.ok(f.s.CreateAccount(f.ctx, x), "CreateAccount")
 		}
-		n, err := f.s.ActivateAccounts(f.ctx, uid, f.at(100))
-		f.ok(err, "ActivateAccounts")
-		f.check(n == 2, "ActivateAccounts changed %d, want 2", n)
-		for _, x := range []*storage.Account{a, b, c} {
-			f.check(f.getAccount(x.ID).Active, "account not active after ActivateAccounts")
+		for _, step := range []struct {
+			name   string
+			active bool
+			at     int
+			want   int
+		}{
+			{"activate two of three", true, 100, 2},
+			{"activate again", true, 200, 0},
+			{"deactivate all", false, 300, 3},
+			{"deactivate again", false, 400, 0},
+			{"activate all", true, 500, 3},
+		} {
+			n, err := f.s.SetAccountsActive(f.ctx, uid, step.active, f.at(step.at))
+			f.ok(err, "SetAccountsActive: "+step.name)
+			f.check(n == step.want, "SetAccountsActive %s: changed %d, want %d", step.name, n, step.want)
+			for _, x := range mine {
+				if x.Active != step.active {
+					x.Active, x.UpdatedAt = step.active, f.at(step.at)
+				}
+			}
+			list, err := f.s.ListAccounts(f.ctx, uid)
+			f.ok(err, "ListAccounts")
+			f.equal(list, mine, "accounts after "+step.name)
+			f.equal(f.getAccount(other.ID), other, "another user's account after "+step.name)
 		}
-		f.check(!f.getAccount(other.ID).Active, "ActivateAccounts activated another user's account")
-		n, err = f.s.ActivateAccounts(f.ctx, uid, f.at(200))
-		f.ok(err, "ActivateAccounts again")
-		f.check(n == 0, "second ActivateAccounts changed %d, want 0", n)
-		n, err = f.s.ActivateAccounts(f.ctx, id("user"), f.at(200))
-		f.ok(err, "ActivateAccounts of a user without accounts")
-		f.check(n == 0, "ActivateAccounts of a user without accounts changed %d", n)
+		for _, active := range []bool{true, false} {
+			n, err := f.s.SetAccountsActive(f.ctx, id("user"), active, f.at(600))
+			f.ok(err, "SetAccountsActive of a user without accounts")
+			f.check(n == 0, "SetAccountsActive of a user without accounts changed %d", n)
+		}
 	}},
 	{"TradingPortfolio", func(f *fixture) {
 		a := f.newAccount(f.userID(), 0)
@@ -118,11 +161,12 @@ var accountTests = []test{
 		f.ok(f.s.CreateAccount(f.ctx, a), "CreateAccount")
 		f.ok(f.s.CreateAccount(f.ctx, b), "CreateAccount")
 		p2, p0, p1 := f.newPortfolio(a, "Savings", 20), f.newPortfolio(a, "Main", 0), f.newPortfolio(a, "Other", 10)
-		p2.Type = "SAVINGS"
+		p2.Type, p1.PublicStrategy = "SAVINGS", false
 		for _, p := range []*storage.Portfolio{p2, p0, p1} {
 			f.ok(f.s.CreatePortfolio(f.ctx, p), "CreatePortfolio")
 		}
 		f.equal(f.getPortfolio(p2.ID), p2, "GetPortfolio")
+		f.check(!f.getPortfolio(p1.ID).PublicStrategy, "PublicStrategy false came back true")
 		got, err := f.s.ListPortfolios(f.ctx, a.ID)
 		f.ok(err, "ListPortfolios")
 		f.equal(got, []*storage.Portfolio{p0, p1, p2}, "ListPortfolios oldest first")
@@ -235,18 +279,28 @@ var accountTests = []test{
 	{"DeepCopy", func(f *fixture) {
 		a := f.newAccount(f.userID(), 0)
 		f.ok(f.s.CreateAccount(f.ctx, a), "CreateAccount")
-		want := *a
+		want := a.Clone()
 		a.Active = true
+		a.Email.Data[0] ^= 0xff
+		a.Info.KeyRef = "mutated"
 		got := f.getAccount(a.ID)
-		f.equal(got, &want, "account after mutating the record passed in")
+		f.equal(got, want, "account after mutating the record passed in")
 		got.TradingPortfolioID = "mutated"
-		f.equal(f.getAccount(a.ID), &want, "account after mutating a returned record")
+		got.Email.Data[1] ^= 0xff
+		got.Info.Data[0] ^= 0xff
+		f.equal(f.getAccount(a.ID), want, "account after mutating a returned record")
 		list, err := f.s.ListAccounts(f.ctx, a.UserID)
 		f.ok(err, "ListAccounts")
 		list[0].Active = true
-		f.equal(f.getAccount(a.ID), &want, "account after mutating a listed record")
+		list[0].Email.Data[2] ^= 0xff
+		f.equal(f.getAccount(a.ID), want, "account after mutating a listed record")
+		locked, err := f.s.LockAccount(f.ctx, a.ID)
+		f.ok(err, "LockAccount")
+		locked.Info.Data[1] ^= 0xff
+		f.equal(f.getAccount(a.ID), want, "account after mutating a locked record")
+		f.accountOpens(f.getAccount(a.ID))
 
-		p := f.newPortfolio(&want, "Main", 0)
+		p := f.newPortfolio(want, "Main", 0)
 		f.ok(f.s.CreatePortfolio(f.ctx, p), "CreatePortfolio")
 		pw := *p
 		p.Name = "mutated"
@@ -257,55 +311,5 @@ var accountTests = []test{
 		f.ok(err, "ListPortfolios")
 		ps[0].Type = "mutated"
 		f.equal(f.getPortfolio(p.ID), &pw, "portfolio after mutating returned records")
-	}},
-}
-
-// ---------------------------------------------------------------------------
-// Audit
-
-func (f *fixture) newEvent(userID string, sec int) *storage.Event {
-	return &storage.Event{ID: id("evt"), Type: "user.registered", UserID: userID, At: f.at(sec), Data: map[string]string{"n": id("n")}}
-}
-
-func (f *fixture) events(userID string, limit int) []*storage.Event {
-	f.Helper()
-	evs, err := f.s.ListEvents(f.ctx, userID, limit)
-	f.ok(err, "ListEvents")
-	return evs
-}
-
-var auditTests = []test{
-	{"AppendAndList", func(f *fixture) {
-		uid := f.userID()
-		var want []*storage.Event
-		for i := range 5 {
-			e := f.newEvent(uid, i)
-			if i == 2 {
-				e.Data = nil
-			}
-			f.ok(f.s.AppendEvent(f.ctx, e), "AppendEvent")
-			want = append(want, e)
-		}
-		f.ok(f.s.AppendEvent(f.ctx, f.newEvent(f.userID(), 0)), "AppendEvent other user")
-		f.equal(f.events(uid, 0), want, "ListEvents(0) returns all, oldest first")
-		f.equal(f.events(uid, -1), want, "ListEvents(-1) returns all")
-		f.equal(f.events(uid, 10), want, "ListEvents(10)")
-		// Pinned: a limit keeps the oldest events.
-		f.equal(f.events(uid, 2), want[:2], "ListEvents(2)")
-		f.check(len(f.events(id("user"), 0)) == 0, "ListEvents of a user without events is not empty")
-	}},
-	{"DeepCopy", func(f *fixture) {
-		uid := f.userID()
-		e := f.newEvent(uid, 0)
-		e.Data["k"] = "v"
-		f.ok(f.s.AppendEvent(f.ctx, e), "AppendEvent")
-		want := *e
-		want.Data = map[string]string{"k": "v", "n": e.Data["n"]}
-		e.Data["k"] = "mutated"
-		e.Type = "mutated"
-		got := f.events(uid, 0)
-		f.equal(got, []*storage.Event{&want}, "after mutating the event passed in")
-		got[0].Data["k"] = "mutated"
-		f.equal(f.events(uid, 0), []*storage.Event{&want}, "after mutating a returned event")
 	}},
 }

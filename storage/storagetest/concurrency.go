@@ -368,6 +368,80 @@ var concurrencyTests = []test{
 			}
 		}
 	}},
+	{"SearchUsersPagingUnderCreates", func(f *fixture) {
+		// One replica pages through the users of a window while the other
+		// creates users in it: a goroutine racing the pages, and two users
+		// between each page, one sorting before every cursor and one after
+		// every user that existed. The pages read every user that existed
+		// before the first exactly once and in order, the late users sorting
+		// after the cursor too, the early ones never, and nothing else.
+		w := window()
+		var secs []int
+		for i := range 24 {
+			secs = append(secs, 10+10*(i%6)) // ties of 4 users at 10..60 s
+		}
+		existing := f.mixedUsers(w, secs...)
+		f.createUsers(existing...)
+		racing := make([]*storage.User, 40)
+		for i := range racing {
+			racing[i] = f.uuidUserAt(w, 10+(i*7)%55) // among and between the existing
+		}
+		var early, late []*storage.User
+		for i := range 30 { // more than the pages; each late one after the one before
+			early, late = append(early, f.userAt(w, 5)), append(late, f.uuidUserAt(w, 100+i))
+		}
+
+		done := make(chan struct{})
+		racingErrs := make([]error, len(racing))
+		var wg sync.WaitGroup
+		wg.Go(func() {
+			for i, u := range racing {
+				select {
+				case <-done:
+					return
+				default:
+				}
+				racingErrs[i] = f.b.CreateUser(f.ctx, u)
+			}
+		})
+		var betweenErrs []error
+		pages := 0
+		seen := f.pageAll(f.s, within(w), 5, func() {
+			if pages < len(late) {
+				betweenErrs = append(betweenErrs, f.b.CreateUser(f.ctx, early[pages]), f.b.CreateUser(f.ctx, late[pages]))
+			}
+			pages++
+		})
+		close(done)
+		wg.Wait()
+		for _, err := range append(racingErrs, betweenErrs...) {
+			f.ok(err, "CreateUser through the other replica")
+		}
+
+		f.check(slices.IsSortedFunc(seen, compareSearch), "the pages are out of order")
+		count := map[string]int{}
+		for _, u := range seen {
+			count[u.ID]++
+			f.check(count[u.ID] == 1, "user %s read twice", u.ID)
+		}
+		for _, u := range existing {
+			f.check(count[u.ID] == 1, "existing user %s read %d times, want once", u.ID, count[u.ID])
+		}
+		for _, u := range early {
+			f.check(count[u.ID] == 0, "user %s, created between pages before the cursor, was read", u.ID)
+		}
+		created := min(pages, len(late))
+		for _, u := range late[:created] {
+			f.check(count[u.ID] == 1, "user %s, created between pages after the cursor, read %d times", u.ID, count[u.ID])
+		}
+		known := map[string]bool{}
+		for _, u := range slices.Concat(existing, racing, late[:created]) {
+			known[u.ID] = true
+		}
+		for _, u := range seen {
+			f.check(known[u.ID], "user %s read, created by no one in the window", u.ID)
+		}
+	}},
 	{"TxRollbackInvisibleToReplica", func(f *fixture) {
 		u := f.newUnit()
 		seen := make(chan error, 1)

@@ -74,7 +74,7 @@ func (f *fixture) recordsGone(d *deletable) {
 	f.ok(err, "ListPortfolios")
 	f.check(len(ps) == 0, "portfolios of the deleted user's account are listed")
 
-	f.equal(f.events(d.user.ID, 0), []*storage.Event{d.event}, "audit events of the deleted user stay")
+	f.equal(f.events(d.user.ID), []*storage.Event{d.event}, "audit events of the deleted user stay")
 	f.equal(f.getChallenge(d.decoy.ID), d.decoy, "a challenge of no user to the deleted user's phone stays")
 	f.equal(f.getDataKey(d.user.ID), d.key, "the deleted user's data key stays (the caller shreds it)")
 	// Address indexes are per chain and key, not per user: never reset.

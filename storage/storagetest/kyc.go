@@ -20,16 +20,16 @@ func (f *fixture) newSubmission(userID string, attempt int) *storage.KYCSubmissi
 		Documents: []storage.KYCDocument{
 			{
 				ID: passport, SubmissionID: sid, Type: "passport", IssuingCountry: "FRA", MediaType: "image/jpeg",
-				Number:      f.seal(userID, docField(fieldDocNumber, passport), clearDocNumber),
-				Content:     f.seal(userID, docField(fieldDocContent, passport), clearJPEG),
-				Description: f.seal(userID, docField(fieldDocDescription, passport), clearDescription),
+				Number:      f.seal(userID, recordField(fieldDocNumber, passport), clearDocNumber),
+				Content:     f.seal(userID, recordField(fieldDocContent, passport), clearJPEG),
+				Description: f.seal(userID, recordField(fieldDocDescription, passport), clearDescription),
 				ExpiryDate:  "2031-05-06",
 				Warnings:    []storage.Finding{{Code: "blurry", Message: "The image is blurry."}},
 				CreatedAt:   f.at(attempt),
 			},
 			{
 				ID: selfie, SubmissionID: sid, Type: "selfie", MediaType: "image/png",
-				Content:   f.seal(userID, docField(fieldDocContent, selfie), clearPNG),
+				Content:   f.seal(userID, recordField(fieldDocContent, selfie), clearPNG),
 				Errors:    []storage.Finding{{Code: "face_not_found", Message: "No face was found."}},
 				CreatedAt: f.at(attempt),
 			},

@@ -28,11 +28,14 @@ var (
 	clearPNG         = []byte{0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n', 0x00, 0x00, 0x00, 0x0d}
 	clearDescription = []byte("front page of the passport, taken at home")
 	clearTOTPSecret  = []byte("JBSWY3DPEHPK3PXP")
+	clearMetadata    = []byte(`{"crm_id":"C-1029","segment":"premium"}`)
+	clearAcctEmail   = []byte("annabel.examplestone@example.org")
+	clearAcctInfo    = []byte(`{"desk":"Paris","relationship_manager":"Bee"}`)
 )
 
 // The fields the fixtures seal values as (the additional authenticated
-// data binds a value to its user and field). Document fields also name
-// the document (docField).
+// data binds a value to its user and field). Document and account fields
+// also name the record (recordField).
 const (
 	fieldProfile        = "profile"
 	fieldCompliance     = "compliance"
@@ -41,10 +44,14 @@ const (
 	fieldDocContent     = "kyc.document.content"
 	fieldDocDescription = "kyc.document.description"
 	fieldTOTPSecret     = "totp.secret"
+	fieldMetadata       = "metadata"
+	fieldAcctEmail      = "account.email"
+	fieldAcctInfo       = "account.info"
 )
 
-// docField is the field of a document's value: the kind and the document.
-func docField(kind, docID string) string { return kind + "/" + docID }
+// recordField is the field of a value of a record other than the user (a
+// document, an account): the kind and the record's id.
+func recordField(kind, recordID string) string { return kind + "/" + recordID }
 
 // ring is the run's keyring: one key-encryption key drawn at first use.
 var ring = sync.OnceValues(func() (*seal.LocalKeyring, error) {
@@ -94,15 +101,30 @@ func (f *fixture) opens(userID, field string, v storage.Sealed, want []byte, wha
 }
 
 // userOpens checks that the sealed values of u, as read back, open to
-// profile and the fixtures' compliance answers (nothing when zero).
+// profile and the fixtures' compliance answers and metadata (nothing when
+// zero).
 func (f *fixture) userOpens(u *storage.User, profile []byte) {
 	f.Helper()
 	f.opens(u.ID, fieldProfile, u.Profile, profile, "profile")
-	var compliance []byte
-	if !u.Compliance.IsZero() {
-		compliance = clearCompliance
+	f.opens(u.ID, fieldCompliance, u.Compliance, unlessZero(u.Compliance, clearCompliance), "compliance")
+	f.opens(u.ID, fieldMetadata, u.Metadata, unlessZero(u.Metadata, clearMetadata), "metadata")
+}
+
+// accountOpens checks that the sealed values of an account of newAccount,
+// as read back, open to the fixtures' email and information (nothing when
+// zero).
+func (f *fixture) accountOpens(a *storage.Account) {
+	f.Helper()
+	f.opens(a.UserID, recordField(fieldAcctEmail, a.ID), a.Email, unlessZero(a.Email, clearAcctEmail), "account email")
+	f.opens(a.UserID, recordField(fieldAcctInfo, a.ID), a.Info, unlessZero(a.Info, clearAcctInfo), "account information")
+}
+
+// unlessZero returns plaintext, or nil when v holds nothing.
+func unlessZero(v storage.Sealed, plaintext []byte) []byte {
+	if v.IsZero() {
+		return nil
 	}
-	f.opens(u.ID, fieldCompliance, u.Compliance, compliance, "compliance")
+	return plaintext
 }
 
 // clearDocuments are the clear values of the fixtures' documents, by type.
@@ -119,9 +141,9 @@ func (f *fixture) kycOpens(s *storage.KYCSubmission) {
 	for _, d := range s.Documents {
 		want, ok := clearDocuments[d.Type]
 		f.check(ok, "document %s of unexpected type %q", d.ID, d.Type)
-		f.opens(s.UserID, docField(fieldDocNumber, d.ID), d.Number, want.number, d.Type+" number")
-		f.opens(s.UserID, docField(fieldDocContent, d.ID), d.Content, want.content, d.Type+" content")
-		f.opens(s.UserID, docField(fieldDocDescription, d.ID), d.Description, want.description, d.Type+" description")
+		f.opens(s.UserID, recordField(fieldDocNumber, d.ID), d.Number, want.number, d.Type+" number")
+		f.opens(s.UserID, recordField(fieldDocContent, d.ID), d.Content, want.content, d.Type+" content")
+		f.opens(s.UserID, recordField(fieldDocDescription, d.ID), d.Description, want.description, d.Type+" description")
 	}
 }
 
@@ -132,4 +154,5 @@ func (f *fixture) unitOpens(u *unit) {
 	f.userOpens(f.getUser(u.user.ID), clearProfile)
 	f.opens(u.user.ID, fieldTOTPSecret, f.getTOTP(u.user.ID).Secret, clearTOTPSecret, "TOTP secret")
 	f.kycOpens(f.latestKYC(u.user.ID))
+	f.accountOpens(f.getAccount(u.account.ID))
 }

@@ -3,6 +3,7 @@ package storagetest
 import (
 	"bytes"
 	"errors"
+	"time"
 
 	"github.com/onboardkit/onboardkit/storage"
 )
@@ -187,6 +188,59 @@ var sessionTests = []test{
 		}
 		_, err := f.s.FamilyRevoked(f.ctx, id("fam"))
 		f.is(err, storage.ErrNotFound, "FamilyRevoked of an unknown family")
+	}},
+	{"ListSessions", func(f *fixture) {
+		// The user's families, by FamilyCreatedAt (seconds from base):
+		// a (0) rotated at 10, b (100) expiring at 5000, c (300) revoked,
+		// d (50) expired at 900, e (-200000, older than a day), f and g
+		// (200, g's FamilyID sorting first); and another user's token.
+		uid := f.userID()
+		family := func(created, expires int) *storage.RefreshToken {
+			t := f.newToken(uid)
+			t.IssuedAt, t.FamilyCreatedAt, t.ExpiresAt = f.at(created), f.at(created), f.at(expires)
+			return t
+		}
+		a := family(0, 86400)
+		b, c, d, e := family(100, 5000), family(300, 90000), family(50, 900), family(-200000, 90000)
+		ff, g := family(200, 90000), family(200, 90000)
+		g.FamilyID, ff.FamilyID = ff.FamilyID+"/a", ff.FamilyID+"/b"
+		for _, t := range []*storage.RefreshToken{a, b, c, d, e, ff, g} {
+			f.ok(f.s.CreateRefreshToken(f.ctx, t), "CreateRefreshToken")
+		}
+		a2 := f.nextToken(a, 10)
+		f.ok(f.s.RotateRefreshToken(f.ctx, a.Hash, a2, f.at(10)), "RotateRefreshToken")
+		f.ok(f.s.RevokeFamily(f.ctx, c.FamilyID, f.at(400)), "RevokeFamily")
+		f.createToken(f.userID())
+
+		const day = 24 * time.Hour
+		for _, tc := range []struct {
+			name   string
+			now    int
+			maxAge time.Duration
+			want   []*storage.RefreshToken
+		}{
+			{"within a day", 1000, day, []*storage.RefreshToken{g, ff, b, a2}},
+			{"no maximum age", 1000, 0, []*storage.RefreshToken{g, ff, b, a2, e}},
+			{"negative maximum age", 1000, -time.Second, []*storage.RefreshToken{g, ff, b, a2, e}},
+			{"expiry is exclusive", 5000, 0, []*storage.RefreshToken{g, ff, a2, e}},
+			{"maximum age is exclusive", 86400, day, []*storage.RefreshToken{g, ff}},
+			{"families created after now-900s", 1000, 900 * time.Second, []*storage.RefreshToken{g, ff}},
+			{"all expired", 90000, 0, nil},
+		} {
+			got, err := f.s.ListSessions(f.ctx, uid, f.at(tc.now), tc.maxAge)
+			f.ok(err, "ListSessions "+tc.name)
+			f.equal(got, tc.want, "ListSessions "+tc.name)
+		}
+		got, err := f.s.ListSessions(f.ctx, id("user"), f.at(1000), 0)
+		f.ok(err, "ListSessions of an unknown user")
+		f.check(len(got) == 0, "ListSessions of an unknown user = %d tokens", len(got))
+
+		f.ok(f.s.RevokeUserSessionsExcept(f.ctx, uid, b.FamilyID, f.at(2000)), "RevokeUserSessionsExcept")
+		got, err = f.s.ListSessions(f.ctx, uid, f.at(2000), day)
+		f.ok(err, "ListSessions")
+		f.equal(got, []*storage.RefreshToken{b}, "ListSessions after revoking every other family")
+		got[0].Hash[0] ^= 0xff
+		f.equal(f.getToken(b.Hash), b, "token after mutating a listed one")
 	}},
 	{"DeepCopy", func(f *fixture) {
 		t := f.newToken(f.userID())

@@ -10,39 +10,48 @@
 //
 // The suite needs nothing but a [storage.Store]. Every test uses ids, phones,
 // emails, keys and hashes unique to the process run (a random run prefix and a
-// counter), so the constructor may return stores backed by one shared
-// database that already holds data; it never needs emptying. Times are fixed
-// (whole seconds, UTC) and nothing sleeps. Every record that names a user, an
-// account or a submission names one stored first, and statuses are values of
-// the domain packages, so an adapter may enforce foreign keys and CHECK
+// counter), so the constructor may return stores backed by one shared database
+// that already holds data; it never needs emptying. Times are fixed (whole
+// seconds, UTC) and nothing sleeps; the SearchUsers tests create their users
+// in hour-long windows of their own, counted from a random day drawn per run
+// (after 2100), and search within them (or by a phone or email of their own),
+// so that other users never match. Every record that names a user, an account
+// or a submission names one stored first, and statuses are values of the
+// domain packages, so an adapter may enforce foreign keys and CHECK
 // constraints. Records are compared after normalising times to UTC and empty
 // slices and maps to nil, so an adapter may return either form.
 //
 // The suite checks the contract documented in package storage and pins a few
 // points the contract leaves implicit, each noted at its test: the Field of a
 // duplicate id is "id"; setters of a missing record (UpdateUser,
-// SetChallengeResendAt, UpdateKYCSubmissionStatus, SetTradingPortfolio)
-// return storage.ErrNotFound; users without a phone or an email do not
-// collide on the empty value; a Tx whose function handled an error returned by
-// one of its writes (a duplicate, a conflict) still commits the other writes;
-// ListEvents with a limit returns the oldest events; UpdateKYCSubmissionStatus
-// sets UpdatedAt to its at; a challenge stored without a code hash is consumed
-// with a nil hash; CreatePortfolio refuses a (Chain, non-empty KeyID,
-// AddressIndex) slot already used with Field "address_index"; a duplicate
-// next hash makes RotateRefreshToken fail and write nothing; among unverified
-// holders of a phone or email, and among challenges (LatestChallenge), a
-// zero CreatedAt is the oldest; DeleteUser keeps challenges of no user sent
-// to the deleted user's phone; FamilyRevoked holds once any token of the
-// family is revoked (rotation is not revocation); a data key may be stored
-// for a user id no user holds; ListDataKeys with limit <= 0 lists every
-// key.
+// SetChallengeResendAt, UpdateKYCSubmissionStatus, SetTradingPortfolio) return
+// storage.ErrNotFound; users without a phone or an email do not collide on the
+// empty value; a Tx whose function handled an error returned by one of its
+// writes (a duplicate, a conflict) still commits the other writes; ListEvents
+// with a limit returns the oldest events, in Seq order whatever their At, and
+// Seq increases across users in the order of appending; SearchUsers compares
+// ids in byte order (as Go compares strings) and puts a zero CreatedAt first
+// (before any CreatedTo, never from a CreatedFrom); ListSessions orders
+// families created at the same time by FamilyID in byte order, and its expiry
+// and maximum age are exclusive at now; SetAccountsActive sets UpdatedAt on
+// the accounts it changes only; UpdateKYCSubmissionStatus sets UpdatedAt to
+// its at; a challenge stored without a code hash is consumed with a nil hash;
+// CreatePortfolio refuses a (Chain, non-empty KeyID, AddressIndex) slot
+// already used with Field "address_index"; a duplicate next hash makes
+// RotateRefreshToken fail and write nothing; among unverified holders of a
+// phone or email, and among challenges (LatestChallenge), a zero CreatedAt is
+// the oldest; DeleteUser keeps challenges of no user sent to the deleted
+// user's phone; FamilyRevoked holds once any token of the family is revoked
+// (rotation is not revocation); a data key may be stored for a user id no user
+// holds; ListDataKeys with limit <= 0 lists every key.
 //
-// The suite runs with sealing on: every [storage.Sealed] value of its
-// fixtures (profiles, compliance answers, SSNs, document numbers, contents
-// and descriptions, TOTP secrets) is the output of a [seal.Sealer] whose
-// data keys are kept in the store under test (its [storage.DataKeys]),
-// under a key-encryption key drawn for the run. The tests that read such
-// values back check that they come back byte for byte and still open.
+// The suite runs with sealing on: every [storage.Sealed] value of its fixtures
+// (profiles, compliance answers, user metadata, SSNs, document numbers,
+// contents and descriptions, TOTP secrets, account emails and information) is
+// the output of a [seal.Sealer] whose data keys are kept in the store under
+// test (its [storage.DataKeys]), under a key-encryption key drawn for the run.
+// The tests that read such values back check that they come back byte for byte
+// and still open.
 package storagetest
 
 import (
@@ -73,6 +82,7 @@ func Run(t *testing.T, newStore func(t *testing.T) storage.Store) {
 		tests []test
 	}{
 		{"Users", userTests},
+		{"SearchUsers", searchTests},
 		{"Identifiers", identifierTests},
 		{"DeleteUser", deleteTests},
 		{"Credentials", credentialTests},
@@ -167,16 +177,28 @@ var (
 	runID    string
 	runPhone uint32 // 5 random digits so concurrent runs on one database rarely meet
 	seq      atomic.Uint64
+	// runEpoch starts the run's search windows (see window): a random day
+	// in the 2700 years after 2100, so runs sharing a database rarely meet.
+	runEpoch time.Time
+	windows  atomic.Int64
 )
 
 func init() {
-	var b [8]byte
+	var b [12]byte
 	if _, err := rand.Read(b[:]); err != nil {
 		panic("storagetest: reading random run id: " + err.Error())
 	}
 	runID = hex.EncodeToString(b[:6])
 	runPhone = 10000 + binary.BigEndian.Uint32(b[4:])%90000
+	days := binary.BigEndian.Uint32(b[8:]) % 1_000_000
+	runEpoch = time.Date(2100, 1, 1, 0, 0, 0, 0, time.UTC).AddDate(0, 0, int(days))
 }
+
+// window returns the start of an hour of creation times no other call of
+// the run returns and no other test uses: users created in it are the
+// only ones a search with CreatedFrom and CreatedTo around it finds, even
+// in a database that other runs share.
+func window() time.Time { return runEpoch.Add(time.Duration(windows.Add(1)) * time.Hour) }
 
 func next() uint64 { return seq.Add(1) }
 

@@ -89,7 +89,7 @@ func (f *fixture) visible(u *unit) {
 	f.equal(f.getTOTP(u.user.ID), u.totp, "TOTP of the committed Tx")
 	f.check(f.recoveryCount(u.user.ID) == 2, "recovery codes of the committed Tx")
 	f.equal(f.latestKYC(u.user.ID), u.kyc, "KYC submission of the committed Tx")
-	f.equal(f.events(u.user.ID, 0), []*storage.Event{u.event}, "events of the committed Tx")
+	f.equal(f.events(u.user.ID), []*storage.Event{u.event}, "events of the committed Tx")
 	f.unitOpens(u)
 }
 
@@ -99,7 +99,7 @@ func (f *fixture) invisible(u *unit) {
 	f.Helper()
 	f.invisibleRecords(u)
 	f.identifiersFree(u.user)
-	f.check(len(f.events(u.user.ID, 0)) == 0, "events of the rolled-back Tx are visible")
+	f.check(len(f.events(u.user.ID)) == 0, "events of the rolled-back Tx are visible")
 
 	// The unique values are free: the same unit commits now.
 	u.user.Version = 0
@@ -195,7 +195,7 @@ var txTests = []test{
 				func() error { return s.RevokeUserSessions(ctx, u.user.ID, f.at(7)) },
 				func() error { return s.UseTOTPStep(ctx, u.user.ID, 77) },
 				func() error { return s.UseRecoveryCode(ctx, u.user.ID, u.codes[0], f.at(8)) },
-				func() error { _, err := s.ActivateAccounts(ctx, u.user.ID, f.at(9)); return err },
+				func() error { _, err := s.SetAccountsActive(ctx, u.user.ID, true, f.at(9)); return err },
 				func() error { return s.SetTradingPortfolio(ctx, u.account.ID, u.portfolio.ID, f.at(10)) },
 				func() error {
 					return s.UpdateKYCSubmissionStatus(ctx, u.kyc.ID, "active", "ok", nil, f.at(11))

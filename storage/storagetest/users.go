@@ -1,16 +1,20 @@
 package storagetest
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/onboardkit/onboardkit/storage"
 )
 
 // newUser returns a complete user with unique id, phone and email, both
-// verified (so that they are unique), and a sealed profile and compliance
-// (which stores the user's data key).
-func (f *fixture) newUser() *storage.User {
-	uid := id("user")
+// verified (so that they are unique), a sealed profile, compliance and
+// metadata (which stores the user's data key), and roles out of
+// alphabetical order.
+func (f *fixture) newUser() *storage.User { return f.newUserWithID(id("user")) }
+
+// newUserWithID is newUser with the id uid.
+func (f *fixture) newUserWithID(uid string) *storage.User {
 	return &storage.User{
 		ID:               uid,
 		Phone:            phone(),
@@ -22,6 +26,9 @@ func (f *fixture) newUser() *storage.User {
 		KYCStatus:        "not_started",
 		Profile:          f.seal(uid, fieldProfile, clearProfile),
 		Compliance:       f.seal(uid, fieldCompliance, clearCompliance),
+		ProfileComplete:  true,
+		Roles:            []string{"trader", "beta", "support"},
+		Metadata:         f.seal(uid, fieldMetadata, clearMetadata),
 		AdminLocked:      true,
 		TokensValidAfter: f.at(4),
 		LastAuthAt:       f.at(5),
@@ -71,9 +78,47 @@ var userTests = []test{
 		u := &storage.User{ID: id("user"), Phone: phone(), Status: "registered", CreatedAt: f.at(0), UpdatedAt: f.at(0)}
 		f.ok(f.s.CreateUser(f.ctx, u), "CreateUser")
 		got := f.getUser(u.ID)
-		f.check(got.Profile.IsZero() && got.Compliance.IsZero(), "zero Profile/Compliance came back as %+v / %+v", got.Profile, got.Compliance)
+		f.check(got.Profile.IsZero() && got.Compliance.IsZero() && got.Metadata.IsZero(),
+			"zero Profile/Compliance/Metadata came back as %+v / %+v / %+v", got.Profile, got.Compliance, got.Metadata)
+		f.check(len(got.Roles) == 0 && !got.ProfileComplete, "no roles, incomplete profile came back as %q, %v", got.Roles, got.ProfileComplete)
 		want := u.Clone()
 		f.equal(got, want, "GetUser")
+	}},
+	{"RolesMetadataProfileComplete", func(f *fixture) {
+		// Roles keep the order given; nil and empty are the same (no
+		// roles); the metadata and ProfileComplete are replaced by
+		// UpdateUser like every field.
+		u := f.newUser()
+		u.Roles, u.ProfileComplete, u.Metadata = nil, false, storage.Sealed{}
+		f.ok(f.s.CreateUser(f.ctx, u), "CreateUser")
+		for _, step := range []struct {
+			name     string
+			roles    []string
+			complete bool
+			metadata []byte // sealed when not nil
+		}{
+			{"one role", []string{"ops"}, false, nil},
+			{"roles in the order given", []string{"zeta", "alpha", "Mid", "alpha-2"}, true, clearMetadata},
+			{"empty roles", []string{}, true, []byte(`{"k":"v"}`)},
+			{"roles again", []string{"b", "a"}, false, nil},
+			{"nil roles", nil, false, clearMetadata},
+		} {
+			u.Roles, u.ProfileComplete, u.Metadata = step.roles, step.complete, storage.Sealed{}
+			if step.metadata != nil {
+				u.Metadata = f.seal(u.ID, fieldMetadata, step.metadata)
+			}
+			f.ok(f.s.UpdateUser(f.ctx, u), "UpdateUser: "+step.name)
+			got := f.getUser(u.ID)
+			f.equal(got, u, "GetUser: "+step.name)
+			f.check(slices.Equal(got.Roles, step.roles), "%s: roles = %q, want %q", step.name, got.Roles, step.roles)
+			f.opens(u.ID, fieldMetadata, got.Metadata, step.metadata, step.name+": metadata")
+			byPhone, err := f.s.GetUserByPhone(f.ctx, u.Phone)
+			f.ok(err, "GetUserByPhone")
+			f.equal(byPhone, u, "GetUserByPhone: "+step.name)
+			byEmail, err := f.s.GetUserByEmail(f.ctx, u.Email)
+			f.ok(err, "GetUserByEmail")
+			f.equal(byEmail, u, "GetUserByEmail: "+step.name)
+		}
 	}},
 	{"NotFound", func(f *fixture) {
 		f.createUser()
@@ -207,6 +252,8 @@ var userTests = []test{
 		u.Profile.Data[0] ^= 0xff
 		u.Profile.KeyRef = "mutated"
 		u.Compliance.Data[1] ^= 0xff
+		u.Metadata.Data[0] ^= 0xff
+		u.Roles[0] = "mutated"
 		u.Status = "mutated"
 		got := f.getUser(u.ID)
 		f.equal(got, want, "after mutating the record passed in")
@@ -214,6 +261,8 @@ var userTests = []test{
 		got.Profile.Data[2] ^= 0xff
 		got.Compliance.Data[3] ^= 0xff
 		got.Compliance.KeyRef = "mutated"
+		got.Metadata.Data[1] ^= 0xff
+		got.Roles[1] = "mutated"
 		f.equal(f.getUser(u.ID), want, "after mutating a returned record")
 		f.userOpens(f.getUser(u.ID), clearProfile)
 
@@ -223,6 +272,7 @@ var userTests = []test{
 		f.ok(f.s.UpdateUser(f.ctx, upd), "UpdateUser")
 		want = upd.Clone()
 		upd.Profile.Data[4] ^= 0xff
+		upd.Roles[2] = "mutated"
 		upd.Locale = "mutated"
 		f.equal(f.getUser(u.ID), want, "after mutating the record passed to UpdateUser")
 	}},
