@@ -15,6 +15,7 @@ import (
 
 	"github.com/onboardkit/onboardkit"
 	"github.com/onboardkit/onboardkit/kyc"
+	"github.com/onboardkit/onboardkit/kyc/provider"
 	"github.com/onboardkit/onboardkit/onboarding"
 	"github.com/onboardkit/onboardkit/otp"
 	"github.com/onboardkit/onboardkit/portfolio"
@@ -41,6 +42,13 @@ type Config struct {
 	// Signature configures the signature check of integrator and operator
 	// routes; they share its replay cache.
 	Signature SignatureConfig
+	// Providers are the KYC providers whose notifications POST
+	// /v1/providers/{name}/webhook accepts (package kyc/provider); each
+	// verifies its own signature.
+	Providers []provider.Adapter
+	// Webhooks, when set, serves the operator's list and replay of failed
+	// webhook deliveries (a *webhook.Deliverer).
+	Webhooks Webhooks
 
 	// RateLimits configures the per-IP and per-user limits.
 	RateLimits RateLimits
@@ -113,6 +121,7 @@ type Steps interface {
 	SubmitKYC(ctx context.Context, userID string, sub kyc.Submission) (*kyc.Result, error)
 	KYCStatus(ctx context.Context, userID string) (*kyc.Result, error)
 	RecordKYCDecision(ctx context.Context, userID string, d kyc.Decision) (*onboarding.DecisionResult, error)
+	RecordProviderDecision(ctx context.Context, provider, eventID, userID string, d kyc.Decision) (*onboarding.DecisionResult, error)
 	CreateIndividualAccount(ctx context.Context, req kyc.IndividualAccountRequest) (*onboarding.IndividualAccountResult, error)
 
 	CreateAccount(ctx context.Context, userID string, req onboarding.AccountRequest) (*portfolio.Account, error)
@@ -145,6 +154,8 @@ type api struct {
 	// routes against their own allow-lists.
 	sig, opSig func(http.Handler) http.Handler
 	routes     []route
+	providers  map[string]provider.Adapter
+	webhooks   Webhooks
 }
 
 // authKind says how a route authenticates.
@@ -192,15 +203,20 @@ func newAPI(svc Steps, opts Config) *api {
 		rt.Logger.Warn("httpapi: keys are both integrator and operator keys; they pass the routes of both", "keys", shared)
 	}
 	a := &api{
-		svc:     svc,
-		log:     rt.Logger,
-		clock:   rt.Clock,
-		rand:    rt.Rand,
-		mux:     http.NewServeMux(),
-		limits:  newLimits(opts.RateLimits, opts.Limiter),
-		proxies: opts.TrustedProxies,
-		sig:     requireSignature(opts.IntegratorKeys, opts.Signature, rt, integratorKeyCtx{}),
-		opSig:   requireSignature(opts.OperatorKeys, opts.Signature, rt, operatorKeyCtx{}),
+		svc:       svc,
+		log:       rt.Logger,
+		clock:     rt.Clock,
+		rand:      rt.Rand,
+		mux:       http.NewServeMux(),
+		limits:    newLimits(opts.RateLimits, opts.Limiter),
+		proxies:   opts.TrustedProxies,
+		sig:       requireSignature(opts.IntegratorKeys, opts.Signature, rt, integratorKeyCtx{}),
+		opSig:     requireSignature(opts.OperatorKeys, opts.Signature, rt, operatorKeyCtx{}),
+		webhooks:  opts.Webhooks,
+		providers: map[string]provider.Adapter{},
+	}
+	for _, p := range opts.Providers {
+		a.providers[p.Name()] = p
 	}
 	a.routes = a.routeTable()
 	for _, rt := range a.routes {
@@ -329,6 +345,7 @@ func (a *api) routeTable() []route {
 		{method: "GET", path: "/v1/kyc", auth: authUser, handler: a.kycStatus},
 		{method: "POST", path: "/v1/integrator/kyc-decisions", auth: authIntegrator, handler: a.kycDecision},
 		{method: "POST", path: "/v1/integrator/individual-accounts", auth: authIntegrator, upload: true, handler: a.individualAccount},
+		{method: "POST", path: "/v1/providers/{provider}/webhook", handler: a.providerWebhook},
 		{method: "GET", path: "/v1/accounts", auth: authUser, handler: a.listAccounts},
 		{method: "POST", path: "/v1/accounts", auth: authUser, handler: a.createAccount},
 		{method: "GET", path: "/v1/accounts/{accountId}/portfolios", auth: authUser, handler: a.listPortfolios},
@@ -342,6 +359,8 @@ func (a *api) routeTable() []route {
 		{method: "PUT", path: "/v1/operator/users/{userId}/metadata", auth: authOperator, handler: a.setMetadata},
 		{method: "GET", path: "/v1/operator/users/{userId}/events", auth: authOperator, handler: a.userEvents},
 		{method: "POST", path: "/v1/operator/accounts", auth: authOperator, handler: a.createAccountFor},
+		{method: "GET", path: "/v1/operator/webhooks/failed", auth: authOperator, handler: a.failedDeliveries},
+		{method: "POST", path: "/v1/operator/webhooks/{endpointId}/deliveries/{seq}/replay", auth: authOperator, handler: a.replayDelivery},
 		{method: "GET", path: "/.well-known/jwks.json", handler: a.jwks},
 		{method: "GET", path: "/openapi.yaml", handler: a.openAPI},
 		{method: "GET", path: "/healthz", handler: a.healthz},

@@ -48,7 +48,9 @@ func operatorRoutes(userID string) []string {
 	var out []string
 	for _, rt := range httpapi.Routes() {
 		if strings.Contains(rt, " /v1/operator/") {
-			out = append(out, strings.ReplaceAll(rt, "{userId}", userID))
+			rt = strings.ReplaceAll(rt, "{userId}", userID)
+			rt = strings.ReplaceAll(rt, "{endpointId}", "ep-1")
+			out = append(out, strings.ReplaceAll(rt, "{seq}", "1"))
 		}
 	}
 	return out
@@ -62,7 +64,7 @@ func TestOperatorAndIntegratorKeysApart(t *testing.T) {
 	e := newEnv(t)
 	u := e.confirmedUser()
 	routes := operatorRoutes(u.id)
-	require.Len(t, routes, 9)
+	require.Len(t, routes, 11)
 	for _, rt := range routes {
 		method, path, _ := strings.Cut(rt, " ")
 		t.Run(rt, func(t *testing.T) {

@@ -48,15 +48,22 @@ type decisions struct {
 	prov *provisioning
 }
 
-// record is Service.RecordKYCDecision.
-func (d *decisions) record(ctx context.Context, userID string, dec kyc.Decision) (*DecisionResult, error) {
+// source says where a decision comes from: an integrator's signed call
+// (the zero value) or a provider's notification, recorded in the
+// decision's unit of work so that it applies once.
+type source struct {
+	provider, eventID string
+}
+
+// record is Service.RecordKYCDecision and RecordProviderDecision.
+func (d *decisions) record(ctx context.Context, userID string, dec kyc.Decision, src source) (*DecisionResult, error) {
 	if err := dec.Validate(); err != nil {
 		return nil, err
 	}
 	if !validID(userID) {
 		return nil, onboardkit.CodeNotFound.Err()
 	}
-	u, err := d.apply(ctx, userID, dec, outcomes[dec.Status])
+	u, err := d.apply(ctx, userID, dec, outcomes[dec.Status], src)
 	if errors.Is(err, errAlreadyDecided) {
 		u, err = d.getUser(ctx, userID)
 	}
@@ -69,11 +76,21 @@ func (d *decisions) record(ctx context.Context, userID string, dec kyc.Decision)
 // apply records the decision in one unit of work: the user's statuses and
 // tier, the latest submission's status, the event, and approval's effects.
 // Delivering the same decision twice changes nothing the second time.
-func (d *decisions) apply(ctx context.Context, userID string, dec kyc.Decision, out outcome) (*storage.User, error) {
+func (d *decisions) apply(ctx context.Context, userID string, dec kyc.Decision, out outcome, src source) (*storage.User, error) {
 	now := d.now()
 	var usr *storage.User
 	err := d.step(ctx, "record kyc decision", func(ctx context.Context, tx *unit) error {
 		var err error
+		if src.provider != "" {
+			err = tx.RecordProviderEvent(ctx, src.provider, src.eventID, now)
+			var dup *storage.DuplicateError
+			if errors.As(err, &dup) {
+				return errAlreadyDecided // this notification was applied before
+			}
+			if err != nil {
+				return err
+			}
+		}
 		usr, err = d.updateUser(ctx, tx, userID, func(u *storage.User) error {
 			cur := ProgressOf(u).KYC
 			if cur == dec.Status && dec.Status != kyc.StatusWaitingForInformation {
@@ -94,7 +111,11 @@ func (d *decisions) apply(ctx context.Context, userID string, dec kyc.Decision, 
 		if err := d.updateSubmission(ctx, tx, userID, dec, now); err != nil {
 			return err
 		}
-		tx.raise(out.event, userID)
+		if src.provider != "" {
+			tx.raise(out.event, userID, "provider", src.provider)
+		} else {
+			tx.raise(out.event, userID)
+		}
 		if out.approves {
 			return d.approve(ctx, tx, userID, now)
 		}

@@ -8,8 +8,11 @@ import (
 	"time"
 )
 
-// Hook receives events after the step that raised them committed. An error
-// is logged; it never undoes the step.
+// Hook receives events after the step that raised them committed, in
+// process and at most once: an error is logged and never undoes the step,
+// and a crash loses the call. For durable delivery to other services, run
+// a webhook.Deliverer: it delivers the audit log, written in each step's
+// unit of work, at least once.
 type Hook func(ctx context.Context, e Event) error
 
 // Event is something that happened to a user. Data never holds secrets or
@@ -55,4 +58,40 @@ const (
 
 	EventAccountCreated   = "account.created"
 	EventPortfolioCreated = "portfolio.created"
+
+	// Operator actions (operator.go); data.actor names the operator.
+	EventUserLocked       = "user.locked"
+	EventUserUnlocked     = "user.unlocked"
+	EventKYCDeactivated   = "kyc.deactivated"
+	EventKYCReactivated   = "kyc.reactivated"
+	EventRolesChanged     = "user.roles_changed"
+	EventMetadataChanged  = "user.metadata_changed"
+	EventOperatorSearched = "operator.users_searched"
+	EventOperatorReadLog  = "operator.events_read"
 )
+
+// EventTypes returns every event type the Service raises.
+func EventTypes() []string {
+	return []string{
+		EventUserRegistered, EventSignUpDuplicate, EventUserReplaced, EventCodeDropped,
+		EventPhoneConfirmed, EventPhoneChanged, EventEmailConfirmed, EventEmailChangeRequested,
+		EventLoginSucceeded, EventLoginFailed, EventPasswordReset, EventPasswordChanged,
+		EventSessionReuseDetected, EventSessionRevoked, EventTOTPEnabled, EventTOTPDisabled, EventRecoveryCodeUsed,
+		EventProfileUpdated, EventComplianceSubmitted, EventKYCSubmitted, EventKYCApproved, EventKYCRejected,
+		EventKYCInformationRequired, EventIndividualCreated, EventUserErased, EventUserPurged,
+		EventAccountCreated, EventPortfolioCreated,
+		EventUserLocked, EventUserUnlocked, EventKYCDeactivated, EventKYCReactivated,
+		EventRolesChanged, EventMetadataChanged, EventOperatorSearched, EventOperatorReadLog,
+	}
+}
+
+// EventDataKeys lists every key an event's Data may hold: ids, statuses,
+// reasons, counts and the operator's key, never personal data, codes or
+// secrets. A test holds every raised event to it.
+func EventDataKeys() []string {
+	return []string{
+		"account_id", "portfolio_id", "submission_id", "family_id", "replaced_by",
+		"verification_status", "type", "signup", "scope", "method", "purpose",
+		"reason", "consecutive", "results", "kyc_retained_until", "roles", "actor", "provider",
+	}
+}

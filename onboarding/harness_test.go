@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -136,6 +137,14 @@ func newHarness(t testing.TB, st storage.Store, mods ...func(*Config)) *harness 
 		Clock:   h.clock,
 		Rand:    newSeqReader(1),
 		Hooks: []Hook{func(_ context.Context, e Event) error {
+			for k := range e.Data {
+				if !slices.Contains(EventDataKeys(), k) {
+					t.Errorf("event %s holds data key %q, which EventDataKeys does not list", e.Type, k)
+				}
+			}
+			if !slices.Contains(EventTypes(), e.Type) {
+				t.Errorf("event type %q is not in EventTypes", e.Type)
+			}
 			h.mu.Lock()
 			h.events = append(h.events, e)
 			h.mu.Unlock()

@@ -253,7 +253,7 @@ func (k *kycSteps) review(ctx context.Context, userID, subID string, res *kyc.Re
 	if d == nil {
 		return
 	}
-	if _, err := k.decisions.record(ctx, userID, *d); err != nil {
+	if _, err := k.decisions.record(ctx, userID, *d, source{}); err != nil {
 		k.log.WarnContext(ctx, "onboarding: kyc reviewer decision not applied", slog.String("user_id", userID), slog.String("error", err.Error()))
 	}
 }

@@ -39,18 +39,6 @@ func (a Actor) data(kv ...string) []string {
 // errNoActor is the error of an operator action without an Actor.
 var errNoActor = errors.New("onboarding: an operator action needs an Actor")
 
-// Operator events.
-const (
-	EventUserLocked       = "user.locked"
-	EventUserUnlocked     = "user.unlocked"
-	EventKYCDeactivated   = "kyc.deactivated"
-	EventKYCReactivated   = "kyc.reactivated"
-	EventRolesChanged     = "user.roles_changed"
-	EventMetadataChanged  = "user.metadata_changed"
-	EventOperatorSearched = "operator.users_searched"
-	EventOperatorReadLog  = "operator.events_read"
-)
-
 type operators struct {
 	*core
 	pii   *pii

@@ -416,7 +416,19 @@ func (s *Service) KYCStatus(ctx context.Context, userID string) (*kyc.Result, er
 // documents. Delivering the same decision twice changes nothing the second
 // time and answers the same result.
 func (s *Service) RecordKYCDecision(ctx context.Context, userID string, d kyc.Decision) (*DecisionResult, error) {
-	return s.decisions.record(ctx, userID, d)
+	return s.decisions.record(ctx, userID, d, source{})
+}
+
+// RecordProviderDecision applies the decision a KYC provider's
+// notification carries (package kyc/provider reads them), as
+// RecordKYCDecision does, once: the provider's event id is recorded in the
+// decision's unit of work, so the same notification delivered again
+// decides nothing new and answers the user's current state.
+func (s *Service) RecordProviderDecision(ctx context.Context, provider, eventID, userID string, d kyc.Decision) (*DecisionResult, error) {
+	if provider == "" || eventID == "" || len(provider) > 64 || len(eventID) > 200 {
+		return nil, onboardkit.ValidationError(onboardkit.FieldError{Field: "eventId", Code: onboardkit.FieldInvalid, Message: "A provider and an event id of at most 64 and 200 characters are required."})
+	}
+	return s.decisions.record(ctx, userID, d, source{provider: provider, eventID: eventID})
 }
 
 // CreateIndividualAccount is the integrator's one-call creation of a fully

@@ -37,7 +37,8 @@
 //     not undo the unit's other writes. The Store passed to the function is
 //     for one goroutine, and the outer Store must not be used inside it.
 //   - [Users.DeleteUser] removes the user with every record naming it, the
-//     audit log and the user's data key excepted; address-index counters
+//     audit log (with its webhook deliveries, [Outbox]) and the user's data
+//     key excepted; address-index counters
 //     are not per user and are never reset. [Users.DeleteUserRecords] does
 //     the same but keeps the user record (and, when asked, its KYC
 //     records).
@@ -155,6 +156,8 @@ type Store interface {
 	Audit
 	Throttles
 	DataKeys
+	Outbox
+	ProviderEvents
 
 	// Tx runs fn in a unit of work. Every write made through the Store passed
 	// to fn commits together when fn returns nil, and none is visible to
@@ -808,6 +811,117 @@ type Audit interface {
 	// oldest (lowest Seq) first: at most limit of them, or all when limit
 	// <= 0.
 	ListEvents(ctx context.Context, userID string, after int64, limit int) ([]*Event, error)
+}
+
+// ---------------------------------------------------------------------------
+// Webhook outbox
+
+// Delivery states.
+const (
+	DeliveryPending   = "pending"
+	DeliveryDelivered = "delivered"
+	DeliveryFailed    = "failed"
+)
+
+// Delivery is one event of the audit log on its way to one webhook
+// endpoint: the pair (EndpointID, Event.Seq) names it.
+type Delivery struct {
+	EndpointID string
+	Event      Event
+	State      string // DeliveryPending, DeliveryDelivered or DeliveryFailed
+	// Attempts counts the failed attempts.
+	Attempts int
+	// NextAttemptAt is when a pending delivery is due.
+	NextAttemptAt time.Time
+	// ClaimToken names the claim holding the delivery until LeaseUntil
+	// (empty when none).
+	ClaimToken string
+	LeaseUntil time.Time
+	// LastStatus is the endpoint's HTTP status at the last failed attempt
+	// (0: no answer), LastError why it failed (never a secret).
+	LastStatus  int
+	LastError   string
+	CreatedAt   time.Time
+	DeliveredAt time.Time
+}
+
+// DeliveryQuery selects deliveries for ListDeliveries: of one endpoint
+// ("" any) in one state ("" any), with an event Seq greater than After,
+// at most Limit (all when Limit <= 0), by (Event.Seq, EndpointID).
+// EndpointIDs compare in byte order, as Go compares strings. Paging with
+// After (the last page's last Event.Seq) is exact for one endpoint; across
+// endpoints a page may end among the deliveries of one event, whose
+// others the next page then skips.
+type DeliveryQuery struct {
+	EndpointID string
+	State      string
+	After      int64
+	Limit      int
+}
+
+// Outbox turns the audit log into webhook deliveries. Every event appended
+// (Audit.AppendEvent, in the unit of work of its step) is enqueued once;
+// enqueuing creates a pending delivery to each endpoint, which deliverers
+// on any number of replicas claim, deliver and acknowledge.
+//
+// Every method takes part in a unit of work (Store.Tx) like the other
+// aggregates' writes: a rollback undoes what it wrote.
+type Outbox interface {
+	// EnqueueDeliveries takes up to limit events not enqueued yet, lowest
+	// Seq first, creates a pending delivery due at now to each endpoint for
+	// each (none when endpointIDs is empty), marks them enqueued, and
+	// returns how many events it took, in one atomic write. Concurrent
+	// callers take different events: an event another caller is taking is
+	// skipped, not waited for, and never enqueued twice. Events appended in
+	// a unit of work that has not committed are taken once it commits
+	// (possibly after events of greater Seq were taken and delivered: see
+	// Event.Seq). A limit <= 0 takes none. Endpoint ids must not be empty
+	// (an error otherwise, and nothing is taken); one given twice counts
+	// once.
+	EnqueueDeliveries(ctx context.Context, endpointIDs []string, now time.Time, limit int) (int, error)
+	// ClaimDeliveries leases up to limit pending deliveries that are due
+	// (NextAttemptAt not after now) and not held by a live lease (one
+	// whose LeaseUntil is after now), lowest event Seq first (then
+	// EndpointID), to token until now+lease, and returns them with their
+	// events in that order. A delivery is not claimed while an earlier
+	// pending delivery of the same user to the same endpoint exists, even
+	// one that is leased or not due yet, so each user's events reach an
+	// endpoint in order (events without a user are not ordered; a failed
+	// delivery no longer holds the later ones back). Concurrent claimers
+	// never claim the same delivery. token names the claim and must not
+	// be empty (an error otherwise); a limit <= 0 claims none.
+	ClaimDeliveries(ctx context.Context, token string, now time.Time, lease time.Duration, limit int) ([]*Delivery, error)
+	// CompleteDelivery marks the pending delivery delivered at now and
+	// releases its lease, when token still holds it (a lease that ran out
+	// still holds it until another claim takes it); ErrConflict otherwise
+	// (claimed again, already completed or failed, or never claimed),
+	// ErrNotFound for no such delivery.
+	CompleteDelivery(ctx context.Context, endpointID string, seq int64, token string, now time.Time) error
+	// FailDelivery records a failed attempt by the holder of token:
+	// Attempts is incremented, LastStatus and LastError are set, the lease
+	// is released, and the delivery is due again at next, or failed for
+	// good when final (NextAttemptAt then stays as it was). ErrConflict
+	// when token no longer holds it (as for CompleteDelivery), ErrNotFound
+	// for no such delivery.
+	FailDelivery(ctx context.Context, endpointID string, seq int64, token string, status int, reason string, next time.Time, final bool) error
+	// ListDeliveries returns the deliveries q selects, with their events.
+	ListDeliveries(ctx context.Context, q DeliveryQuery) ([]*Delivery, error)
+	// ReplayDelivery makes a failed delivery pending again, due at now,
+	// with Attempts reset and no lease (LastStatus and LastError stay, as
+	// the last attempt's); ErrConflict when it is not failed, ErrNotFound
+	// for no such delivery.
+	ReplayDelivery(ctx context.Context, endpointID string, seq int64, now time.Time) error
+}
+
+// ProviderEvents remembers the notifications of KYC providers already
+// applied, so a notification delivered again decides nothing new. The
+// pairs name no record.
+type ProviderEvents interface {
+	// RecordProviderEvent stores the pair (provider, eventID) received at
+	// at; a pair stored before returns a *DuplicateError with Field
+	// "event_id". Called through the Store of a unit of work it takes part
+	// in the unit: a rollback forgets it.
+	RecordProviderEvent(ctx context.Context, provider, eventID string, at time.Time) error
 }
 
 func cloneBytes(b []byte) []byte {

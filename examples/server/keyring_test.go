@@ -66,3 +66,28 @@ func TestKeyrings(t *testing.T) {
 		assert.Equal(t, "2026-11", r.Keyring.Current())
 	})
 }
+
+func TestWebhookFlags(t *testing.T) {
+	var stderr bytes.Buffer
+	c, err := parseFlags([]string{"-webhook", "https://crm.example/hooks", "-webhook", "http://127.0.0.1:9/h",
+		"-webhook-secret", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "-sumsub-secret", "s", "-onfido-webhook-token", "o"}, &stderr)
+	require.NoError(t, err)
+	eps, err := c.hooks.endpoints(&stderr)
+	require.NoError(t, err)
+	require.Len(t, eps, 2)
+	assert.Equal(t, "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", eps[0].Secret)
+	assert.Contains(t, stderr.String(), eps[1].Secret, "a made secret is printed")
+	again, err := c.hooks.endpoints(&stderr)
+	require.NoError(t, err)
+	assert.Equal(t, eps[0].ID, again[0].ID, "ids derive from the URL")
+	ps, err := c.hooks.providers(&stderr)
+	require.NoError(t, err)
+	assert.Len(t, ps, 2)
+
+	_, err = parseFlags([]string{"-webhook", "crm.example/hooks"}, &stderr)
+	assert.Error(t, err)
+	c, err = parseFlags([]string{"-webhook-secret", "whsec_x"}, &stderr)
+	require.NoError(t, err)
+	_, err = c.hooks.endpoints(&stderr)
+	assert.Error(t, err, "a secret without its webhook")
+}

@@ -97,6 +97,7 @@ type config struct {
 	retentionKeyringFile      string
 	flow                      onboarding.Flow
 	codes                     otp.Config
+	hooks                     webhookConfig
 }
 
 // flows are the journeys of -flow.
@@ -127,6 +128,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.StringVar(&c.postgresDSN, "postgres", "", "PostgreSQL DSN; the schema is migrated at start (default: in-memory store); rate limits and used signatures are then shared through it")
 	fs.StringVar(&c.redisURL, "redis", "", "Redis URL (redis://host:6379/0) keeping the rate limits and used signatures shared by every replica (default: the PostgreSQL store with -postgres, else in process)")
 	fs.Func("integrator-key", "allow an integrator public key: compressed P-256 point, hex with 0x (repeatable)", keyFlag(&c.integratorKeys))
+	c.hooks.register(fs)
 	fs.Func("operator-key", "allow an operator public key for the /v1/operator/… routes: compressed P-256 point, hex with 0x (repeatable; not an integrator key)", keyFlag(&c.operatorKeys))
 	flowName := fs.String("flow", "seed", "journey: seed (phone first, email required), email-first, or signup-log (email first, phone after the profile)")
 	fs.IntVar(&c.codes.CodeLength, "code-length", otp.DefaultCodeLength, "digits of one-time codes, 4 to 10")
@@ -247,6 +249,14 @@ func serve(args []string, stderr io.Writer) error {
 	if c.retention > 0 {
 		go purgeRetained(ctx, svc, time.Hour, stderr)
 	}
+	deliverer, err := startDeliverer(ctx, &c.hooks, b.store, stderr)
+	if err != nil {
+		return err
+	}
+	providers, err := c.hooks.providers(stderr)
+	if err != nil {
+		return err
+	}
 	if len(c.integratorKeys) == 0 {
 		fmt.Fprintln(stderr, "integrator routes: no -integrator-key, every signed call is refused")
 	}
@@ -259,6 +269,8 @@ func serve(args []string, stderr io.Writer) error {
 		TrustedProxies: c.trustedProxies,
 		Limiter:        b.limiter,
 		Signature:      httpapi.SignatureConfig{Replay: b.replay},
+		Providers:      providers,
+		Webhooks:       webhooks(deliverer),
 	})
 	return listen(ctx, c.addr, handler, logger, stderr)
 }

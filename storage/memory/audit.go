@@ -18,7 +18,8 @@ func cloneEvent(e *storage.Event) *storage.Event {
 // AppendEvent appends a copy of e and sets e.Seq to the store's next
 // sequence number. A taken non-empty id returns a *storage.DuplicateError
 // with Field "id". Like a database sequence, the counter is not rolled
-// back with a Tx: a failed unit of work leaves a gap.
+// back with a Tx: a failed unit of work leaves a gap. The event joins the
+// queue of events EnqueueDeliveries takes.
 func (s *Store) AppendEvent(_ context.Context, e *storage.Event) error {
 	t := s.lock()
 	defer s.unlock(t)
@@ -32,6 +33,7 @@ func (s *Store) AppendEvent(_ context.Context, e *storage.Event) error {
 	c := cloneEvent(e)
 	c.Seq = s.d.eventSeq
 	appendTo(t, s.d.events, c.UserID, c)
+	assign(t, &s.d.queue, append(s.d.queue, c))
 	e.Seq = c.Seq
 	return nil
 }

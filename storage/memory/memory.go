@@ -3,8 +3,8 @@
 //
 // A [Store] keeps every record in maps guarded by one mutex, so each method is
 // atomic and the conditional methods of the contract (ConsumeChallenge,
-// RotateRefreshToken, ReserveLoginAttempt, AllocateAddressIndex, ...) need
-// nothing more. Records are deep-copied in and out: a caller never holds a
+// RotateRefreshToken, ReserveLoginAttempt, AllocateAddressIndex,
+// EnqueueDeliveries, ClaimDeliveries, ...) need nothing more. Records are deep-copied in and out: a caller never holds a
 // pointer into the store.
 //
 // [Store.Tx] takes the mutex for the whole unit of work and records an undo
@@ -105,6 +105,15 @@ type data struct {
 	eventIDs map[string]bool
 	eventSeq int64 // Seq of the newest event; never rolled back
 
+	// queue holds the events not enqueued yet, in Seq order; deliveries
+	// the webhook deliveries, allDeliveries their keys and pending those
+	// of the pending ones, both in (Seq, endpoint) order.
+	queue         []*storage.Event
+	deliveries    map[deliveryKey]*storage.Delivery
+	allDeliveries []deliveryKey
+	pending       []deliveryKey
+	provEvents    map[providerKey]time.Time // names no record
+
 	throttles map[string]throttle
 
 	dataKeys map[string]*storage.DataKey // user id -> key; names no record
@@ -167,6 +176,8 @@ func New(opts ...Option) *Store {
 		addrIndex:     map[addrKey]uint64{},
 		events:        map[string][]*storage.Event{},
 		eventIDs:      map[string]bool{},
+		deliveries:    map[deliveryKey]*storage.Delivery{},
+		provEvents:    map[providerKey]time.Time{},
 		throttles:     map[string]throttle{},
 		dataKeys:      map[string]*storage.DataKey{},
 	}}

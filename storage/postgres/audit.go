@@ -34,10 +34,13 @@ func (s *Store) AppendEvent(ctx context.Context, e *storage.Event) error {
 	return nil
 }
 
+// eventColumnsOf are the columns of an event e that eventScan reads.
+const eventColumnsOf = `e.seq, e.id, e.event_type, e.user_id, e.at, e.data`
+
 // eventsAfter selects a user's events after a seq, a range scan of
 // events_user_seq_idx.
-const eventsAfter = `SELECT seq, id, event_type, user_id, at, data FROM events
-	WHERE user_id = $1 AND seq > $2 ORDER BY seq`
+const eventsAfter = `SELECT ` + eventColumnsOf + ` FROM events e
+	WHERE e.user_id = $1 AND e.seq > $2 ORDER BY e.seq`
 
 // ListEvents returns the user's events with a seq greater than after, in
 // seq order, the first limit of them (all when limit <= 0).
@@ -47,19 +50,38 @@ func (s *Store) ListEvents(ctx context.Context, userID string, after int64, limi
 
 func scanEvent(row pgx.Row) (*storage.Event, error) {
 	var (
-		e    storage.Event
-		id   pgtype.Text
-		at   pgtype.Timestamptz
-		data []byte
+		e  storage.Event
+		ev eventScan
 	)
-	if err := row.Scan(&e.Seq, &id, &e.Type, &e.UserID, &at, &data); err != nil {
+	if err := row.Scan(ev.dest(&e)...); err != nil {
 		return nil, err
 	}
-	e.ID, e.At = id.String, fromTS(at)
-	if data != nil {
-		if err := json.Unmarshal(data, &e.Data); err != nil {
-			return nil, fmt.Errorf("decode event data: %w", err)
-		}
+	if err := ev.finish(&e); err != nil {
+		return nil, err
 	}
 	return &e, nil
+}
+
+// eventScan holds the columns of an event (eventColumnsOf) that need
+// decoding while a row is scanned.
+type eventScan struct {
+	id   pgtype.Text
+	at   pgtype.Timestamptz
+	data []byte
+}
+
+// dest returns the scan destinations of eventColumnsOf for e.
+func (v *eventScan) dest(e *storage.Event) []any {
+	return []any{&e.Seq, &v.id, &e.Type, &e.UserID, &v.at, &v.data}
+}
+
+// finish decodes the scanned columns into e.
+func (v *eventScan) finish(e *storage.Event) error {
+	e.ID, e.At = v.id.String, fromTS(v.at)
+	if v.data != nil {
+		if err := json.Unmarshal(v.data, &e.Data); err != nil {
+			return fmt.Errorf("decode event data: %w", err)
+		}
+	}
+	return nil
 }

@@ -165,6 +165,38 @@
 // [Store.PruneRateLimits] and [Store.PruneReplayNonces] delete them, for a
 // janitor to call from time to time.
 //
+// # Webhook outbox
+//
+// The audit log is the outbox of the webhook deliveries (migration 0007):
+// events carry an enqueued mark (events_not_enqueued_idx holds the
+// unmarked ones), and webhook_deliveries holds one row per (endpoint,
+// event). Each method of storage.Outbox is one statement, so a deliverer on
+// every replica is safe:
+//
+//   - [Store.EnqueueDeliveries] selects the events not enqueued, lowest seq
+//     first, FOR NO KEY UPDATE SKIP LOCKED, marks them and inserts their
+//     deliveries, in one data-modifying WITH query: concurrent enqueuers
+//     skip each other's events instead of waiting, and an event is
+//     enqueued once (its mark is rechecked on the newest row version).
+//     Events of a transaction still open are invisible, hence taken once
+//     it commits, possibly after events with a greater seq.
+//   - [Store.ClaimDeliveries] selects the due pending deliveries (through
+//     webhook_deliveries_due_idx) that have no earlier pending delivery of
+//     their user to their endpoint (webhook_deliveries_user_order_idx),
+//     FOR UPDATE SKIP LOCKED, and sets their token and lease in the same
+//     statement. A claimer that skips a locked delivery still sees it
+//     pending, so it never takes the user's next one in its place.
+//   - [Store.CompleteDelivery], [Store.FailDelivery] and
+//     [Store.ReplayDelivery] are UPDATE ... WHERE <still held by the
+//     token, or failed>; when nothing matches, a follow-up existence check
+//     tells storage.ErrNotFound from storage.ErrConflict.
+//
+// The events that existed before migration 0007 are marked enqueued: they
+// are never delivered. Deliveries reference their event ON DELETE CASCADE
+// (webhook_deliveries_event_idx serves the cascade). Provider
+// notifications already applied ([Store.RecordProviderEvent]) are rows of
+// provider_events, keyed by (provider, event_id).
+//
 // # Outages
 //
 // Errors saying that the database cannot be reached (connection refused or

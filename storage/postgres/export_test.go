@@ -14,6 +14,9 @@ var (
 	LatestChallengeWhere = latestChallenge
 	SearchQuery          = searchQuery
 	EventsAfter          = eventsAfter
+	EnqueueQuery         = enqueueDeliveries
+	ClaimQuery           = claimDeliveries
+	DeliveryQuery        = deliveryQuery
 )
 
 // MigrateThrough applies the embedded migrations up to version only, as

@@ -470,6 +470,7 @@ var duplicateFields = map[string]string{
 	"portfolios_address_key":      "address_index",
 	"events_id_key":               "id",
 	"data_keys_pkey":              "user_id",
+	"provider_events_pkey":        "event_id",
 }
 
 // mapErr turns database errors into the storage contract's: a unique

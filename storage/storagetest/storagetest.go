@@ -43,7 +43,20 @@
 // the oldest; DeleteUser keeps challenges of no user sent to the deleted
 // user's phone; FamilyRevoked holds once any token of the family is revoked
 // (rotation is not revocation); a data key may be stored for a user id no user
-// holds; ListDataKeys with limit <= 0 lists every key.
+// holds; ListDataKeys with limit <= 0 lists every key; ClaimDeliveries
+// orders deliveries of one event by EndpointID (byte order), CompleteDelivery
+// succeeds for a token whose lease ran out while no other claim took the
+// delivery, FailDelivery with final keeps NextAttemptAt, ReplayDelivery keeps
+// LastStatus and LastError, and a zero next attempt time is due at once.
+//
+// The Outbox tests share the outbox of the store with the rest of the suite:
+// each first enqueues, to no endpoint, every event left not enqueued (by the
+// other tests, or by earlier runs on a shared database), so that its own
+// events are the only ones its enqueues take; and each runs in an hour of its
+// own, counted down from a random day of the twentieth century drawn per run,
+// so that the deliveries earlier tests left pending (due and leased in later
+// hours) are neither due nor free in its claims. They need a store that no
+// deliverer uses while they run.
 //
 // The suite runs with sealing on: every [storage.Sealed] value of its fixtures
 // (profiles, compliance answers, user metadata, SSNs, document numbers,
@@ -94,6 +107,8 @@ func Run(t *testing.T, newStore func(t *testing.T) storage.Store) {
 		{"Audit", auditTests},
 		{"Throttles", throttleTests},
 		{"DataKeys", dataKeyTests},
+		{"Outbox", outboxTests},
+		{"ProviderEvents", providerEventTests},
 		{"Tx", txTests},
 		{"Store", storeTests},
 	}
