@@ -158,6 +158,7 @@ type Store interface {
 	DataKeys
 	Outbox
 	ProviderEvents
+	Janitor
 
 	// Tx runs fn in a unit of work. Every write made through the Store passed
 	// to fn commits together when fn returns nil, and none is visible to
@@ -922,6 +923,34 @@ type ProviderEvents interface {
 	// "event_id". Called through the Store of a unit of work it takes part
 	// in the unit: a rollback forgets it.
 	RecordProviderEvent(ctx context.Context, provider, eventID string, at time.Time) error
+}
+
+// ---------------------------------------------------------------------------
+// Janitor
+
+// Janitor deletes records that serve no more. Each method deletes at most
+// limit records (every one when limit <= 0) in one atomic write and returns
+// how many it deleted; a janitor calls it again until it deletes fewer
+// than limit. Concurrent janitors on several replicas are safe: each
+// record is deleted, and counted, once. A zero time is never before
+// before (records without the time are kept).
+type Janitor interface {
+	// PruneChallenges deletes the challenges that expired before before.
+	PruneChallenges(ctx context.Context, before time.Time, limit int) (int, error)
+	// PruneRefreshTokens deletes the refresh tokens of families that ended
+	// before before: every token of the family is revoked, or expired
+	// (idle ExpiresAt), before it. Live families are never touched.
+	PruneRefreshTokens(ctx context.Context, before time.Time, limit int) (int, error)
+	// PruneSendCounts deletes the per-destination send counters of windows
+	// that started before before.
+	PruneSendCounts(ctx context.Context, before time.Time, limit int) (int, error)
+	// PruneLoginThrottles deletes the login throttles not touched (no
+	// failure counted) since before and not blocked at before.
+	PruneLoginThrottles(ctx context.Context, before time.Time, limit int) (int, error)
+	// PruneEvents deletes the audit events appended (At) before before
+	// with their webhook deliveries, except events with a pending
+	// delivery, or not enqueued yet ([Outbox]), which wait for it.
+	PruneEvents(ctx context.Context, before time.Time, limit int) (int, error)
 }
 
 func cloneBytes(b []byte) []byte {

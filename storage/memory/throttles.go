@@ -11,6 +11,7 @@ import (
 type throttle struct {
 	failures     int
 	blockedUntil time.Time // zero when the next attempt is allowed
+	updatedAt    time.Time // the time of the last counted failure
 }
 
 // ReserveLoginAttempt refuses the attempt, writing nothing, while the key
@@ -26,7 +27,7 @@ func (s *Store) ReserveLoginAttempt(_ context.Context, key string, now time.Time
 	if now.Before(old.blockedUntil) {
 		return storage.Reservation{Failures: old.failures, BlockedUntil: old.blockedUntil}, nil
 	}
-	n := throttle{failures: old.failures + 1}
+	n := throttle{failures: old.failures + 1, updatedAt: now}
 	if n.failures >= p.FreeFailures {
 		n.blockedUntil = now.Add(throttleDelay(p, n.failures))
 	}

@@ -139,8 +139,8 @@ func (s *Store) SetChallengeResendAt(ctx context.Context, id string, resendAt ti
 }
 
 // CountSend increments and returns the counter of (key, windowStart) with
-// one upsert. Rows of past windows stay until [Store.PruneSendCounters]
-// removes them.
+// one upsert. Rows of past windows stay until [Store.PruneSendCounts] (or
+// [Store.PruneSendCounters]) removes them.
 func (s *Store) CountSend(ctx context.Context, key string, windowStart time.Time) (int, error) {
 	var n int
 	err := s.q.QueryRow(ctx, `INSERT INTO send_counters (dest_key, window_start, n) VALUES ($1, $2, 1)
@@ -153,13 +153,10 @@ func (s *Store) CountSend(ctx context.Context, key string, windowStart time.Time
 }
 
 // PruneSendCounters deletes the send counters of windows that started
-// before cutoff and returns how many it deleted. Run it from time to time
-// (for example daily with a cutoff of two days ago); the counts of the
-// current windows are not affected.
+// before cutoff and returns how many it deleted, in one statement: it is
+// [Store.PruneSendCounts] without a limit (prefer that one, in batches, on
+// large tables). The counts of the current windows are not affected.
 func (s *Store) PruneSendCounters(ctx context.Context, cutoff time.Time) (int64, error) {
-	tag, err := s.q.Exec(ctx, `DELETE FROM send_counters WHERE window_start < $1`, cutoff.UTC())
-	if err != nil {
-		return 0, mapErr("prune send counters", err)
-	}
-	return tag.RowsAffected(), nil
+	n, err := s.PruneSendCounts(ctx, cutoff, 0)
+	return int64(n), err
 }

@@ -6,14 +6,35 @@
 //
 // [Open] creates a pool from a DSN; [New] wraps a pool the caller already
 // has. Either way, call [Store.Migrate] once at start-up (every replica may
-// call it; see below) before using the Store:
+// call it; see below) before using the Store. In a function returning an
+// error, with the service's senders, secret and token key at hand:
 //
-//	st, err := postgres.Open(ctx, "postgres://app@db/app?sslmode=require",
-//		postgres.WithSchema("onboardkit"))
-//	if err != nil { ... }
+//	st, err := postgres.Open(ctx, os.Getenv("DATABASE_URL"), postgres.WithSchema("onboardkit"))
+//	if err != nil {
+//		return err
+//	}
 //	defer st.Close()
-//	if err := st.Migrate(ctx); err != nil { ... }
-//	svc, err := onboarding.New(onboarding.Config{Store: st, ...})
+//	if err := st.Migrate(ctx); err != nil {
+//		return err
+//	}
+//	ring, err := seal.KeyringFromEnv("ONBOARDKIT_KEYRING") // the keyring sealing personal data
+//	if err != nil {
+//		return err
+//	}
+//	svc, err := onboarding.New(onboarding.Config{
+//		Store:   st,
+//		SMS:     sms,    // an otp.SMSSender, e.g. otp.NewTwilio
+//		Email:   mailer, // an otp.EmailSender, e.g. otp.NewSMTP
+//		Secret:  secret, // 32 random bytes or more, the same on every replica
+//		Keyring: ring,
+//		Tokens:  onboarding.TokenConfig{SigningKey: signingKey},
+//	})
+//	if err != nil {
+//		return err
+//	}
+//	return http.ListenAndServe(":8080", httpapi.New(svc, httpapi.Config{}))
+//
+// (ExampleOpen_service is this snippet, compiled.)
 //
 // The schema ships as embedded SQL files (migrations/0001_init.sql, ...)
 // applied in order. Applied versions are recorded in the table
@@ -164,6 +185,24 @@
 // the database. Expired rows are left in place and change no decision;
 // [Store.PruneRateLimits] and [Store.PruneReplayNonces] delete them, for a
 // janitor to call from time to time.
+//
+// # Janitor
+//
+// Expired rows are left in place until a janitor deletes them: the
+// storage.Janitor methods ([Store.PruneChallenges],
+// [Store.PruneRefreshTokens], [Store.PruneSendCounts],
+// [Store.PruneLoginThrottles], [Store.PruneEvents]) are one DELETE each of
+// the rows a subquery selects, the oldest first, at most a batch of them,
+// FOR UPDATE SKIP LOCKED: janitors on several replicas take different
+// rows instead of waiting, and each row is deleted and counted once. The
+// subquery walks an index of migration 0008 (challenges_expires_idx,
+// refresh_tokens_end_idx on the earlier of a token's revocation and idle
+// expiry, send_counters_window_idx, login_throttles_updated_idx,
+// events_at_idx) and stops after the batch, so a batch costs the same
+// however large the table. A refresh token is deleted only with its whole
+// family (every token of it ended); an event keeps its place while it is
+// not enqueued or a delivery of it is pending, and its other deliveries
+// go with it (ON DELETE CASCADE).
 //
 // # Webhook outbox
 //

@@ -58,6 +58,12 @@
 // hours) are neither due nor free in its claims. They need a store that no
 // deliverer uses while they run.
 //
+// The Janitor tests likewise run each in a day of its own, in the
+// eighteenth century (before every time the other tests use): each first
+// prunes everything before the end of its day, so that the counts its
+// prunes return are exact. They need a store that no other janitor prunes
+// while they run.
+//
 // The suite runs with sealing on: every [storage.Sealed] value of its fixtures
 // (profiles, compliance answers, user metadata, SSNs, document numbers,
 // contents and descriptions, TOTP secrets, account emails and information) is
@@ -109,6 +115,7 @@ func Run(t *testing.T, newStore func(t *testing.T) storage.Store) {
 		{"DataKeys", dataKeyTests},
 		{"Outbox", outboxTests},
 		{"ProviderEvents", providerEventTests},
+		{"Janitor", janitorTests},
 		{"Tx", txTests},
 		{"Store", storeTests},
 	}
