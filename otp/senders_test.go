@@ -4,11 +4,18 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"math/big"
 	"mime"
 	"mime/quotedprintable"
 	"net"
@@ -166,25 +173,87 @@ func TestTwilioTimeout(t *testing.T) {
 	isTrue(t, errors.Is(err, context.DeadlineExceeded), err)
 }
 
+// smtpTLS is how a fakeSMTP offers TLS.
+type smtpTLS int
+
+const (
+	smtpPlain     smtpTLS = iota // no TLS: STARTTLS is not offered
+	smtpStartTLS                 // STARTTLS offered
+	smtpImplicit                 // TLS from the first byte (port 465)
+	smtpBrokenTLS                // STARTTLS offered, then refused
+)
+
 // fakeSMTP is a tiny SMTP server on 127.0.0.1 speaking enough of RFC 5321 for
-// net/smtp: EHLO, AUTH PLAIN, MAIL, RCPT, DATA, QUIT.
+// net/smtp: EHLO, STARTTLS, AUTH PLAIN, MAIL, RCPT, DATA, QUIT.
 type fakeSMTP struct {
 	ln       net.Listener
+	mode     smtpTLS
+	cert     tls.Certificate
 	failRcpt atomic.Bool
 	mu       sync.Mutex
 	auth     string // decoded PLAIN credentials
 	from, to string
 	data     string
 	cmds     []string
+	// secure lists, for each command, whether it came over TLS.
+	secure []bool
 }
 
-func newFakeSMTP(t *testing.T) *fakeSMTP {
+// newFakeSMTPWith starts a fake server offering TLS as mode says, with a
+// certificate for 127.0.0.1 that smtpRoots trusts.
+func newFakeSMTPWith(t *testing.T, mode smtpTLS) *fakeSMTP {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	must(t, err)
-	f := &fakeSMTP{ln: ln}
+	f := &fakeSMTP{ln: ln, mode: mode, cert: testCert(t)}
+	if mode == smtpImplicit {
+		f.ln = tls.NewListener(ln, f.tlsConfig())
+	}
 	go f.serve()
 	t.Cleanup(func() { ln.Close() })
 	return f
+}
+
+func (f *fakeSMTP) tlsConfig() *tls.Config {
+	return &tls.Config{Certificates: []tls.Certificate{f.cert}, MinVersion: tls.VersionTLS12}
+}
+
+var (
+	certOnce sync.Once
+	cert     tls.Certificate
+	certErr  error
+)
+
+// testCert returns a self-signed certificate for 127.0.0.1 (made once).
+func testCert(t *testing.T) tls.Certificate {
+	certOnce.Do(func() {
+		key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		if err != nil {
+			certErr = err
+			return
+		}
+		tmpl := &x509.Certificate{
+			SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "fake smtp"},
+			NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+			IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)}, KeyUsage: x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
+			ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}, BasicConstraintsValid: true, IsCA: true,
+		}
+		der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+		if err != nil {
+			certErr = err
+			return
+		}
+		cert = tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}
+		cert.Leaf, certErr = x509.ParseCertificate(der)
+	})
+	must(t, certErr)
+	return cert
+}
+
+// smtpRoots is a client TLS configuration trusting the fake servers.
+func smtpRoots(t *testing.T) *tls.Config {
+	pool := x509.NewCertPool()
+	pool.AddCert(testCert(t).Leaf)
+	return &tls.Config{RootCAs: pool}
 }
 
 func (f *fakeSMTP) serve() {
@@ -198,7 +267,8 @@ func (f *fakeSMTP) serve() {
 }
 
 func (f *fakeSMTP) session(c net.Conn) {
-	defer c.Close()
+	defer func() { c.Close() }()
+	_, secure := c.(*tls.Conn)
 	tp := textproto.NewConn(c)
 	tp.PrintfLine("220 fake ESMTP")
 	for {
@@ -208,13 +278,28 @@ func (f *fakeSMTP) session(c net.Conn) {
 		}
 		f.mu.Lock()
 		f.cmds = append(f.cmds, line)
+		f.secure = append(f.secure, secure)
 		f.mu.Unlock()
 		verb := strings.ToUpper(strings.SplitN(line, " ", 2)[0])
 		switch verb {
 		case "EHLO":
 			tp.PrintfLine("250-fake")
+			if !secure && (f.mode == smtpStartTLS || f.mode == smtpBrokenTLS) {
+				tp.PrintfLine("250-STARTTLS")
+			}
 			tp.PrintfLine("250-AUTH PLAIN")
 			tp.PrintfLine("250 8BITMIME")
+		case "STARTTLS":
+			if f.mode == smtpBrokenTLS || secure {
+				tp.PrintfLine("454 TLS not available")
+				continue
+			}
+			tp.PrintfLine("220 go ahead")
+			tc := tls.Server(c, f.tlsConfig())
+			if tc.Handshake() != nil {
+				return
+			}
+			c, secure, tp = tc, true, textproto.NewConn(tc)
 		case "AUTH":
 			parts := strings.Fields(line)
 			b, _ := base64.StdEncoding.DecodeString(parts[len(parts)-1])
@@ -256,10 +341,10 @@ func (f *fakeSMTP) session(c net.Conn) {
 }
 
 func TestSMTP(t *testing.T) {
-	f := newFakeSMTP(t)
+	f := newFakeSMTPWith(t, smtpStartTLS)
 	clock := clocktest.Default()
 	s, err := NewSMTP(f.ln.Addr().String(), "Onboard Kit <no-reply@onboardkit.dev>",
-		WithSMTPAuth("user", "pass"), WithSMTPClock(clock), WithSMTPRand(&cycleReader{}))
+		WithSMTPAuth("user", "pass"), WithSMTPClock(clock), WithSMTPRand(&cycleReader{}), WithSMTPTLSConfig(smtpRoots(t)))
 	must(t, err)
 	body := "Votre code de vérification est 123456.\n\nLigne deux\n.\nfin " + strings.Repeat("x", 100)
 	err = s.Send(context.Background(), Message{Channel: ChannelEmail, To: "alice@example.com", Subject: "Code de vérification", Body: body, Code: "123456"})
@@ -270,6 +355,10 @@ func TestSMTP(t *testing.T) {
 	eq(t, f.from, "MAIL FROM:<no-reply@onboardkit.dev> BODY=8BITMIME")
 	eq(t, f.to, "RCPT TO:<alice@example.com>")
 	eq(t, f.cmds[len(f.cmds)-1], "QUIT")
+	eq(t, f.cmds[1], "STARTTLS")
+	for i, c := range f.cmds[2:] {
+		isTrue(t, f.secure[i+2], c, "after STARTTLS, over TLS")
+	}
 	msgText := f.data
 	// ReadDotBytes turns CRLF into LF; check the header block.
 	head, encoded, ok := strings.Cut(msgText, "\n\n")
@@ -308,8 +397,8 @@ func TestSMTPRawCRLF(t *testing.T) {
 }
 
 func TestSMTPErrors(t *testing.T) {
-	f := newFakeSMTP(t)
-	s, err := NewSMTP(f.ln.Addr().String(), "a@example.com")
+	f := newFakeSMTPWith(t, smtpStartTLS)
+	s, err := NewSMTP(f.ln.Addr().String(), "a@example.com", WithSMTPTLSConfig(smtpRoots(t)))
 	must(t, err)
 	ctx := context.Background()
 	for _, to := range []string{"", "not an address", "a@example.com\r\nBcc: x@example.com", "a@example.com, b@example.com"} {
@@ -331,6 +420,56 @@ func TestSMTPErrors(t *testing.T) {
 	s, err = NewSMTP(addr, "a@example.com", WithSMTPTimeout(time.Second))
 	must(t, err)
 	isTrue(t, s.Send(ctx, Message{To: "b@example.com"}) != nil)
+}
+
+// TestSMTPRequiresTLS: by default a code is sent over TLS or not at all;
+// WithSMTPPlaintext allows a server without STARTTLS (a local catcher).
+func TestSMTPRequiresTLS(t *testing.T) {
+	msg := Message{Channel: ChannelEmail, To: "alice@example.com", Subject: "Code", Body: "Your code is 428913", Code: "428913"}
+	tests := []struct {
+		name    string
+		mode    smtpTLS
+		opts    []SMTPOption
+		wantErr string // "" for a delivery
+		noTLS   bool   // the error wraps ErrSMTPNoTLS
+		secure  bool   // the message went over TLS
+	}{
+		{"no STARTTLS offered: refused by default", smtpPlain, nil, "does not offer STARTTLS", true, false},
+		{"no STARTTLS offered, auth configured: refused", smtpPlain, []SMTPOption{WithSMTPAuth("u", "p")}, "does not offer STARTTLS", true, false},
+		{"no STARTTLS offered, plaintext allowed", smtpPlain, []SMTPOption{WithSMTPPlaintext()}, "", false, false},
+		{"STARTTLS offered", smtpStartTLS, []SMTPOption{WithSMTPTLSConfig(smtpRoots(t))}, "", false, true},
+		{"STARTTLS offered, plaintext allowed: TLS still used", smtpStartTLS, []SMTPOption{WithSMTPTLSConfig(smtpRoots(t)), WithSMTPPlaintext()}, "", false, true},
+		{"STARTTLS with an untrusted certificate", smtpStartTLS, nil, "starttls", false, false},
+		{"STARTTLS offered, then refused", smtpBrokenTLS, []SMTPOption{WithSMTPTLSConfig(smtpRoots(t)), WithSMTPPlaintext()}, "starttls", false, false},
+		{"implicit TLS", smtpImplicit, []SMTPOption{WithSMTPImplicitTLS(), WithSMTPTLSConfig(smtpRoots(t))}, "", false, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFakeSMTPWith(t, tt.mode)
+			s, err := NewSMTP(f.ln.Addr().String(), "no-reply@onboardkit.dev", append(tt.opts, WithSMTPTimeout(5*time.Second))...)
+			must(t, err)
+			err = s.Send(context.Background(), msg)
+			f.mu.Lock()
+			defer f.mu.Unlock()
+			if tt.wantErr == "" {
+				must(t, err)
+				isTrue(t, strings.Contains(f.data, "428913"), "delivered")
+				for i, c := range f.cmds {
+					if strings.HasPrefix(c, "MAIL") || strings.HasPrefix(c, "RCPT") {
+						eq(t, f.secure[i], tt.secure, c)
+					}
+				}
+				return
+			}
+			isTrue(t, err != nil && strings.Contains(err.Error(), tt.wantErr), err)
+			eq(t, errors.Is(err, ErrSMTPNoTLS), tt.noTLS, err)
+			for _, c := range f.cmds {
+				isTrue(t, !strings.HasPrefix(c, "AUTH") && !strings.HasPrefix(c, "MAIL") && !strings.HasPrefix(c, "RCPT") && !strings.HasPrefix(c, "DATA"),
+					"nothing of the message is sent without TLS:", c)
+			}
+			eq(t, f.data, "")
+		})
+	}
 }
 
 type roundTripFunc func(*http.Request) (*http.Response, error)

@@ -28,6 +28,7 @@ type smtpConfig struct {
 	helloName   string
 	tlsConfig   *tls.Config
 	implicitTLS bool
+	plaintext   bool
 	timeout     time.Duration
 	clock       onboardkit.Clock
 	rand        io.Reader
@@ -36,9 +37,10 @@ type smtpConfig struct {
 // SMTPOption configures an SMTP sender.
 type SMTPOption func(*smtpConfig)
 
-// WithSMTPAuth enables PLAIN authentication with username and password.
-// net/smtp refuses PLAIN over an unencrypted connection except to
-// localhost.
+// WithSMTPAuth enables PLAIN authentication with username and password,
+// sent once the connection is encrypted (net/smtp refuses PLAIN over an
+// unencrypted connection except to localhost, which [WithSMTPPlaintext]
+// allows).
 func WithSMTPAuth(username, password string) SMTPOption {
 	return func(c *smtpConfig) { c.username, c.password = username, password }
 }
@@ -49,17 +51,35 @@ func WithSMTPHelloName(name string) SMTPOption {
 	return func(c *smtpConfig) { c.helloName = name }
 }
 
-// WithSMTPTLSConfig sets the TLS configuration of STARTTLS, which is used
-// whenever the server offers it, and of WithSMTPImplicitTLS (default:
-// ServerName from the address, TLS 1.2 or later).
+// WithSMTPTLSConfig sets the TLS configuration of STARTTLS and of
+// WithSMTPImplicitTLS (default: TLS 1.2 or later, the system's roots; an
+// empty ServerName is the host of the address).
 func WithSMTPTLSConfig(tc *tls.Config) SMTPOption {
 	return func(c *smtpConfig) { c.tlsConfig = tc }
 }
 
 // WithSMTPImplicitTLS connects with TLS from the start (port 465).
+// Without it the sender upgrades the connection with STARTTLS.
 func WithSMTPImplicitTLS() SMTPOption {
 	return func(c *smtpConfig) { c.implicitTLS = true }
 }
+
+// WithSMTPPlaintext allows delivering over an unencrypted connection when
+// the server does not offer STARTTLS: for a local mail catcher (MailHog,
+// Mailpit) in development only, since the codes then cross the network in
+// clear. STARTTLS is still used when the server offers it.
+//
+// Without it TLS is required: implicit TLS ([WithSMTPImplicitTLS]) or
+// STARTTLS must succeed, and a server that does not offer STARTTLS (or a
+// network that strips it from the server's answer) fails the send with
+// an error wrapping [ErrSMTPNoTLS] before anything of the message is sent.
+func WithSMTPPlaintext() SMTPOption {
+	return func(c *smtpConfig) { c.plaintext = true }
+}
+
+// ErrSMTPNoTLS reports an SMTP server that offered no STARTTLS to a
+// sender that requires TLS (the default; see [WithSMTPPlaintext]).
+var ErrSMTPNoTLS = errors.New("otp: smtp: the server does not offer STARTTLS; refusing to send in clear (use WithSMTPImplicitTLS for port 465, or WithSMTPPlaintext for a local test server)")
 
 // WithSMTPTimeout bounds one delivery (default 30 s).
 func WithSMTPTimeout(d time.Duration) SMTPOption {
@@ -78,7 +98,9 @@ func WithSMTPRand(r io.Reader) SMTPOption {
 	return func(c *smtpConfig) { c.rand = r }
 }
 
-// SMTP is an EmailSender that delivers plain-text messages with net/smtp.
+// SMTP is an EmailSender that delivers plain-text messages with net/smtp,
+// over TLS: implicit ([WithSMTPImplicitTLS]) or STARTTLS, required unless
+// [WithSMTPPlaintext] allows plain.
 type SMTP struct {
 	cfg  smtpConfig
 	host string
@@ -188,10 +210,14 @@ func oneLine(s string) string {
 }
 
 func (s *SMTP) tlsConfig() *tls.Config {
-	if s.cfg.tlsConfig != nil {
-		return s.cfg.tlsConfig.Clone()
+	if s.cfg.tlsConfig == nil {
+		return &tls.Config{ServerName: s.host, MinVersion: tls.VersionTLS12}
 	}
-	return &tls.Config{ServerName: s.host, MinVersion: tls.VersionTLS12}
+	c := s.cfg.tlsConfig.Clone()
+	if c.ServerName == "" {
+		c.ServerName = s.host
+	}
+	return c
 }
 
 func (s *SMTP) deliver(ctx context.Context, rcpt string, data []byte) (err error) {
@@ -218,9 +244,14 @@ func (s *SMTP) deliver(ctx context.Context, rcpt string, data []byte) (err error
 	if err := c.Hello(s.cfg.helloName); err != nil {
 		return wrap("hello", err)
 	}
-	if ok, _ := c.Extension("STARTTLS"); ok && !s.cfg.implicitTLS {
-		if err := c.StartTLS(s.tlsConfig()); err != nil {
-			return wrap("starttls", err)
+	if !s.cfg.implicitTLS {
+		switch ok, _ := c.Extension("STARTTLS"); {
+		case ok:
+			if err := c.StartTLS(s.tlsConfig()); err != nil {
+				return wrap("starttls", err)
+			}
+		case !s.cfg.plaintext:
+			return ErrSMTPNoTLS
 		}
 	}
 	if s.cfg.username != "" {
