@@ -6,6 +6,10 @@ import (
 	"log/slog"
 	"sync"
 	"time"
+
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // Clock tells the time. Every package of the module reads time through a
@@ -24,8 +28,9 @@ func (f ClockFunc) Now() time.Time { return f() }
 // SystemClock is the wall clock, in UTC.
 var SystemClock Clock = ClockFunc(func() time.Time { return time.Now().UTC() })
 
-// Runtime is where a component reads time, draws randomness and logs. The
-// host gives it once, in onboarding.Config (Clock, Rand, Logger), and
+// Runtime is where a component reads time, draws randomness, logs, and
+// reports metrics and traces. The host gives it once, in onboarding.Config
+// (Clock, Rand, Logger, Meter, Tracer), and
 // onboarding.New passes it to every component it builds; a package used on
 // its own takes one in its constructor. Zero fields take the defaults of
 // [Runtime.WithDefaults].
@@ -39,6 +44,12 @@ type Runtime struct {
 	// Logger receives operational logs, never PII or secrets (default: a
 	// logger that discards).
 	Logger *slog.Logger
+	// Meter and Tracer receive the module's OpenTelemetry metrics and
+	// spans (default: the global providers, otel.GetMeterProvider and
+	// otel.GetTracerProvider, which do nothing until the host installs an
+	// SDK). Attributes never hold PII or secrets.
+	Meter  metric.MeterProvider
+	Tracer trace.TracerProvider
 }
 
 // WithDefaults returns r with every zero field set to its default. An
@@ -59,6 +70,12 @@ func (r Runtime) WithDefaults() Runtime {
 	}
 	if r.Logger == nil {
 		r.Logger = slog.New(slog.DiscardHandler)
+	}
+	if r.Meter == nil {
+		r.Meter = otel.GetMeterProvider()
+	}
+	if r.Tracer == nil {
+		r.Tracer = otel.GetTracerProvider()
 	}
 	return r
 }

@@ -18,6 +18,8 @@ import (
 	"github.com/onboardkit/onboardkit/portfolio"
 	"github.com/onboardkit/onboardkit/seal"
 	"github.com/onboardkit/onboardkit/storage"
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // LoginConfig configures login throttling. A throttle counts the failures
@@ -149,6 +151,11 @@ type Config struct {
 	// Logger receives operational logs; never PII or secrets (default: a
 	// logger that discards).
 	Logger *slog.Logger
+	// Meter and Tracer receive the OpenTelemetry metrics and spans of the
+	// Service and of the handler serving it (default: the global
+	// providers). See telemetry.go for what is reported.
+	Meter  metric.MeterProvider
+	Tracer trace.TracerProvider
 	// Hooks receive every event after commit.
 	Hooks []Hook
 }
@@ -231,5 +238,5 @@ func (cfg Config) withDefaults() Config {
 
 // runtime is the Runtime every component receives.
 func (cfg Config) runtime() onboardkit.Runtime {
-	return onboardkit.Runtime{Clock: cfg.Clock, Rand: cfg.Rand, Logger: cfg.Logger}.WithDefaults()
+	return onboardkit.Runtime{Clock: cfg.Clock, Rand: cfg.Rand, Logger: cfg.Logger, Meter: cfg.Meter, Tracer: cfg.Tracer}.WithDefaults()
 }

@@ -96,7 +96,25 @@ func (c *contacts) deliver(ctx context.Context, p *otp.Pending) (Challenge, erro
 		v.ResendAvailableAt = c.now()
 		return v, err
 	}
+	if !p.Silent() {
+		c.countCode(ctx, "sent", p.Challenge, "")
+	}
 	return v, nil
+}
+
+// check checks a code with otp and counts the outcome.
+func (c *contacts) check(ctx context.Context, challengeID, code string, purpose otp.Purpose) (*otp.Verified, error) {
+	v, err := c.codes.Check(ctx, challengeID, code, purpose)
+	ch := otp.Challenge{Purpose: purpose}
+	if v != nil {
+		ch = v.Challenge
+	}
+	if err != nil {
+		c.countCode(ctx, "failed", ch, errorCode(err))
+	} else {
+		c.countCode(ctx, "verified", ch, "")
+	}
+	return v, err
 }
 
 // send issues a code and delivers it. p is nil when nothing was issued; when
@@ -311,7 +329,7 @@ func (c *contacts) phoneChange() contactChange {
 // challenge's payload), then in one unit of work consumes it and applies the
 // change; after commit the old value is notified.
 func (c *contacts) confirm(ctx context.Context, userID, challengeID, code string, ch contactChange) (*AuthResult, error) {
-	v, err := c.codes.Check(ctx, challengeID, code, ch.purpose)
+	v, err := c.check(ctx, challengeID, code, ch.purpose)
 	if err != nil {
 		return nil, c.storeErr(ctx, "check code", err)
 	}

@@ -298,7 +298,7 @@ func (c *credentials) answer(ctx context.Context, sessionID, code string) (*Auth
 			return c.totp.Verify(ctx, userID, code)
 		})
 	}
-	v, err := c.contacts.codes.Check(ctx, sessionID, code, otp.PurposeLogin)
+	v, err := c.contacts.check(ctx, sessionID, code, otp.PurposeLogin)
 	if err != nil {
 		return nil, c.storeErr(ctx, "check code", err)
 	}
@@ -355,7 +355,7 @@ func (c *credentials) finish(ctx context.Context, v *otp.Verified, method string
 	if err != nil {
 		return nil, err
 	}
-	res, err := c.sessions.authResult(u, sess, now)
+	res, err := c.sessions.authResult(ctx, u, sess, now)
 	if err == nil {
 		res.Tokens.DeviceToken = c.throttle.sign(userID, string(v.Challenge.Payload), now)
 	}
@@ -423,7 +423,7 @@ func (c *credentials) reset(ctx context.Context, sessionID, code, newPassword, c
 	if newPassword != confirm {
 		return mismatch()
 	}
-	v, err := c.contacts.codes.Check(ctx, sessionID, code, otp.PurposePasswordReset)
+	v, err := c.contacts.check(ctx, sessionID, code, otp.PurposePasswordReset)
 	if err != nil {
 		return c.storeErr(ctx, "check code", err)
 	}
@@ -504,7 +504,7 @@ func (c *credentials) change(ctx context.Context, userID, current, newPassword, 
 // and every other session of the user ends; the session of ctx
 // (FromContext), when it is the user's, is kept.
 func (c *credentials) confirmChange(ctx context.Context, userID, sessionID, code string) error {
-	v, err := c.contacts.codes.Check(ctx, sessionID, code, otp.PurposePasswordChange)
+	v, err := c.contacts.check(ctx, sessionID, code, otp.PurposePasswordChange)
 	if err != nil {
 		return c.storeErr(ctx, "check code", err)
 	}

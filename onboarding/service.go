@@ -63,7 +63,11 @@ func New(cfg Config) (*Service, error) {
 	}
 	cfg = cfg.withDefaults()
 	rt := cfg.runtime()
-	c := &core{store: cfg.Store, flow: cfg.Flow, rt: rt, log: rt.Logger, hooks: cfg.Hooks}
+	tel, err := newTelemetry(rt)
+	if err != nil {
+		return nil, err
+	}
+	c := &core{store: cfg.Store, flow: cfg.Flow, rt: rt, log: rt.Logger, hooks: cfg.Hooks, tel: tel}
 	senders := otp.Senders{SMS: cfg.SMS, Email: cfg.Email}
 	ids := identifiers{region: cfg.DefaultRegion, fixedLine: cfg.AllowFixedLine}
 
@@ -147,14 +151,18 @@ func (s *Service) Runtime() onboardkit.Runtime { return s.core.rt }
 // is sent after it commits. When the send fails the user exists and the
 // result is returned together with a send_failed error: the challenge can
 // be resent at once.
-func (s *Service) SignUp(ctx context.Context, req SignUpRequest) (*SignUpResult, error) {
+func (s *Service) SignUp(ctx context.Context, req SignUpRequest) (_ *SignUpResult, err error) {
+	ctx, end := s.core.observe(ctx, "SignUp")
+	defer func() { end(err) }()
 	return s.signup.signUp(ctx, req)
 }
 
 // ConfirmPhone confirms the sign-up code (the SMS code in phone-first flows,
 // the email code in email-first flows). The user's contact becomes verified
 // and a session starts: the result carries an access and a refresh token.
-func (s *Service) ConfirmPhone(ctx context.Context, challengeID, code string) (*AuthResult, error) {
+func (s *Service) ConfirmPhone(ctx context.Context, challengeID, code string) (_ *AuthResult, err error) {
+	ctx, end := s.core.observe(ctx, "ConfirmPhone")
+	defer func() { end(err) }()
 	return s.signup.confirm(ctx, challengeID, code)
 }
 
@@ -162,7 +170,9 @@ func (s *Service) ConfirmPhone(ctx context.Context, challengeID, code string) (*
 // language it was issued in, subject to the resend cooldown and send limits
 // of package otp; the previous code stops working and the wrong-attempt
 // count carries over.
-func (s *Service) ResendPhoneCode(ctx context.Context, challengeID string) (*Challenge, error) {
+func (s *Service) ResendPhoneCode(ctx context.Context, challengeID string) (_ *Challenge, err error) {
+	ctx, end := s.core.observe(ctx, "ResendPhoneCode")
+	defer func() { end(err) }()
 	purpose, _ := s.signup.confirmation()
 	return s.contacts.resend(ctx, challengeID, purpose, "")
 }
@@ -170,19 +180,25 @@ func (s *Service) ResendPhoneCode(ctx context.Context, challengeID string) (*Cha
 // AddEmail starts adding (or changing) the user's email: a code is sent to
 // the new address, which replaces the old one only once confirmed. Changing
 // a confirmed email requires a recent authentication (Config.RecentAuth).
-func (s *Service) AddEmail(ctx context.Context, userID, email string) (*Challenge, error) {
+func (s *Service) AddEmail(ctx context.Context, userID, email string) (_ *Challenge, err error) {
+	ctx, end := s.core.observe(ctx, "AddEmail")
+	defer func() { end(err) }()
 	return s.contacts.addEmail(ctx, userID, email)
 }
 
 // ResendEmailCode resends the code of an AddEmail challenge of the user.
-func (s *Service) ResendEmailCode(ctx context.Context, userID, challengeID string) (*Challenge, error) {
+func (s *Service) ResendEmailCode(ctx context.Context, userID, challengeID string) (_ *Challenge, err error) {
+	ctx, end := s.core.observe(ctx, "ResendEmailCode")
+	defer func() { end(err) }()
 	return s.contacts.resend(ctx, challengeID, otp.PurposeEmailConfirmation, userID)
 }
 
 // ConfirmEmail confirms the code sent by AddEmail; the address becomes the
 // user's verified email. When it replaces a confirmed address, the old
 // address is notified.
-func (s *Service) ConfirmEmail(ctx context.Context, userID, challengeID, code string) (*AuthResult, error) {
+func (s *Service) ConfirmEmail(ctx context.Context, userID, challengeID, code string) (_ *AuthResult, err error) {
+	ctx, end := s.core.observe(ctx, "ConfirmEmail")
+	defer func() { end(err) }()
 	return s.contacts.confirm(ctx, userID, challengeID, code, s.contacts.emailChange())
 }
 
@@ -190,13 +206,17 @@ func (s *Service) ConfirmEmail(ctx context.Context, userID, challengeID, code st
 // replacing a confirmed one (which requires a recent authentication): it
 // sends a code to the new number, which becomes the user's only once
 // ConfirmPhoneChange accepts it.
-func (s *Service) ChangePhone(ctx context.Context, userID, phone string) (*Challenge, error) {
+func (s *Service) ChangePhone(ctx context.Context, userID, phone string) (_ *Challenge, err error) {
+	ctx, end := s.core.observe(ctx, "ChangePhone")
+	defer func() { end(err) }()
 	return s.contacts.changePhone(ctx, userID, phone)
 }
 
 // ConfirmPhoneChange applies the phone change with the code sent to the new
 // number, and notifies the old number.
-func (s *Service) ConfirmPhoneChange(ctx context.Context, userID, challengeID, code string) (*AuthResult, error) {
+func (s *Service) ConfirmPhoneChange(ctx context.Context, userID, challengeID, code string) (_ *AuthResult, err error) {
+	ctx, end := s.core.observe(ctx, "ConfirmPhoneChange")
+	defer func() { end(err) }()
 	return s.contacts.confirm(ctx, userID, challengeID, code, s.contacts.phoneChange())
 }
 
@@ -220,24 +240,32 @@ func (s *Service) ConfirmPhoneChange(ctx context.Context, userID, challengeID, c
 // strangers can slow down logins from new devices but never the owner's
 // known ones. account_locked is returned only for an administrator's lock,
 // and only to a caller who knows the password.
-func (s *Service) Login(ctx context.Context, req LoginRequest) (*LoginResult, error) {
+func (s *Service) Login(ctx context.Context, req LoginRequest) (_ *LoginResult, err error) {
+	ctx, end := s.core.observe(ctx, "Login")
+	defer func() { end(err) }()
 	return s.creds.signIn(ctx, req)
 }
 
 // VerifyLoginChallenge answers the challenge of Login with the code (SMS,
 // email or authenticator) and starts a session.
-func (s *Service) VerifyLoginChallenge(ctx context.Context, sessionID, code string) (*AuthResult, error) {
+func (s *Service) VerifyLoginChallenge(ctx context.Context, sessionID, code string) (_ *AuthResult, err error) {
+	ctx, end := s.core.observe(ctx, "VerifyLoginChallenge")
+	defer func() { end(err) }()
 	return s.creds.answer(ctx, sessionID, code)
 }
 
 // ResendLoginCode resends the code of a login challenge (SMS or email).
-func (s *Service) ResendLoginCode(ctx context.Context, sessionID string) (*Challenge, error) {
+func (s *Service) ResendLoginCode(ctx context.Context, sessionID string) (_ *Challenge, err error) {
+	ctx, end := s.core.observe(ctx, "ResendLoginCode")
+	defer func() { end(err) }()
 	return s.contacts.resend(ctx, sessionID, otp.PurposeLogin, "")
 }
 
 // LoginWithRecoveryCode answers a TOTP login challenge with one of the
 // user's single-use recovery codes.
-func (s *Service) LoginWithRecoveryCode(ctx context.Context, sessionID, recoveryCode string) (*AuthResult, error) {
+func (s *Service) LoginWithRecoveryCode(ctx context.Context, sessionID, recoveryCode string) (_ *AuthResult, err error) {
+	ctx, end := s.core.observe(ctx, "LoginWithRecoveryCode")
+	defer func() { end(err) }()
 	return s.creds.recover(ctx, sessionID, recoveryCode)
 }
 
@@ -247,14 +275,18 @@ func (s *Service) LoginWithRecoveryCode(ctx context.Context, sessionID, recovery
 // not it is: otherwise a decoy challenge is stored (no message is sent, and
 // no code opens it), so ResetPassword then answers exactly as for a real
 // one.
-func (s *Service) ForgotPassword(ctx context.Context, username string) (*ForgotPasswordResult, error) {
+func (s *Service) ForgotPassword(ctx context.Context, username string) (_ *ForgotPasswordResult, err error) {
+	ctx, end := s.core.observe(ctx, "ForgotPassword")
+	defer func() { end(err) }()
 	return s.creds.forgot(ctx, username)
 }
 
 // ResendPasswordResetCode resends the code of a ForgotPassword session and
 // answers in ForgotPassword's shape, alike for a session of an unknown
 // identifier (nothing is sent) and of a registered one.
-func (s *Service) ResendPasswordResetCode(ctx context.Context, sessionID string) (*ForgotPasswordResult, error) {
+func (s *Service) ResendPasswordResetCode(ctx context.Context, sessionID string) (_ *ForgotPasswordResult, err error) {
+	ctx, end := s.core.observe(ctx, "ResendPasswordResetCode")
+	defer func() { end(err) }()
 	return s.creds.resendReset(ctx, sessionID)
 }
 
@@ -263,7 +295,9 @@ func (s *Service) ResendPasswordResetCode(ctx context.Context, sessionID string)
 // refusal (or a confirmation mismatch) does not consume the code, so the
 // user can retry with a better password. On success every session of the
 // user is revoked and access tokens issued before now are refused.
-func (s *Service) ResetPassword(ctx context.Context, sessionID, code, newPassword, confirm string) error {
+func (s *Service) ResetPassword(ctx context.Context, sessionID, code, newPassword, confirm string) (err error) {
+	ctx, end := s.core.observe(ctx, "ResetPassword")
+	defer func() { end(err) }()
 	return s.creds.reset(ctx, sessionID, code, newPassword, confirm)
 }
 
@@ -272,7 +306,9 @@ func (s *Service) ResetPassword(ctx context.Context, sessionID, code, newPasswor
 // throttle; while throttled the answer is rate_limited), the new one goes
 // through the policy, and a code is sent; the change applies after
 // ConfirmPasswordChange.
-func (s *Service) ChangePassword(ctx context.Context, userID, current, newPassword, confirm string) (*PasswordChangeResult, error) {
+func (s *Service) ChangePassword(ctx context.Context, userID, current, newPassword, confirm string) (_ *PasswordChangeResult, err error) {
+	ctx, end := s.core.observe(ctx, "ChangePassword")
+	defer func() { end(err) }()
 	return s.creds.change(ctx, userID, current, newPassword, confirm)
 }
 
@@ -281,27 +317,35 @@ func (s *Service) ChangePassword(ctx context.Context, userID, current, newPasswo
 // (NewContext; httpapi sets it) is kept, every other refresh-token family is
 // revoked, and their access tokens are refused from now on (unless
 // TokenConfig.StatelessAccess).
-func (s *Service) ConfirmPasswordChange(ctx context.Context, userID, sessionID, code string) error {
+func (s *Service) ConfirmPasswordChange(ctx context.Context, userID, sessionID, code string) (err error) {
+	ctx, end := s.core.observe(ctx, "ConfirmPasswordChange")
+	defer func() { end(err) }()
 	return s.creds.confirmChange(ctx, userID, sessionID, code)
 }
 
 // BeginTOTP starts enrolling an authenticator app for the user (a recent
 // authentication is required): the result holds the otpauth:// URL and its
 // QR code. The enrollment is active once ConfirmTOTP accepts a first code.
-func (s *Service) BeginTOTP(ctx context.Context, userID string) (*otp.Enrollment, error) {
+func (s *Service) BeginTOTP(ctx context.Context, userID string) (_ *otp.Enrollment, err error) {
+	ctx, end := s.core.observe(ctx, "BeginTOTP")
+	defer func() { end(err) }()
 	return s.creds.beginTOTP(ctx, userID)
 }
 
 // ConfirmTOTP activates the enrollment with a first code and returns the
 // ten single-use recovery codes, shown only this once.
-func (s *Service) ConfirmTOTP(ctx context.Context, userID, code string) ([]string, error) {
+func (s *Service) ConfirmTOTP(ctx context.Context, userID, code string) (_ []string, err error) {
+	ctx, end := s.core.observe(ctx, "ConfirmTOTP")
+	defer func() { end(err) }()
 	return s.creds.confirmTOTP(ctx, userID, code)
 }
 
 // RemoveTOTP removes the user's authenticator and recovery codes (a recent
 // authentication is required; not_found without one), and notifies the
 // user.
-func (s *Service) RemoveTOTP(ctx context.Context, userID string) error {
+func (s *Service) RemoveTOTP(ctx context.Context, userID string) (err error) {
+	ctx, end := s.core.observe(ctx, "RemoveTOTP")
+	defer func() { end(err) }()
 	return s.creds.removeTOTP(ctx, userID)
 }
 
@@ -310,13 +354,17 @@ func (s *Service) RemoveTOTP(ctx context.Context, userID string) error {
 
 // ListSessions returns the user's live sessions, newest first; the one of
 // the access token in ctx (NewContext) is marked current.
-func (s *Service) ListSessions(ctx context.Context, userID string) ([]SessionInfo, error) {
+func (s *Service) ListSessions(ctx context.Context, userID string) (_ []SessionInfo, err error) {
+	ctx, end := s.core.observe(ctx, "ListSessions")
+	defer func() { end(err) }()
 	return s.sessions.list(ctx, userID)
 }
 
 // EndSession ends one of the user's live sessions (not_found for any other
 // id).
-func (s *Service) EndSession(ctx context.Context, userID, sessionID string) error {
+func (s *Service) EndSession(ctx context.Context, userID, sessionID string) (err error) {
+	ctx, end := s.core.observe(ctx, "EndSession")
+	defer func() { end(err) }()
 	return s.sessions.end(ctx, userID, sessionID)
 }
 
@@ -326,7 +374,9 @@ func (s *Service) EndSession(ctx context.Context, userID, sessionID string) erro
 // session.reuse_detected event is recorded — unless TokenConfig.ReuseGrace
 // is set and the token was rotated within it, in which case the same new
 // refresh token is returned again.
-func (s *Service) Refresh(ctx context.Context, refreshToken string) (*Tokens, error) {
+func (s *Service) Refresh(ctx context.Context, refreshToken string) (_ *Tokens, err error) {
+	ctx, end := s.core.observe(ctx, "Refresh")
+	defer func() { end(err) }()
 	return s.sessions.refresh(ctx, refreshToken)
 }
 
@@ -335,13 +385,17 @@ func (s *Service) Refresh(ctx context.Context, refreshToken string) (*Tokens, er
 // validation error (LogoutEverywhere ends every session). It succeeds
 // whether or not the token is known, so it reveals nothing; when userID is
 // not empty the token must belong to that user.
-func (s *Service) Logout(ctx context.Context, userID, refreshToken string) error {
+func (s *Service) Logout(ctx context.Context, userID, refreshToken string) (err error) {
+	ctx, end := s.core.observe(ctx, "Logout")
+	defer func() { end(err) }()
 	return s.sessions.logout(ctx, userID, refreshToken)
 }
 
 // LogoutEverywhere revokes every session of the user and refuses every
 // access token issued until now.
-func (s *Service) LogoutEverywhere(ctx context.Context, userID string) error {
+func (s *Service) LogoutEverywhere(ctx context.Context, userID string) (err error) {
+	ctx, end := s.core.observe(ctx, "LogoutEverywhere")
+	defer func() { end(err) }()
 	return s.sessions.logoutEverywhere(ctx, userID)
 }
 
@@ -351,7 +405,9 @@ func (s *Service) LogoutEverywhere(ctx context.Context, userID string) error {
 // sign-out-everywhere), and, unless TokenConfig.StatelessAccess, that its
 // session has not ended (logout, password change, reuse detection). It
 // costs two store reads (one with StatelessAccess).
-func (s *Service) VerifyAccessToken(ctx context.Context, token string) (*AccessClaims, error) {
+func (s *Service) VerifyAccessToken(ctx context.Context, token string) (_ *AccessClaims, err error) {
+	ctx, end := s.core.observe(ctx, "VerifyAccessToken")
+	defer func() { end(err) }()
 	return s.sessions.verifyAccess(ctx, token)
 }
 
@@ -363,7 +419,9 @@ func (s *Service) JWKS() []byte { return append([]byte(nil), s.sessions.tokens.j
 // KYC
 
 // Me returns the user's view of their own record.
-func (s *Service) Me(ctx context.Context, userID string) (*UserView, error) {
+func (s *Service) Me(ctx context.Context, userID string) (_ *UserView, err error) {
+	ctx, end := s.core.observe(ctx, "Me")
+	defer func() { end(err) }()
 	return s.kyc.me(ctx, userID)
 }
 
@@ -371,8 +429,10 @@ func (s *Service) Me(ctx context.Context, userID string) (*UserView, error) {
 // is validated (a required one missing is an error). The first complete
 // profile moves the user to profile_completed and tier KYC_0; later updates
 // keep the status (and are refused once KYC is under review).
-func (s *Service) UpdateProfile(ctx context.Context, userID string, p kyc.Profile) error {
-	_, err := s.kyc.patchProfile(ctx, userID, kyc.PatchOf(p))
+func (s *Service) UpdateProfile(ctx context.Context, userID string, p kyc.Profile) (err error) {
+	ctx, end := s.core.observe(ctx, "UpdateProfile")
+	defer func() { end(err) }()
+	_, err = s.kyc.patchProfile(ctx, userID, kyc.PatchOf(p))
 	return err
 }
 
@@ -381,7 +441,9 @@ func (s *Service) UpdateProfile(ctx context.Context, userID string, p kyc.Profil
 // the others are kept. The result lists the required fields still
 // missing; when none is, the user moves to profile_completed and tier
 // KYC_0 as with UpdateProfile.
-func (s *Service) PatchProfile(ctx context.Context, userID string, p kyc.ProfilePatch) (*ProfileResult, error) {
+func (s *Service) PatchProfile(ctx context.Context, userID string, p kyc.ProfilePatch) (_ *ProfileResult, err error) {
+	ctx, end := s.core.observe(ctx, "PatchProfile")
+	defer func() { end(err) }()
 	return s.kyc.patchProfile(ctx, userID, p)
 }
 
@@ -389,7 +451,9 @@ func (s *Service) PatchProfile(ctx context.Context, userID string, p kyc.Profile
 // (its timestamp and version kept), the politically-exposed-person
 // declaration and the questionnaire. The user moves to
 // compliance_completed.
-func (s *Service) SubmitCompliance(ctx context.Context, userID string, c kyc.Compliance) error {
+func (s *Service) SubmitCompliance(ctx context.Context, userID string, c kyc.Compliance) (err error) {
+	ctx, end := s.core.observe(ctx, "SubmitCompliance")
+	defer func() { end(err) }()
 	return s.kyc.submitCompliance(ctx, userID, c)
 }
 
@@ -398,13 +462,17 @@ func (s *Service) SubmitCompliance(ctx context.Context, userID string, c kyc.Com
 // errors. A complete submission goes under_review (and to the configured
 // Reviewer); one with missing items waits for information. Document numbers,
 // document bytes and the SSN are stored as sealed PII and never logged.
-func (s *Service) SubmitKYC(ctx context.Context, userID string, sub kyc.Submission) (*kyc.Result, error) {
+func (s *Service) SubmitKYC(ctx context.Context, userID string, sub kyc.Submission) (_ *kyc.Result, err error) {
+	ctx, end := s.core.observe(ctx, "SubmitKYC")
+	defer func() { end(err) }()
 	return s.kyc.submit(ctx, userID, sub)
 }
 
 // KYCStatus returns the user's verification status, missing items and the
 // findings of the latest submission.
-func (s *Service) KYCStatus(ctx context.Context, userID string) (*kyc.Result, error) {
+func (s *Service) KYCStatus(ctx context.Context, userID string) (_ *kyc.Result, err error) {
+	ctx, end := s.core.observe(ctx, "KYCStatus")
+	defer func() { end(err) }()
 	return s.kyc.status(ctx, userID)
 }
 
@@ -415,7 +483,9 @@ func (s *Service) KYCStatus(ctx context.Context, userID string) (*kyc.Result, er
 // portfolio; rejected rejects; waiting_for_information asks for the listed
 // documents. Delivering the same decision twice changes nothing the second
 // time and answers the same result.
-func (s *Service) RecordKYCDecision(ctx context.Context, userID string, d kyc.Decision) (*DecisionResult, error) {
+func (s *Service) RecordKYCDecision(ctx context.Context, userID string, d kyc.Decision) (_ *DecisionResult, err error) {
+	ctx, end := s.core.observe(ctx, "RecordKYCDecision")
+	defer func() { end(err) }()
 	return s.decisions.record(ctx, userID, d, source{})
 }
 
@@ -424,7 +494,9 @@ func (s *Service) RecordKYCDecision(ctx context.Context, userID string, d kyc.De
 // RecordKYCDecision does, once: the provider's event id is recorded in the
 // decision's unit of work, so the same notification delivered again
 // decides nothing new and answers the user's current state.
-func (s *Service) RecordProviderDecision(ctx context.Context, provider, eventID, userID string, d kyc.Decision) (*DecisionResult, error) {
+func (s *Service) RecordProviderDecision(ctx context.Context, provider, eventID, userID string, d kyc.Decision) (_ *DecisionResult, err error) {
+	ctx, end := s.core.observe(ctx, "RecordProviderDecision")
+	defer func() { end(err) }()
 	if provider == "" || eventID == "" || len(provider) > 64 || len(eventID) > 200 {
 		return nil, onboardkit.ValidationError(onboardkit.FieldError{Field: "eventId", Code: onboardkit.FieldInvalid, Message: "A provider and an event id of at most 64 and 200 characters are required."})
 	}
@@ -438,7 +510,9 @@ func (s *Service) RecordProviderDecision(ctx context.Context, provider, eventID,
 // acceptance and questionnaire, evaluates the documents when given, and
 // creates the user's account (inactive until KYC is active). The user has
 // no password: they set one through ForgotPassword.
-func (s *Service) CreateIndividualAccount(ctx context.Context, req kyc.IndividualAccountRequest) (*IndividualAccountResult, error) {
+func (s *Service) CreateIndividualAccount(ctx context.Context, req kyc.IndividualAccountRequest) (_ *IndividualAccountResult, err error) {
+	ctx, end := s.core.observe(ctx, "CreateIndividualAccount")
+	defer func() { end(err) }()
 	return s.kyc.createIndividual(ctx, req)
 }
 
@@ -449,18 +523,24 @@ func (s *Service) CreateIndividualAccount(ctx context.Context, req kyc.Individua
 // stays inactive until the user's verification is active. The request is
 // optional: a chosen id (conflict when taken), an email and additional
 // information (sealed).
-func (s *Service) CreateAccount(ctx context.Context, userID string, req AccountRequest) (*portfolio.Account, error) {
+func (s *Service) CreateAccount(ctx context.Context, userID string, req AccountRequest) (_ *portfolio.Account, err error) {
+	ctx, end := s.core.observe(ctx, "CreateAccount")
+	defer func() { end(err) }()
 	return s.prov.createAccount(ctx, userID, req, "")
 }
 
 // ListAccounts returns the user's accounts with their portfolios, oldest
 // first.
-func (s *Service) ListAccounts(ctx context.Context, userID string) ([]portfolio.Account, error) {
+func (s *Service) ListAccounts(ctx context.Context, userID string) (_ []portfolio.Account, err error) {
+	ctx, end := s.core.observe(ctx, "ListAccounts")
+	defer func() { end(err) }()
 	return s.prov.listAccounts(ctx, userID)
 }
 
 // ListPortfolios returns the portfolios of one of the user's accounts.
-func (s *Service) ListPortfolios(ctx context.Context, userID, accountID string) ([]portfolio.Portfolio, error) {
+func (s *Service) ListPortfolios(ctx context.Context, userID, accountID string) (_ []portfolio.Portfolio, err error) {
+	ctx, end := s.core.observe(ctx, "ListPortfolios")
+	defer func() { end(err) }()
 	return s.prov.listPortfolios(ctx, userID, accountID)
 }
 
@@ -470,7 +550,9 @@ func (s *Service) ListPortfolios(ctx context.Context, userID, accountID string) 
 // account and limit_reached past the configured cap. A request naming its
 // PortfolioID is idempotent: the same request again answers the same
 // portfolio; another request with that id answers conflict.
-func (s *Service) CreatePortfolio(ctx context.Context, userID string, req PortfolioRequest) (*portfolio.Portfolio, error) {
+func (s *Service) CreatePortfolio(ctx context.Context, userID string, req PortfolioRequest) (_ *portfolio.Portfolio, err error) {
+	ctx, end := s.core.observe(ctx, "CreatePortfolio")
+	defer func() { end(err) }()
 	return s.prov.createPortfolio(ctx, userID, req)
 }
 
@@ -481,56 +563,74 @@ func (s *Service) CreatePortfolio(ctx context.Context, userID string, req Portfo
 // and access tokens are refused, until UnlockUser. The status is kept.
 // Operator actions record their Actor in the audit log; an empty one is
 // refused.
-func (s *Service) LockUser(ctx context.Context, by Actor, userID string) error {
+func (s *Service) LockUser(ctx context.Context, by Actor, userID string) (err error) {
+	ctx, end := s.core.observe(ctx, "LockUser")
+	defer func() { end(err) }()
 	return s.ops.lock(ctx, by, userID)
 }
 
 // UnlockUser lifts an operator's lock (the user logs in again).
-func (s *Service) UnlockUser(ctx context.Context, by Actor, userID string) error {
+func (s *Service) UnlockUser(ctx context.Context, by Actor, userID string) (err error) {
+	ctx, end := s.core.observe(ctx, "UnlockUser")
+	defer func() { end(err) }()
 	return s.ops.unlock(ctx, by, userID)
 }
 
 // DeactivateUser moves an active verification to inactive: the user's
 // accounts become inactive and portfolio creation is refused
 // (kyc_not_active) until a reactivation is approved.
-func (s *Service) DeactivateUser(ctx context.Context, by Actor, userID string) error {
+func (s *Service) DeactivateUser(ctx context.Context, by Actor, userID string) (err error) {
+	ctx, end := s.core.observe(ctx, "DeactivateUser")
+	defer func() { end(err) }()
 	return s.ops.deactivate(ctx, by, userID)
 }
 
 // ReactivateUser sends an inactive verification back to review
 // (under_review, status kyc_pending); an approval (RecordKYCDecision)
 // makes it and the accounts active again.
-func (s *Service) ReactivateUser(ctx context.Context, by Actor, userID string) error {
+func (s *Service) ReactivateUser(ctx context.Context, by Actor, userID string) (err error) {
+	ctx, end := s.core.observe(ctx, "ReactivateUser")
+	defer func() { end(err) }()
 	return s.ops.reactivate(ctx, by, userID)
 }
 
 // SetRoles replaces the user's roles (Config.Roles says which exist).
 // Access tokens issued before are refused, so the next refresh carries
 // the new roles.
-func (s *Service) SetRoles(ctx context.Context, by Actor, userID string, roles []string) error {
+func (s *Service) SetRoles(ctx context.Context, by Actor, userID string, roles []string) (err error) {
+	ctx, end := s.core.observe(ctx, "SetRoles")
+	defer func() { end(err) }()
 	return s.ops.setRoles(ctx, by, userID, roles)
 }
 
 // SetMetadata replaces the user's metadata (an empty map clears it).
-func (s *Service) SetMetadata(ctx context.Context, by Actor, userID string, metadata map[string]string) error {
+func (s *Service) SetMetadata(ctx context.Context, by Actor, userID string, metadata map[string]string) (err error) {
+	ctx, end := s.core.observe(ctx, "SetMetadata")
+	defer func() { end(err) }()
 	return s.ops.setMetadata(ctx, by, userID, metadata)
 }
 
 // CreateAccountFor creates an account for a user on an operator's behalf
 // (the custody API's manual account creation), as CreateAccount does.
-func (s *Service) CreateAccountFor(ctx context.Context, by Actor, userID string, req AccountRequest) (*portfolio.Account, error) {
+func (s *Service) CreateAccountFor(ctx context.Context, by Actor, userID string, req AccountRequest) (_ *portfolio.Account, err error) {
+	ctx, end := s.core.observe(ctx, "CreateAccountFor")
+	defer func() { end(err) }()
 	return s.ops.createAccountFor(ctx, by, userID, req)
 }
 
 // SearchUsers finds users by status, verification status, exact phone or
 // email and creation range, a page at a time (contact details masked).
-func (s *Service) SearchUsers(ctx context.Context, by Actor, q UserQuery) (*UserPage, error) {
+func (s *Service) SearchUsers(ctx context.Context, by Actor, q UserQuery) (_ *UserPage, err error) {
+	ctx, end := s.core.observe(ctx, "SearchUsers")
+	defer func() { end(err) }()
 	return s.ops.search(ctx, by, q)
 }
 
 // UserEvents reads a user's audit trail a page at a time, oldest first
 // (limit 1 to 100, default 50; cursor from the previous page).
-func (s *Service) UserEvents(ctx context.Context, by Actor, userID, cursor string, limit int) (*EventPage, error) {
+func (s *Service) UserEvents(ctx context.Context, by Actor, userID, cursor string, limit int) (_ *EventPage, err error) {
+	ctx, end := s.core.observe(ctx, "UserEvents")
+	defer func() { end(err) }()
 	return s.ops.events(ctx, by, userID, cursor, limit)
 }
 
@@ -547,14 +647,18 @@ func (s *Service) UserEvents(ctx context.Context, by Actor, userID, cursor strin
 // keyring, until PurgeRetained destroys them. When ctx carries the user's
 // own access-token claims (NewContext; httpapi sets them) the last login
 // must be recent (Config.RecentAuth).
-func (s *Service) EraseUser(ctx context.Context, userID string) error {
+func (s *Service) EraseUser(ctx context.Context, userID string) (err error) {
+	ctx, end := s.core.observe(ctx, "EraseUser")
+	defer func() { end(err) }()
 	return s.privacy.erase(ctx, userID)
 }
 
 // ExportUser returns everything the Service holds about a user, opened, as
 // one document (GDPR arts. 15 and 20; its JSON is the answer of GET
 // /v1/me/export). The same recent-login rule as EraseUser applies.
-func (s *Service) ExportUser(ctx context.Context, userID string) (*Export, error) {
+func (s *Service) ExportUser(ctx context.Context, userID string) (_ *Export, err error) {
+	ctx, end := s.core.observe(ctx, "ExportUser")
+	defer func() { end(err) }()
 	return s.privacy.export(ctx, userID)
 }
 
@@ -562,7 +666,9 @@ func (s *Service) ExportUser(ctx context.Context, userID string) (*Export, error
 // retention period has passed and returns how many users it purged. Run it
 // periodically (on any one replica, or on several: each purge is one unit
 // of work).
-func (s *Service) PurgeRetained(ctx context.Context) (int, error) {
+func (s *Service) PurgeRetained(ctx context.Context) (_ int, err error) {
+	ctx, end := s.core.observe(ctx, "PurgeRetained")
+	defer func() { end(err) }()
 	return s.privacy.purgeRetained(ctx)
 }
 
@@ -570,7 +676,9 @@ func (s *Service) PurgeRetained(ctx context.Context) (int, error) {
 // key without touching the sealed values, and returns how many it moved;
 // after it an older key can be removed from the keyring. It is safe to run
 // on several replicas and to interrupt.
-func (s *Service) RewrapDataKeys(ctx context.Context) (int, error) {
+func (s *Service) RewrapDataKeys(ctx context.Context) (_ int, err error) {
+	ctx, end := s.core.observe(ctx, "RewrapDataKeys")
+	defer func() { end(err) }()
 	n, err := s.privacy.pii.sealer.Rewrap(ctx, s.core.store)
 	if err != nil {
 		return n, s.core.storeErr(ctx, "rewrap data keys", err)

@@ -84,20 +84,20 @@ func (s *sessions) refreshExpiry(created, now time.Time) time.Time {
 
 // authResult signs an access token of the session for u and packs the
 // result.
-func (s *sessions) authResult(u *storage.User, sess session, now time.Time) (*AuthResult, error) {
-	tok, err := s.tokenPair(u, sess, now)
+func (s *sessions) authResult(ctx context.Context, u *storage.User, sess session, now time.Time) (*AuthResult, error) {
+	tok, err := s.tokenPair(ctx, u, sess, now)
 	if err != nil {
 		return nil, err
 	}
 	return &AuthResult{UserID: u.ID, Status: Status(u.Status), Next: s.next(u), Tokens: tok}, nil
 }
 
-func (s *sessions) tokenPair(u *storage.User, sess session, now time.Time) (*Tokens, error) {
+func (s *sessions) tokenPair(ctx context.Context, u *storage.User, sess session, now time.Time) (*Tokens, error) {
 	jti, err := s.newID()
 	if err != nil {
 		return nil, err
 	}
-	access, err := s.tokens.signAccess(u.ID, Status(u.Status), u.Roles, sess.id, jti, now)
+	access, err := s.tokens.signAccess(ctx, u.ID, Status(u.Status), u.Roles, sess.id, jti, now)
 	if err != nil {
 		return nil, err
 	}
@@ -185,7 +185,7 @@ func (s *sessions) refreshed(ctx context.Context, userID string, sess session, n
 	if locked(u) {
 		return nil, onboardkit.CodeAccountLocked.Err()
 	}
-	return s.tokenPair(u, sess, now)
+	return s.tokenPair(ctx, u, sess, now)
 }
 
 // locked reports an administrator's lock.

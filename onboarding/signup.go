@@ -279,7 +279,7 @@ func (r *registration) noticeOwner(ctx context.Context, phone, email string) {
 // confirm is Service.ConfirmPhone.
 func (r *registration) confirm(ctx context.Context, challengeID, code string) (*AuthResult, error) {
 	purpose, _ := r.confirmation()
-	v, err := r.contacts.codes.Check(ctx, challengeID, code, purpose)
+	v, err := r.contacts.check(ctx, challengeID, code, purpose)
 	if err != nil {
 		return nil, r.storeErr(ctx, "check code", err)
 	}
@@ -322,7 +322,7 @@ func (r *registration) confirm(ctx context.Context, challengeID, code string) (*
 	if err != nil {
 		return nil, err
 	}
-	res, err := r.sessions.authResult(u, sess, now)
+	res, err := r.sessions.authResult(ctx, u, sess, now)
 	if err != nil {
 		return nil, err
 	}

@@ -17,6 +17,8 @@ import (
 	"github.com/onboardkit/onboardkit"
 	"github.com/onboardkit/onboardkit/portfolio"
 	"github.com/onboardkit/onboardkit/storage"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
 )
 
 // core is the part of the Service every component embeds.
@@ -26,6 +28,7 @@ type core struct {
 	rt    onboardkit.Runtime
 	log   *slog.Logger
 	hooks []Hook
+	tel   *telemetry
 	// down is set while the store is unreachable, so an outage is logged
 	// once, and its end once.
 	down atomic.Bool
@@ -54,6 +57,10 @@ func (u *unit) raise(typ, userID string, kv ...string) {
 // starts with no events. Errors are translated by storeErr.
 func (c *core) step(ctx context.Context, op string, fn func(ctx context.Context, u *unit) error) error {
 	var committed []Event
+	start := c.rt.Clock.Now()
+	defer func() {
+		c.tel.unitSeconds.Record(ctx, c.rt.Clock.Now().Sub(start).Seconds(), metric.WithAttributes(attribute.String("op", op)))
+	}()
 	err := c.store.Tx(ctx, func(ctx context.Context, tx storage.Store) error {
 		u := &unit{Store: tx, c: c}
 		if err := fn(ctx, u); err != nil {
@@ -118,6 +125,7 @@ func (c *core) record(ctx context.Context, st storage.Store, evs ...Event) error
 
 // emit runs the hooks for events that committed. A failing hook is logged.
 func (c *core) emit(ctx context.Context, evs ...Event) {
+	c.countEvents(ctx, evs...)
 	for _, e := range evs {
 		for _, h := range c.hooks {
 			if err := h(ctx, e); err != nil {

@@ -5,6 +5,7 @@
 package onboarding
 
 import (
+	"context"
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/ed25519"
@@ -16,6 +17,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -53,6 +55,16 @@ type TokenConfig struct {
 	VerificationKeys []SigningKey
 	// Issuer is the "iss" claim (default "onboardkit").
 	Issuer string
+	// Audience, when set, is the "aud" claim of access tokens, and
+	// verification (VerifyAccessToken, JWKSVerifier) requires it: set it
+	// to the name of the API the tokens are for.
+	Audience string
+	// HostClaims, when set, adds the host's own claims to every access
+	// token: it runs at each issue (a login, a confirmation, a refresh)
+	// with the user id. Its names must not be the module's (iss, sub,
+	// aud, exp, iat, nbf, jti, status, sid, roles); an error fails the
+	// step. Verification returns them in AccessClaims.Extra.
+	HostClaims func(ctx context.Context, userID string) (map[string]any, error)
 	// AccessTTL is the access-token lifetime (default 15 minutes).
 	AccessTTL time.Duration
 	// RefreshIdleTTL is how long an unused refresh token stays valid
@@ -118,14 +130,12 @@ type AccessClaims struct {
 	TokenID   string
 	IssuedAt  time.Time
 	ExpiresAt time.Time
+	// Extra holds the host's claims (TokenConfig.HostClaims).
+	Extra map[string]any
 }
 
-type accessClaims struct {
-	jwt.RegisteredClaims
-	Status    string   `json:"status"`
-	SessionID string   `json:"sid,omitempty"`
-	Roles     []string `json:"roles,omitempty"`
-}
+// reservedClaims are the claim names the module sets.
+var reservedClaims = []string{"iss", "sub", "aud", "exp", "iat", "nbf", "jti", "status", "sid", "roles"}
 
 type tokenKey struct {
 	id     string
@@ -190,37 +200,62 @@ func newTokenIssuer(cfg TokenConfig, secret []byte) (*tokenIssuer, error) {
 	return t, nil
 }
 
-func (t *tokenIssuer) signAccess(userID string, status Status, roles []string, sessionID, jti string, now time.Time) (string, error) {
-	claims := accessClaims{
-		RegisteredClaims: jwt.RegisteredClaims{
-			Issuer:    t.cfg.Issuer,
-			Subject:   userID,
-			IssuedAt:  jwt.NewNumericDate(now),
-			ExpiresAt: jwt.NewNumericDate(now.Add(t.cfg.AccessTTL)),
-			ID:        jti,
-		},
-		Status:    string(status),
-		SessionID: sessionID,
-		Roles:     roles,
+func (t *tokenIssuer) signAccess(ctx context.Context, userID string, status Status, roles []string, sessionID, jti string, now time.Time) (string, error) {
+	claims := jwt.MapClaims{
+		"iss": t.cfg.Issuer, "sub": userID, "iat": now.Unix(), "exp": now.Add(t.cfg.AccessTTL).Unix(), "jti": jti,
+		"status": string(status),
+	}
+	if sessionID != "" {
+		claims["sid"] = sessionID
+	}
+	if len(roles) > 0 {
+		claims["roles"] = roles
+	}
+	if t.cfg.Audience != "" {
+		claims["aud"] = t.cfg.Audience
+	}
+	if t.cfg.HostClaims != nil {
+		extra, err := t.cfg.HostClaims(ctx, userID)
+		if err != nil {
+			return "", fmt.Errorf("onboarding: host claims: %w", err)
+		}
+		for k, v := range extra {
+			if slices.Contains(reservedClaims, k) {
+				return "", fmt.Errorf("onboarding: host claims: %q is a claim of the module", k)
+			}
+			claims[k] = v
+		}
 	}
 	tok := jwt.NewWithClaims(t.current.method, claims)
 	tok.Header["kid"] = t.current.id
 	return tok.SignedString(t.current.signer)
 }
 
-// parseAccess verifies signature, issuer and expiry against now.
+// parseAccess verifies signature, issuer, audience and expiry against now.
 func (t *tokenIssuer) parseAccess(raw string, now time.Time) (*AccessClaims, error) {
-	var c accessClaims
-	p := jwt.NewParser(
+	return parseAccessToken(raw, now, t.cfg.Issuer, t.cfg.Audience, func(kid string) (tokenKey, bool) {
+		k, ok := t.keys[kid]
+		return k, ok
+	})
+}
+
+// parseAccessToken verifies an access token with the keys lookup returns
+// by key id.
+func parseAccessToken(raw string, now time.Time, issuer, audience string, lookup func(kid string) (tokenKey, bool)) (*AccessClaims, error) {
+	opts := []jwt.ParserOption{
 		jwt.WithValidMethods([]string{jwt.SigningMethodEdDSA.Alg(), jwt.SigningMethodES256.Alg()}),
-		jwt.WithIssuer(t.cfg.Issuer),
+		jwt.WithIssuer(issuer),
 		jwt.WithExpirationRequired(),
 		jwt.WithIssuedAt(),
 		jwt.WithTimeFunc(func() time.Time { return now }),
-	)
-	_, err := p.ParseWithClaims(raw, &c, func(tok *jwt.Token) (any, error) {
+	}
+	if audience != "" {
+		opts = append(opts, jwt.WithAudience(audience))
+	}
+	c := jwt.MapClaims{}
+	_, err := jwt.NewParser(opts...).ParseWithClaims(raw, c, func(tok *jwt.Token) (any, error) {
 		kid, _ := tok.Header["kid"].(string)
-		k, ok := t.keys[kid]
+		k, ok := lookup(kid)
 		if !ok {
 			return nil, errors.New("unknown key id")
 		}
@@ -229,18 +264,45 @@ func (t *tokenIssuer) parseAccess(raw string, now time.Time) (*AccessClaims, err
 		}
 		return k.public, nil
 	})
-	if err != nil || c.Subject == "" || c.IssuedAt == nil {
+	out := &AccessClaims{}
+	if err == nil {
+		err = claimsOf(c, out)
+	}
+	if err != nil || out.UserID == "" {
 		return nil, &onboardkit.Error{Code: onboardkit.CodeInvalidToken, Message: onboardkit.CodeInvalidToken.Message(), Err: err}
 	}
-	return &AccessClaims{
-		UserID:    c.Subject,
-		Status:    Status(c.Status),
-		SessionID: c.SessionID,
-		Roles:     c.Roles,
-		TokenID:   c.ID,
-		IssuedAt:  c.IssuedAt.Time,
-		ExpiresAt: c.ExpiresAt.Time,
-	}, nil
+	return out, nil
+}
+
+// claimsOf reads verified map claims into out.
+func claimsOf(c jwt.MapClaims, out *AccessClaims) error {
+	str := func(k string) string { v, _ := c[k].(string); return v }
+	out.UserID, out.Status, out.SessionID, out.TokenID = str("sub"), Status(str("status")), str("sid"), str("jti")
+	iat, err := c.GetIssuedAt()
+	if err != nil || iat == nil {
+		return errors.New("no issued-at claim")
+	}
+	exp, err := c.GetExpirationTime()
+	if err != nil || exp == nil {
+		return errors.New("no expiry claim")
+	}
+	out.IssuedAt, out.ExpiresAt = iat.Time, exp.Time
+	if rs, ok := c["roles"].([]any); ok {
+		for _, r := range rs {
+			if s, ok := r.(string); ok {
+				out.Roles = append(out.Roles, s)
+			}
+		}
+	}
+	for k, v := range c {
+		if !slices.Contains(reservedClaims, k) {
+			if out.Extra == nil {
+				out.Extra = map[string]any{}
+			}
+			out.Extra[k] = v
+		}
+	}
+	return nil
 }
 
 // nextRefresh derives the refresh token that replaces presented.

@@ -64,6 +64,10 @@ type Pending struct {
 	quiet bool
 }
 
+// Silent reports whether Send delivers nothing for p: a decoy, a
+// challenge answered by an authenticator app, or one over its budget.
+func (p *Pending) Silent() bool { return p.quiet || p.Dropped }
+
 // Format prints the challenge id and never the code.
 func (p Pending) Format(f fmt.State, _ rune) {
 	fmt.Fprintf(f, "otp.Pending{challenge %s}", p.Challenge.ID)
