@@ -242,7 +242,7 @@ func TestSignatureErrors(t *testing.T) {
 		r := e.do("POST", path, "", body)
 		require.Equal(t, http.StatusUnauthorized, r.status)
 		assert.Equal(t, "invalid_signature", string(r.problem(t).Code))
-		assert.Equal(t, "Bearer", r.header.Get("WWW-Authenticate"))
+		assert.Equal(t, `ECDSA-P256-SHA256 headers="X-Pubkey X-Timestamp X-Signature"`, r.header.Get("WWW-Authenticate"), "the signature scheme, not Bearer")
 	})
 	t.Run("tampered body", func(t *testing.T) {
 		req := e.request("POST", path, "", body)

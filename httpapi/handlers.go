@@ -359,6 +359,17 @@ func (a *api) openAPI(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write(openAPIDocument)
 }
 
+// healthz is the liveness check: the process answers.
 func (a *api) healthz(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+// readyz is the readiness check: the store answers (503 unavailable,
+// with Retry-After, while it does not).
+func (a *api) readyz(w http.ResponseWriter, r *http.Request) {
+	if err := a.svc.Ping(r.Context()); err != nil {
+		WriteError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
 }

@@ -190,14 +190,19 @@ func (e *env) request(method, path, token string, body any) *http.Request {
 	return req
 }
 
+// send sends req; the exchange is checked against the OpenAPI document
+// (openapi_test.go).
 func (e *env) send(req *http.Request) *resp {
 	e.t.Helper()
+	check := e.openAPICheck(req)
 	res, err := e.client.Do(req)
 	require.NoError(e.t, err)
 	defer res.Body.Close()
 	body, err := io.ReadAll(res.Body)
 	require.NoError(e.t, err)
-	return &resp{status: res.StatusCode, header: res.Header, body: body}
+	r := &resp{status: res.StatusCode, header: res.Header, body: body}
+	check(r)
+	return r
 }
 
 func (e *env) do(method, path, token string, body any) *resp {

@@ -20,6 +20,9 @@ import (
 	"github.com/onboardkit/onboardkit/otp"
 	"github.com/onboardkit/onboardkit/portfolio"
 	"github.com/onboardkit/onboardkit/ratelimit"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/metric/noop"
 )
 
 // Config configures the handler. The zero value is usable: no integrator
@@ -49,6 +52,13 @@ type Config struct {
 	// Webhooks, when set, serves the operator's list and replay of failed
 	// webhook deliveries (a *webhook.Deliverer).
 	Webhooks Webhooks
+
+	// BasePath serves the API under a prefix ("/auth": POST
+	// /auth/v1/signup), for a host that mounts the handler in its own mux
+	// at that prefix without stripping it (mux.Handle("/auth/", h)).
+	// Signatures are verified over the path the client sent, prefix
+	// included, and logs show it. Empty: the API at the root.
+	BasePath string
 
 	// RateLimits configures the per-IP and per-user limits.
 	RateLimits RateLimits
@@ -120,6 +130,7 @@ type Steps interface {
 	SubmitCompliance(ctx context.Context, userID string, c kyc.Compliance) error
 	SubmitKYC(ctx context.Context, userID string, sub kyc.Submission) (*kyc.Result, error)
 	KYCStatus(ctx context.Context, userID string) (*kyc.Result, error)
+	Ping(ctx context.Context) error
 	RecordKYCDecision(ctx context.Context, userID string, d kyc.Decision) (*onboarding.DecisionResult, error)
 	RecordProviderDecision(ctx context.Context, provider, eventID, userID string, d kyc.Decision) (*onboarding.DecisionResult, error)
 	CreateIndividualAccount(ctx context.Context, req kyc.IndividualAccountRequest) (*onboarding.IndividualAccountResult, error)
@@ -156,6 +167,10 @@ type api struct {
 	routes     []route
 	providers  map[string]provider.Adapter
 	webhooks   Webhooks
+	// base is Config.BasePath without a trailing slash.
+	base string
+	// refused counts the requests the rate limits refused.
+	refused metric.Int64Counter
 }
 
 // authKind says how a route authenticates.
@@ -199,6 +214,10 @@ func newAPI(svc Steps, opts Config) *api {
 		// One cache for both allow-lists (its keys name the public key).
 		opts.Signature.Replay = ratelimit.NewMemoryReplayCache(ratelimit.WithReplayClock(rt.Clock))
 	}
+	base := strings.TrimRight(opts.BasePath, "/")
+	if base != "" && !strings.HasPrefix(base, "/") {
+		panic("httpapi: Config.BasePath must start with /")
+	}
 	if shared := sharedKeys(opts.IntegratorKeys, opts.OperatorKeys); shared > 0 {
 		rt.Logger.Warn("httpapi: keys are both integrator and operator keys; they pass the routes of both", "keys", shared)
 	}
@@ -213,10 +232,17 @@ func newAPI(svc Steps, opts Config) *api {
 		sig:       requireSignature(opts.IntegratorKeys, opts.Signature, rt, integratorKeyCtx{}),
 		opSig:     requireSignature(opts.OperatorKeys, opts.Signature, rt, operatorKeyCtx{}),
 		webhooks:  opts.Webhooks,
+		base:      base,
 		providers: map[string]provider.Adapter{},
 	}
 	for _, p := range opts.Providers {
 		a.providers[p.Name()] = p
+	}
+	var err error
+	a.refused, err = rt.Meter.Meter("github.com/onboardkit/onboardkit/httpapi").Int64Counter("onboardkit.http.refused",
+		metric.WithDescription("Requests refused by a rate limit (rate_limited) or because the limiter was unavailable, by route."))
+	if err != nil {
+		a.refused, _ = noop.NewMeterProvider().Meter("").Int64Counter("")
 	}
 	a.routes = a.routeTable()
 	for _, rt := range a.routes {
@@ -236,10 +262,11 @@ func newAPI(svc Steps, opts Config) *api {
 			}
 			h = limitBody(limit, h)
 		}
-		a.mux.Handle(rt.method+" "+rt.path, h)
+		a.mux.Handle(rt.method+" "+a.base+rt.path, h)
 	}
 	a.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		if allow := a.methodsOf(r.URL.Path); len(allow) > 0 {
+		path, inBase := strings.CutPrefix(r.URL.Path, a.base)
+		if allow := a.methodsOf(path); inBase && len(allow) > 0 {
 			w.Header().Set("Allow", strings.Join(allow, ", "))
 			WriteError(w, httpError(CodeMethodNotAllowed, "This method is not allowed on this path."))
 			return
@@ -364,6 +391,7 @@ func (a *api) routeTable() []route {
 		{method: "GET", path: "/.well-known/jwks.json", handler: a.jwks},
 		{method: "GET", path: "/openapi.yaml", handler: a.openAPI},
 		{method: "GET", path: "/healthz", handler: a.healthz},
+		{method: "GET", path: "/readyz", handler: a.readyz},
 	}
 }
 
@@ -381,6 +409,11 @@ func (a *api) allowIP(w http.ResponseWriter, r *http.Request, q quota) bool {
 // refuse writes the problem of a refused request; a limiter that failed is
 // logged.
 func (a *api) refuse(w http.ResponseWriter, r *http.Request, err error) {
+	code := "rate_limited"
+	if oe := onboardkit.AsError(err); oe != nil {
+		code = string(oe.Code)
+	}
+	a.refused.Add(r.Context(), 1, metric.WithAttributes(attribute.String("route", r.Pattern), attribute.String("code", code)))
 	if errors.Is(err, onboardkit.ErrUnavailable) {
 		a.log.ErrorContext(r.Context(), "rate limiter unavailable; request refused", "request_id", RequestID(r.Context()), "error", err.Error())
 	}

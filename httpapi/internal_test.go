@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"crypto/ecdsa"
@@ -22,6 +21,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -216,49 +216,40 @@ func TestPanicRecovered(t *testing.T) {
 	assert.Contains(t, logs.String(), `"status":500`)
 }
 
-// openAPIPaths reads "paths:" of openapi.yaml with a line-based reader:
-// two-space keys are paths, four-space keys HTTP methods. It also collects
-// the request example of each operation (the single-line "example:" under
-// requestBody).
-func openAPIPaths(t *testing.T) (routes []string, examples map[string]string) {
+// loadOpenAPI loads the served document with kin-openapi and validates it
+// (OpenAPI 3.1: schemas as JSON Schema 2020-12, examples against their
+// schemas).
+func loadOpenAPI(t *testing.T) *openapi3.T {
+	t.Helper()
+	loader := openapi3.NewLoader()
+	doc, err := loader.LoadFromData(openAPIDocument)
+	require.NoError(t, err)
+	require.NoError(t, doc.Validate(loader.Context))
+	require.True(t, doc.IsOpenAPI31OrLater())
+	return doc
+}
+
+// openAPIPaths lists the "METHOD /path" operations of the document and
+// the JSON request example of each operation that has one.
+func openAPIPaths(t *testing.T, doc *openapi3.T) (routes []string, examples map[string]string) {
 	t.Helper()
 	examples = map[string]string{}
-	sc := bufio.NewScanner(bytes.NewReader(openAPIDocument))
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	inPaths, inBody := false, false
-	var path, op string
-	methods := map[string]bool{"get": true, "post": true, "put": true, "patch": true, "delete": true}
-	for sc.Scan() {
-		line := sc.Text()
-		if strings.TrimSpace(line) == "" || strings.HasPrefix(strings.TrimSpace(line), "#") {
-			continue
-		}
-		indent := len(line) - len(strings.TrimLeft(line, " "))
-		text := strings.TrimSpace(line)
-		if indent == 0 {
-			inPaths = text == "paths:"
-			continue
-		}
-		if !inPaths {
-			continue
-		}
-		switch {
-		case indent == 2 && strings.HasSuffix(text, ":"):
-			path = strings.TrimSuffix(text, ":")
-			require.True(t, strings.HasPrefix(path, "/"), "path key %q", path)
-		case indent == 4 && strings.HasSuffix(text, ":"):
-			m := strings.TrimSuffix(text, ":")
-			require.True(t, methods[m], "unexpected key %q under %s", m, path)
-			op = strings.ToUpper(m) + " " + path
-			routes = append(routes, op)
-			inBody = false
-		case indent == 6:
-			inBody = text == "requestBody:"
-		case inBody && strings.HasPrefix(text, "example: "):
-			examples[op] = strings.TrimPrefix(text, "example: ")
+	for path, item := range doc.Paths.Map() {
+		for method, op := range item.Operations() {
+			rt := method + " " + path
+			routes = append(routes, rt)
+			if op.RequestBody == nil {
+				continue
+			}
+			mt := op.RequestBody.Value.Content.Get("application/json")
+			require.NotNil(t, mt, "%s: the request body is not application/json", rt)
+			if mt.Example != nil {
+				b, err := json.Marshal(mt.Example)
+				require.NoError(t, err, rt)
+				examples[rt] = string(b)
+			}
 		}
 	}
-	require.NoError(t, sc.Err())
 	return routes, examples
 }
 
@@ -281,11 +272,11 @@ func TestContractMatchesRoutes(t *testing.T) {
 }
 
 func TestOpenAPIMatchesRoutes(t *testing.T) {
-	doc, examples := openAPIPaths(t)
+	documented, examples := openAPIPaths(t, loadOpenAPI(t))
 	served := Routes()
-	sort.Strings(doc)
+	sort.Strings(documented)
 	sort.Strings(served)
-	assert.Equal(t, served, doc, "every served route is documented and vice versa")
+	assert.Equal(t, served, documented, "every served route is documented and vice versa")
 
 	// Every route with a body has a request example, which decodes into
 	// the handler's request type with unknown fields refused.
@@ -356,18 +347,171 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 	assert.NoError(t, bodies["POST /v1/integrator/kyc-decisions"].(*decisionRequest).Decision.Validate())
 }
 
+// TestOpenAPIResponseExamplesAreJSON: every example of the document (of a
+// request, a response, a parameter or a schema) is JSON that its schema
+// accepts (doc.Validate checks the latter too).
 func TestOpenAPIResponseExamplesAreJSON(t *testing.T) {
-	sc := bufio.NewScanner(bytes.NewReader(openAPIDocument))
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	doc := loadOpenAPI(t)
 	n := 0
-	for sc.Scan() {
-		text := strings.TrimSpace(sc.Text())
-		if ex, ok := strings.CutPrefix(text, "example: "); ok {
-			assert.True(t, json.Valid([]byte(ex)), "example is not JSON: %s", ex)
-			n++
+	check := func(where string, schema *openapi3.SchemaRef, ex any) {
+		t.Helper()
+		if ex == nil {
+			return
+		}
+		n++
+		b, err := json.Marshal(ex)
+		require.NoError(t, err, "%s: the example is not JSON", where)
+		var v any
+		require.NoError(t, json.Unmarshal(b, &v))
+		if schema != nil && schema.Value != nil {
+			assert.NoError(t, schema.Value.VisitJSON(v, openapi3.EnableJSONSchema2020(), openapi3.EnableFormatValidation()), "%s: %s", where, b)
 		}
 	}
-	assert.Greater(t, n, 25)
+	content := func(where string, c openapi3.Content) {
+		for mt, m := range c {
+			check(where+" "+mt, m.Schema, m.Example)
+			for name, ex := range m.Examples {
+				check(where+" "+mt+" "+name, m.Schema, ex.Value.Value)
+			}
+		}
+	}
+	for path, item := range doc.Paths.Map() {
+		for method, op := range item.Operations() {
+			where := method + " " + path
+			if op.RequestBody != nil {
+				content(where+" request", op.RequestBody.Value.Content)
+			}
+			for status, r := range op.Responses.Map() {
+				content(where+" "+status, r.Value.Content)
+			}
+		}
+	}
+	for name, r := range doc.Components.Responses {
+		content("responses/"+name, r.Value.Content)
+	}
+	for name, s := range doc.Components.Schemas {
+		check("schemas/"+name, s, s.Value.Example)
+	}
+	assert.Greater(t, n, 40)
+}
+
+// TestOpenAPIDocumentsHandler checks the document against the route
+// table: each operation has an operationId, tags and a summary; names the
+// security of its route (public ones `security: []` under the global
+// bearer requirement, [integrator] and [operator] ones their signature
+// schemes); and lists the answers the handler gives whatever the route:
+// 405 (another method), 500, 413 with a body (New caps the body of every
+// method but GET), 401 where credentials are checked, 503 where the store,
+// the rate limiter or the replay cache is consulted. Every enum has its
+// type, servers are set, the licence has its SPDX identifier.
+func TestOpenAPIDocumentsHandler(t *testing.T) {
+	doc := loadOpenAPI(t)
+	require.NotEmpty(t, doc.Servers, "servers")
+	require.NotNil(t, doc.Info.License)
+	assert.Equal(t, "Apache-2.0", doc.Info.License.Identifier)
+	require.Equal(t, openapi3.SecurityRequirements{{"bearerAuth": []string{}}}, doc.Security, "the global requirement")
+
+	ref := func(op *openapi3.Operation, status int) string {
+		r := op.Responses.Status(status)
+		if r == nil {
+			return ""
+		}
+		return r.Ref
+	}
+	const responses = "#/components/responses/"
+	a := &api{}
+	bodies := 0
+	for _, rt := range a.routeTable() {
+		name := rt.method + " " + rt.path
+		item := doc.Paths.Value(rt.path)
+		require.NotNil(t, item, name)
+		op := item.GetOperation(rt.method)
+		require.NotNil(t, op, name)
+		assert.NotEmpty(t, op.OperationID, "%s: operationId", name)
+		assert.NotEmpty(t, op.Tags, "%s: tags", name)
+		assert.NotEmpty(t, op.Summary, "%s: summary", name)
+		require.NotNil(t, op.Security, "%s: security is explicit", name)
+		security := *op.Security
+		switch rt.auth {
+		case authNone:
+			assert.Empty(t, security, "%s is public: security: []", name)
+		case authUser:
+			assert.Equal(t, openapi3.SecurityRequirements{{"bearerAuth": []string{}}}, security, name)
+			assert.Equal(t, responses+"Unauthorized", ref(op, 401), name)
+		case authIntegrator:
+			assert.Equal(t, openapi3.SecurityRequirements{{"integratorPubkey": []string{}, "integratorTimestamp": []string{}, "integratorSignature": []string{}}}, security, name)
+			assert.Equal(t, responses+"SignatureRefused", ref(op, 401), name)
+		case authOperator:
+			assert.Equal(t, openapi3.SecurityRequirements{{"operatorPubkey": []string{}, "operatorTimestamp": []string{}, "operatorSignature": []string{}}}, security, name)
+			assert.Equal(t, responses+"SignatureRefused", ref(op, 401), name)
+		}
+		assert.Equal(t, responses+"MethodNotAllowed", ref(op, 405), name)
+		assert.Equal(t, responses+"InternalError", ref(op, 500), name)
+		if rt.method != http.MethodGet {
+			assert.Equal(t, responses+"ContentTooLarge", ref(op, 413), name)
+		}
+		if rt.auth != authNone {
+			assert.Equal(t, responses+"ServiceUnavailable", ref(op, 503), name)
+		}
+		if op.RequestBody != nil && !strings.HasPrefix(rt.path, "/v1/providers/") {
+			// A JSON body, decoded strictly.
+			bodies++
+			assert.Equal(t, responses+"BadRequest", ref(op, 400), name)
+			assert.Equal(t, responses+"UnsupportedMediaType", ref(op, 415), name)
+		}
+		for status, r := range op.Responses.Map() {
+			if status[0] == '4' || status[0] == '5' {
+				assert.NotEmpty(t, r.Ref, "%s %s: a shared problem response", name, status)
+			}
+		}
+	}
+	assert.Greater(t, bodies, 30)
+
+	// Every enum and const says its type (generators make untyped ones
+	// interface{}).
+	var walk func(where string, s *openapi3.SchemaRef)
+	seen := map[*openapi3.Schema]bool{}
+	walk = func(where string, s *openapi3.SchemaRef) {
+		if s == nil || s.Value == nil || seen[s.Value] {
+			return
+		}
+		v := s.Value
+		seen[v] = true
+		if len(v.Enum) > 0 || v.Const != nil {
+			assert.NotEmpty(t, v.Type.Slice(), "%s: an enum or const without its type", where)
+		}
+		for name, p := range v.Properties {
+			walk(where+"."+name, p)
+		}
+		walk(where+"[]", v.Items)
+		if v.AdditionalProperties.Schema != nil {
+			walk(where+"{}", v.AdditionalProperties.Schema)
+		}
+		for i, x := range append(append(append(openapi3.SchemaRefs{}, v.OneOf...), v.AnyOf...), v.AllOf...) {
+			walk(fmt.Sprintf("%s|%d", where, i), x)
+		}
+	}
+	for name, s := range doc.Components.Schemas {
+		walk(name, s)
+	}
+	for path, item := range doc.Paths.Map() {
+		for method, op := range item.Operations() {
+			for _, p := range op.Parameters {
+				walk(method+" "+path+" "+p.Value.Name, p.Value.Schema)
+			}
+			for status, r := range op.Responses.Map() {
+				for _, mt := range r.Value.Content {
+					walk(method+" "+path+" "+status, mt.Schema)
+				}
+			}
+			if op.RequestBody != nil {
+				for _, mt := range op.RequestBody.Value.Content {
+					walk(method+" "+path+" request", mt.Schema)
+				}
+			}
+		}
+	}
+	assert.Greater(t, len(seen), 50)
 }
 
 func FuzzDecodeJSON(f *testing.F) {

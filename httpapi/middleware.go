@@ -133,23 +133,7 @@ func Claims(ctx context.Context) (*onboarding.AccessClaims, bool) {
 
 // requireUser checks the bearer token with the Service and puts its claims in
 // the request context.
-func (a *api) requireUser(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		token, ok := bearerToken(r.Header.Get("Authorization"))
-		if !ok {
-			// RFC 6750 §3.1: no error code when no credentials were sent.
-			w.Header().Set("WWW-Authenticate", "Bearer")
-			WriteError(w, &onboardkit.Error{Code: onboardkit.CodeInvalidToken, Message: "An access token is required."})
-			return
-		}
-		claims, err := a.svc.VerifyAccessToken(r.Context(), token)
-		if err != nil {
-			WriteError(w, err)
-			return
-		}
-		next.ServeHTTP(w, r.WithContext(onboarding.NewContext(r.Context(), claims)))
-	})
-}
+func (a *api) requireUser(next http.Handler) http.Handler { return RequireUser(a.svc)(next) }
 
 // bearerToken extracts the token of an "Authorization: Bearer <token>" header
 // (scheme case-insensitive).

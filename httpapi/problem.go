@@ -140,9 +140,13 @@ func writeProblem(w http.ResponseWriter, p Problem, retry time.Duration) {
 	switch p.Status {
 	case http.StatusUnauthorized:
 		if h.Get("WWW-Authenticate") == "" {
-			if p.Code == onboardkit.CodeInvalidToken {
+			switch p.Code {
+			case onboardkit.CodeInvalidToken:
 				h.Set("WWW-Authenticate", `Bearer error="invalid_token"`)
-			} else {
+			case onboardkit.CodeInvalidSignature:
+				// The request-signature scheme of docs/API.md, not Bearer.
+				h.Set("WWW-Authenticate", signatureChallenge)
+			default:
 				h.Set("WWW-Authenticate", "Bearer")
 			}
 		}

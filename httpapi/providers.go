@@ -45,6 +45,7 @@ func (a *api) providerWebhook(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := ad.Verify(r.Header, body); err != nil {
+		w.Header().Set("WWW-Authenticate", `HMAC realm="`+ad.Name()+`"`)
 		WriteError(w, &onboardkit.Error{Code: onboardkit.CodeInvalidSignature, Message: "The notification's signature does not verify."})
 		return
 	}

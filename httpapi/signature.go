@@ -50,6 +50,11 @@ type SignatureConfig struct {
 	Replay ratelimit.ReplayCache
 }
 
+// signatureChallenge is the WWW-Authenticate of a request whose signature
+// is missing or wrong: the scheme names the signed request of docs/API.md
+// and the headers it needs.
+const signatureChallenge = `ECDSA-P256-SHA256 headers="X-Pubkey X-Timestamp X-Signature"`
+
 type (
 	integratorKeyCtx struct{}
 	operatorKeyCtx   struct{}
