@@ -16,7 +16,6 @@ import (
 	"github.com/onboardkit/onboardkit"
 	"github.com/onboardkit/onboardkit/onboarding"
 	"github.com/onboardkit/onboardkit/seal"
-	"github.com/onboardkit/onboardkit/storage/postgres"
 )
 
 // keyringEnv holds the keyring when -keyring-file is not given.
@@ -96,9 +95,10 @@ func newKey(args []string, stdout io.Writer) error {
 // current key; then older keys can leave the keyring file.
 func rewrap(args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("rewrap", flag.ContinueOnError)
-	dsn := fs.String("postgres", "", "PostgreSQL DSN (required)")
+	dsn := fs.String("postgres", "", "PostgreSQL DSN (required; or $"+envName("postgres")+")")
+	schema := fs.String("schema", "", "the schema of the tables (default: the first of the connection's search_path)")
 	file := fs.String("keyring-file", "", "keyring file whose last key becomes every data key's (default: $"+keyringEnv+")")
-	if err := fs.Parse(args); err != nil {
+	if _, err := parseWithEnv(fs, args, nil); err != nil {
 		return err
 	}
 	if *dsn == "" {
@@ -110,7 +110,7 @@ func rewrap(args []string, stdout io.Writer) error {
 		return err
 	}
 	ctx := context.Background()
-	pg, err := postgres.Open(ctx, *dsn)
+	pg, err := openPostgres(ctx, *dsn, *schema)
 	if err != nil {
 		return err
 	}

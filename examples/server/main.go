@@ -1,13 +1,19 @@
 // Command server runs the onboardkit HTTP API (package httpapi) on the
-// in-memory store, or on PostgreSQL with -postgres. It is a development
-// server: one-time codes go to a JSON-lines outbox file (-outbox) or to
-// stderr, never to real phones.
+// in-memory store, or on PostgreSQL with -postgres. Without -smtp-addr and
+// -twilio-account-sid it is a development server: one-time codes go to a
+// JSON-lines outbox file (-outbox) or to stderr, never to real phones.
 //
 //	go run ./examples/server -addr 127.0.0.1:8080 -outbox /tmp/outbox.jsonl
 //
-// Two helper subcommands sign integrator calls:
+// Every flag can also come from the environment: ONBOARDKIT_ and the flag
+// name upper-cased, '-' as '_' (see envRule); secrets come from files or
+// the environment (-secret-file, $ONBOARDKIT_SECRET, ...).
 //
-//	go run ./examples/server keygen -out integrator.pem   # prints the 0x… public key
+// Helper subcommands migrate the database, sign integrator calls and
+// manage the keyring:
+//
+//	go run ./examples/server migrate -postgres DSN [-schema onboardkit]
+//	go run ./examples/server keygen -out "$(mktemp -d)/integrator.pem"   # prints the 0x… public key
 //	go run ./examples/server newkey -id 2026-11 >> keyring # a keyring line for -keyring-file
 //	go run ./examples/server rewrap -postgres DSN -keyring-file keyring
 //	go run ./examples/server sign -key integrator.pem -method POST \
@@ -53,7 +59,6 @@ import (
 	"github.com/onboardkit/onboardkit/ratelimit/redisrate"
 	"github.com/onboardkit/onboardkit/storage"
 	"github.com/onboardkit/onboardkit/storage/memory"
-	"github.com/onboardkit/onboardkit/storage/postgres"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -69,6 +74,8 @@ func main() {
 			err = newKey(os.Args[2:], os.Stdout)
 		case "rewrap":
 			err = rewrap(os.Args[2:], os.Stdout)
+		case "migrate":
+			err = migrate(os.Args[2:], os.Stdout)
 		default:
 			err = serve(os.Args[1:], os.Stderr)
 		}
@@ -84,6 +91,9 @@ func main() {
 // config is the parsed command line of the server.
 type config struct {
 	addr, outbox, postgresDSN string
+	schema                    string
+	basePath                  string
+	migrate                   bool
 	redisURL                  string
 	integratorKeys            []*ecdsa.PublicKey
 	operatorKeys              []*ecdsa.PublicKey
@@ -98,6 +108,14 @@ type config struct {
 	flow                      onboarding.Flow
 	codes                     otp.Config
 	hooks                     webhookConfig
+	senders                   senderConfig
+	janitor                   janitorConfig
+}
+
+// repeatable are the flags that take a comma-separated list from the
+// environment.
+var repeatable = map[string]bool{
+	"integrator-key": true, "operator-key": true, "trusted-proxy": true, "webhook": true, "webhook-secret": true,
 }
 
 // flows are the journeys of -flow.
@@ -123,9 +141,16 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	c := &config{}
 	fs := flag.NewFlagSet("server", flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "Usage: server [flags]\n  (subcommands: migrate, keygen, sign, newkey, rewrap)\n\n%s\n\n", envRule)
+		fs.PrintDefaults()
+	}
 	fs.StringVar(&c.addr, "addr", "127.0.0.1:8080", "listen address")
-	fs.StringVar(&c.outbox, "outbox", "", "append every SMS and email as a JSON line to this file instead of sending it (development only); without it they are printed to stderr")
-	fs.StringVar(&c.postgresDSN, "postgres", "", "PostgreSQL DSN; the schema is migrated at start (default: in-memory store); rate limits and used signatures are then shared through it")
+	fs.StringVar(&c.outbox, "outbox", "", "append every SMS and email that has no sender (-smtp-addr, -twilio-account-sid) as a JSON line to this file instead of sending it (development only); without it they are printed to stderr")
+	fs.StringVar(&c.postgresDSN, "postgres", "", "PostgreSQL DSN (a password in it: prefer $ONBOARDKIT_POSTGRES); the schema is migrated at start unless -migrate=false (default: in-memory store); rate limits and used signatures are then shared through it")
+	fs.StringVar(&c.basePath, "base-path", "", "serve the API under this path prefix, e.g. /auth (signatures then cover the prefixed path)")
+	fs.StringVar(&c.schema, "schema", "", "keep the tables in this PostgreSQL schema, created when missing (default: the first of the connection's search_path)")
+	fs.BoolVar(&c.migrate, "migrate", true, "migrate the PostgreSQL schema at start (false: the migrate subcommand does it, e.g. as a deploy step)")
 	fs.StringVar(&c.redisURL, "redis", "", "Redis URL (redis://host:6379/0) keeping the rate limits and used signatures shared by every replica (default: the PostgreSQL store with -postgres, else in process)")
 	fs.Func("integrator-key", "allow an integrator public key: compressed P-256 point, hex with 0x (repeatable)", keyFlag(&c.integratorKeys))
 	c.hooks.register(fs)
@@ -151,16 +176,40 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.StringVar(&c.btcXpub, "btc-xpub", "", "account-level extended public key (zpub/xpub) for Bitcoin deposit addresses (default: the public BIP84 test key)")
 	fs.StringVar(&c.ethXpub, "eth-xpub", "", "xpub at m/44'/60'/0' for Ethereum deposit addresses (default: the public test-mnemonic key)")
 	fs.StringVar(&c.chain, "portfolio-chain", portfolio.ChainBitcoin, "chain of portfolio deposit addresses: bitcoin or ethereum")
-	fs.StringVar(&c.secret, "secret", "", "server secret of at least 32 bytes (default: $ONBOARDKIT_SECRET, else random per start)")
+	secretFlag := secret{name: "secret", argvFlag: true}
+	secretFlag.register(fs, "the server secret, 32 bytes or more (default: random per start)")
 	fs.StringVar(&c.keyringFile, "keyring-file", "", "keyring sealing personal data: lines id:base64-secret, the last current (default: $"+keyringEnv+"; required with -postgres; make keys with the newkey subcommand)")
 	fs.DurationVar(&c.retention, "retention", 0, "keep the KYC records of erased users this long, sealed under -retention-keyring-file (default: erase everything at once)")
 	fs.StringVar(&c.retentionKeyringFile, "retention-keyring-file", "", "keyring the retained records are re-wrapped under (the compliance officers', not the service's)")
-	if err := fs.Parse(args); err != nil {
+	c.senders.register(fs)
+	fs.DurationVar(&c.janitor.interval, "janitor-interval", 10*time.Minute, "delete expired challenges, ended sessions, past send counters, idle login throttles and old events this often (0: never)")
+	fs.DurationVar(&c.janitor.eventRetention, "event-retention", 400*24*time.Hour, "keep audit events this long, those still to deliver to a webhook excepted (0: for ever)")
+	src, err := parseWithEnv(fs, args, repeatable)
+	if err != nil {
 		return nil, err
 	}
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected arguments %q", fs.Args())
 	}
+	warn := warner(stderr)
+	if c.secret, err = secretFlag.one(src, warn); err != nil {
+		return nil, err
+	}
+	if err := c.hooks.resolve(src, warn); err != nil {
+		return nil, err
+	}
+	if err := c.senders.resolve(src, c.outbox, warn); err != nil {
+		return nil, err
+	}
+	warnPasswordInArgv(src, "postgres", c.postgresDSN, warn)
+	warnPasswordInArgv(src, "redis", c.redisURL, warn)
+	if c.schema != "" && c.postgresDSN == "" {
+		return nil, errors.New("-schema needs -postgres")
+	}
+	if c.janitor.interval < 0 || c.janitor.eventRetention < 0 {
+		return nil, errors.New("-janitor-interval and -event-retention must not be negative")
+	}
+	c.janitor.sendWindow, c.janitor.batch = c.codes.DestinationWindow, janitorBatch
 	if c.chain != portfolio.ChainBitcoin && c.chain != portfolio.ChainEthereum {
 		return nil, fmt.Errorf("-portfolio-chain must be bitcoin or ethereum")
 	}
@@ -223,7 +272,7 @@ func serve(args []string, stderr io.Writer) error {
 		return err
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	warn := func(msg string) { fmt.Fprintln(stderr, "WARNING:", msg) }
+	warn := warner(stderr)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
@@ -232,22 +281,32 @@ func serve(args []string, stderr io.Writer) error {
 		return err
 	}
 	defer b.close()
-	sender, closeOutbox, err := openOutbox(c.outbox, stderr)
+	send, err := openSenders(&c.senders, c.outbox, stderr)
 	if err != nil {
 		return err
 	}
-	defer closeOutbox()
+	defer send.close()
 	cfg, err := serviceConfig(c, warn)
 	if err != nil {
 		return err
 	}
-	cfg.Store, cfg.SMS, cfg.Email, cfg.Logger = b.store, sender, sender, logger
+	cfg.Store, cfg.SMS, cfg.Email, cfg.Logger = b.store, send.sms, send.email, logger
+	meters, metricsHandler, err := metrics()
+	if err != nil {
+		return err
+	}
+	defer func() { _ = meters.Shutdown(context.Background()) }()
+	cfg.Meter = meters
 	svc, err := onboarding.New(cfg)
 	if err != nil {
 		return err
 	}
 	if c.retention > 0 {
 		go purgeRetained(ctx, svc, time.Hour, stderr)
+	}
+	if c.janitor.interval > 0 {
+		go runJanitor(ctx, b.store, b.limitPruner, onboardkit.SystemClock.Now, c.janitor, stderr)
+		fmt.Fprintf(stderr, "janitor: prunes every %s; audit events are %s\n", c.janitor.interval, retentionText(c.janitor.eventRetention))
 	}
 	deliverer, err := startDeliverer(ctx, &c.hooks, b.store, stderr)
 	if err != nil {
@@ -263,7 +322,8 @@ func serve(args []string, stderr io.Writer) error {
 	if len(c.operatorKeys) == 0 {
 		fmt.Fprintln(stderr, "operator routes: no -operator-key, every signed call is refused")
 	}
-	handler := httpapi.New(svc, httpapi.Config{
+	api := httpapi.New(svc, httpapi.Config{
+		BasePath:       c.basePath,
 		IntegratorKeys: c.integratorKeys,
 		OperatorKeys:   c.operatorKeys,
 		TrustedProxies: c.trustedProxies,
@@ -272,7 +332,13 @@ func serve(args []string, stderr io.Writer) error {
 		Providers:      providers,
 		Webhooks:       webhooks(deliverer),
 	})
-	return listen(ctx, c.addr, handler, logger, stderr)
+	// The API answers every path but /metrics, the Prometheus scrape of
+	// what the Service and the handler measured (keep it off the public
+	// listener in production, e.g. with a network policy).
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", metricsHandler)
+	mux.Handle("/", api)
+	return listen(ctx, c.addr, c.basePath, mux, logger, stderr)
 }
 
 // backends are the store and what keeps the rate limits and used
@@ -281,7 +347,10 @@ type backends struct {
 	store   storage.Store
 	limiter ratelimit.Limiter
 	replay  ratelimit.ReplayCache
-	closers []func()
+	// limitPruner prunes the rate limits and replay nonces kept in
+	// PostgreSQL (nil when they are kept elsewhere).
+	limitPruner limitPruner
+	closers     []func()
 }
 
 func (b *backends) close() {
@@ -296,17 +365,24 @@ func (b *backends) close() {
 func openBackends(ctx context.Context, c *config, stderr io.Writer) (*backends, error) {
 	b := &backends{}
 	if c.postgresDSN != "" {
-		pg, err := postgres.Open(ctx, c.postgresDSN)
+		pg, err := openPostgres(ctx, c.postgresDSN, c.schema)
 		if err != nil {
-			return nil, fmt.Errorf("open postgres: %w", err)
+			return nil, err
 		}
 		b.closers = append(b.closers, pg.Close)
-		if err := pg.Migrate(ctx); err != nil {
-			b.close()
-			return nil, fmt.Errorf("migrate: %w", err)
+		state := "not migrated: -migrate=false"
+		if c.migrate {
+			if err := pg.Migrate(ctx); err != nil {
+				b.close()
+				return nil, fmt.Errorf("migrate: %w", err)
+			}
+			state = "migrated"
 		}
 		b.store, b.limiter, b.replay = pg, pg.Limiter(), pg.ReplayCache()
-		fmt.Fprintln(stderr, "store: PostgreSQL (migrated)")
+		if c.redisURL == "" {
+			b.limitPruner = pg
+		}
+		fmt.Fprintf(stderr, "store: PostgreSQL%s (%s)\n", schemaText(c.schema), state)
 	} else {
 		b.store = memory.New()
 		fmt.Fprintln(stderr, "store: in-memory (everything is lost on exit)")
@@ -329,20 +405,6 @@ func openBackends(ctx context.Context, c *config, stderr io.Writer) (*backends, 
 		fmt.Fprintln(stderr, "rate limits and signature replay cache: in process (one replica only)")
 	}
 	return b, nil
-}
-
-// openOutbox opens the development outbox: a file, else stderr.
-func openOutbox(path string, stderr io.Writer) (*otp.Outbox, func(), error) {
-	if path == "" {
-		fmt.Fprintln(stderr, "outbox: SMS and emails are printed to stderr, not sent")
-		return otp.NewOutbox(stderr), func() {}, nil
-	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
-	if err != nil {
-		return nil, nil, fmt.Errorf("open outbox: %w", err)
-	}
-	fmt.Fprintf(stderr, "outbox: SMS and emails are appended to %s, not sent\n", path)
-	return otp.NewOutbox(f), func() { _ = f.Close() }, nil
 }
 
 // serviceConfig is the onboarding configuration of the flags: secret,
@@ -380,18 +442,16 @@ func serviceConfig(c *config, warn func(string)) (onboarding.Config, error) {
 	return cfg, nil
 }
 
-// loadSecret returns -secret, else $ONBOARDKIT_SECRET, else a random one.
-func loadSecret(flagValue string, warn func(string)) ([]byte, error) {
-	secret := []byte(flagValue)
-	if len(secret) == 0 {
-		secret = []byte(os.Getenv("ONBOARDKIT_SECRET"))
-	}
+// loadSecret returns the secret of the flags (-secret, -secret-file,
+// $ONBOARDKIT_SECRET or $ONBOARDKIT_SECRET_FILE), else a random one.
+func loadSecret(value string, warn func(string)) ([]byte, error) {
+	secret := []byte(value)
 	if len(secret) == 0 {
 		secret = make([]byte, 32)
 		if _, err := rand.Read(secret); err != nil {
 			return nil, err
 		}
-		warn("no -secret or ONBOARDKIT_SECRET: using a random secret; codes and refresh tokens do not survive a restart")
+		warn("no -secret-file or $ONBOARDKIT_SECRET: using a random secret; codes and refresh tokens do not survive a restart")
 	} else if len(secret) < 32 {
 		return nil, errors.New("the secret must be at least 32 bytes")
 	}
@@ -417,7 +477,7 @@ func deriver(c *config, warn func(string)) (portfolio.AddressProvider, error) {
 }
 
 // listen serves handler on addr until ctx ends, then shuts down gracefully.
-func listen(ctx context.Context, addr string, handler http.Handler, logger *slog.Logger, stderr io.Writer) error {
+func listen(ctx context.Context, addr, basePath string, handler http.Handler, logger *slog.Logger, stderr io.Writer) error {
 	srv := &http.Server{
 		Handler:           handler,
 		ReadHeaderTimeout: 5 * time.Second,
@@ -431,7 +491,7 @@ func listen(ctx context.Context, addr string, handler http.Handler, logger *slog
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stderr, "listening on http://%s (OpenAPI at /openapi.yaml)\n", ln.Addr())
+	fmt.Fprintf(stderr, "listening on http://%s%s (OpenAPI at %s/openapi.yaml, metrics at /metrics)\n", ln.Addr(), basePath, basePath)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {
@@ -490,13 +550,17 @@ func loadSigningKey(path string) (onboarding.SigningKey, error) {
 	return onboarding.SigningKey{ID: base64.RawURLEncoding.EncodeToString(sum[:8]), Key: signer}, nil
 }
 
-// keygen writes a new P-256 integrator key (PEM PKCS#8) and prints its
-// public key in the -integrator-key / X-Pubkey form.
+// keygen writes a new P-256 integrator key (PEM PKCS#8) to a new file
+// only its owner can read (0600; an existing file is never overwritten)
+// and prints its public key in the -integrator-key / X-Pubkey form.
 func keygen(args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("keygen", flag.ContinueOnError)
-	out := fs.String("out", "integrator.pem", "file to write the private key to")
+	out := fs.String("out", "", "new file to write the private key to (required; keep it out of source trees, e.g. \"$(mktemp -d)/integrator.pem\")")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *out == "" {
+		return errors.New("keygen: -out is required: a new file for the private key, outside the repository (e.g. -out \"$(mktemp -d)/integrator.pem\")")
 	}
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
@@ -506,7 +570,7 @@ func keygen(args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if err := os.WriteFile(*out, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), 0o600); err != nil {
+	if err := writeNew(*out, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})); err != nil {
 		return err
 	}
 	pub, err := httpapi.FormatPublicKeyHex(&key.PublicKey)
@@ -515,6 +579,20 @@ func keygen(args []string, stdout io.Writer) error {
 	}
 	fmt.Fprintln(stdout, pub)
 	return nil
+}
+
+// writeNew writes data to a new file readable by its owner only (0600),
+// refusing to replace an existing one.
+func writeNew(path string, data []byte) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
 
 // sign prints the signature headers of one integrator request as shell

@@ -28,6 +28,8 @@ type webhookConfig struct {
 	// sumsubSecret and onfidoToken are the secrets of the providers whose
 	// notifications the API accepts.
 	sumsubSecret, onfidoToken string
+	// The flags of the secrets, resolved into the fields above.
+	secretFlags, sumsubFlag, onfidoFlag secret
 }
 
 func (w *webhookConfig) register(fs *flag.FlagSet) {
@@ -39,12 +41,25 @@ func (w *webhookConfig) register(fs *flag.FlagSet) {
 		w.urls = append(w.urls, s)
 		return nil
 	})
-	fs.Func("webhook-secret", "the whsec_… secret of the -webhook of the same position (repeatable)", func(s string) error {
-		w.secrets = append(w.secrets, s)
-		return nil
-	})
-	fs.StringVar(&w.sumsubSecret, "sumsub-secret", "", "accept Sumsub notifications at POST /v1/providers/sumsub/webhook, signed with this webhook secret")
-	fs.StringVar(&w.onfidoToken, "onfido-webhook-token", "", "accept Onfido notifications at POST /v1/providers/onfido/webhook, signed with this webhook token")
+	w.secretFlags = secret{name: "webhook-secret", argvFlag: true, repeatable: true}
+	w.secretFlags.register(fs, "the whsec_… secret of the -webhook of the same position (repeatable)")
+	w.sumsubFlag = secret{name: "sumsub-secret", argvFlag: true}
+	w.sumsubFlag.register(fs, "the Sumsub webhook secret: accept Sumsub notifications at POST /v1/providers/sumsub/webhook")
+	w.onfidoFlag = secret{name: "onfido-webhook-token", argvFlag: true}
+	w.onfidoFlag.register(fs, "the Onfido webhook token: accept Onfido notifications at POST /v1/providers/onfido/webhook")
+}
+
+// resolve reads the secrets of the flags (see secret).
+func (w *webhookConfig) resolve(src source, warn func(string)) error {
+	var err error
+	if w.secrets, err = w.secretFlags.resolve(src, warn); err != nil {
+		return err
+	}
+	if w.sumsubSecret, err = w.sumsubFlag.one(src, warn); err != nil {
+		return err
+	}
+	w.onfidoToken, err = w.onfidoFlag.one(src, warn)
+	return err
 }
 
 // providers returns the KYC provider adapters of the flags.
