@@ -2,6 +2,7 @@ package password
 
 import (
 	"context"
+	"fmt"
 	"runtime"
 	"testing"
 	"time"
@@ -136,5 +137,35 @@ func BenchmarkArgon2idTestParams(b *testing.B) {
 		if _, err := h.Hash(ctx, "Kx9#mQ2pLr7v"); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// BenchmarkArgon2idConcurrency is the hashing limit at the default (OWASP)
+// parameters with GOMAXPROCS and 2×GOMAXPROCS hashing slots, 16 callers:
+// hashes/s and the bytes allocated per hash (one Params.Memory buffer
+// each, allocated by golang.org/x/crypto/argon2).
+func BenchmarkArgon2idConcurrency(b *testing.B) {
+	procs := runtime.GOMAXPROCS(0)
+	for _, slots := range []int{procs, 2 * procs} {
+		b.Run(fmt.Sprintf("slots=%d", slots), func(b *testing.B) {
+			h, err := NewHasher(HasherConfig{MaxConcurrent: slots}, onboardkit.Runtime{})
+			if err != nil {
+				b.Fatal(err)
+			}
+			ctx := context.Background()
+			b.SetParallelism(max(1, 16/procs))
+			b.ReportAllocs()
+			b.ResetTimer()
+			start := time.Now()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					if _, err := h.Hash(ctx, "Kx9#mQ2pLr7v"); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			})
+			b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "hashes/s")
+		})
 	}
 }

@@ -35,6 +35,37 @@
 // unknown users. Tests of other packages should use [TestParams], which is
 // about a thousand times cheaper.
 //
+// # Memory
+//
+// Each argon2id hash or verification needs a buffer of Params.Memory KiB
+// (19 MiB at [DefaultParams]). golang.org/x/crypto/argon2 allocates it afresh
+// on every call and offers no way to reuse it, so each finished hash leaves
+// that much garbage for the collector. The [Hasher] runs at most
+// [Hasher.MaxConcurrent] hashes at once, GOMAXPROCS by default (argon2id is
+// bound by the CPU: more slots add memory, not hashes per second); further
+// callers wait for a slot, and one whose context ends while it waits
+// returns the context's error at once, without hashing. The memory of the
+// hashes in progress is therefore at most MaxConcurrent × Params.Memory,
+// however large a burst of sign-ups or logins. (A stored hash made with a
+// larger memory cost, which Verify accepts up to 1 GiB, takes its own cost
+// in its slot until [Hasher.NeedsRehash] has it replaced.)
+//
+// For a host, the budget is MaxConcurrent × Params.Memory plus its own
+// baseline: about 64 MiB is enough for the onboarding handler on the
+// PostgreSQL store (the in-memory store adds its data), e.g. 2 × 19 + 64 =
+// 102 MiB on 2 CPUs. With the Go collector's default settings (GOGC=100)
+// the heap may grow to about twice what was live at the last collection
+// before the buffers of finished hashes are reclaimed, so a burst can take
+// the resident set to nearly twice the hashing part of the budget. Where the
+// process has a memory limit (a container), set GOMEMLIMIT (or call
+// runtime/debug.SetMemoryLimit) to about 90% of that limit, and give the
+// process at least the budget plus a quarter: the collector then reclaims
+// finished hashes' buffers as the heap approaches GOMEMLIMIT instead of the
+// process being killed. A GOMEMLIMIT at or below the budget makes the
+// collector run almost continuously during bursts and costs hashes per
+// second. MaxConcurrent lower than GOMAXPROCS lowers the budget and the
+// throughput together.
+//
 // # Blocklist
 //
 // [DefaultBlocklist] is the embedded list, decompressed lazily on first use

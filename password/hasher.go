@@ -90,8 +90,12 @@ type HasherConfig struct {
 	// hashes of migrated users.
 	Pepper []byte
 	// MaxConcurrent bounds the number of hashes and verifications running at
-	// once (each takes Params.Memory); further calls wait their turn or for
-	// their context to end. 0 means 2×GOMAXPROCS.
+	// once (each takes Params.Memory, 19 MiB at the defaults); further calls
+	// wait their turn or for their context to end, whichever comes first.
+	// 0 (or less) means GOMAXPROCS as NewHasher reads it: argon2id is bound
+	// by the CPU, so more slots add memory, not hashes per second. The heap
+	// of a burst is bounded by about MaxConcurrent × Params.Memory plus the
+	// host's own baseline (see the package documentation).
 	MaxConcurrent int
 }
 
@@ -121,7 +125,7 @@ func NewHasher(opts HasherConfig, rt onboardkit.Runtime) (*Hasher, error) {
 	}
 	n := opts.MaxConcurrent
 	if n <= 0 {
-		n = 2 * runtime.GOMAXPROCS(0)
+		n = runtime.GOMAXPROCS(0)
 	}
 	h.sem = make(chan struct{}, n)
 	return h, nil
@@ -130,6 +134,14 @@ func NewHasher(opts HasherConfig, rt onboardkit.Runtime) (*Hasher, error) {
 // Params returns the parameters of new hashes.
 func (h *Hasher) Params() Params { return h.params }
 
+// MaxConcurrent returns the number of hashes and verifications that run at
+// once ([HasherConfig.MaxConcurrent], or its default). With [Hasher.Params]
+// it gives the memory the hasher can hold at once: MaxConcurrent ×
+// Params().Memory KiB.
+func (h *Hasher) MaxConcurrent() int { return cap(h.sem) }
+
+// acquire takes a hashing slot, or returns ctx's error as soon as ctx ends
+// (at once when it already has).
 func (h *Hasher) acquire(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
 		return err

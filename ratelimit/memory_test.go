@@ -2,6 +2,7 @@ package ratelimit_test
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"testing"
@@ -115,6 +116,54 @@ func TestMemoryDropsKeysWhoseAllowanceIsFull(t *testing.T) {
 	}
 }
 
+// TestMemoryBoundedUnderManyClients feeds many distinct keys, none of
+// whose allowance refills meanwhile, and checks that the number of keys
+// held never passes the bound, that the newest keys are the ones kept, and
+// that every key goes once its allowance is full again.
+func TestMemoryBoundedUnderManyClients(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		opts    []ratelimit.MemoryOption
+		bound   int
+		clients int
+	}{
+		{"default bound", nil, 100_000, 150_000},
+		{"small bound", []ratelimit.MemoryOption{ratelimit.WithMaxKeys(1000)}, 1000, 100_000},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := context.Background()
+			clock := clocktest.Default()
+			m := ratelimit.NewMemory(append(tc.opts, ratelimit.WithClock(clock))...)
+			l := ratelimit.Limit{Rate: 1, Period: time.Minute}
+			key := func(i int) string { return fmt.Sprintf("signup:ip:10.%d.%d.%d", i>>16&255, i>>8&255, i&255) }
+			for i := range tc.clients {
+				if r, err := m.Allow(ctx, key(i), l, 1); err != nil || !r.Allowed {
+					t.Fatalf("client %d: %+v, %v", i, r, err)
+				}
+				if n := m.Len(); n > tc.bound {
+					t.Fatalf("after %d clients: %d keys held, bound %d", i+1, n, tc.bound)
+				}
+			}
+			if n := m.Len(); n != tc.bound {
+				t.Fatalf("Len = %d, want the bound %d", n, tc.bound)
+			}
+			if r, _ := m.Allow(ctx, key(tc.clients-1), l, 1); r.Allowed {
+				t.Error("the newest client was forgotten")
+			}
+			if r, _ := m.Allow(ctx, key(0), l, 1); !r.Allowed {
+				t.Error("the oldest client is still held past the bound")
+			}
+			clock.Advance(l.Period)
+			if _, err := m.Allow(ctx, "late", l, 0); err != nil {
+				t.Fatal(err)
+			}
+			if n := m.Len(); n != 0 {
+				t.Fatalf("Len = %d once every allowance is full again, want 0", n)
+			}
+		})
+	}
+}
+
 func TestMemoryInvalidLimit(t *testing.T) {
 	m := ratelimit.NewMemory()
 	for _, tc := range []struct {
@@ -182,6 +231,53 @@ func TestMemoryReplayCacheDropsExpired(t *testing.T) {
 	// still in use), the others and the new one stay.
 	if n := c.Len(); n != 1000-499+1 {
 		t.Fatalf("Len = %d, want %d", n, 1000-499+1)
+	}
+}
+
+// TestMemoryReplayCacheBoundedUnderManyKeys feeds many distinct keys and
+// checks that the entries held never pass the capacity: expired ones are
+// dropped, and at capacity a new key is refused (ErrReplayCacheFull)
+// rather than a used one forgotten, which would let it be replayed.
+func TestMemoryReplayCacheBoundedUnderManyKeys(t *testing.T) {
+	const capacity, keys = 1000, 100_000
+	for _, tc := range []struct {
+		name    string
+		step    time.Duration // clock advance between two keys
+		ttl     time.Duration // from each key's use to its expiry
+		maxHeld int           // entries held at most
+		refused int           // keys refused as the cache is full
+	}{
+		{"keys expire", time.Millisecond, 500 * time.Millisecond, 501, 0},
+		{"keys in use", 0, time.Minute, capacity, keys - capacity},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := context.Background()
+			clock := clocktest.Default()
+			c := ratelimit.NewMemoryReplayCache(ratelimit.WithReplayClock(clock), ratelimit.WithReplayCapacity(capacity))
+			refused := 0
+			for i := range keys {
+				clock.Advance(tc.step)
+				var k [32]byte
+				binary.BigEndian.PutUint64(k[:], uint64(i))
+				fresh, err := c.Use(ctx, k, clock.Now().Add(tc.ttl))
+				switch {
+				case errors.Is(err, ratelimit.ErrReplayCacheFull) && !fresh:
+					refused++
+				case err != nil || !fresh:
+					t.Fatalf("key %d: fresh %v, %v", i, fresh, err)
+				}
+				if n := c.Len(); n > tc.maxHeld {
+					t.Fatalf("after %d keys: %d entries held, want at most %d", i+1, n, tc.maxHeld)
+				}
+			}
+			if refused != tc.refused {
+				t.Errorf("%d keys refused, want %d", refused, tc.refused)
+			}
+			var first [32]byte // still in use in the second case: a replay
+			if fresh, err := c.Use(ctx, first, clock.Now().Add(tc.ttl)); tc.step == 0 && (fresh || err != nil) {
+				t.Errorf("replay of the first key: fresh %v, %v", fresh, err)
+			}
+		})
 	}
 }
 
