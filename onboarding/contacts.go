@@ -63,11 +63,17 @@ type contacts struct {
 // issue issues a code in a unit of work of its own: counting the send for
 // the destination's window and storing the challenge commit together. A
 // request without a user id issues a decoy (see otp.Manager.IssueDecoy).
-func (c *contacts) issue(ctx context.Context, req otp.IssueRequest) (*otp.Pending, error) {
+// The functions first run in the unit before the code is issued.
+func (c *contacts) issue(ctx context.Context, req otp.IssueRequest, first ...func(context.Context, *unit) error) (*otp.Pending, error) {
 	var p *otp.Pending
 	err := c.step(ctx, "issue code", func(ctx context.Context, u *unit) error {
+		for _, f := range first {
+			if err := f(ctx, u); err != nil {
+				return err
+			}
+		}
 		var err error
-		p, err = c.issueIn(ctx, u, req)
+		p, err = c.issueIn(ctx, u.later, req)
 		return err
 	})
 	return p, err
@@ -120,8 +126,8 @@ func (c *contacts) check(ctx context.Context, challengeID, code string, purpose 
 // send issues a code and delivers it. p is nil when nothing was issued; when
 // only the delivery failed, p and the challenge are returned with the
 // send_failed error.
-func (c *contacts) send(ctx context.Context, req otp.IssueRequest) (p *otp.Pending, v Challenge, err error) {
-	if p, err = c.issue(ctx, req); err != nil {
+func (c *contacts) send(ctx context.Context, req otp.IssueRequest, first ...func(context.Context, *unit) error) (p *otp.Pending, v Challenge, err error) {
+	if p, err = c.issue(ctx, req, first...); err != nil {
 		return nil, Challenge{}, err
 	}
 	v, err = c.deliver(ctx, p)

@@ -193,15 +193,13 @@ func (c *credentials) signIn(ctx context.Context, req LoginRequest) (*LoginResul
 	if locked(u) {
 		return nil, onboardkit.CodeAccountLocked.Err()
 	}
-	if err := c.passed(ctx, u, key, req.Password, hash, now); err != nil {
-		return nil, err
-	}
+	c.rehash(ctx, u, req.Password, hash, now)
 	if deviceID == "" {
 		if deviceID, err = newDeviceID(c.rt.Rand); err != nil {
 			return nil, c.storeErr(ctx, "device id", err)
 		}
 	}
-	return c.challenge(ctx, u, deviceID)
+	return c.challenge(ctx, u, deviceID, key)
 }
 
 // unknownLogin answers a login of an unknown username like a wrong
@@ -245,12 +243,9 @@ func (c *credentials) checkPassword(ctx context.Context, userID, pw string) (has
 	return hash, ok, nil
 }
 
-// passed forgets the failures of the throttle key after a right password
-// and upgrades a hash made with weaker parameters.
-func (c *credentials) passed(ctx context.Context, u *storage.User, key, pw, hash string, now time.Time) error {
-	if err := c.store.ResetLoginAttempts(ctx, key); err != nil {
-		return c.storeErr(ctx, "login reset failures", err)
-	}
+// rehash upgrades a hash made with weaker parameters after a right
+// password (a failure is logged: the old hash still works).
+func (c *credentials) rehash(ctx context.Context, u *storage.User, pw, hash string, now time.Time) {
 	if c.hasher.NeedsRehash(hash) {
 		if nh, err := c.hasher.Hash(ctx, pw); err == nil {
 			if err := c.setPassword(ctx, c.store, u.ID, nh, now); err != nil {
@@ -258,28 +253,30 @@ func (c *credentials) passed(ctx context.Context, u *storage.User, key, pw, hash
 			}
 		}
 	}
-	return nil
 }
 
 // challenge issues the login's second factor: an authenticator challenge
 // when the user enrolled one, else a code routed to the user's contact. The
-// challenge carries the device the login continues on.
-func (c *credentials) challenge(ctx context.Context, u *storage.User, deviceID string) (*LoginResult, error) {
+// challenge carries the device the login continues on. The failures of the
+// throttle key are forgotten in the same unit of work (a login whose
+// challenge cannot be issued keeps them).
+func (c *credentials) challenge(ctx context.Context, u *storage.User, deviceID, key string) (*LoginResult, error) {
 	enrolled, err := c.totp.Enrolled(ctx, u.ID)
 	if err != nil {
 		return nil, c.storeErr(ctx, "totp lookup", err)
 	}
 	req := provenCode(u, otp.PurposeLogin)
 	req.Payload = []byte(deviceID)
+	reset := func(ctx context.Context, tx *unit) error { return tx.later.ResetLoginAttempts(ctx, key) }
 	if enrolled {
 		req.Channel, req.Destination = otp.ChannelTOTP, ""
-		p, err := c.contacts.issue(ctx, req)
+		p, err := c.contacts.issue(ctx, req, reset)
 		if err != nil {
 			return nil, err
 		}
 		return &LoginResult{SessionID: p.Challenge.ID, Challenge: challengeView(p.Challenge)}, nil
 	}
-	p, v, err := c.contacts.send(ctx, req)
+	p, v, err := c.contacts.send(ctx, req, reset)
 	if p == nil {
 		return nil, err
 	}
@@ -346,7 +343,7 @@ func (c *credentials) finish(ctx context.Context, v *otp.Verified, method string
 		if err != nil {
 			return err
 		}
-		if sess, err = c.sessions.start(ctx, tx, userID, now); err != nil {
+		if sess, err = c.sessions.start(ctx, tx.later, userID, now); err != nil {
 			return err
 		}
 		tx.raise(EventLoginSucceeded, userID, "method", method)

@@ -207,14 +207,16 @@ func (r *registration) signUp(ctx context.Context, req SignUpRequest) (*SignUpRe
 				return err
 			}
 		}
-		if err := tx.CreateUser(ctx, u); err != nil {
+		// A taken identifier fails the unit when the user is written, with
+		// the next statement or the commit: the step's error says so.
+		if err := tx.later.CreateUser(ctx, u); err != nil {
 			return err
 		}
-		if err := r.creds.setPassword(ctx, tx, id, hash, now); err != nil {
+		if err := r.creds.setPassword(ctx, tx.later, id, hash, now); err != nil {
 			return err
 		}
 		var err error
-		if pending, err = r.contacts.issueIn(ctx, tx, issue); err != nil {
+		if pending, err = r.contacts.issueIn(ctx, tx.later, issue); err != nil {
 			return err
 		}
 		tx.raise(EventUserRegistered, id, "signup", string(r.flow.normalized().SignUp))
@@ -313,7 +315,7 @@ func (r *registration) confirm(ctx context.Context, challengeID, code string) (*
 		if err != nil {
 			return err
 		}
-		if sess, err = r.sessions.start(ctx, tx, u.ID, now); err != nil {
+		if sess, err = r.sessions.start(ctx, tx.later, u.ID, now); err != nil {
 			return err
 		}
 		tx.raise(evType, userID)

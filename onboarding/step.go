@@ -42,6 +42,12 @@ const unavailableRetry = 5 * time.Second
 // events the step raises in it.
 type unit struct {
 	storage.Store
+	// later is the write-behind view of the unit (storage.Behind): the
+	// appends and fresh inserts a step makes through it go to the store
+	// with the unit's next statement or its commit, sparing a round trip
+	// each. Their failure fails the step, which is what a step does with
+	// them anyway; writes whose errors a step handles go through Store.
+	later  storage.Store
 	c      *core
 	events []Event
 }
@@ -62,11 +68,11 @@ func (c *core) step(ctx context.Context, op string, fn func(ctx context.Context,
 		c.tel.unitSeconds.Record(ctx, c.rt.Clock.Now().Sub(start).Seconds(), metric.WithAttributes(attribute.String("op", op)))
 	}()
 	err := c.store.Tx(ctx, func(ctx context.Context, tx storage.Store) error {
-		u := &unit{Store: tx, c: c}
+		u := &unit{Store: tx, later: storage.Behind(tx), c: c}
 		if err := fn(ctx, u); err != nil {
 			return err
 		}
-		if err := c.record(ctx, tx, u.events...); err != nil {
+		if err := c.record(ctx, u.later, u.events...); err != nil {
 			return err
 		}
 		committed = u.events

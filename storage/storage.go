@@ -172,6 +172,36 @@ type Store interface {
 	Ping(ctx context.Context) error
 }
 
+// WriteBehind is implemented by a Store that can send the writes of a unit
+// of work later than the call, with the unit's next statement or its
+// commit, to spare a round trip per write (the PostgreSQL store does).
+//
+// Behind, on the Store a Tx passes to its function, returns a view of the
+// same unit of work whose writes may be deferred: the call returns nil at
+// once and the write goes to the database before anything the unit does
+// after it, through either view. The error of a deferred write is then
+// returned by the call that carried it (a later read or write of the unit,
+// whatever its own method) or by Tx, which commits nothing once a deferred
+// write failed, even when fn returned nil. Unlike the writes of the Store
+// itself, which a caller may fail and handle inside a unit, a deferred
+// write that fails dooms its unit: use the view for writes whose failure
+// fails the step anyway (appends, inserts of fresh ids). Writes that
+// return a value, and reads, run at once on the view as on the Store.
+// Outside a Tx, Behind returns the Store itself.
+type WriteBehind interface {
+	Behind() Store
+}
+
+// Behind returns the write-behind view of s when s is a WriteBehind, else
+// s: a store without it runs every write at once, which the contract of
+// WriteBehind allows.
+func Behind(s Store) Store {
+	if wb, ok := s.(WriteBehind); ok {
+		return wb.Behind()
+	}
+	return s
+}
+
 // ---------------------------------------------------------------------------
 // Users
 

@@ -24,9 +24,16 @@ func (s *Store) AppendEvent(ctx context.Context, e *storage.Event) error {
 			return fmt.Errorf("postgres: encode event data: %w", err)
 		}
 	}
+	st := stmt{`INSERT INTO events (id, event_type, user_id, at, data)
+		VALUES ($1, $2, $3, $4, $5) RETURNING seq`, []any{text(e.ID), e.Type, e.UserID, ts(e.At), data}}
+	if s.deferring() {
+		// e.Seq is set when the insert runs, with the unit's next
+		// statement or its commit.
+		return s.tx.defer_(queued{op: "append event", sql: st.sql, args: st.args,
+			scan: func(r pgx.Row) error { return r.Scan(&e.Seq) }})
+	}
 	var seq int64
-	err := s.scanWrite(ctx, "append event", stmt{`INSERT INTO events (id, event_type, user_id, at, data)
-		VALUES ($1, $2, $3, $4, $5) RETURNING seq`, []any{text(e.ID), e.Type, e.UserID, ts(e.At), data}}, &seq)
+	err := s.scanWrite(ctx, "append event", st, &seq)
 	if err != nil {
 		return err
 	}

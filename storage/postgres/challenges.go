@@ -20,13 +20,12 @@ const challengeExists = `SELECT EXISTS (SELECT 1 FROM challenges WHERE id = $1)`
 // returns a *storage.DuplicateError with Field "id"; a UserID naming no user
 // an error wrapping storage.ErrNotFound.
 func (s *Store) CreateChallenge(ctx context.Context, c *storage.Challenge) error {
-	_, err := s.exec(ctx, "create challenge", stmt{`INSERT INTO challenges (` + challengeColumns + `)
+	return s.later(ctx, "create challenge", stmt{`INSERT INTO challenges (` + challengeColumns + `)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)`, []any{
 		c.ID, text(c.UserID), c.Purpose, c.Channel, c.Destination, bytesOrNil(c.CodeHash), ts(c.CreatedAt),
 		ts(c.ExpiresAt), c.Attempts, c.MaxAttempts, c.Sends, ts(c.LastSentAt), ts(c.ResendAt),
 		ts(c.ConsumedAt), bytesOrNil(c.Payload), c.Locale, c.Proven,
 	}})
-	return err
 }
 
 // GetChallenge returns the challenge, or storage.ErrNotFound.

@@ -266,6 +266,23 @@
 // a constraint runs under a savepoint, so a *storage.DuplicateError leaves
 // the transaction usable, as with the in-memory store.
 //
+// # Round trips
+//
+// A transaction costs no round trip of its own (pipe.go): BEGIN goes in
+// one pgx.Batch with the transaction's first statement, and COMMIT with
+// its last writes. The write-behind view of the Store a Tx passes to fn
+// ([Store.Behind], storage.WriteBehind) goes further: CreateUser,
+// SetPassword, CreateChallenge, CreateRefreshToken, AppendEvent and
+// ResetLoginAttempts made through it are queued and sent, in order, before
+// the transaction's next statement or with its COMMIT, without savepoints;
+// their error is returned by the call that carried them, or by Tx, and
+// fails the unit. RotateRefreshToken is one statement (the rotation and
+// the next token in a data-modifying CTE). The onboarding steps use the
+// view for their appends and fresh inserts: a sign-up is three round trips
+// (the identifier lookup; BEGIN with the user, password and send count;
+// the challenge, event and COMMIT) and a refresh three. TestRoundTrips
+// pins the figures of the main steps with a pgx tracer.
+//
 // Times are stored as timestamptz in UTC and read back in UTC; a zero
 // time.Time is NULL and reads back as the zero time. PostgreSQL keeps
 // microseconds, so finer times are truncated (the in-memory store keeps

@@ -103,8 +103,11 @@ func WithPoolConfig(f func(*pgxpool.Config)) Option {
 type Store struct {
 	pool *pgxpool.Pool
 	q    querier // the pool, or tx
-	tx   pgx.Tx  // non-nil for a Store bound to a transaction
-	sh   *shared
+	tx   *pipe   // non-nil for a Store bound to a transaction
+	// behind is set on the write-behind view of a transaction's Store
+	// ([Store.Behind]).
+	behind bool
+	sh     *shared
 }
 
 var _ storage.Store = (*Store)(nil)
@@ -208,7 +211,7 @@ func (s *Store) Pool() *pgxpool.Pool { return s.pool }
 func (s *Store) Ping(ctx context.Context) error {
 	var err error
 	if s.tx != nil {
-		err = s.tx.Conn().Ping(ctx)
+		err = s.tx.conn.Ping(ctx)
 	} else {
 		err = s.pool.Ping(ctx)
 	}
@@ -243,26 +246,28 @@ func (s *Store) Tx(ctx context.Context, fn func(ctx context.Context, s storage.S
 }
 
 func (s *Store) runTx(ctx context.Context, fn func(ctx context.Context, s storage.Store) error) error {
-	tx, err := s.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: s.sh.cfg.iso})
+	conn, err := s.pool.Acquire(ctx)
 	if err != nil {
 		return mapErr("begin", err)
 	}
+	defer conn.Release()
+	p := &pipe{conn: conn, begin: beginSQL(s.sh.cfg.iso)}
 	done := false
 	defer func() {
 		if !done {
-			// fn failed or panicked: the transaction must not keep its
-			// connection.
-			_ = tx.Rollback(context.WithoutCancel(ctx))
+			// fn or the commit failed, or fn panicked: the connection
+			// must not go back to the pool in a transaction.
+			p.rollback(context.WithoutCancel(ctx))
 		}
 	}()
-	bound := &Store{pool: s.pool, q: tx, tx: tx, sh: s.sh}
+	bound := &Store{pool: s.pool, q: p, tx: p, sh: s.sh}
 	if err := fn(ctx, bound); err != nil {
 		return err
 	}
-	done = true
-	if err := tx.Commit(ctx); err != nil {
-		return mapErr("commit", err)
+	if err := p.commit(ctx); err != nil {
+		return err
 	}
+	done = true
 	return nil
 }
 
@@ -374,12 +379,49 @@ const (
 // exec, first rolling back to the savepoint after a constraint violation
 // so that the transaction stays usable.
 func (s *Store) savepointFailed(ctx context.Context, op string, err error) error {
+	var de *deferredError
+	if errors.As(err, &de) {
+		return err // a write-behind write failed before the savepoint began
+	}
 	if constraintViolation(err) {
 		if _, rerr := s.tx.Exec(ctx, rollbackSavepoint); rerr != nil {
 			return mapErr(op, errors.Join(err, rerr))
 		}
 	}
 	return mapErr(op, err)
+}
+
+// Behind returns the write-behind view of the Store a Tx passed to its
+// function (see storage.WriteBehind): CreateUser, SetPassword,
+// CreateChallenge, CreateRefreshToken, AppendEvent and
+// ResetLoginAttempts made through it wait in the transaction's pipe and go
+// with its next statement or its COMMIT. Outside a Tx it returns s.
+func (s *Store) Behind() storage.Store {
+	if s.tx == nil || s.behind {
+		return s
+	}
+	v := *s
+	v.behind = true
+	return &v
+}
+
+// deferring reports whether s is the write-behind view of a transaction.
+func (s *Store) deferring() bool { return s.tx != nil && s.behind }
+
+// later runs the statements of a write as exec does, or, on the
+// write-behind view of a transaction, queues them in its pipe (without a
+// savepoint: a failure dooms the unit).
+func (s *Store) later(ctx context.Context, op string, stmts ...stmt) error {
+	if !s.deferring() {
+		_, err := s.exec(ctx, op, stmts...)
+		return err
+	}
+	for _, st := range stmts {
+		if err := s.tx.defer_(queued{op: op, sql: st.sql, args: st.args}); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // scanWrite runs one write that returns a row (INSERT ... RETURNING) into
@@ -432,22 +474,7 @@ func (s *Store) unit(ctx context.Context, fn func(q querier) error) error {
 			return fn(st.(*Store).tx)
 		})
 	}
-	sp, err := s.tx.Begin(ctx)
-	if err != nil {
-		return mapErr("savepoint", err)
-	}
-	if err := fn(sp); err != nil {
-		if !retryable(err) {
-			if rerr := sp.Rollback(ctx); rerr != nil {
-				return errors.Join(err, rerr)
-			}
-		}
-		return err
-	}
-	if err := sp.Commit(ctx); err != nil {
-		return mapErr("release savepoint", err)
-	}
-	return nil
+	return s.tx.savepoint(ctx, func() error { return fn(s.tx) })
 }
 
 func constraintViolation(err error) bool {

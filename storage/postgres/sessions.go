@@ -27,8 +27,7 @@ func tokenValues(t *storage.RefreshToken) []any {
 // CreateRefreshToken stores t. A taken hash returns a
 // *storage.DuplicateError with Field "token".
 func (s *Store) CreateRefreshToken(ctx context.Context, t *storage.RefreshToken) error {
-	_, err := s.exec(ctx, "create refresh token", stmt{insertToken, tokenValues(t)})
-	return err
+	return s.later(ctx, "create refresh token", stmt{insertToken, tokenValues(t)})
 }
 
 func scanToken(row pgx.Row) (*storage.RefreshToken, error) {
@@ -63,38 +62,43 @@ func (s *Store) GetRefreshToken(ctx context.Context, hash []byte) (*storage.Refr
 	return t, nil
 }
 
-// RotateRefreshToken marks oldHash rotated at now with a conditional UPDATE
-// (rotated_at and revoked_at still NULL) and inserts next, both in one
-// transaction (a savepoint of the caller's Tx, or a transaction of its own).
-// When the update matches nothing, nothing is written and it returns
-// storage.ErrConflict (storage.ErrNotFound for an unknown hash); a taken
-// next hash returns a *storage.DuplicateError with Field "token".
+// rotateToken marks the token $1 rotated at $2 when it is neither rotated
+// nor revoked, and then only, inserts the next token ($3…$10): one
+// statement, so one round trip and atomic without a transaction.
+const rotateToken = `WITH rotated AS (
+	UPDATE refresh_tokens SET rotated_at = $2
+	WHERE hash = $1 AND rotated_at IS NULL AND revoked_at IS NULL
+	RETURNING 1)
+INSERT INTO refresh_tokens (` + tokenColumns + `)
+SELECT $3::bytea, $4::text, $5::text, $6::timestamptz, $7::timestamptz, $8::timestamptz, $9::timestamptz, $10::timestamptz
+FROM rotated`
+
+// RotateRefreshToken marks oldHash rotated at now with a conditional
+// UPDATE (rotated_at and revoked_at still NULL) and inserts next, in one
+// statement (under a savepoint inside the caller's Tx). When the update
+// matches nothing, nothing is written and it returns storage.ErrConflict
+// (storage.ErrNotFound for an unknown hash); a taken next hash returns a
+// *storage.DuplicateError with Field "token".
 func (s *Store) RotateRefreshToken(ctx context.Context, oldHash []byte, next *storage.RefreshToken, now time.Time) error {
 	if oldHash == nil {
 		oldHash = []byte{}
 	}
 	const op = "rotate refresh token"
-	return s.unit(ctx, func(q querier) error {
-		tag, err := q.Exec(ctx, `UPDATE refresh_tokens SET rotated_at = $2
-			WHERE hash = $1 AND rotated_at IS NULL AND revoked_at IS NULL`, oldHash, ts(now))
-		if err != nil {
-			return mapErr(op, err)
-		}
-		if tag.RowsAffected() == 0 {
-			var ok bool
-			if err := q.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM refresh_tokens WHERE hash = $1)`, oldHash).Scan(&ok); err != nil {
-				return mapErr(op, err)
-			}
-			if !ok {
-				return notFound(op)
-			}
-			return conflict(op, "refresh token already rotated or revoked")
-		}
-		if _, err := q.Exec(ctx, insertToken, tokenValues(next)...); err != nil {
-			return mapErr(op, err)
-		}
+	tags, err := s.exec(ctx, op, stmt{rotateToken, append([]any{oldHash, ts(now)}, tokenValues(next)...)})
+	if err != nil {
+		return err
+	}
+	if tags[0].RowsAffected() == 1 {
 		return nil
-	})
+	}
+	var ok bool
+	if err := s.scanOne(ctx, `SELECT EXISTS (SELECT 1 FROM refresh_tokens WHERE hash = $1)`, []any{oldHash}, &ok); err != nil {
+		return mapErr(op, err)
+	}
+	if !ok {
+		return notFound(op)
+	}
+	return conflict(op, "refresh token already rotated or revoked")
 }
 
 // RevokeFamily sets revoked_at = now on every token of the family not

@@ -65,7 +65,7 @@ func scanUser(row pgx.Row) (*storage.User, error) {
 // Field "phone" or "email".
 func (s *Store) CreateUser(ctx context.Context, u *storage.User) error {
 	args := append([]any{u.ID, int64(1)}, userValues(u)...)
-	if _, err := s.exec(ctx, "create user", stmt{`INSERT INTO users (` + userColumns + `)
+	if err := s.later(ctx, "create user", stmt{`INSERT INTO users (` + userColumns + `)
 		VALUES (` + placeholders(len(args)) + `)`, args}); err != nil {
 		return err
 	}
@@ -177,7 +177,7 @@ func (s *Store) DeleteUserRecords(ctx context.Context, id string, keepKYC bool) 
 // batch. An unknown user returns an error wrapping storage.ErrNotFound.
 func (s *Store) SetPassword(ctx context.Context, userID, hash string, at time.Time, keep int) error {
 	keep = max(keep, 1)
-	_, err := s.exec(ctx, "set password",
+	return s.later(ctx, "set password",
 		stmt{`INSERT INTO credentials (user_id, hash, seq, set_at) VALUES ($1, $2, 1, $3)
 			ON CONFLICT (user_id) DO UPDATE
 			SET hash = excluded.hash, set_at = excluded.set_at, seq = credentials.seq + 1`,
@@ -189,7 +189,6 @@ func (s *Store) SetPassword(ctx context.Context, userID, hash string, at time.Ti
 			WHERE user_id = $1 AND seq <= (SELECT seq FROM credentials WHERE user_id = $1) - $2`,
 			[]any{userID, int64(keep)}},
 	)
-	return err
 }
 
 // GetPassword returns the current hash, or storage.ErrNotFound.

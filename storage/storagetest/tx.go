@@ -291,6 +291,84 @@ var txTests = []test{
 		}), "Tx with handled errors")
 		f.visible(u)
 	}},
+	{"WriteBehindCommit", func(f *fixture) {
+		// Every write through the write-behind view commits with the unit,
+		// and the unit reads them back through the view.
+		u := f.newUnit()
+		f.ok(f.s.Tx(f.ctx, func(ctx context.Context, s storage.Store) error {
+			return u.write(ctx, storage.Behind(s))
+		}), "Tx through the write-behind view")
+		f.visible(u)
+	}},
+	{"WriteBehindRollback", func(f *fixture) {
+		u := f.newUnit()
+		err := f.s.Tx(f.ctx, func(ctx context.Context, s storage.Store) error {
+			if err := u.write(ctx, storage.Behind(s)); err != nil {
+				return err
+			}
+			return errRollback
+		})
+		f.is(err, errRollback, "Tx")
+		f.invisible(u)
+	}},
+	{"WriteBehindKeepsOrder", func(f *fixture) {
+		// A write through the Store after a deferred one sees it: the
+		// challenge's user exists when the challenge is stored.
+		u := f.newUnit()
+		f.ok(f.s.Tx(f.ctx, func(ctx context.Context, s storage.Store) error {
+			b := storage.Behind(s)
+			if err := b.CreateUser(ctx, u.user); err != nil {
+				return err
+			}
+			if err := s.CreateChallenge(ctx, u.chal); err != nil {
+				return fmt.Errorf("a write after a deferred one: %w", err)
+			}
+			return b.AppendEvent(ctx, u.event)
+		}), "Tx")
+		f.equal(f.getChallenge(u.chal.ID), u.chal, "challenge")
+		f.equal(f.events(u.user.ID), []*storage.Event{u.event}, "events, with the seq the store gave")
+	}},
+	{"WriteBehindFailureDoomsUnit", func(f *fixture) {
+		// A deferred write that fails fails the unit, even when fn goes on
+		// and returns nil: nothing of it commits. A store that runs the
+		// write at once returns its error at the call, which fn may handle
+		// as with the Store itself.
+		taken := f.createUser()
+		dup := f.newUser()
+		dup.Phone = taken.Phone
+		u := f.newUnit()
+		deferred := false
+		err := f.s.Tx(f.ctx, func(ctx context.Context, s storage.Store) error {
+			b := storage.Behind(s)
+			switch err := b.CreateUser(ctx, dup); {
+			case err == nil:
+				deferred = true
+			case !errors.Is(err, storage.ErrDuplicate):
+				return fmt.Errorf("CreateUser with a taken phone: %v", err)
+			}
+			_ = u.write(ctx, b) // one of its calls carries the failed write
+			return nil
+		})
+		if deferred {
+			f.is(err, storage.ErrDuplicate, "Tx of a unit whose deferred write failed")
+			f.invisible(u)
+		} else {
+			f.ok(err, "Tx with a handled error")
+			f.visible(u)
+		}
+		_, err = f.s.GetUser(f.ctx, dup.ID)
+		f.is(err, storage.ErrNotFound, "the duplicate user")
+	}},
+	{"WriteBehindOutsideTx", func(f *fixture) {
+		// Outside a Tx the view is the Store: the write runs at once.
+		taken := f.createUser()
+		dup := f.newUser()
+		dup.Phone = taken.Phone
+		f.is(storage.Behind(f.s).CreateUser(f.ctx, dup), storage.ErrDuplicate, "CreateUser outside a Tx")
+		u := f.newUser()
+		f.ok(storage.Behind(f.s).CreateUser(f.ctx, u), "CreateUser outside a Tx")
+		f.equal(f.getUser(u.ID), u, "user written outside a Tx")
+	}},
 	{"PanicRollsBack", func(f *fixture) {
 		u := f.newUnit()
 		func() {
