@@ -166,13 +166,15 @@ func (c *credentials) dummy(ctx context.Context, pw string) error {
 // (a dummy one for unknown users), and on failure an audit event.
 func (c *credentials) signIn(ctx context.Context, req LoginRequest) (*LoginResult, error) {
 	now := c.now()
-	u, err := c.contacts.ids.lookup(ctx, c.store, req.Username)
+	// The user, its password hash and its authenticator in one read.
+	l, err := c.contacts.ids.login(ctx, c.store, req.Username)
 	if errors.Is(err, storage.ErrNotFound) {
 		return nil, c.unknownLogin(ctx, req, now)
 	}
 	if err != nil {
 		return nil, c.storeErr(ctx, "login lookup", err)
 	}
+	u := l.User
 	key, deviceID := c.throttle.loginKey(u.ID, req.DeviceToken, now)
 	r, err := c.store.ReserveLoginAttempt(ctx, key, now, c.throttle.policy)
 	if err != nil {
@@ -182,7 +184,7 @@ func (c *credentials) signIn(ctx context.Context, req LoginRequest) (*LoginResul
 		c.audit(ctx, c.event(EventLoginFailed, u.ID, "reason", "throttled"))
 		return nil, c.dummy(ctx, req.Password)
 	}
-	hash, ok, err := c.checkPassword(ctx, u.ID, req.Password)
+	hash, ok, err := c.checkPassword(ctx, u.ID, l.PasswordHash, req.Password)
 	if err != nil {
 		return nil, err
 	}
@@ -199,11 +201,12 @@ func (c *credentials) signIn(ctx context.Context, req LoginRequest) (*LoginResul
 			return nil, c.storeErr(ctx, "device id", err)
 		}
 	}
-	return c.challenge(ctx, u, deviceID, key)
+	return c.challenge(ctx, u, l.TOTPConfirmed, deviceID, key)
 }
 
 // unknownLogin answers a login of an unknown username like a wrong
-// password, after the same store work.
+// password, after the same store work (the lookup read the hash with the
+// user: nothing more is read).
 func (c *credentials) unknownLogin(ctx context.Context, req LoginRequest, now time.Time) error {
 	r, err := c.store.ReserveLoginAttempt(ctx, c.throttle.ghostKey(req.Username), now, c.throttle.policy)
 	if err != nil {
@@ -212,25 +215,18 @@ func (c *credentials) unknownLogin(ctx context.Context, req LoginRequest, now ti
 	reason := "throttled"
 	if r.Allowed {
 		reason = "unknown_user"
-		if _, err := c.store.GetPassword(ctx, ghostUserID); err != nil && !errors.Is(err, storage.ErrNotFound) {
-			return c.storeErr(ctx, "login credentials", err)
-		}
 	}
 	err = c.dummy(ctx, req.Password)
 	c.audit(ctx, c.event(EventLoginFailed, "", "reason", reason))
 	return err
 }
 
-// checkPassword reads the user's hash and checks pw against it. A user
-// without a password (created by an integrator) fails like a wrong
+// checkPassword checks pw against the user's hash. A user without a
+// password (hash "", created by an integrator) fails like a wrong
 // password, after a dummy check.
-func (c *credentials) checkPassword(ctx context.Context, userID, pw string) (hash string, ok bool, err error) {
-	hash, err = c.store.GetPassword(ctx, userID)
-	if errors.Is(err, storage.ErrNotFound) {
+func (c *credentials) checkPassword(ctx context.Context, userID, hash, pw string) (_ string, ok bool, err error) {
+	if hash == "" {
 		return "", false, c.hasher.DummyVerify(ctx, pw)
-	}
-	if err != nil {
-		return "", false, c.storeErr(ctx, "login credentials", err)
 	}
 	ok, err = c.hasher.Verify(ctx, pw, hash)
 	if err != nil {
@@ -260,11 +256,7 @@ func (c *credentials) rehash(ctx context.Context, u *storage.User, pw, hash stri
 // challenge carries the device the login continues on. The failures of the
 // throttle key are forgotten in the same unit of work (a login whose
 // challenge cannot be issued keeps them).
-func (c *credentials) challenge(ctx context.Context, u *storage.User, deviceID, key string) (*LoginResult, error) {
-	enrolled, err := c.totp.Enrolled(ctx, u.ID)
-	if err != nil {
-		return nil, c.storeErr(ctx, "totp lookup", err)
-	}
+func (c *credentials) challenge(ctx context.Context, u *storage.User, enrolled bool, deviceID, key string) (*LoginResult, error) {
 	req := provenCode(u, otp.PurposeLogin)
 	req.Payload = []byte(deviceID)
 	reset := func(ctx context.Context, tx *unit) error { return tx.later.ResetLoginAttempts(ctx, key) }
@@ -474,7 +466,11 @@ func (c *credentials) change(ctx context.Context, userID, current, newPassword, 
 	if !r.Allowed {
 		return nil, &onboardkit.Error{Code: onboardkit.CodeRateLimited, Message: onboardkit.CodeRateLimited.Message(), RetryAfter: r.BlockedUntil.Sub(now)}
 	}
-	if _, ok, err := c.checkPassword(ctx, userID, current); err != nil || !ok {
+	stored, err := c.store.GetPassword(ctx, userID)
+	if err != nil && !errors.Is(err, storage.ErrNotFound) {
+		return nil, c.storeErr(ctx, "password lookup", err)
+	}
+	if _, ok, err := c.checkPassword(ctx, userID, stored, current); err != nil || !ok {
 		if err != nil {
 			return nil, err
 		}

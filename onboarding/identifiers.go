@@ -142,6 +142,16 @@ func (i identifiers) lookup(ctx context.Context, st storage.Users, username stri
 	}
 }
 
+// login reads, in one store read, the holder of a username (as lookup)
+// with its password hash and whether it has a confirmed authenticator.
+func (i identifiers) login(ctx context.Context, st storage.Credentials, username string) (*storage.Login, error) {
+	v, isEmail, fe := i.username(username)
+	if fe != nil {
+		return nil, storage.ErrNotFound
+	}
+	return st.GetLogin(ctx, v, isEmail)
+}
+
 // holders returns the users holding phone and email (nil for none, or for
 // an empty identifier): the verified holder when there is one, else the
 // newest unverified holder.

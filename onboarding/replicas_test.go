@@ -149,6 +149,13 @@ func (f *flakyStore) GetUserByPhone(ctx context.Context, phone string) (*storage
 	return f.Store.GetUserByPhone(ctx, phone)
 }
 
+func (f *flakyStore) GetLogin(ctx context.Context, identifier string, byEmail bool) (*storage.Login, error) {
+	if err := f.fail(); err != nil {
+		return nil, err
+	}
+	return f.Store.GetLogin(ctx, identifier, byEmail)
+}
+
 func (f *flakyStore) Tx(ctx context.Context, fn func(ctx context.Context, s storage.Store) error) error {
 	if err := f.fail(); err != nil {
 		return err

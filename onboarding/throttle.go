@@ -24,10 +24,6 @@ import (
 // ghostBuckets bounds the throttle keys unknown usernames use.
 const ghostBuckets = 4096
 
-// ghostUserID is an id no user has: unknown usernames read its password, as
-// known ones read theirs.
-const ghostUserID = "00000000-0000-4000-8000-000000000000"
-
 // deviceTokenLen is the decoded length of a device token: a 16-byte device
 // id, the issue time (8 bytes, Unix seconds) and an HMAC-SHA256 (32 bytes).
 const deviceTokenLen = 16 + 8 + sha256.Size

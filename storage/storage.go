@@ -366,6 +366,18 @@ type Credentials interface {
 	// PasswordHistory returns up to limit hashes, newest first; the current
 	// hash is the first.
 	PasswordHistory(ctx context.Context, userID string, limit int) ([]string, error)
+	// GetLogin returns, in one read, what a login needs of the user that
+	// GetUserByEmail (byEmail) or GetUserByPhone would return for
+	// identifier: the user, its current password hash ("" when it has
+	// none) and whether it has a confirmed TOTP enrollment; or ErrNotFound.
+	GetLogin(ctx context.Context, identifier string, byEmail bool) (*Login, error)
+}
+
+// Login is what GetLogin reads.
+type Login struct {
+	User          *User
+	PasswordHash  string // "" when the user has no password
+	TOTPConfirmed bool
 }
 
 // ---------------------------------------------------------------------------

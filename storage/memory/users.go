@@ -194,6 +194,30 @@ func (s *Store) GetPassword(_ context.Context, userID string) (string, error) {
 	return h[0], nil
 }
 
+// GetLogin returns the holder of the identifier, its current password hash
+// and whether its TOTP enrollment is confirmed, under one lock.
+func (s *Store) GetLogin(_ context.Context, identifier string, byEmail bool) (*storage.Login, error) {
+	t := s.lock()
+	defer s.unlock(t)
+	var u *storage.User
+	if byEmail {
+		u = s.d.holder(s.d.byEmail, emailKey(identifier), emailVerified)
+	} else {
+		u = s.d.holder(s.d.byPhone, identifier, phoneVerified)
+	}
+	if u == nil {
+		return nil, notFound("user")
+	}
+	l := &storage.Login{User: u.Clone()}
+	if h := s.d.passwords[u.ID]; len(h) > 0 {
+		l.PasswordHash = h[0]
+	}
+	if e, ok := s.d.totp[u.ID]; ok {
+		l.TOTPConfirmed = e.Confirmed
+	}
+	return l, nil
+}
+
 // PasswordHistory returns up to limit hashes, newest first (all kept hashes
 // when limit <= 0); an unknown user has an empty history.
 func (s *Store) PasswordHistory(_ context.Context, userID string, limit int) ([]string, error) {

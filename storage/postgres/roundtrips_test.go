@@ -87,9 +87,9 @@ func TestRoundTrips(t *testing.T) {
 		// the challenge; BEGIN, consume; the user; its update (savepoint);
 		// refresh token, event, COMMIT
 		"ConfirmPhone": {5, 10},
-		// the user; the throttle; the password; the authenticator; BEGIN,
-		// throttle reset, send count; challenge, COMMIT
-		"Login": {6, 9},
+		// the user with its password and authenticator (GetLogin); the
+		// throttle; BEGIN, throttle reset, send count; challenge, COMMIT
+		"Login": {4, 7},
 		// the challenge twice; then as ConfirmPhone
 		"VerifyLoginChallenge": {6, 11},
 		// the token; rotation and the next token in one statement; the user

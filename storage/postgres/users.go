@@ -35,7 +35,11 @@ func userValues(u *storage.User) []any {
 	}
 }
 
-func scanUser(row pgx.Row) (*storage.User, error) {
+func scanUser(row pgx.Row) (*storage.User, error) { return scanUserAnd(row) }
+
+// scanUserAnd reads the user columns of row, then the next columns into
+// extra.
+func scanUserAnd(row pgx.Row, extra ...any) (*storage.User, error) {
 	var (
 		u                                      storage.User
 		phone, email                           pgtype.Text
@@ -43,10 +47,10 @@ func scanUser(row pgx.Row) (*storage.User, error) {
 		profile, compliance, metadata          []byte
 		validAfter, lastAuth, created, up      pgtype.Timestamptz
 	)
-	err := row.Scan(&u.ID, &u.Version, &phone, &u.PhoneVerified, &email, &u.EmailVerified, &u.Locale,
+	err := row.Scan(append([]any{&u.ID, &u.Version, &phone, &u.PhoneVerified, &email, &u.EmailVerified, &u.Locale,
 		&u.Status, &u.KYCStatus, &u.KYCTier, &profileRef, &profile, &complianceRef, &compliance,
 		&u.AdminLocked, &validAfter, &lastAuth, &created, &up,
-		&u.ProfileComplete, &u.Roles, &metadataRef, &metadata)
+		&u.ProfileComplete, &u.Roles, &metadataRef, &metadata}, extra...)...)
 	if err != nil {
 		return nil, err
 	}
@@ -189,6 +193,36 @@ func (s *Store) SetPassword(ctx context.Context, userID, hash string, at time.Ti
 			WHERE user_id = $1 AND seq <= (SELECT seq FROM credentials WHERE user_id = $1) - $2`,
 			[]any{userID, int64(keep)}},
 	)
+}
+
+// loginQuery reads the holder of an identifier (by a condition of
+// byPhone or byEmail, which carries its order) with its password hash and
+// TOTP confirmation: one statement, one round trip.
+func loginQuery(where string) string {
+	return `SELECT u.*, COALESCE(c.hash, ''), COALESCE(e.confirmed, false)
+	FROM (` + userQuery(where) + `) u
+	LEFT JOIN credentials c ON c.user_id = u.id
+	LEFT JOIN totp_enrollments e ON e.user_id = u.id`
+}
+
+// GetLogin returns the holder of the identifier (as GetUserByEmail or
+// GetUserByPhone), its current password hash ("" for none) and whether it
+// has a confirmed TOTP enrollment, in one statement.
+func (s *Store) GetLogin(ctx context.Context, identifier string, email bool) (*storage.Login, error) {
+	where := byPhone
+	if email {
+		where = byEmail
+	}
+	var l storage.Login
+	u, err := scanUserAnd(s.q.QueryRow(ctx, loginQuery(where), identifier), &l.PasswordHash, &l.TOTPConfirmed)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, notFound("get login")
+	}
+	if err != nil {
+		return nil, mapErr("get login", err)
+	}
+	l.User = u
+	return &l, nil
 }
 
 // GetPassword returns the current hash, or storage.ErrNotFound.

@@ -328,4 +328,60 @@ var credentialTests = []test{
 		}
 		f.check(len(hist) == 0, "PasswordHistory of an unknown user = %v", hist)
 	}},
+	{"GetLogin", func(f *fixture) {
+		// GetLogin reads what GetUserByPhone or GetUserByEmail, GetPassword
+		// and GetTOTP give, at once.
+		bare := f.createUser() // no password, no authenticator
+		withPassword := f.createUser()
+		f.ok(f.s.SetPassword(f.ctx, withPassword.ID, "h1", f.at(1), 3), "SetPassword")
+		f.ok(f.s.SetPassword(f.ctx, withPassword.ID, "h2", f.at(2), 3), "SetPassword")
+		pending := f.createUser() // an enrollment not confirmed yet
+		f.ok(f.s.PutTOTP(f.ctx, f.newTOTPFor(pending.ID)), "PutTOTP")
+		confirmed := f.createUser()
+		e := f.newTOTPFor(confirmed.ID)
+		e.Confirmed, e.ConfirmedAt = true, f.at(1)
+		f.ok(f.s.PutTOTP(f.ctx, e), "PutTOTP")
+		f.ok(f.s.SetPassword(f.ctx, confirmed.ID, "h3", f.at(1), 3), "SetPassword")
+		// An unverified holder of the verified user's phone, newer: the
+		// verified one is the holder.
+		shadow := f.newUser()
+		shadow.Phone, shadow.PhoneVerified = confirmed.Phone, false
+		shadow.Email, shadow.EmailVerified = strings.ToUpper(confirmed.Email), false
+		shadow.CreatedAt = f.at(9)
+		f.ok(f.s.CreateUser(f.ctx, shadow), "CreateUser")
+		for _, tc := range []struct {
+			name string
+			u    *storage.User
+			hash string
+			totp bool
+		}{
+			{"no password", bare, "", false},
+			{"current password", withPassword, "h2", false},
+			{"enrollment not confirmed", pending, "", false},
+			{"confirmed authenticator", confirmed, "h3", true},
+		} {
+			for _, byEmail := range []bool{false, true} {
+				ident := tc.u.Phone
+				if byEmail {
+					ident = strings.ToUpper(tc.u.Email)
+				}
+				l, err := f.s.GetLogin(f.ctx, ident, byEmail)
+				f.ok(err, "GetLogin "+tc.name)
+				f.equal(l.User, f.getUser(tc.u.ID), "GetLogin user "+tc.name)
+				f.check(l.PasswordHash == tc.hash, "%s: hash %q, want %q", tc.name, l.PasswordHash, tc.hash)
+				f.check(l.TOTPConfirmed == tc.totp, "%s: TOTP confirmed %v", tc.name, l.TOTPConfirmed)
+			}
+		}
+		_, err := f.s.GetLogin(f.ctx, phone(), false)
+		f.is(err, storage.ErrNotFound, "GetLogin of an unknown phone")
+		_, err = f.s.GetLogin(f.ctx, email(), true)
+		f.is(err, storage.ErrNotFound, "GetLogin of an unknown email")
+		// Only an unverified holder: it is the one read, newest first.
+		lone := f.newUser()
+		lone.PhoneVerified, lone.EmailVerified = false, false
+		f.ok(f.s.CreateUser(f.ctx, lone), "CreateUser")
+		l, err := f.s.GetLogin(f.ctx, lone.Phone, false)
+		f.ok(err, "GetLogin of an unverified holder")
+		f.check(l.User.ID == lone.ID, "GetLogin of an unverified holder: %s", l.User.ID)
+	}},
 }
