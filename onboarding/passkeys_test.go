@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pquerna/otp/totp"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -316,4 +317,72 @@ func TestPasskeysDisabled(t *testing.T) {
 	requireCode(t, err, onboardkit.CodePasskeysDisabled)
 	_, err = New(Config{WebAuthn: WebAuthnConfig{RPID: "example.com"}})
 	require.ErrorContains(t, err, "WebAuthn.RPName")
+}
+
+// A user with both an authenticator app and a passkey answers the PASSKEY
+// login challenge with a passkey, or with a recovery code of the app (no
+// SMS fallback); the export lists the passkeys.
+func TestPasskeyChallengeTakesRecoveryCodes(t *testing.T) {
+	h := newHarness(t, memory.New(), withWebAuthn)
+	ctx := context.Background()
+	a := newAuthenticator("none")
+	auth, _ := h.registered(a)
+	enr, err := h.svc.BeginTOTP(ctx, auth.UserID)
+	require.NoError(t, err)
+	code, err := totp.GenerateCode(enr.Secret, h.clock.Now())
+	require.NoError(t, err)
+	recovery, err := h.svc.ConfirmTOTP(ctx, auth.UserID, code)
+	require.NoError(t, err)
+	me, err := h.svc.Me(ctx, auth.UserID)
+	require.NoError(t, err)
+	assert.True(t, me.IsPasskeyActivated)
+	assert.True(t, me.IsOtpActivated)
+
+	lr, err := h.svc.Login(ctx, LoginRequest{Username: me.PhoneNumber, Password: testPassword})
+	require.NoError(t, err)
+	require.Equal(t, ChallengePasskey, lr.Challenge.ChallengeType, "the passkey comes first")
+	res, err := h.svc.LoginWithRecoveryCode(ctx, lr.SessionID, recovery[0])
+	require.NoError(t, err)
+	require.NotNil(t, res.Tokens)
+
+	ex, err := h.svc.ExportUser(NewContext(ctx, &AccessClaims{UserID: auth.UserID}), auth.UserID)
+	require.NoError(t, err)
+	require.Len(t, ex.Credentials.Passkeys, 1)
+	assert.Equal(t, "Laptop", ex.Credentials.Passkeys[0].Name)
+}
+
+// FuzzPasskeyCredential feeds arbitrary credential JSON to every ceremony:
+// never a panic, never an untyped or internal error, never a success.
+func FuzzPasskeyCredential(f *testing.F) {
+	f.Add([]byte(`{"id":"AAAA","rawId":"AAAA","type":"public-key","response":{"clientDataJSON":"e30","attestationObject":"oA"}}`))
+	f.Add([]byte(`{"id":"AAAA","rawId":"AAAA","type":"public-key","response":{"clientDataJSON":"e30","authenticatorData":"AA","signature":"AA","userHandle":"AA"}}`))
+	f.Add([]byte(`{}`))
+	f.Add([]byte(`null`))
+	f.Add([]byte(`{"response":{"clientDataJSON":"!!"}}`))
+	h := newHarness(f, memory.New(), withWebAuthn)
+	ctx := context.Background()
+	auth := h.confirmed(newPhone())
+	f.Fuzz(func(t *testing.T, cred []byte) {
+		reg, err := h.svc.BeginPasskeyRegistration(ctx, auth.UserID)
+		require.NoError(t, err)
+		_, err = h.svc.RegisterPasskey(ctx, auth.UserID, PasskeyRegistration{CeremonyID: reg.CeremonyID, Credential: cred})
+		checkRefusal(t, err)
+		lo, err := h.svc.BeginPasskeyLogin(ctx)
+		require.NoError(t, err)
+		_, err = h.svc.LoginWithPasskey(ctx, lo.CeremonyID, cred)
+		checkRefusal(t, err)
+	})
+}
+
+func checkRefusal(t *testing.T, err error) {
+	t.Helper()
+	oe := onboardkit.AsError(err)
+	if oe == nil {
+		t.Fatalf("want a typed refusal, got %v", err)
+	}
+	switch oe.Code {
+	case onboardkit.CodePasskeyInvalid, onboardkit.CodeValidation:
+	default:
+		t.Fatalf("unexpected code %s: %v", oe.Code, err)
+	}
 }
