@@ -105,6 +105,8 @@ func TestPasskeyRoutes(t *testing.T) {
 	// Removal: a recent login, then 204 and 404.
 	e.clock.Advance(11 * time.Minute) // past RecentAuth, within the token's life
 	e.expect(http.StatusForbidden, "DELETE", "/v1/passkeys/"+pk.PasskeyID, ar.Tokens.AccessToken, nil)
+	p = e.expect(http.StatusForbidden, "POST", "/v1/passkeys/options", ar.Tokens.AccessToken, nil).problem(t)
+	assert.Equal(t, "recent_auth_required", string(p.Code), "adding a passkey needs a recent login too")
 	cred.Count += 10 // past the counter the server holds
 	e.expect(http.StatusOK, "POST", "/v1/login/passkey/options", "", nil).json(t, &c)
 	assertion, _ = a.Get(c.PublicKey, cred, passkeytest.Tweaks{})

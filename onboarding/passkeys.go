@@ -408,6 +408,12 @@ func (p *passkeys) beginRegistration(ctx context.Context, userID string) (*Passk
 	if err != nil {
 		return nil, err
 	}
+	// A passkey opens the account alone (passwordless login): adding one
+	// needs a recent login, as enrolling an authenticator app does, so a
+	// stolen access token cannot plant one.
+	if err := p.contacts.requireRecentAuth(u); err != nil {
+		return nil, err
+	}
 	existing, err := p.store.ListPasskeys(ctx, userID)
 	if err != nil {
 		return nil, p.storeErr(ctx, "list passkeys", err)

@@ -173,17 +173,20 @@ func TestPasskeyProtocolRefusals(t *testing.T) {
 				reg, _ = a.Create(opts.PublicKey, passkeytest.Tweaks{})
 				_, err = h.svc.RegisterPasskey(ctx, auth.UserID, PasskeyRegistration{CeremonyID: opts.CeremonyID, Credential: reg.JSON})
 				requireCode(t, err, onboardkit.CodeInvalidCode)
-				// An expired ceremony neither.
-				opts, _ = h.svc.BeginPasskeyRegistration(ctx, auth.UserID)
-				reg, _ = a.Create(opts.PublicKey, passkeytest.Tweaks{})
-				h.clock.Advance(11 * time.Minute)
-				_, err = h.svc.RegisterPasskey(ctx, auth.UserID, PasskeyRegistration{CeremonyID: opts.CeremonyID, Credential: reg.JSON})
-				requireCode(t, err, onboardkit.CodeCodeExpired)
 				// Malformed JSON is a typed refusal too.
 				opts, _ = h.svc.BeginPasskeyRegistration(ctx, auth.UserID)
 				_, err = h.svc.RegisterPasskey(ctx, auth.UserID, PasskeyRegistration{CeremonyID: opts.CeremonyID, Credential: json.RawMessage(`{"id":"x"}`)})
 				e := requireCode(t, err, onboardkit.CodePasskeyInvalid)
 				assert.Equal(t, onboardkit.FieldMalformed, e.Fields[0].Code)
+				// An expired ceremony neither; and a new one needs a recent
+				// login.
+				opts, _ = h.svc.BeginPasskeyRegistration(ctx, auth.UserID)
+				reg, _ = a.Create(opts.PublicKey, passkeytest.Tweaks{})
+				h.clock.Advance(11 * time.Minute)
+				_, err = h.svc.RegisterPasskey(ctx, auth.UserID, PasskeyRegistration{CeremonyID: opts.CeremonyID, Credential: reg.JSON})
+				requireCode(t, err, onboardkit.CodeCodeExpired)
+				_, err = h.svc.BeginPasskeyRegistration(ctx, auth.UserID)
+				requireCode(t, err, onboardkit.CodeRecentAuthRequired)
 			}
 		})
 		t.Run("assertion", func(t *testing.T) {

@@ -434,9 +434,11 @@ func (s *Service) JWKS() []byte { return append([]byte(nil), s.sessions.tokens.j
 // Passkeys (WebAuthn); passkeys_disabled while Config.WebAuthn has no RPID.
 
 // BeginPasskeyRegistration opens a registration ceremony for the user: the
-// options to hand to navigator.credentials.create(). User verification and
-// a discoverable credential are required; the user's passkeys are
-// excluded. The ceremony is one-time and expires with the code TTL.
+// options to hand to navigator.credentials.create(). A recent login is
+// required (Config.RecentAuth), as a passkey alone opens the account. User
+// verification and a discoverable credential are required; the user's
+// passkeys are excluded. The ceremony is one-time and expires with the
+// code TTL.
 func (s *Service) BeginPasskeyRegistration(ctx context.Context, userID string) (_ *PasskeyOptions, err error) {
 	ctx, end := s.core.observe(ctx, "BeginPasskeyRegistration")
 	defer func() { end(err) }()
