@@ -389,3 +389,25 @@ func checkRefusal(t *testing.T, err error) {
 		t.Fatalf("unexpected code %s: %v", oe.Code, err)
 	}
 }
+
+// Ceremonies are challenges: the janitor prunes the expired ones with the
+// others, and a pruned ceremony answers like an unknown one.
+func TestPasskeyCeremoniesArePruned(t *testing.T) {
+	eachHarness(t, func(t *testing.T, h *harness) {
+		ctx := context.Background()
+		a := newAuthenticator("none")
+		_, cred := h.registered(a)
+		opts, err := h.svc.BeginPasskeyLogin(ctx)
+		require.NoError(t, err)
+		assertion, err := a.Get(opts.PublicKey, cred, passkeytest.Tweaks{})
+		require.NoError(t, err)
+		h.clock.Advance(11 * time.Minute)
+		_, err = h.svc.LoginWithPasskey(ctx, opts.CeremonyID, assertion)
+		requireCode(t, err, onboardkit.CodeCodeExpired)
+		n, err := h.store.PruneChallenges(ctx, h.clock.Now(), 0)
+		require.NoError(t, err)
+		assert.GreaterOrEqual(t, n, 2, "the registration and the login ceremonies (and the sign-up code)")
+		_, err = h.svc.LoginWithPasskey(ctx, opts.CeremonyID, assertion)
+		requireCode(t, err, onboardkit.CodeInvalidCode)
+	}, withWebAuthn)
+}
