@@ -150,7 +150,6 @@ type passkeys struct {
 	key      []byte             // derives WebAuthn challenges from ceremony ids
 	codes    *otp.Manager
 	contacts *contacts
-	sessions *sessions
 	creds    *credentials
 	ttl      time.Duration
 }

@@ -117,7 +117,7 @@ func New(cfg Config) (*Service, error) {
 	}
 	s.creds = &credentials{core: c, pii: pii, policy: cfg.PasswordPolicy, hasher: hasher, totp: totp, passkeys: s.passkeys,
 		contacts: s.contacts, sessions: s.sessions, throttle: newThrottle(cfg.Login, cfg.Secret)}
-	s.passkeys.contacts, s.passkeys.sessions, s.passkeys.creds = s.contacts, s.sessions, s.creds
+	s.passkeys.contacts, s.passkeys.creds = s.contacts, s.creds
 	s.signup = &registration{core: c, pii: pii, roles: cfg.Roles, contacts: s.contacts, creds: s.creds, sessions: s.sessions,
 		enumerationSafe: cfg.EnumerationSafeSignUp, unconfirmedTTL: cfg.UnconfirmedTTL}
 	s.prov = &provisioning{core: c, pii: pii, planner: planner, addresses: cfg.Addresses}
