@@ -46,6 +46,10 @@ func MaskSSN(ssn string) string {
 	return b.String()
 }
 
+// MaskDocumentNumber masks a document number for display as MaskSSN does:
+// "FR1234567890" → "********7890".
+func MaskDocumentNumber(n string) string { return MaskSSN(n) }
+
 func isAlnum(c byte) bool {
 	return c >= '0' && c <= '9' || c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z'
 }
@@ -142,8 +146,9 @@ func (s Submission) LogValue() slog.Value {
 func (r IndividualAccountRequest) LogValue() slog.Value {
 	return slog.GroupValue(
 		slog.Any("userInfo", r.UserInfo),
-		slog.String("termsSignedAt", r.TermsSignedAt),
+		slog.String("termsSignedAt", r.Terms()),
 		slog.Bool("hasAdditionalUserInfo", r.AdditionalUserInfo != nil),
+		slog.Int("authenticators", len(r.Authenticators)),
 		slog.Any("verificationDocuments", docsLog(r.VerificationDocuments)),
 	)
 }

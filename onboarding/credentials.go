@@ -75,6 +75,7 @@ type credentials struct {
 	policy   *password.Policy
 	hasher   PasswordHasher
 	totp     *otp.TOTP
+	passkeys *passkeys
 	contacts *contacts
 	sessions *sessions
 	throttle *throttle
@@ -201,7 +202,7 @@ func (c *credentials) signIn(ctx context.Context, req LoginRequest) (*LoginResul
 			return nil, c.storeErr(ctx, "device id", err)
 		}
 	}
-	return c.challenge(ctx, u, l.TOTPConfirmed, deviceID, key)
+	return c.challenge(ctx, l, deviceID, key)
 }
 
 // unknownLogin answers a login of an unknown username like a wrong
@@ -253,10 +254,24 @@ func (c *credentials) rehash(ctx context.Context, u *storage.User, pw, hash stri
 
 // challenge issues the login's second factor: an authenticator challenge
 // when the user enrolled one, else a code routed to the user's contact. The
-// challenge carries the device the login continues on. The failures of the
-// throttle key are forgotten in the same unit of work (a login whose
+// challenge carries the device the login continues on. A user with a
+// passkey answers a PASSKEY challenge (no code is sent). The failures of
+// the throttle key are forgotten with the challenge (a login whose
 // challenge cannot be issued keeps them).
-func (c *credentials) challenge(ctx context.Context, u *storage.User, enrolled bool, deviceID, key string) (*LoginResult, error) {
+func (c *credentials) challenge(ctx context.Context, l *storage.Login, deviceID, key string) (*LoginResult, error) {
+	u, enrolled := l.User, l.TOTPConfirmed
+	if c.passkeys.wa != nil && l.Passkeys > 0 {
+		keys, err := c.store.ListPasskeys(ctx, u.ID)
+		if err != nil {
+			return nil, c.storeErr(ctx, "passkey lookup", err)
+		}
+		if len(keys) > 0 {
+			if err := c.store.ResetLoginAttempts(ctx, key); err != nil {
+				return nil, c.storeErr(ctx, "login reset failures", err)
+			}
+			return c.passkeys.loginChallenge(ctx, u, keys, deviceID)
+		}
+	}
 	req := provenCode(u, otp.PurposeLogin)
 	req.Payload = []byte(deviceID)
 	reset := func(ctx context.Context, tx *unit) error { return tx.later.ResetLoginAttempts(ctx, key) }
@@ -317,7 +332,13 @@ func (c *credentials) answerFactor(ctx context.Context, sessionID, method string
 // finish consumes the answered challenge and starts a session in one unit
 // of work.
 func (c *credentials) finish(ctx context.Context, v *otp.Verified, method string) (*AuthResult, error) {
-	now, userID := c.now(), v.Challenge.UserID
+	return c.finishWith(ctx, v, v.Challenge.UserID, method, nil)
+}
+
+// finishWith is finish for userID (a passwordless login's challenge names
+// no user), running also in the unit of work.
+func (c *credentials) finishWith(ctx context.Context, v *otp.Verified, userID, method string, also func(ctx context.Context, tx *unit, now time.Time) error) (*AuthResult, error) {
+	now := c.now()
 	var u *storage.User
 	var sess session
 	err := c.step(ctx, "finish login", func(ctx context.Context, tx *unit) error {
@@ -334,6 +355,11 @@ func (c *credentials) finish(ctx context.Context, v *otp.Verified, method string
 		})
 		if err != nil {
 			return err
+		}
+		if also != nil {
+			if err := also(ctx, tx, now); err != nil {
+				return err
+			}
 		}
 		if sess, err = c.sessions.start(ctx, tx.later, userID, now); err != nil {
 			return err

@@ -87,6 +87,9 @@ type ExportedCredentials struct {
 	PasswordSet            bool `json:"passwordSet"`
 	AuthenticatorEnrolled  bool `json:"authenticatorEnrolled"`
 	RecoveryCodesRemaining int  `json:"recoveryCodesRemaining"`
+	// Passkeys are the user's passkeys (their public keys are not
+	// exported).
+	Passkeys []Passkey `json:"passkeys"`
 }
 
 // ExportedEvent is one entry of the user's audit trail.
@@ -314,6 +317,14 @@ func (p *privacy) credentials(ctx context.Context, userID string) (ExportedCrede
 	}
 	if c.RecoveryCodesRemaining, err = p.store.CountRecoveryCodes(ctx, userID); err != nil {
 		return c, p.storeErr(ctx, "export credentials", err)
+	}
+	keys, err := p.store.ListPasskeys(ctx, userID)
+	if err != nil {
+		return c, p.storeErr(ctx, "export credentials", err)
+	}
+	c.Passkeys = make([]Passkey, 0, len(keys))
+	for _, k := range keys {
+		c.Passkeys = append(c.Passkeys, passkeyView(k))
 	}
 	return c, nil
 }

@@ -215,7 +215,7 @@ func TestExportHoldsEverythingGiven(t *testing.T) {
 		require.NoError(t, err)
 		assert.True(t, bytes.Equal(image, e.KYCSubmissions[0].Documents[0].Content), "the document image comes back as given")
 		assert.Len(t, e.Accounts, 1)
-		assert.Equal(t, ExportedCredentials{PasswordSet: true, AuthenticatorEnrolled: true, RecoveryCodesRemaining: 10}, e.Credentials)
+		assert.Equal(t, ExportedCredentials{PasswordSet: true, AuthenticatorEnrolled: true, RecoveryCodesRemaining: 10, Passkeys: []Passkey{}}, e.Credentials)
 		assert.NotEmpty(t, e.Events)
 		assert.NotContains(t, string(doc), testPassword)
 	})

@@ -215,6 +215,7 @@ func (s *Store) GetLogin(_ context.Context, identifier string, byEmail bool) (*s
 	if e, ok := s.d.totp[u.ID]; ok {
 		l.TOTPConfirmed = e.Confirmed
 	}
+	l.Passkeys = len(s.d.userPasskeys[u.ID])
 	return l, nil
 }
 

@@ -145,7 +145,7 @@ func (s *Store) UpdateUser(ctx context.Context, u *storage.User) error {
 
 // DeleteUser deletes the user row; the foreign keys of every per-user table
 // cascade (credentials, password history, challenges, refresh tokens, TOTP,
-// recovery codes, KYC submissions and documents, accounts, portfolios).
+// recovery codes, passkeys, KYC submissions and documents, accounts, portfolios).
 // Events and the user's data key have no foreign key and stay. An unknown
 // id returns storage.ErrNotFound.
 func (s *Store) DeleteUser(ctx context.Context, id string) error {
@@ -159,7 +159,7 @@ func (s *Store) DeleteUser(ctx context.Context, id string) error {
 func (s *Store) DeleteUserRecords(ctx context.Context, id string, keepKYC bool) error {
 	stmts := []stmt{{`SELECT id FROM users WHERE id = $1 FOR UPDATE`, []any{id}}}
 	tables := []string{"credentials", "password_history", "challenges", "refresh_tokens",
-		"recovery_codes", "totp_enrollments", "portfolios", "accounts"}
+		"recovery_codes", "totp_enrollments", "passkeys", "portfolios", "accounts"}
 	if !keepKYC {
 		tables = append(tables, "kyc_submissions") // its documents cascade
 	}
@@ -196,10 +196,12 @@ func (s *Store) SetPassword(ctx context.Context, userID, hash string, at time.Ti
 }
 
 // loginQuery reads the holder of an identifier (by a condition of
-// byPhone or byEmail, which carries its order) with its password hash and
-// TOTP confirmation: one statement, one round trip.
+// byPhone or byEmail, which carries its order) with its password hash,
+// TOTP confirmation and number of passkeys (passkeys_user_idx): one
+// statement, one round trip.
 func loginQuery(where string) string {
-	return `SELECT u.*, COALESCE(c.hash, ''), COALESCE(e.confirmed, false)
+	return `SELECT u.*, COALESCE(c.hash, ''), COALESCE(e.confirmed, false),
+		(SELECT count(*) FROM passkeys p WHERE p.user_id = u.id)
 	FROM (` + userQuery(where) + `) u
 	LEFT JOIN credentials c ON c.user_id = u.id
 	LEFT JOIN totp_enrollments e ON e.user_id = u.id`
@@ -214,14 +216,15 @@ func (s *Store) GetLogin(ctx context.Context, identifier string, email bool) (*s
 		where = byEmail
 	}
 	var l storage.Login
-	u, err := scanUserAnd(s.q.QueryRow(ctx, loginQuery(where), identifier), &l.PasswordHash, &l.TOTPConfirmed)
+	var passkeys int64
+	u, err := scanUserAnd(s.q.QueryRow(ctx, loginQuery(where), identifier), &l.PasswordHash, &l.TOTPConfirmed, &passkeys)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, notFound("get login")
 	}
 	if err != nil {
 		return nil, mapErr("get login", err)
 	}
-	l.User = u
+	l.User, l.Passkeys = u, int(passkeys)
 	return &l, nil
 }
 

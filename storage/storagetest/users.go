@@ -338,6 +338,11 @@ var credentialTests = []test{
 		pending := f.createUser() // an enrollment not confirmed yet
 		f.ok(f.s.PutTOTP(f.ctx, f.newTOTPFor(pending.ID)), "PutTOTP")
 		confirmed := f.createUser()
+		for range 2 {
+			pk := f.newPasskey()
+			pk.UserID = confirmed.ID
+			f.ok(f.s.CreatePasskey(f.ctx, pk), "CreatePasskey")
+		}
 		e := f.newTOTPFor(confirmed.ID)
 		e.Confirmed, e.ConfirmedAt = true, f.at(1)
 		f.ok(f.s.PutTOTP(f.ctx, e), "PutTOTP")
@@ -350,15 +355,16 @@ var credentialTests = []test{
 		shadow.CreatedAt = f.at(9)
 		f.ok(f.s.CreateUser(f.ctx, shadow), "CreateUser")
 		for _, tc := range []struct {
-			name string
-			u    *storage.User
-			hash string
-			totp bool
+			name     string
+			u        *storage.User
+			hash     string
+			totp     bool
+			passkeys int
 		}{
-			{"no password", bare, "", false},
-			{"current password", withPassword, "h2", false},
-			{"enrollment not confirmed", pending, "", false},
-			{"confirmed authenticator", confirmed, "h3", true},
+			{"no password", bare, "", false, 0},
+			{"current password", withPassword, "h2", false, 0},
+			{"enrollment not confirmed", pending, "", false, 0},
+			{"confirmed authenticator and passkeys", confirmed, "h3", true, 2},
 		} {
 			for _, byEmail := range []bool{false, true} {
 				ident := tc.u.Phone
@@ -370,6 +376,7 @@ var credentialTests = []test{
 				f.equal(l.User, f.getUser(tc.u.ID), "GetLogin user "+tc.name)
 				f.check(l.PasswordHash == tc.hash, "%s: hash %q, want %q", tc.name, l.PasswordHash, tc.hash)
 				f.check(l.TOTPConfirmed == tc.totp, "%s: TOTP confirmed %v", tc.name, l.TOTPConfirmed)
+				f.check(l.Passkeys == tc.passkeys, "%s: %d passkeys, want %d", tc.name, l.Passkeys, tc.passkeys)
 			}
 		}
 		_, err := f.s.GetLogin(f.ctx, phone(), false)
