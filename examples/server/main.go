@@ -272,34 +272,57 @@ func serve(args []string, stderr io.Writer) error {
 		return err
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	warn := warner(stderr)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	handler, closeAll, err := newServer(ctx, c, logger, stderr)
+	if err != nil {
+		return err
+	}
+	defer closeAll()
+	return listen(ctx, c.addr, c.basePath, handler, logger, stderr)
+}
 
+// newServer opens what the flags name (store, limits, senders, webhooks)
+// and returns the server's handler, and what closes it all once the
+// handler is done. The background work (janitor, webhook deliveries,
+// retention) runs until ctx ends. Tests serve the handler in process.
+func newServer(ctx context.Context, c *config, logger *slog.Logger, stderr io.Writer) (_ http.Handler, closeAll func(), err error) {
+	warn := warner(stderr)
+	var closers []func()
+	closeAll = func() {
+		for i := len(closers) - 1; i >= 0; i-- {
+			closers[i]()
+		}
+	}
+	defer func() {
+		if err != nil {
+			closeAll()
+		}
+	}()
 	b, err := openBackends(ctx, c, stderr)
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
-	defer b.close()
+	closers = append(closers, b.close)
 	send, err := openSenders(&c.senders, c.outbox, stderr)
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
-	defer send.close()
+	closers = append(closers, send.close)
 	cfg, err := serviceConfig(c, warn)
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
 	cfg.Store, cfg.SMS, cfg.Email, cfg.Logger = b.store, send.sms, send.email, logger
 	meters, metricsHandler, err := metrics()
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
-	defer func() { _ = meters.Shutdown(context.Background()) }()
+	closers = append(closers, func() { _ = meters.Shutdown(context.Background()) })
 	cfg.Meter = meters
 	svc, err := onboarding.New(cfg)
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
 	if c.retention > 0 {
 		go purgeRetained(ctx, svc, time.Hour, stderr)
@@ -310,11 +333,11 @@ func serve(args []string, stderr io.Writer) error {
 	}
 	deliverer, err := startDeliverer(ctx, &c.hooks, b.store, stderr)
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
 	providers, err := c.hooks.providers(stderr)
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
 	if len(c.integratorKeys) == 0 {
 		fmt.Fprintln(stderr, "integrator routes: no -integrator-key, every signed call is refused")
@@ -338,7 +361,7 @@ func serve(args []string, stderr io.Writer) error {
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", metricsHandler)
 	mux.Handle("/", api)
-	return listen(ctx, c.addr, c.basePath, mux, logger, stderr)
+	return mux, closeAll, nil
 }
 
 // backends are the store and what keeps the rate limits and used
