@@ -99,6 +99,7 @@ type config struct {
 	operatorKeys              []*ecdsa.PublicKey
 	trustedProxies            []netip.Prefix
 	autoApprove               bool
+	demo                      bool
 	jwtKeyPath                string
 	btcXpub, ethXpub, chain   string
 	secret                    string
@@ -171,6 +172,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 		c.trustedProxies = append(c.trustedProxies, p)
 		return nil
 	})
+	fs.BoolVar(&c.demo, "demo", true, "serve the demo web app at / (its assets under /app/) walking the journey against this API; with the development outbox (no -smtp-addr, no -twilio-account-sid) also GET "+devCodesPath+"?to=… showing the last code sent (false: the API and /metrics only)")
 	fs.BoolVar(&c.autoApprove, "auto-approve-kyc", false, "decide KYC at once with kyc.DevReviewer (approves complete, error-free submissions)")
 	fs.StringVar(&c.jwtKeyPath, "jwt-key", "", "PEM PKCS#8 Ed25519 or P-256 private key signing access tokens (default: an ephemeral key)")
 	fs.StringVar(&c.btcXpub, "btc-xpub", "", "account-level extended public key (zpub/xpub) for Bitcoin deposit addresses (default: the public BIP84 test key)")
@@ -203,6 +205,11 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	}
 	warnPasswordInArgv(src, "postgres", c.postgresDSN, warn)
 	warnPasswordInArgv(src, "redis", c.redisURL, warn)
+	if c.demo {
+		if err := checkDemoBasePath(c.basePath); err != nil {
+			return nil, err
+		}
+	}
 	if c.schema != "" && c.postgresDSN == "" {
 		return nil, errors.New("-schema needs -postgres")
 	}
@@ -361,6 +368,18 @@ func newServer(ctx context.Context, c *config, logger *slog.Logger, stderr io.Wr
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", metricsHandler)
 	mux.Handle("/", api)
+	if c.demo {
+		page := demoPage{APIBase: strings.TrimRight(c.basePath, "/")}
+		if send.codes != nil {
+			page.DevCodes = devCodesPath
+			mux.Handle("GET "+devCodesPath, send.codes)
+			fmt.Fprintf(stderr, "dev codes: GET %s?to=… shows the last code the outbox got for a phone or email (development only: never with -smtp-addr or -twilio-account-sid; off with -demo=false)\n", devCodesPath)
+		}
+		if err := mountDemo(mux, page); err != nil {
+			return nil, nil, err
+		}
+		fmt.Fprintln(stderr, "demo web app: at / (off with -demo=false)")
+	}
 	return mux, closeAll, nil
 }
 
