@@ -9,8 +9,10 @@ import (
 	"bytes"
 	"embed"
 	"errors"
+	"fmt"
 	"html/template"
 	"io/fs"
+	"net"
 	"net/http"
 	"strings"
 )
@@ -78,6 +80,16 @@ func demoHeaders(next http.Handler) http.Handler {
 		h.Set("Cache-Control", "no-cache")
 		next.ServeHTTP(w, r)
 	})
+}
+
+// demoURL is where to open the demo served on addr: on a loopback or
+// unspecified address, http://localhost:PORT/ (passkeys need a domain, and
+// localhost is a secure context over plain HTTP).
+func demoURL(addr net.Addr) string {
+	if a, ok := addr.(*net.TCPAddr); ok && (a.IP.IsLoopback() || a.IP.IsUnspecified()) {
+		return fmt.Sprintf("http://localhost:%d/", a.Port)
+	}
+	return "http://" + addr.String() + "/"
 }
 
 // checkDemoBasePath refuses a -base-path the demo's assets would shadow.

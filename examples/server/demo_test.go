@@ -74,7 +74,7 @@ func startDemo(t *testing.T, ctx context.Context, flags ...string) string {
 	args := append([]string{"-auto-approve-kyc", "-base-path", "/auth", "-janitor-interval", "0"}, flags...)
 	c, err := parseFlags(args, io.Discard)
 	require.NoError(t, err)
-	handler, closeAll, err := newServer(ctx, c, slog.New(slog.DiscardHandler), io.Discard)
+	handler, closeAll, err := newServer(ctx, c, ln.Addr(), slog.New(slog.DiscardHandler), io.Discard)
 	require.NoError(t, err)
 	srv := httptest.NewUnstartedServer(handler)
 	_ = srv.Listener.Close()
@@ -271,7 +271,7 @@ func TestDemoRoutes(t *testing.T) {
 		t.Helper()
 		c, err := parseFlags(args, io.Discard)
 		require.NoError(t, err)
-		h, closeAll, err := newServer(t.Context(), c, slog.New(slog.DiscardHandler), io.Discard)
+		h, closeAll, err := newServer(t.Context(), c, &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 8080}, slog.New(slog.DiscardHandler), io.Discard)
 		require.NoError(t, err)
 		t.Cleanup(closeAll)
 		return h

@@ -281,19 +281,27 @@ func serve(args []string, stderr io.Writer) error {
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	handler, closeAll, err := newServer(ctx, c, logger, stderr)
+	// Listen first: with -addr HOST:0 the port is known only then, and the
+	// default passkey origin of a loopback server carries it.
+	ln, err := net.Listen("tcp", c.addr)
 	if err != nil {
 		return err
 	}
+	handler, closeAll, err := newServer(ctx, c, ln.Addr(), logger, stderr)
+	if err != nil {
+		ln.Close()
+		return err
+	}
 	defer closeAll()
-	return listen(ctx, c.addr, c.basePath, handler, logger, stderr)
+	return listen(ctx, ln, c.basePath, handler, logger, stderr)
 }
 
 // newServer opens what the flags name (store, limits, senders, webhooks)
 // and returns the server's handler, and what closes it all once the
-// handler is done. The background work (janitor, webhook deliveries,
-// retention) runs until ctx ends. Tests serve the handler in process.
-func newServer(ctx context.Context, c *config, logger *slog.Logger, stderr io.Writer) (_ http.Handler, closeAll func(), err error) {
+// handler is done. addr is the address it will be served on. The
+// background work (janitor, webhook deliveries, retention) runs until ctx
+// ends. Tests serve the handler in process.
+func newServer(ctx context.Context, c *config, addr net.Addr, logger *slog.Logger, stderr io.Writer) (_ http.Handler, closeAll func(), err error) {
 	warn := warner(stderr)
 	var closers []func()
 	closeAll = func() {
@@ -378,7 +386,7 @@ func newServer(ctx context.Context, c *config, logger *slog.Logger, stderr io.Wr
 		if err := mountDemo(mux, page); err != nil {
 			return nil, nil, err
 		}
-		fmt.Fprintln(stderr, "demo web app: at / (off with -demo=false)")
+		fmt.Fprintf(stderr, "demo web app: %s (off with -demo=false)\n", demoURL(addr))
 	}
 	return mux, closeAll, nil
 }
@@ -519,7 +527,7 @@ func deriver(c *config, warn func(string)) (portfolio.AddressProvider, error) {
 }
 
 // listen serves handler on addr until ctx ends, then shuts down gracefully.
-func listen(ctx context.Context, addr, basePath string, handler http.Handler, logger *slog.Logger, stderr io.Writer) error {
+func listen(ctx context.Context, ln net.Listener, basePath string, handler http.Handler, logger *slog.Logger, stderr io.Writer) error {
 	srv := &http.Server{
 		Handler:           handler,
 		ReadHeaderTimeout: 5 * time.Second,
@@ -528,10 +536,6 @@ func listen(ctx context.Context, addr, basePath string, handler http.Handler, lo
 		IdleTimeout:       120 * time.Second,
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
-	}
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return err
 	}
 	fmt.Fprintf(stderr, "listening on http://%s%s (OpenAPI at %s/openapi.yaml, metrics at /metrics)\n", ln.Addr(), basePath, basePath)
 	errc := make(chan error, 1)

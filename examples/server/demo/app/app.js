@@ -530,6 +530,13 @@
   }
 
   function supportsPasskeys() {
+    // A relying party id is a domain: at http://127.0.0.1:8080 no passkey
+    // ceremony can run, at http://localhost:8080 it can.
+    if (/^[0-9.]+$|^\[.*\]$/.test(location.hostname)) {
+      const here = new URL(location.href);
+      here.hostname = 'localhost';
+      throw new Error(`Passkeys need a domain name: open this page at ${here.origin}/ instead.`);
+    }
     if (!window.PublicKeyCredential || !navigator.credentials) {
       throw new Error('This browser does not support passkeys (WebAuthn needs https, or http://localhost).');
     }
