@@ -44,6 +44,15 @@ const (
 	CodeInvalidSignature    Code = "invalid_signature"
 	CodeUnavailable         Code = "unavailable"
 	CodeInternal            Code = "internal"
+	// CodePasskeyInvalid: a WebAuthn response (attestation or assertion)
+	// does not verify; the field error says why.
+	CodePasskeyInvalid Code = "passkey_invalid"
+	// CodePasskeyCloned: a passkey's signature counter did not grow (a
+	// cloned authenticator, or a replayed assertion).
+	CodePasskeyCloned Code = "passkey_cloned"
+	// CodePasskeysDisabled: the service has no WebAuthn relying party
+	// configured.
+	CodePasskeysDisabled Code = "passkeys_disabled"
 )
 
 // codeMessages is the one table of codes and their default messages: every
@@ -76,6 +85,9 @@ var codeMessages = []struct {
 	{CodeInvalidSignature, "The request signature is not valid."},
 	{CodeUnavailable, "The service is temporarily unavailable."},
 	{CodeInternal, "An internal error occurred."},
+	{CodePasskeyInvalid, "The passkey response is not valid."},
+	{CodePasskeyCloned, "The passkey's signature counter went backwards; it may have been copied."},
+	{CodePasskeysDisabled, "Passkeys are not enabled on this service."},
 }
 
 // Codes returns every error code of the module, in a fixed order.
@@ -132,6 +144,9 @@ const (
 	ErrRateLimited         = CodeRateLimited
 	ErrInvalidSignature    = CodeInvalidSignature
 	ErrUnavailable         = CodeUnavailable
+	ErrPasskeyInvalid      = CodePasskeyInvalid
+	ErrPasskeyCloned       = CodePasskeyCloned
+	ErrPasskeysDisabled    = CodePasskeysDisabled
 )
 
 // FieldError is one problem with one input field. Field is the JSON path of

@@ -128,6 +128,28 @@ const (
 	FieldPathMismatch FieldCode = "path_mismatch"
 	// FieldUnusableKey: a chain of the key cannot be derived.
 	FieldUnusableKey FieldCode = "unusable_key"
+
+	// WebAuthn (passkey) responses.
+
+	// FieldChallengeMismatch: the response signs another challenge than
+	// the one this ceremony issued.
+	FieldChallengeMismatch FieldCode = "challenge_mismatch"
+	// FieldOriginMismatch: the response comes from an origin the service
+	// does not allow.
+	FieldOriginMismatch FieldCode = "origin_mismatch"
+	// FieldRPIDMismatch: the authenticator scoped the credential to another
+	// relying party id.
+	FieldRPIDMismatch FieldCode = "rp_id_mismatch"
+	// FieldBadSignature: the signature (of an assertion or an attestation
+	// statement) does not verify.
+	FieldBadSignature FieldCode = "bad_signature"
+	// FieldUserVerificationRequired: the authenticator did not verify the
+	// user (PIN, biometrics).
+	FieldUserVerificationRequired FieldCode = "user_verification_required"
+	// FieldUnknownCredential: no passkey of the user has this credential id.
+	FieldUnknownCredential FieldCode = "unknown_credential"
+	// FieldAlreadyRegistered: the credential is already registered.
+	FieldAlreadyRegistered FieldCode = "already_registered"
 )
 
 var fieldCodes = []FieldCode{
@@ -141,6 +163,8 @@ var fieldCodes = []FieldCode{
 	FieldReused, FieldTooCommon, FieldTooSimple, FieldBreached,
 	FieldMalformed, FieldBadChecksum, FieldPrivateKey, FieldUnsupportedVersion,
 	FieldWrongNetwork, FieldInvalidPublicKey, FieldWrongDepth, FieldPathMismatch, FieldUnusableKey,
+	FieldChallengeMismatch, FieldOriginMismatch, FieldRPIDMismatch, FieldBadSignature,
+	FieldUserVerificationRequired, FieldUnknownCredential, FieldAlreadyRegistered,
 }
 
 // FieldCodes returns every field code of the module, in a fixed order.

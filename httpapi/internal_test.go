@@ -41,6 +41,7 @@ func TestProblemTable(t *testing.T) {
 		"account_locked": 423, "kyc_not_active": 403, "invalid_transition": 409, "invalid_refresh_token": 401,
 		"invalid_token": 401, "recent_auth_required": 403, "not_found": 404, "conflict": 409, "name_taken": 409,
 		"limit_reached": 409, "rate_limited": 429, "invalid_signature": 401, "unavailable": 503, "internal": 500,
+		"passkey_invalid": 400, "passkey_cloned": 409, "passkeys_disabled": 404,
 	}
 	// Every code of the module (onboardkit.Codes) has a row of the table
 	// and the status this test expects: a code added to the root package

@@ -142,6 +142,9 @@ type Config struct {
 	// changes: a confirmed email or phone, and authenticator enrollment
 	// (default 10 minutes).
 	RecentAuth time.Duration
+	// WebAuthn is the relying party of passkeys (passkeys.go); passkeys
+	// are disabled while its RPID is empty.
+	WebAuthn WebAuthnConfig
 
 	// Clock (default onboardkit.SystemClock) and Rand (default
 	// crypto/rand.Reader; an injected one need not be safe for concurrent
@@ -202,6 +205,7 @@ func (cfg Config) check() error {
 			problems = append(problems, fmt.Errorf("the self-assigned role %q is not in Roles.Allowed", r))
 		}
 	}
+	problems = append(problems, cfg.WebAuthn.check()...)
 	if len(problems) > 0 {
 		return fmt.Errorf("onboarding: invalid config: %w", errors.Join(problems...))
 	}

@@ -9,6 +9,7 @@ package onboarding
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"log/slog"
 	"strings"
@@ -23,10 +24,14 @@ import (
 // destination is masked.
 type Challenge struct {
 	ChallengeID       string    `json:"challengeId"`
-	ChallengeType     string    `json:"challengeType"` // SMS_OTP, EMAIL_OTP or TOTP
+	ChallengeType     string    `json:"challengeType"` // SMS_OTP, EMAIL_OTP, TOTP or PASSKEY
 	Destination       string    `json:"destination,omitempty"`
 	ExpiresAt         time.Time `json:"expiresAt"`
 	ResendAvailableAt time.Time `json:"resendAvailableAt"`
+	// PublicKey is, for a PASSKEY challenge, the assertion options to hand
+	// to navigator.credentials.get() (PublicKeyCredentialRequestOptions as
+	// go-webauthn marshals them).
+	PublicKey json.RawMessage `json:"publicKey,omitempty"`
 }
 
 // Challenge types.
@@ -43,6 +48,8 @@ func challengeView(c otp.Challenge) Challenge {
 		v.ChallengeType = ChallengeSMS
 	case otp.ChannelEmail:
 		v.ChallengeType = ChallengeEmail
+	case otp.ChannelPasskey:
+		v.ChallengeType = ChallengePasskey
 	default:
 		v.ChallengeType = ChallengeTOTP
 	}

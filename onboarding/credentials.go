@@ -75,6 +75,7 @@ type credentials struct {
 	policy   *password.Policy
 	hasher   PasswordHasher
 	totp     *otp.TOTP
+	passkeys *passkeys
 	contacts *contacts
 	sessions *sessions
 	throttle *throttle
@@ -265,6 +266,15 @@ func (c *credentials) passed(ctx context.Context, u *storage.User, key, pw, hash
 // when the user enrolled one, else a code routed to the user's contact. The
 // challenge carries the device the login continues on.
 func (c *credentials) challenge(ctx context.Context, u *storage.User, deviceID string) (*LoginResult, error) {
+	if c.passkeys.wa != nil {
+		keys, err := c.store.ListPasskeys(ctx, u.ID)
+		if err != nil {
+			return nil, c.storeErr(ctx, "passkey lookup", err)
+		}
+		if len(keys) > 0 {
+			return c.passkeys.loginChallenge(ctx, u, keys, deviceID)
+		}
+	}
 	enrolled, err := c.totp.Enrolled(ctx, u.ID)
 	if err != nil {
 		return nil, c.storeErr(ctx, "totp lookup", err)
@@ -328,7 +338,13 @@ func (c *credentials) answerFactor(ctx context.Context, sessionID, method string
 // finish consumes the answered challenge and starts a session in one unit
 // of work.
 func (c *credentials) finish(ctx context.Context, v *otp.Verified, method string) (*AuthResult, error) {
-	now, userID := c.now(), v.Challenge.UserID
+	return c.finishWith(ctx, v, v.Challenge.UserID, method, nil)
+}
+
+// finishWith is finish for userID (a passwordless login's challenge names
+// no user), running also in the unit of work.
+func (c *credentials) finishWith(ctx context.Context, v *otp.Verified, userID, method string, also func(ctx context.Context, tx *unit, now time.Time) error) (*AuthResult, error) {
+	now := c.now()
 	var u *storage.User
 	var sess session
 	err := c.step(ctx, "finish login", func(ctx context.Context, tx *unit) error {
@@ -345,6 +361,11 @@ func (c *credentials) finish(ctx context.Context, v *otp.Verified, method string
 		})
 		if err != nil {
 			return err
+		}
+		if also != nil {
+			if err := also(ctx, tx, now); err != nil {
+				return err
+			}
 		}
 		if sess, err = c.sessions.start(ctx, tx, userID, now); err != nil {
 			return err

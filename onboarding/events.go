@@ -44,6 +44,9 @@ const (
 	EventTOTPEnabled          = "totp.enabled"
 	EventTOTPDisabled         = "totp.disabled"
 	EventRecoveryCodeUsed     = "totp.recovery_code_used"
+	EventPasskeyAdded         = "passkey.added"
+	EventPasskeyRemoved       = "passkey.removed"
+	EventPasskeyUsed          = "passkey.used"
 
 	EventProfileUpdated         = "profile.updated"
 	EventComplianceSubmitted    = "compliance.submitted"
@@ -77,6 +80,7 @@ func EventTypes() []string {
 		EventPhoneConfirmed, EventPhoneChanged, EventEmailConfirmed, EventEmailChangeRequested,
 		EventLoginSucceeded, EventLoginFailed, EventPasswordReset, EventPasswordChanged,
 		EventSessionReuseDetected, EventSessionRevoked, EventTOTPEnabled, EventTOTPDisabled, EventRecoveryCodeUsed,
+		EventPasskeyAdded, EventPasskeyRemoved, EventPasskeyUsed,
 		EventProfileUpdated, EventComplianceSubmitted, EventKYCSubmitted, EventKYCApproved, EventKYCRejected,
 		EventKYCInformationRequired, EventIndividualCreated, EventUserErased, EventUserPurged,
 		EventAccountCreated, EventPortfolioCreated,
@@ -92,6 +96,6 @@ func EventDataKeys() []string {
 	return []string{
 		"account_id", "portfolio_id", "submission_id", "family_id", "replaced_by",
 		"verification_status", "type", "signup", "scope", "method", "purpose",
-		"reason", "consecutive", "results", "kyc_retained_until", "roles", "actor", "provider",
+		"reason", "consecutive", "results", "kyc_retained_until", "roles", "actor", "provider", "passkey_id",
 	}
 }

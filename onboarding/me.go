@@ -29,12 +29,16 @@ type UserView struct {
 	MissingFields []string `json:"missingFields"`
 	// Roles are the roles an operator gave the user; Metadata the host's
 	// string map about them.
-	Roles     []string          `json:"roles"`
-	Metadata  map[string]string `json:"metadata,omitempty"`
-	KYC       KYCView           `json:"kyc"`
-	Limits    kyc.Limits        `json:"limits"`
-	CreatedAt time.Time         `json:"createdAt"`
-	UpdatedAt time.Time         `json:"updatedAt"`
+	Roles []string `json:"roles"`
+	// IsPasskeyActivated reports a registered passkey, IsOtpActivated an
+	// enrolled authenticator app (TOTP).
+	IsPasskeyActivated bool              `json:"isPasskeyActivated"`
+	IsOtpActivated     bool              `json:"isOtpActivated"`
+	Metadata           map[string]string `json:"metadata,omitempty"`
+	KYC                KYCView           `json:"kyc"`
+	Limits             kyc.Limits        `json:"limits"`
+	CreatedAt          time.Time         `json:"createdAt"`
+	UpdatedAt          time.Time         `json:"updatedAt"`
 }
 
 // ProfileView is the personal details of a user; the SSN is masked.
@@ -57,6 +61,23 @@ type KYCView struct {
 	MissingDocuments   []string   `json:"missingDocuments"`
 }
 
+// factorsOf reports whether the user has a passkey and a confirmed
+// authenticator app.
+func factorsOf(ctx context.Context, st storage.Store, userID string) (passkey, totp bool, err error) {
+	ks, err := st.ListPasskeys(ctx, userID)
+	if err != nil {
+		return false, false, err
+	}
+	e, err := st.GetTOTP(ctx, userID)
+	switch {
+	case errors.Is(err, storage.ErrNotFound):
+		return len(ks) > 0, false, nil
+	case err != nil:
+		return false, false, err
+	}
+	return len(ks) > 0, e.Confirmed, nil
+}
+
 // me is Service.Me.
 func (k *kycSteps) me(ctx context.Context, userID string) (*UserView, error) {
 	u, err := k.getUser(ctx, userID)
@@ -71,6 +92,9 @@ func (k *kycSteps) me(ctx context.Context, userID string) (*UserView, error) {
 		Limits:    k.validator.Limits(kyc.Tier(u.KYCTier)),
 		CreatedAt: u.CreatedAt.UTC(), UpdatedAt: u.UpdatedAt.UTC(),
 		MissingFields: []string{}, Roles: append([]string{}, u.Roles...),
+	}
+	if v.IsPasskeyActivated, v.IsOtpActivated, err = factorsOf(ctx, k.store, u.ID); err != nil {
+		return nil, k.storeErr(ctx, "read factors", err)
 	}
 	prof, err := k.pii.profile(ctx, k.store, u)
 	if err != nil {

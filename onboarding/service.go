@@ -10,6 +10,10 @@
 //	                 ResendPasswordResetCode, ChangePassword,
 //	                 ConfirmPasswordChange, BeginTOTP, ConfirmTOTP,
 //	                 RemoveTOTP
+//	passkeys.go      BeginPasskeyRegistration, RegisterPasskey,
+//	                 ListPasskeys, RemovePasskey, VerifyLoginPasskey,
+//	                 BeginPasskeyLogin, LoginWithPasskey,
+//	                 IssuePasskeyChallenge (WebAuthn)
 //	sessions.go      Refresh, Logout, LogoutEverywhere, ListSessions,
 //	                 EndSession, VerifyAccessToken
 //	kyc.go           UpdateProfile, PatchProfile, SubmitCompliance,
@@ -30,7 +34,9 @@ package onboarding
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"time"
 
 	"github.com/onboardkit/onboardkit"
 	"github.com/onboardkit/onboardkit/kyc"
@@ -54,6 +60,7 @@ type Service struct {
 	prov      *provisioning
 	privacy   *privacy
 	ops       *operators
+	passkeys  *passkeys
 }
 
 // New validates cfg and assembles a Service from its components.
@@ -101,8 +108,16 @@ func New(cfg Config) (*Service, error) {
 	s := &Service{core: c}
 	s.sessions = &sessions{core: c, tokens: tokens}
 	s.contacts = &contacts{core: c, codes: codes, senders: senders, ids: ids, recentAuth: cfg.RecentAuth}
-	s.creds = &credentials{core: c, pii: pii, policy: cfg.PasswordPolicy, hasher: hasher, totp: totp,
+	ttl := cfg.OTP.TTL
+	if ttl <= 0 {
+		ttl = 10 * time.Minute
+	}
+	if s.passkeys, err = newPasskeys(c, cfg.WebAuthn, cfg.Secret, codes, ttl); err != nil {
+		return nil, err
+	}
+	s.creds = &credentials{core: c, pii: pii, policy: cfg.PasswordPolicy, hasher: hasher, totp: totp, passkeys: s.passkeys,
 		contacts: s.contacts, sessions: s.sessions, throttle: newThrottle(cfg.Login, cfg.Secret)}
+	s.passkeys.contacts, s.passkeys.sessions, s.passkeys.creds = s.contacts, s.sessions, s.creds
 	s.signup = &registration{core: c, pii: pii, roles: cfg.Roles, contacts: s.contacts, creds: s.creds, sessions: s.sessions,
 		enumerationSafe: cfg.EnumerationSafeSignUp, unconfirmedTTL: cfg.UnconfirmedTTL}
 	s.prov = &provisioning{core: c, pii: pii, planner: planner, addresses: cfg.Addresses}
@@ -414,6 +429,79 @@ func (s *Service) VerifyAccessToken(ctx context.Context, token string) (_ *Acces
 // JWKS returns the JSON Web Key Set of the access-token verification keys,
 // as served at /.well-known/jwks.json.
 func (s *Service) JWKS() []byte { return append([]byte(nil), s.sessions.tokens.jwks...) }
+
+// ---------------------------------------------------------------------------
+// Passkeys (WebAuthn); passkeys_disabled while Config.WebAuthn has no RPID.
+
+// BeginPasskeyRegistration opens a registration ceremony for the user: the
+// options to hand to navigator.credentials.create(). User verification and
+// a discoverable credential are required; the user's passkeys are
+// excluded. The ceremony is one-time and expires with the code TTL.
+func (s *Service) BeginPasskeyRegistration(ctx context.Context, userID string) (_ *PasskeyOptions, err error) {
+	ctx, end := s.core.observe(ctx, "BeginPasskeyRegistration")
+	defer func() { end(err) }()
+	return s.passkeys.beginRegistration(ctx, userID)
+}
+
+// RegisterPasskey verifies the browser's attestation against the user's
+// ceremony and stores the passkey; the ceremony is consumed with it. A
+// response that does not verify is passkey_invalid, its reason the code of
+// the field error on "credential", and counts as a wrong attempt.
+func (s *Service) RegisterPasskey(ctx context.Context, userID string, req PasskeyRegistration) (_ *Passkey, err error) {
+	ctx, end := s.core.observe(ctx, "RegisterPasskey")
+	defer func() { end(err) }()
+	return s.passkeys.finishRegistration(ctx, userID, req)
+}
+
+// ListPasskeys returns the user's passkeys, oldest first.
+func (s *Service) ListPasskeys(ctx context.Context, userID string) (_ []Passkey, err error) {
+	ctx, end := s.core.observe(ctx, "ListPasskeys")
+	defer func() { end(err) }()
+	return s.passkeys.list(ctx, userID)
+}
+
+// RemovePasskey removes one of the user's passkeys (a recent login is
+// required) and notifies the user.
+func (s *Service) RemovePasskey(ctx context.Context, userID, passkeyID string) (err error) {
+	ctx, end := s.core.observe(ctx, "RemovePasskey")
+	defer func() { end(err) }()
+	return s.passkeys.remove(ctx, userID, passkeyID)
+}
+
+// VerifyLoginPasskey answers a PASSKEY login challenge (Login issues one
+// when the user has a passkey) with the browser's assertion and starts a
+// session. The passkey's signature counter must grow (passkey_cloned
+// otherwise).
+func (s *Service) VerifyLoginPasskey(ctx context.Context, sessionID string, credential json.RawMessage) (_ *AuthResult, err error) {
+	ctx, end := s.core.observe(ctx, "VerifyLoginPasskey")
+	defer func() { end(err) }()
+	return s.passkeys.answerLogin(ctx, sessionID, credential)
+}
+
+// BeginPasskeyLogin opens a passwordless login ceremony: options for a
+// discoverable credential, no username needed.
+func (s *Service) BeginPasskeyLogin(ctx context.Context) (_ *PasskeyOptions, err error) {
+	ctx, end := s.core.observe(ctx, "BeginPasskeyLogin")
+	defer func() { end(err) }()
+	return s.passkeys.beginLogin(ctx)
+}
+
+// LoginWithPasskey answers a passwordless ceremony with the browser's
+// assertion and starts a session for the passkey's user.
+func (s *Service) LoginWithPasskey(ctx context.Context, ceremonyID string, credential json.RawMessage) (_ *AuthResult, err error) {
+	ctx, end := s.core.observe(ctx, "LoginWithPasskey")
+	defer func() { end(err) }()
+	return s.passkeys.finishLogin(ctx, ceremonyID, credential)
+}
+
+// IssuePasskeyChallenge opens a registration ceremony for an integrator,
+// whose front end creates the passkey of a customer not created yet; the
+// attestation then comes with CreateIndividualAccount (authenticators).
+func (s *Service) IssuePasskeyChallenge(ctx context.Context, req PasskeyChallengeRequest) (_ *PasskeyChallenge, err error) {
+	ctx, end := s.core.observe(ctx, "IssuePasskeyChallenge")
+	defer func() { end(err) }()
+	return s.passkeys.integratorChallenge(ctx, req)
+}
 
 // ---------------------------------------------------------------------------
 // KYC

@@ -214,3 +214,29 @@ func TestCheckFactorConcurrentConsume(t *testing.T) {
 func TestCheckFactorConcurrentWrongAnswers(t *testing.T) {
 	raceWrongAnswers(t, (*harness).factorChallenge, 30)
 }
+
+// A passkey ceremony is a factor challenge too: CountAttempt makes a
+// refusal of the factor's own kind count like a wrong code and come back
+// as it is, until the attempts burn the challenge.
+func TestCheckFactorCountAttempt(t *testing.T) {
+	h := newHarness(t)
+	ctx := context.Background()
+	h.m.senders = Senders{}
+	p, err := h.m.Issue(ctx, IssueRequest{Purpose: "passkey_registration", Channel: ChannelPasskey})
+	must(t, err)
+	refused := onboardkit.NewError(onboardkit.CodeConflict, "refused")
+	for i := range 4 {
+		_, err := h.m.CheckFactor(ctx, p.Challenge.ID, "passkey_registration", func(context.Context, string) error {
+			return CountAttempt(refused)
+		})
+		isTrue(t, errors.Is(err, refused), "attempt %d: got %v, want the verify error", i, err)
+		eq(t, h.stored(t, p.Challenge.ID).Attempts, i+1)
+	}
+	_, err = h.m.CheckFactor(ctx, p.Challenge.ID, "passkey_registration", func(context.Context, string) error {
+		return CountAttempt(refused)
+	})
+	okErr(t, err, onboardkit.CodeTooManyAttempts)
+	// A code never opens it.
+	_, err = h.m.Check(ctx, p.Challenge.ID, "123456", "passkey_registration")
+	okErr(t, err, onboardkit.CodeInvalidCode)
+}

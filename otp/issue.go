@@ -107,7 +107,7 @@ func (m *Manager) issue(ctx context.Context, req IssueRequest, decoy bool) (*Pen
 	if err := validateIssue(req); err != nil {
 		return nil, err
 	}
-	factor := req.Channel == ChannelTOTP
+	factor := req.Channel.IsFactor()
 	if !factor && m.sender(req.Channel) == nil {
 		return nil, ErrNoSender
 	}
@@ -177,12 +177,12 @@ func validateIssue(req IssueRequest) error {
 		add("purpose", onboardkit.FieldTooLong, "The purpose is too long.")
 	}
 	switch req.Channel {
-	case ChannelSMS, ChannelEmail, ChannelTOTP:
+	case ChannelSMS, ChannelEmail, ChannelTOTP, ChannelPasskey:
 	default:
-		add("channel", onboardkit.FieldInvalid, "The channel must be sms, email or totp.")
+		add("channel", onboardkit.FieldInvalid, "The channel must be sms, email, totp or passkey.")
 	}
 	switch {
-	case req.Destination == "" && req.Channel != ChannelTOTP:
+	case req.Destination == "" && !req.Channel.IsFactor():
 		add("destination", onboardkit.FieldRequired, "The destination is required.")
 	case len(req.Destination) > 320:
 		add("destination", onboardkit.FieldTooLong, "The destination is too long.")

@@ -174,7 +174,7 @@ func (m *Manager) load(ctx context.Context, challengeID string, purpose Purpose)
 	if err != nil {
 		return nil, err
 	}
-	if Channel(c.Channel) == ChannelTOTP || len(c.CodeHash) == 0 {
+	if Channel(c.Channel).IsFactor() || len(c.CodeHash) == 0 {
 		return nil, errUnknown(storage.ErrNotFound)
 	}
 	return c, nil

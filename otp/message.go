@@ -26,12 +26,18 @@ type Channel string
 
 // The channels. A Manager sends codes on ChannelSMS and ChannelEmail;
 // ChannelTOTP challenges are login challenges answered with an
-// authenticator app through Manager.CheckFactor (no code is sent).
+// authenticator app, ChannelPasskey challenges WebAuthn ceremonies answered
+// with a passkey, both through Manager.CheckFactor (no code is sent).
 const (
-	ChannelSMS   Channel = "sms"
-	ChannelEmail Channel = "email"
-	ChannelTOTP  Channel = "totp"
+	ChannelSMS     Channel = "sms"
+	ChannelEmail   Channel = "email"
+	ChannelTOTP    Channel = "totp"
+	ChannelPasskey Channel = "passkey"
 )
+
+// IsFactor reports whether the channel is answered with an external factor
+// (CheckFactor) rather than a code that is sent.
+func (c Channel) IsFactor() bool { return c == ChannelTOTP || c == ChannelPasskey }
 
 // Message is one rendered code message handed to a sender. It holds the
 // clear code: senders must not log it.

@@ -101,7 +101,7 @@ func (m *Manager) CheckFactor(ctx context.Context, challengeID string, purpose P
 		return nil, err
 	}
 	decoy := m.isDecoy(c)
-	if Channel(c.Channel) != ChannelTOTP || !decoy && !hmac.Equal(c.CodeHash, m.mac.factorMarker(c.ID)) {
+	if !Channel(c.Channel).IsFactor() || !decoy && !hmac.Equal(c.CodeHash, m.mac.factorMarker(c.ID)) {
 		return nil, errUnknown(storage.ErrNotFound)
 	}
 	now := m.rt.Now()
@@ -112,6 +112,15 @@ func (m *Manager) CheckFactor(ctx context.Context, challengeID string, purpose P
 		return nil, m.fail(ctx, c, now, msgWrongCode)
 	}
 	if err := verify(ctx, c.UserID); err != nil {
+		var counted *countedError
+		if errors.As(err, &counted) {
+			// A refusal of the factor's own kind: it counts like a wrong
+			// code, and is returned as it is while the challenge lives.
+			if ferr := m.fail(ctx, c, now, msgWrongCode); !errors.Is(ferr, onboardkit.ErrInvalidCode) {
+				return nil, ferr
+			}
+			return nil, counted.err
+		}
 		if !errors.Is(err, onboardkit.ErrInvalidCode) {
 			return nil, fmt.Errorf("otp: check factor: %w", err)
 		}
@@ -123,6 +132,18 @@ func (m *Manager) CheckFactor(ctx context.Context, challengeID string, purpose P
 	}
 	return &Verified{Challenge: m.view(c), hash: c.CodeHash}, nil
 }
+
+// CountAttempt wraps an error a CheckFactor verify function returns for a
+// wrong answer that is not a wrong code (a passkey assertion that does not
+// verify, with its own error code): CheckFactor counts a wrong attempt, as
+// for invalid_code, and returns err itself, or too_many_attempts when the
+// attempt burned the challenge.
+func CountAttempt(err error) error { return &countedError{err: err} }
+
+type countedError struct{ err error }
+
+func (e *countedError) Error() string { return e.err.Error() }
+func (e *countedError) Unwrap() error { return e.err }
 
 // fail counts a wrong answer; msg is the message of the invalid_code error.
 func (m *Manager) fail(ctx context.Context, c *storage.Challenge, now time.Time, msg string) error {

@@ -151,6 +151,7 @@ type Store interface {
 	Challenges
 	Sessions
 	TOTP
+	Passkeys
 	KYC
 	Accounts
 	Audit
@@ -613,6 +614,72 @@ type TOTP interface {
 	UseRecoveryCode(ctx context.Context, userID string, hash []byte, at time.Time) error
 	// CountRecoveryCodes returns how many unused recovery codes remain.
 	CountRecoveryCodes(ctx context.Context, userID string) (int, error)
+}
+
+// ---------------------------------------------------------------------------
+// Passkeys
+
+// Passkey is a WebAuthn credential registered by a user (a passkey). Only
+// its public key is held; the credential id and the user handle are opaque
+// bytes chosen by the authenticator and the server.
+type Passkey struct {
+	// ID identifies the passkey in the API (DELETE /v1/passkeys/{id}).
+	ID     string
+	UserID string
+	// CredentialID is the authenticator's credential id; unique.
+	CredentialID []byte
+	// UserHandle is the WebAuthn user handle the credential was created
+	// with; a discoverable login presents it.
+	UserHandle []byte
+	// PublicKey is the COSE-encoded credential public key.
+	PublicKey         []byte
+	AttestationFormat string // "none", "packed", ...
+	AAGUID            []byte
+	// SignCount is the last signature counter seen (clone detection).
+	SignCount      uint32
+	Transports     []string // WebAuthn transports: "usb", "nfc", "ble", "internal", "hybrid"
+	BackupEligible bool
+	BackupState    bool
+	// Name is the label the user gave the passkey.
+	Name       string
+	CreatedAt  time.Time
+	LastUsedAt time.Time // zero until first used
+}
+
+// Clone returns a deep copy of p.
+func (p *Passkey) Clone() *Passkey {
+	if p == nil {
+		return nil
+	}
+	d := *p
+	d.CredentialID = cloneBytes(p.CredentialID)
+	d.UserHandle = cloneBytes(p.UserHandle)
+	d.PublicKey = cloneBytes(p.PublicKey)
+	d.AAGUID = cloneBytes(p.AAGUID)
+	d.Transports = cloneStrings(p.Transports)
+	return &d
+}
+
+// Passkeys stores the users' WebAuthn credentials.
+type Passkeys interface {
+	// CreatePasskey stores p. A taken ID returns a *DuplicateError with
+	// Field "id", a taken CredentialID one with Field "credential_id".
+	CreatePasskey(ctx context.Context, p *Passkey) error
+	// GetPasskey returns the passkey with this credential id, or
+	// ErrNotFound.
+	GetPasskey(ctx context.Context, credentialID []byte) (*Passkey, error)
+	// ListPasskeys returns the user's passkeys, oldest first (CreatedAt,
+	// then ID); none is an empty slice.
+	ListPasskeys(ctx context.Context, userID string) ([]*Passkey, error)
+	// UsePasskey atomically records a use of the passkey: SignCount =
+	// newCount, BackupState and LastUsedAt = at, when the stored SignCount
+	// still equals prevCount. Otherwise it writes nothing and returns
+	// ErrConflict (ErrNotFound if missing): of concurrent uses that read
+	// the same counter, one succeeds.
+	UsePasskey(ctx context.Context, credentialID []byte, prevCount, newCount uint32, backupState bool, at time.Time) error
+	// DeletePasskey removes the user's passkey with this ID; ErrNotFound
+	// when the user has none with it.
+	DeletePasskey(ctx context.Context, userID, id string) error
 }
 
 // ---------------------------------------------------------------------------

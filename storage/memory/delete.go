@@ -6,7 +6,7 @@ import (
 )
 
 // DeleteUser removes the user and every record naming it: password hashes,
-// challenges, refresh tokens, the TOTP enrollment and recovery codes, KYC
+// challenges, refresh tokens, the TOTP enrollment and recovery codes, passkeys, KYC
 // submissions (with their documents), accounts and portfolios. Audit events
 // stay, and so do the user's data key (it names no record) and the
 // address-index counters (they belong to a chain and a key, not to a
@@ -42,6 +42,7 @@ func (s *Store) deleteUser(id string, user, kyc bool) error {
 	d.deleteTokens(t, id)
 	del(t, d.totp, id)
 	del(t, d.recovery, id)
+	delIndexed(t, d.passkeys, d.userPasskeys, id)
 	if kyc {
 		delIndexed(t, d.kyc, d.kycUser, id)
 	}

@@ -89,6 +89,9 @@ type data struct {
 	totp     map[string]*storage.TOTPEnrollment
 	recovery map[string][]recoveryCode // user id -> codes
 
+	passkeys     map[string]*storage.Passkey // string(credential id) -> passkey
+	userPasskeys map[string][]string         // user id -> credential ids
+
 	kyc     map[string]*storage.KYCSubmission
 	kycUser map[string][]string // user id -> submission ids, in creation order
 
@@ -164,6 +167,8 @@ func New(opts ...Option) *Store {
 		familyKnown:   map[string]bool{},
 		totp:          map[string]*storage.TOTPEnrollment{},
 		recovery:      map[string][]recoveryCode{},
+		passkeys:      map[string]*storage.Passkey{},
+		userPasskeys:  map[string][]string{},
 		kyc:           map[string]*storage.KYCSubmission{},
 		kycUser:       map[string][]string{},
 		accounts:      map[string]*storage.Account{},

@@ -471,6 +471,8 @@ var duplicateFields = map[string]string{
 	"events_id_key":               "id",
 	"data_keys_pkey":              "user_id",
 	"provider_events_pkey":        "event_id",
+	"passkeys_pkey":               "id",
+	"passkeys_credential_key":     "credential_id",
 }
 
 // mapErr turns database errors into the storage contract's: a unique

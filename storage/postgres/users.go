@@ -141,7 +141,7 @@ func (s *Store) UpdateUser(ctx context.Context, u *storage.User) error {
 
 // DeleteUser deletes the user row; the foreign keys of every per-user table
 // cascade (credentials, password history, challenges, refresh tokens, TOTP,
-// recovery codes, KYC submissions and documents, accounts, portfolios).
+// recovery codes, passkeys, KYC submissions and documents, accounts, portfolios).
 // Events and the user's data key have no foreign key and stay. An unknown
 // id returns storage.ErrNotFound.
 func (s *Store) DeleteUser(ctx context.Context, id string) error {
@@ -155,7 +155,7 @@ func (s *Store) DeleteUser(ctx context.Context, id string) error {
 func (s *Store) DeleteUserRecords(ctx context.Context, id string, keepKYC bool) error {
 	stmts := []stmt{{`SELECT id FROM users WHERE id = $1 FOR UPDATE`, []any{id}}}
 	tables := []string{"credentials", "password_history", "challenges", "refresh_tokens",
-		"recovery_codes", "totp_enrollments", "portfolios", "accounts"}
+		"recovery_codes", "totp_enrollments", "passkeys", "portfolios", "accounts"}
 	if !keepKYC {
 		tables = append(tables, "kyc_submissions") // its documents cascade
 	}

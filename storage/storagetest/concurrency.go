@@ -501,7 +501,7 @@ func (f *fixture) indexesFromZero(a *storage.Account, k string, n int) {
 }
 
 func runConcurrency(t *testing.T, newPair func(t *testing.T) (a, b storage.Store)) {
-	for _, tc := range slices.Concat(concurrencyTests, outboxConcurrencyTests, janitorConcurrencyTests) {
+	for _, tc := range slices.Concat(concurrencyTests, outboxConcurrencyTests, janitorConcurrencyTests, passkeyConcurrencyTests) {
 		t.Run(tc.name, func(t *testing.T) {
 			a, b := newPair(t)
 			tc.fn(newFixture(t, a, b))

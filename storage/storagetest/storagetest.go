@@ -108,6 +108,7 @@ func Run(t *testing.T, newStore func(t *testing.T) storage.Store) {
 		{"Challenges", challengeTests},
 		{"Sessions", sessionTests},
 		{"TOTP", totpTests},
+		{"Passkeys", passkeyTests},
 		{"KYC", kycTests},
 		{"Accounts", accountTests},
 		{"Audit", auditTests},
