@@ -350,3 +350,30 @@ func TestDemoRoutes(t *testing.T) {
 		require.NoError(t, err)
 	})
 }
+
+// TestWebAuthnFlags: the relying party of the flags, and the localhost
+// default of a loopback server.
+func TestWebAuthnFlags(t *testing.T) {
+	loopback := &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 8443}
+	public := &net.TCPAddr{IP: net.IPv4(192, 0, 2, 10), Port: 8080}
+
+	c, err := parseFlags(nil, io.Discard)
+	require.NoError(t, err)
+	var out strings.Builder
+	w := webAuthnConfig(c.webAuthn, loopback, &out)
+	assert.Equal(t, "localhost", w.RPID)
+	assert.Equal(t, []string{"http://localhost:8443"}, w.Origins)
+	assert.Equal(t, "onboardkit", w.RPName)
+	assert.Contains(t, out.String(), "passkeys: relying party localhost")
+	out.Reset()
+	assert.False(t, webAuthnConfig(c.webAuthn, public, &out).Enabled())
+	assert.Contains(t, out.String(), "passkeys: off")
+
+	t.Setenv("ONBOARDKIT_WEBAUTHN_ORIGIN", "https://app.example.com, https://example.com")
+	c, err = parseFlags([]string{"-webauthn-rp-id", "example.com", "-webauthn-rp-name", "Example Bank"}, io.Discard)
+	require.NoError(t, err)
+	w = webAuthnConfig(c.webAuthn, loopback, io.Discard)
+	assert.Equal(t, "example.com", w.RPID)
+	assert.Equal(t, "Example Bank", w.RPName)
+	assert.Equal(t, []string{"https://app.example.com", "https://example.com"}, w.Origins)
+}

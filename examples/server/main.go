@@ -100,6 +100,7 @@ type config struct {
 	trustedProxies            []netip.Prefix
 	autoApprove               bool
 	demo                      bool
+	webAuthn                  onboarding.WebAuthnConfig
 	jwtKeyPath                string
 	btcXpub, ethXpub, chain   string
 	secret                    string
@@ -117,6 +118,7 @@ type config struct {
 // environment.
 var repeatable = map[string]bool{
 	"integrator-key": true, "operator-key": true, "trusted-proxy": true, "webhook": true, "webhook-secret": true,
+	"webauthn-origin": true,
 }
 
 // flows are the journeys of -flow.
@@ -173,6 +175,12 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 		return nil
 	})
 	fs.BoolVar(&c.demo, "demo", true, "serve the demo web app at / (its assets under /app/) walking the journey against this API; with the development outbox (no -smtp-addr, no -twilio-account-sid) also GET "+devCodesPath+"?to=… showing the last code sent (false: the API and /metrics only)")
+	fs.StringVar(&c.webAuthn.RPID, "webauthn-rp-id", "", "passkeys: the relying party id, a domain (example.com; default on a loopback -addr: localhost, with the origin http://localhost:PORT; elsewhere passkeys are off without it)")
+	fs.StringVar(&c.webAuthn.RPName, "webauthn-rp-name", "onboardkit", "passkeys: the relying party name authenticators show")
+	fs.Func("webauthn-origin", "passkeys: an origin allowed to run ceremonies, https://app.example.com (repeatable; required with -webauthn-rp-id)", func(s string) error {
+		c.webAuthn.Origins = append(c.webAuthn.Origins, s)
+		return nil
+	})
 	fs.BoolVar(&c.autoApprove, "auto-approve-kyc", false, "decide KYC at once with kyc.DevReviewer (approves complete, error-free submissions)")
 	fs.StringVar(&c.jwtKeyPath, "jwt-key", "", "PEM PKCS#8 Ed25519 or P-256 private key signing access tokens (default: an ephemeral key)")
 	fs.StringVar(&c.btcXpub, "btc-xpub", "", "account-level extended public key (zpub/xpub) for Bitcoin deposit addresses (default: the public BIP84 test key)")
@@ -304,14 +312,14 @@ func serve(args []string, stderr io.Writer) error {
 func newServer(ctx context.Context, c *config, addr net.Addr, logger *slog.Logger, stderr io.Writer) (_ http.Handler, closeAll func(), err error) {
 	warn := warner(stderr)
 	var closers []func()
-	closeAll = func() {
+	closeUp := func() {
 		for i := len(closers) - 1; i >= 0; i-- {
 			closers[i]()
 		}
 	}
 	defer func() {
 		if err != nil {
-			closeAll()
+			closeUp() // not closeAll: the failing return set it to nil
 		}
 	}()
 	b, err := openBackends(ctx, c, stderr)
@@ -329,6 +337,7 @@ func newServer(ctx context.Context, c *config, addr net.Addr, logger *slog.Logge
 		return nil, nil, err
 	}
 	cfg.Store, cfg.SMS, cfg.Email, cfg.Logger = b.store, send.sms, send.email, logger
+	cfg.WebAuthn = webAuthnConfig(c.webAuthn, addr, stderr)
 	meters, metricsHandler, err := metrics()
 	if err != nil {
 		return nil, nil, err
@@ -388,7 +397,7 @@ func newServer(ctx context.Context, c *config, addr net.Addr, logger *slog.Logge
 		}
 		fmt.Fprintf(stderr, "demo web app: %s (off with -demo=false)\n", demoURL(addr))
 	}
-	return mux, closeAll, nil
+	return mux, closeUp, nil
 }
 
 // backends are the store and what keeps the rate limits and used
@@ -490,6 +499,25 @@ func serviceConfig(c *config, warn func(string)) (onboarding.Config, error) {
 		warn("-auto-approve-kyc: complete KYC submissions are approved at once (development reviewer)")
 	}
 	return cfg, nil
+}
+
+// webAuthnConfig is the passkeys' relying party of the flags. Without
+// -webauthn-rp-id a server listening on a loopback (or every) address is the relying
+// party localhost at its own port (a browser treats http://localhost as a
+// secure context, so passkeys work over plain HTTP there); elsewhere
+// passkeys stay off. It says at start which.
+func webAuthnConfig(w onboarding.WebAuthnConfig, addr net.Addr, stderr io.Writer) onboarding.WebAuthnConfig {
+	if w.RPID == "" && len(w.Origins) == 0 {
+		if a, ok := addr.(*net.TCPAddr); ok && (a.IP.IsLoopback() || a.IP.IsUnspecified()) {
+			w.RPID, w.Origins = "localhost", []string{fmt.Sprintf("http://localhost:%d", a.Port)}
+			fmt.Fprintf(stderr, "passkeys: relying party localhost, origin %s (the default of a loopback -addr; open the demo there, not at 127.0.0.1)\n", w.Origins[0])
+			return w
+		}
+		fmt.Fprintln(stderr, "passkeys: off (no -webauthn-rp-id)")
+		return onboarding.WebAuthnConfig{}
+	}
+	fmt.Fprintf(stderr, "passkeys: relying party %s, origins %s\n", w.RPID, strings.Join(w.Origins, ", "))
+	return w
 }
 
 // loadSecret returns the secret of the flags (-secret, -secret-file,
