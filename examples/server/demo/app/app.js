@@ -567,6 +567,7 @@
       li.append(name, when, del);
       list.append(li);
     }
+    $('#passkey-add').textContent = list.children.length ? 'Add another passkey' : 'Create a passkey';
   }
 
   onSubmit($('#passkey-form'), async (form) => {
