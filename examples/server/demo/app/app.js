@@ -188,6 +188,8 @@
       const i = order.indexOf(li.dataset.step);
       li.classList.toggle('done', i < at);
       li.classList.toggle('current', i === at);
+      if (i === at) li.setAttribute('aria-current', 'step');
+      else li.removeAttribute('aria-current');
     }
     $('#session').hidden = !state.tokens;
     const first = id === 'account' ? null : $(`#${id} input, #${id} select`);
@@ -236,7 +238,7 @@
   function signOut(message) {
     state.tokens = null;
     state.userId = '';
-    state.phoneChallenge = state.emailChallenge = '';
+    state.phone = state.email = state.phoneChallenge = state.emailChallenge = '';
     for (const f of $$('form')) f.reset();
     $('#kyc-result').hidden = true;
     $('#k-preview').hidden = true;
