@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/ecdsa"
 	_ "embed"
+	"encoding/json"
 	"errors"
 	"io"
 	"log/slog"
@@ -122,6 +123,14 @@ type Steps interface {
 	BeginTOTP(ctx context.Context, userID string) (*otp.Enrollment, error)
 	ConfirmTOTP(ctx context.Context, userID, code string) ([]string, error)
 	RemoveTOTP(ctx context.Context, userID string) error
+	BeginPasskeyRegistration(ctx context.Context, userID string) (*onboarding.PasskeyOptions, error)
+	RegisterPasskey(ctx context.Context, userID string, req onboarding.PasskeyRegistration) (*onboarding.Passkey, error)
+	ListPasskeys(ctx context.Context, userID string) ([]onboarding.Passkey, error)
+	RemovePasskey(ctx context.Context, userID, passkeyID string) error
+	VerifyLoginPasskey(ctx context.Context, sessionID string, credential json.RawMessage) (*onboarding.AuthResult, error)
+	BeginPasskeyLogin(ctx context.Context) (*onboarding.PasskeyOptions, error)
+	LoginWithPasskey(ctx context.Context, ceremonyID string, credential json.RawMessage) (*onboarding.AuthResult, error)
+	IssuePasskeyChallenge(ctx context.Context, req onboarding.PasskeyChallengeRequest) (*onboarding.PasskeyChallenge, error)
 
 	Me(ctx context.Context, userID string) (*onboarding.UserView, error)
 	ExportUser(ctx context.Context, userID string) (*onboarding.Export, error)
@@ -264,6 +273,26 @@ func newAPI(svc Steps, opts Config) *api {
 		}
 		a.mux.Handle(rt.method+" "+a.base+rt.path, h)
 	}
+	// A literal path that a wildcard pattern of another method also
+	// matches (POST /v1/passkeys/options, DELETE /v1/passkeys/{passkeyId})
+	// belongs to its literal routes: the other method answers 405 there.
+	shadowed := map[string]bool{}
+	for _, lit := range a.routes {
+		if strings.Contains(lit.path, "{") {
+			continue
+		}
+		for _, wc := range a.routes {
+			pattern := wc.method + " " + a.base + lit.path
+			if !strings.Contains(wc.path, "{") || !matchPattern(wc.path, lit.path) || shadowed[pattern] || a.servesExactly(wc.method, lit.path) {
+				continue
+			}
+			shadowed[pattern] = true
+			a.mux.HandleFunc(pattern, func(w http.ResponseWriter, _ *http.Request) {
+				w.Header().Set("Allow", strings.Join(a.methodsOf(lit.path), ", "))
+				WriteError(w, httpError(CodeMethodNotAllowed, "This method is not allowed on this path."))
+			})
+		}
+	}
 	a.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		path, inBase := strings.CutPrefix(r.URL.Path, a.base)
 		if allow := a.methodsOf(path); inBase && len(allow) > 0 {
@@ -276,11 +305,22 @@ func newAPI(svc Steps, opts Config) *api {
 	return a
 }
 
+// servesExactly reports whether a route of method has exactly path as its
+// pattern.
+func (a *api) servesExactly(method, path string) bool {
+	return slices.ContainsFunc(a.routes, func(rt route) bool { return rt.method == method && rt.path == path })
+}
+
 // methodsOf lists, sorted, the methods the routes whose pattern matches
-// path serve (HEAD with GET); none for a path no route has.
+// path serve (HEAD with GET); none for a path no route has. A path that
+// is the literal pattern of a route is served by the literal routes only.
 func (a *api) methodsOf(path string) []string {
+	literal := slices.ContainsFunc(a.routes, func(rt route) bool { return rt.path == path })
 	var allow []string
 	for _, rt := range a.routes {
+		if literal && rt.path != path {
+			continue
+		}
 		if matchPattern(rt.path, path) && !slices.Contains(allow, rt.method) {
 			allow = append(allow, rt.method)
 			if rt.method == http.MethodGet {
@@ -350,6 +390,9 @@ func (a *api) routeTable() []route {
 		{method: "POST", path: "/v1/otp", handler: a.verifyOTP},
 		{method: "POST", path: "/v1/login/resend", handler: a.resendLogin},
 		{method: "POST", path: "/v1/login/recovery", handler: a.loginWithRecoveryCode},
+		{method: "POST", path: "/v1/login/passkey/assert", handler: a.assertLoginPasskey},
+		{method: "POST", path: "/v1/login/passkey/options", handler: a.beginPasskeyLogin},
+		{method: "POST", path: "/v1/login/passkey", handler: a.loginWithPasskey},
 		{method: "POST", path: "/v1/refresh", handler: a.refresh},
 		{method: "POST", path: "/v1/logout", auth: authUser, handler: a.logout},
 		{method: "POST", path: "/v1/logout/all", auth: authUser, handler: a.logoutEverywhere},
@@ -363,6 +406,10 @@ func (a *api) routeTable() []route {
 		{method: "POST", path: "/v1/totp", auth: authUser, handler: a.beginTOTP},
 		{method: "POST", path: "/v1/totp/confirm", auth: authUser, handler: a.confirmTOTP},
 		{method: "DELETE", path: "/v1/totp", auth: authUser, handler: a.removeTOTP},
+		{method: "POST", path: "/v1/passkeys/options", auth: authUser, handler: a.beginPasskeyRegistration},
+		{method: "POST", path: "/v1/passkeys", auth: authUser, handler: a.registerPasskey},
+		{method: "GET", path: "/v1/passkeys", auth: authUser, handler: a.listPasskeys},
+		{method: "DELETE", path: "/v1/passkeys/{passkeyId}", auth: authUser, handler: a.removePasskey},
 		{method: "GET", path: "/v1/me", auth: authUser, handler: a.me},
 		{method: "GET", path: "/v1/me/export", auth: authUser, handler: a.exportMe},
 		{method: "DELETE", path: "/v1/me", auth: authUser, handler: a.eraseMe},
@@ -371,6 +418,7 @@ func (a *api) routeTable() []route {
 		{method: "POST", path: "/v1/kyc", auth: authUser, upload: true, handler: a.submitKYC},
 		{method: "GET", path: "/v1/kyc", auth: authUser, handler: a.kycStatus},
 		{method: "POST", path: "/v1/integrator/kyc-decisions", auth: authIntegrator, handler: a.kycDecision},
+		{method: "POST", path: "/v1/integrator/passkey-challenges", auth: authIntegrator, handler: a.passkeyChallenge},
 		{method: "POST", path: "/v1/integrator/individual-accounts", auth: authIntegrator, upload: true, handler: a.individualAccount},
 		{method: "POST", path: "/v1/providers/{provider}/webhook", handler: a.providerWebhook},
 		{method: "GET", path: "/v1/accounts", auth: authUser, handler: a.listAccounts},

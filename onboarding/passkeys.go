@@ -365,6 +365,14 @@ func classify(field string, err error) *onboardkit.Error {
 	return refusal(field, onboardkit.FieldInvalid, "The passkey response does not verify.")
 }
 
+// requireCredential refuses a missing credential (absent or null).
+func requireCredential(raw []byte) error {
+	if s := strings.TrimSpace(string(raw)); s == "" || s == "null" {
+		return onboardkit.ValidationError(onboardkit.FieldError{Field: "credential", Code: onboardkit.FieldRequired, Message: "The credential is required."})
+	}
+	return nil
+}
+
 // ---------------------------------------------------------------------------
 // Registration
 
@@ -437,8 +445,8 @@ func (p *passkeys) finishRegistration(ctx context.Context, userID string, req Pa
 	if fe := checkPasskeyName(name, "name"); fe != nil {
 		return nil, onboardkit.ValidationError(*fe)
 	}
-	if len(req.Credential) == 0 {
-		return nil, onboardkit.ValidationError(onboardkit.FieldError{Field: "credential", Code: onboardkit.FieldRequired, Message: "The credential is required."})
+	if err := requireCredential(req.Credential); err != nil {
+		return nil, err
 	}
 	ch, err := p.codes.Get(ctx, req.CeremonyID)
 	if err != nil || ch.Purpose != purposePasskeyRegistration {
@@ -628,6 +636,9 @@ func (p *passkeys) answerLogin(ctx context.Context, sessionID string, credential
 	if err := p.enabled(); err != nil {
 		return nil, err
 	}
+	if err := requireCredential(credential); err != nil {
+		return nil, err
+	}
 	ch, err := p.codes.Get(ctx, sessionID)
 	if err != nil || ch.Purpose != otp.PurposeLogin || ch.Channel != otp.ChannelPasskey {
 		return nil, onboardkit.CodeInvalidCode.Err()
@@ -673,6 +684,9 @@ func (p *passkeys) beginLogin(ctx context.Context) (*PasskeyOptions, error) {
 // finishLogin is Service.LoginWithPasskey.
 func (p *passkeys) finishLogin(ctx context.Context, ceremonyID string, credential []byte) (*AuthResult, error) {
 	if err := p.enabled(); err != nil {
+		return nil, err
+	}
+	if err := requireCredential(credential); err != nil {
 		return nil, err
 	}
 	var a *assertion

@@ -19,6 +19,9 @@ var freeForm = map[string]string{
 	"EmptyRequest": "an empty object",
 	// The KYC provider's own notification, verified over its raw bytes.
 	"ProviderWebhookJSONBody": "the provider's body",
+	// The browser's WebAuthn client extension outputs: whatever extensions
+	// the client ran, passed through to go-webauthn as they are.
+	"PublicKeyCredential.ClientExtensionResults": "the browser's extension outputs",
 	// GET /openapi.yaml answers this document.
 	"OpenapiResponse.YAML200": "the OpenAPI document",
 }
