@@ -18,6 +18,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/page"
+	"github.com/chromedp/cdproto/webauthn"
 	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -86,9 +89,10 @@ func startDemo(t *testing.T, ctx context.Context, flags ...string) string {
 }
 
 // TestDemoJourney walks the demo web app in headless Chromium on a
-// phone-sized screen, from sign-up to the account and its deposit address,
-// reading the codes from the development code endpoint, and checks that an
-// API error shows next to the field it names.
+// phone-sized screen, from sign-up to the account and its deposit address
+// (reading the codes from the development code endpoint), enrols a passkey
+// with the DevTools virtual authenticator, logs out and signs in with it;
+// on the way it checks that an API error shows next to the field it names.
 func TestDemoJourney(t *testing.T) {
 	browser := chromium(t)
 	srvCtx, stopServer := context.WithCancel(context.Background())
@@ -120,9 +124,13 @@ func TestDemoJourney(t *testing.T) {
 	ctx, cancel := context.WithTimeout(browserCtx, 2*time.Minute)
 	defer cancel()
 
+	// Each step has its own deadline, so a stuck one fails in seconds
+	// with what the page shows.
 	step := func(name string, steps ...chromedp.Action[chromedp.Void]) {
 		t.Helper()
-		if err := chromedp.Do(ctx, steps...); err != nil {
+		sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		defer cancel()
+		if err := chromedp.Do(sctx, steps...); err != nil {
 			dumpPage(t, browserCtx, name)
 			t.Fatalf("%s: %v", name, err)
 		}
@@ -134,11 +142,41 @@ func TestDemoJourney(t *testing.T) {
 		return chromedp.Poll[chromedp.Void](fmt.Sprintf(`/^[0-9]{4,10}$/.test(document.querySelector(%q).value)`, sel))
 	}
 
+	// Every Content-Security-Policy violation and uncaught script error of
+	// the page is collected (by a script DevTools runs before the page's
+	// own; the policy does not apply to it) and must stay none.
+	step("watch for CSP violations and script errors", chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		_, err := cdp.Call(ctx, tg, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: `
+			window.__problems = [];
+			document.addEventListener('securitypolicyviolation', (e) => __problems.push('CSP ' + e.violatedDirective + ' ' + e.blockedURI));
+			window.addEventListener('error', (e) => __problems.push('error ' + e.message));
+			window.addEventListener('unhandledrejection', (e) => __problems.push('rejection ' + e.reason));`})
+		return err
+	}))
 	step("open the demo",
 		chromedp.EmulateViewport(412, 915, chromedp.EmulateScale(2), chromedp.EmulateMobile),
 		chromedp.Navigate(origin+"/"),
 		chromedp.WaitVisible(css("#signup-form")),
 	)
+	// A platform authenticator that holds discoverable credentials and
+	// verifies its user (the passkey's screen lock), answering at once.
+	step("add a virtual WebAuthn authenticator", chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		if _, err := cdp.Call(ctx, tg, webauthn.Enable, webauthn.EnableParams{}); err != nil {
+			return err
+		}
+		_, err := cdp.Call(ctx, tg, webauthn.AddVirtualAuthenticator, webauthn.AddVirtualAuthenticatorParams{
+			Options: &webauthn.VirtualAuthenticatorOptions{
+				Protocol:                    webauthn.AuthenticatorProtocolCtap2,
+				Ctap2version:                webauthn.Ctap2versionCtap21,
+				Transport:                   webauthn.AuthenticatorTransportInternal,
+				HasResidentKey:              true,
+				HasUserVerification:         true,
+				IsUserVerified:              true,
+				AutomaticPresenceSimulation: true,
+			},
+		})
+		return err
+	}))
 	step("sign up with a weak password: the API's error shows under the password",
 		set("#signup-phone", "+33 6 12 34 56 78"),
 		set("#signup-password", "password"),
@@ -165,6 +203,12 @@ func TestDemoJourney(t *testing.T) {
 		filled("#email-code-input"),
 		chromedp.Click(css("#email-code-form button[type=submit]")),
 		chromedp.WaitVisible(css("#profile")),
+	)
+	step("an address in an unknown country: the error shows under that field",
+		set("#p-first", "Ada"),
+		set("#p-country", "ZZZ"),
+		chromedp.Click(css("#profile-form button[type=submit]")),
+		chromedp.WaitVisible(css(`#profile-form .field-error[data-for="residentialAddress.country"]`)),
 	)
 	step("personal details",
 		set("#p-first", "Ada"),
@@ -205,6 +249,35 @@ func TestDemoJourney(t *testing.T) {
 	status, err := chromedp.Run(ctx, chromedp.Text(css("#me-kyc")))
 	require.NoError(t, err)
 	require.Contains(t, status, "active")
+
+	step("create a passkey",
+		set("#passkey-name", "Test phone"),
+		chromedp.Click(css("#passkey-form button[type=submit]")),
+		chromedp.WaitVisible(css("#passkey-list .passkey-name")),
+	)
+	name, err := chromedp.Run(ctx, chromedp.Text(css("#passkey-list .passkey-name")))
+	require.NoError(t, err)
+	require.Equal(t, "Test phone", name)
+	step("log out",
+		chromedp.Click(css("#logout")),
+		chromedp.WaitVisible(css("#signup-form")),
+		chromedp.WaitNotVisible(css("#session")),
+	)
+	step("sign in with the passkey, no password, no code",
+		chromedp.Click(css("#passkey-login")),
+		chromedp.WaitVisible(css("#account")),
+		chromedp.WaitVisible(css("#passkey-list .passkey-name")),
+		chromedp.WaitVisible(css(".deposit-address")),
+	)
+	flash, err := chromedp.Run(ctx, chromedp.Text(css("#flash")))
+	require.NoError(t, err)
+	require.Contains(t, flash, "Signed in with a passkey")
+	again, err := chromedp.Run(ctx, chromedp.Text(css(".deposit-address")))
+	require.NoError(t, err)
+	require.Equal(t, address, again, "the same user's account")
+	problems, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`window.__problems`))
+	require.NoError(t, err)
+	require.Empty(t, problems, "CSP violations or script errors")
 
 	shot, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
 	require.NoError(t, err)
