@@ -5,6 +5,10 @@
 //
 //	go run ./examples/server -addr 127.0.0.1:8080 -outbox /tmp/outbox.jsonl
 //
+// Unless -demo=false it also serves a demo web app at / that walks the
+// journey in a browser (demo.go), and, while the codes go to the outbox,
+// GET /dev/codes?to=… with the last code sent (devcodes.go).
+//
 // Every flag can also come from the environment: ONBOARDKIT_ and the flag
 // name upper-cased, '-' as '_' (see envRule); secrets come from files or
 // the environment (-secret-file, $ONBOARDKIT_SECRET, ...).
