@@ -17,17 +17,20 @@ import (
 // Finding codes of DocumentResult.Errors and DocumentResult.Warnings.
 const (
 	// Errors.
-	FindingInvalidDataURL       = "invalid_data_url"       // not "data:<type>/<subtype>;base64,<data>" with valid base64
-	FindingTooLarge             = "too_large"              // decoded size over Config.MaxDocumentSize
-	FindingEmptyDocument        = "empty_document"         // no data
-	FindingUnsupportedMediaType = "unsupported_media_type" // declared type not allowed (a selfie must be an image)
-	FindingContentMismatch      = "content_mismatch"       // the content is not of the declared type
-	FindingUnreadableImage      = "unreadable_image"       // the image header cannot be read
-	FindingExpired              = "expired"                // expiryDate before today
-	FindingMRZCheckDigit        = "mrz_check_digit"        // an ICAO 9303 check digit does not match
-	FindingMRZMismatch          = "mrz_mismatch"           // the MRZ disagrees with the declared number, country or dates
+	FindingInvalidDataURL       = "invalid_data_url"        // not "data:<type>/<subtype>;base64,<data>" with valid base64
+	FindingTooLarge             = "too_large"               // decoded size over Config.MaxDocumentSize
+	FindingEmptyDocument        = "empty_document"          // no data
+	FindingUnsupportedMediaType = "unsupported_media_type"  // declared type not allowed (a selfie must be an image)
+	FindingContentMismatch      = "content_mismatch"        // the content is not of the declared type
+	FindingUnreadableImage      = "unreadable_image"        // the image header cannot be read
+	FindingExpired              = "expired"                 // expiryDate before today
+	FindingMRZCheckDigit        = "mrz_check_digit"         // an ICAO 9303 check digit does not match
+	FindingMRZMismatch          = "mrz_mismatch"            // the MRZ disagrees with the declared number, country or dates
+	FindingMissingNumber        = "missing_document_number" // a passport, id card, driving licence or residence permit without its number
+	FindingUnsupportedType      = "unsupported_document_type"
 	// Warnings.
-	FindingLowResolution = "low_resolution" // image smaller than Config.MinImageWidth × MinImageHeight
+	FindingLowResolution = "low_resolution"          // image smaller than Config.MinImageWidth × MinImageHeight
+	FindingUnusualNumber = "unusual_document_number" // the number does not have the usual shape of its type
 )
 
 var findingMessages = map[string]string{
@@ -39,6 +42,8 @@ var findingMessages = map[string]string{
 	FindingUnreadableImage:      "The image cannot be read.",
 	FindingExpired:              "The document has expired.",
 	FindingLowResolution:        "The image is small and may be unreadable; use a sharper picture.",
+	FindingMissingNumber:        "The document number is required for this type of document.",
+	FindingUnsupportedType:      "This type of document is not accepted.",
 }
 
 func finding(code string) Finding { return Finding{Code: code, Message: findingMessages[code]} }
@@ -58,6 +63,14 @@ func (v *Validator) checkDocument(d *VerificationDocument, birth, today time.Tim
 		IssuingCountry: d.IssuingCountry,
 		ExpiryDate:     d.ExpiryDate,
 		Description:    d.Description,
+	}
+	if !d.DocumentType.Supported() {
+		r.Errors = append(r.Errors, finding(FindingUnsupportedType))
+	}
+	if f, isErr, ok := numberFinding(d.DocumentType, r.DocumentNumber); ok && isErr {
+		r.Errors = append(r.Errors, f)
+	} else if ok {
+		r.Warnings = append(r.Warnings, f)
 	}
 	mt, content, code := parseDataURL(d.Document, v.maxDocSize)
 	if code != "" {

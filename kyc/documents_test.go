@@ -404,3 +404,43 @@ func TestPersonalNumberCheckDigit(t *testing.T) {
 	require.Len(t, f, 1)
 	assert.Equal(t, "The MRZ check digit of the personal number does not match.", f[0].Message)
 }
+
+// A number that looks wrong for its type is a warning and the document
+// still counts; a missing number, or a type the validator does not
+// support, is an error of that document; none fails the request.
+func TestDocumentNumberFindings(t *testing.T) {
+	v := newTestValidator(t)
+	for _, tc := range []struct {
+		name     string
+		typ      DocumentType
+		number   string
+		warnings []string
+		errors   []string
+	}{
+		{"passport usual", DocumentPassport, "12AB34567", nil, nil},
+		{"passport of the seed", DocumentPassport, "FR1234567890", []string{FindingUnusualNumber}, nil},
+		{"passport short", DocumentPassport, "12345", []string{FindingUnusualNumber}, nil},
+		{"passport symbol", DocumentPassport, "12AB-4567", []string{FindingUnusualNumber}, nil},
+		{"id card short", DocumentIDCard, "1234", []string{FindingUnusualNumber}, nil},
+		{"id card usual", DocumentIDCard, "X4RTBPFW4", nil, nil},
+		{"proof of address symbol", DocumentProofOfAddress, "A/B", []string{FindingUnusualNumber}, nil},
+		{"proof of address none", DocumentProofOfAddress, "", nil, nil},
+		{"passport missing", DocumentPassport, " ", nil, []string{FindingMissingNumber}},
+		{"visa unsupported", "visa", "12AB34567", nil, []string{FindingUnsupportedType}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			d := VerificationDocument{DocumentType: tc.typ, IssuingCountry: "FRA", Document: png400, DocumentNumber: tc.number}
+			res, err := v.Evaluate(t.Context(), EvaluateInput{BirthDate: "1985-04-12", Country: "FRA", Documents: []VerificationDocument{d}})
+			require.NoError(t, err)
+			r := res.Documents[0]
+			assert.Equal(t, append([]string{}, tc.warnings...), codes(r.Warnings))
+			assert.Equal(t, append([]string{}, tc.errors...), codes(r.Errors))
+			if tc.typ == DocumentPassport && len(tc.errors) == 0 {
+				assert.Empty(t, res.MissingDocuments, "a warning does not stop the document from counting")
+			}
+			for _, f := range append(r.Warnings, r.Errors...) {
+				assert.NotEmpty(t, f.Message)
+			}
+		})
+	}
+}

@@ -52,7 +52,6 @@ func ExampleValidator_ValidateIndividualAccount() {
 	// userInfo.nationality: invalid_country
 	// userInfo.residentialAddress.postalCode: invalid_postal_code
 	// additionalUserInfo.sourceOfFunds: invalid_enum
-	// verificationDocuments[0].documentNumber: invalid
 }
 
 // Evaluate a KYC submission: structure is valid, so the content problems of

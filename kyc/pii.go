@@ -142,8 +142,9 @@ func (s Submission) LogValue() slog.Value {
 func (r IndividualAccountRequest) LogValue() slog.Value {
 	return slog.GroupValue(
 		slog.Any("userInfo", r.UserInfo),
-		slog.String("termsSignedAt", r.TermsSignedAt),
+		slog.String("termsSignedAt", r.Terms()),
 		slog.Bool("hasAdditionalUserInfo", r.AdditionalUserInfo != nil),
+		slog.Int("authenticators", len(r.Authenticators)),
 		slog.Any("verificationDocuments", docsLog(r.VerificationDocuments)),
 	)
 }

@@ -25,6 +25,7 @@ var tagCodes = map[string]onboardkit.FieldCode{
 	"email":              onboardkit.FieldInvalidEmail,
 	"kyc_country":        onboardkit.FieldInvalidCountry,
 	"kyc_phone":          onboardkit.FieldInvalidPhone,
+	"kyc_same_instant":   onboardkit.FieldMismatch,
 	"kyc_date":           onboardkit.FieldInvalidDate,
 	"kyc_timestamp":      onboardkit.FieldInvalidDate,
 	"kyc_birth_range":    onboardkit.FieldInvalidDate,
@@ -81,6 +82,7 @@ var tagMessages = map[string]string{
 	"kyc_text":           "This text contains characters that are not allowed.",
 	"kyc_ssn":            "Use 4 to 20 letters or digits (spaces and hyphens allowed).",
 	"kyc_https_url":      "Use an https URL.",
+	"kyc_same_instant":   "termsSignedAt and byzantineTermsSignedAt are synonyms: give one, or both with the same instant.",
 	"kyc_birth_range":    "This birth date is not plausible.",
 	"bcp47_language_tag": "Use a BCP 47 language tag, such as fr-FR.",
 	"timezone":           "Use an IANA time zone name, such as Europe/Paris.",
@@ -197,6 +199,7 @@ func (v *Validator) register() error {
 	v.v.RegisterStructValidation(addressRule, Address{})
 	v.v.RegisterStructValidation(documentRule, VerificationDocument{})
 	v.v.RegisterStructValidation(questionnaireRule, AdditionalUserInfo{})
+	v.v.RegisterStructValidation(termsRule, IndividualAccountRequest{})
 	return nil
 }
 
@@ -235,7 +238,41 @@ func isTimestamp(s string) bool {
 
 // isE164 reports whether s is a strict E.164 number ("+" then 8 to 15
 // digits, no spaces) that libphonenumber considers valid.
+// PhoneDigits strips the separators of a phone number written plainly and
+// reports whether raw is one: an optional "+", then 4 to 17 digits with
+// single spaces, dots or dashes between them ("+33 6 12 34 56 78",
+// "+33.6.12.34.56.78", "+33-612-345-678"); nothing else is accepted.
+func PhoneDigits(raw string) (string, bool) {
+	if len(raw) > 32 {
+		return "", false
+	}
+	var b strings.Builder
+	prev := byte(0)
+	for k := 0; k < len(raw); k++ {
+		c := raw[k]
+		switch {
+		case c >= '0' && c <= '9':
+			b.WriteByte(c)
+		case c == '+' && k == 0:
+			b.WriteByte(c)
+		case (c == ' ' || c == '.' || c == '-') && prev >= '0' && prev <= '9':
+		default:
+			return "", false
+		}
+		prev = c
+	}
+	d := b.String()
+	n := len(strings.TrimPrefix(d, "+"))
+	return d, n >= 4 && n <= 17 && prev >= '0' && prev <= '9'
+}
+
+// isE164 accepts a valid international number, written with its digits
+// only or with single spaces, dots or dashes between them (PhoneDigits).
 func isE164(s string) bool {
+	s, ok := PhoneDigits(strings.TrimSpace(s))
+	if !ok {
+		return false
+	}
 	if len(s) < 8 || len(s) > 16 || s[0] != '+' || s[1] == '0' {
 		return false
 	}
@@ -393,11 +430,50 @@ func addressRule(sl validator.StructLevel) {
 	}
 }
 
+// termsRule requires one of termsSignedAt and byzantineTermsSignedAt; both
+// are accepted when they name the same instant.
+func termsRule(sl validator.StructLevel) {
+	r := sl.Current().Interface().(IndividualAccountRequest)
+	a, b := r.TermsSignedAt, r.ByzantineTermsSignedAt
+	switch {
+	case a == "" && b == "":
+		sl.ReportError(a, "termsSignedAt", "TermsSignedAt", "required", "")
+	case a != "" && b != "":
+		ta, tb := parseTimestamp(a), parseTimestamp(b)
+		if !ta.IsZero() && !tb.IsZero() && !ta.Equal(tb) {
+			sl.ReportError(b, "byzantineTermsSignedAt", "ByzantineTermsSignedAt", "kyc_same_instant", "")
+		}
+	}
+}
+
 func questionnaireRule(sl validator.StructLevel) {
 	q := sl.Current().Interface().(AdditionalUserInfo)
 	if q.MostRecentOccupation == "" && (q.EmploymentStatus == EmploymentEmployed || q.EmploymentStatus == EmploymentSelfEmployed) {
 		sl.ReportError(q.MostRecentOccupation, "mostRecentOccupation", "MostRecentOccupation", "required", "")
 	}
+}
+
+// numberFinding returns the finding about a document's normalised number n,
+// if any: missing_document_number (an error) for a type that carries one,
+// unusual_document_number (a warning) for a number whose shape is not the
+// usual one of its type.
+func numberFinding(t DocumentType, n string) (f Finding, isError, ok bool) {
+	var msg string
+	switch {
+	case n == "" && t.numbered():
+		return finding(FindingMissingNumber), true, true
+	case n == "":
+		return Finding{}, false, false
+	case t == DocumentPassport && !passportNumber.MatchString(n):
+		msg = "A passport number usually has 6 to 9 letters or digits; check it."
+	case t.numbered() && t != DocumentPassport && !idNumber.MatchString(n):
+		msg = "A document number usually has 5 to 20 letters or digits; check it."
+	case !t.numbered() && !otherNumber.MatchString(n):
+		msg = "A document number usually has 1 to 40 letters, digits or hyphens; check it."
+	default:
+		return Finding{}, false, false
+	}
+	return Finding{Code: FindingUnusualNumber, Message: msg}, false, true
 }
 
 // Document-number shapes (after NormalizeDocumentNumber).
@@ -413,20 +489,12 @@ func documentRule(sl validator.StructLevel) {
 	if d.DocumentType.numbered() && d.IssuingCountry == "" {
 		sl.ReportError(d.IssuingCountry, "issuingCountry", "IssuingCountry", "required", "")
 	}
-	n := NormalizeDocumentNumber(d.DocumentNumber)
-	switch {
-	case n == "" && d.DocumentType.numbered():
-		sl.ReportError(d.DocumentNumber, "documentNumber", "DocumentNumber", "required", "")
-	case n == "":
-	case d.DocumentType == DocumentPassport && !passportNumber.MatchString(n):
-		sl.ReportError(d.DocumentNumber, "documentNumber", "DocumentNumber", "kyc_docnumber",
-			"A passport number has 6 to 9 letters or digits.")
-	case d.DocumentType.numbered() && d.DocumentType != DocumentPassport && !idNumber.MatchString(n):
-		sl.ReportError(d.DocumentNumber, "documentNumber", "DocumentNumber", "kyc_docnumber",
-			"A document number has 5 to 20 letters or digits.")
-	case !d.DocumentType.numbered() && !otherNumber.MatchString(n):
-		sl.ReportError(d.DocumentNumber, "documentNumber", "DocumentNumber", "kyc_docnumber",
-			"A document number has 1 to 40 letters, digits or hyphens.")
+	// A missing number, and a number that looks wrong for its type, are
+	// findings of the document (checkDocument), not a refusal of the
+	// request: an unusual number is a warning, a missing one an error. Only
+	// its length is bounded here.
+	if len(d.DocumentNumber) > 64 {
+		sl.ReportError(d.DocumentNumber, "documentNumber", "DocumentNumber", "max", "64")
 	}
 	if len(d.MRZ) == 0 {
 		return

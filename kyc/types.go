@@ -26,6 +26,18 @@ var documentTypes = []DocumentType{
 // DocumentTypes returns every accepted document type, in a fixed order.
 func DocumentTypes() []DocumentType { return append([]DocumentType(nil), documentTypes...) }
 
+// Supported reports whether t is one of DocumentTypes. A document of
+// another type is refused with the per-document error
+// unsupported_document_type.
+func (t DocumentType) Supported() bool {
+	for _, d := range documentTypes {
+		if d == t {
+			return true
+		}
+	}
+	return false
+}
+
 // numbered reports whether documents of type t carry a document number and an
 // issuing country (they are required for these types).
 func (t DocumentType) numbered() bool {
@@ -178,7 +190,7 @@ func (c Compliance) PEP() bool { return c.PoliticallyExposed != nil && *c.Politi
 // optional machine-readable-zone lines: 2 lines of 44 characters (TD3, for
 // passports) or 3 lines of 30 (TD1, for id cards and residence permits).
 type VerificationDocument struct {
-	DocumentType   DocumentType `json:"documentType" validate:"required,kyc_doctype"`
+	DocumentType   DocumentType `json:"documentType" validate:"required,max=64"`
 	IssuingCountry string       `json:"issuingCountry,omitempty" validate:"omitempty,kyc_country"`
 	Document       string       `json:"document" validate:"required"`
 	DocumentNumber string       `json:"documentNumber,omitempty"`
@@ -197,17 +209,54 @@ type Submission struct {
 }
 
 // IndividualAccountRequest is the body of POST
-// /v1/integrator/individual-accounts. TermsSignedAt is RFC 3339.
+// /v1/integrator/individual-accounts. TermsSignedAt is RFC 3339;
+// ByzantineTermsSignedAt is its synonym (the name of the source request):
+// one of them is required, and when both are given they must name the
+// same instant.
 type IndividualAccountRequest struct {
-	UserInfo              UserInfo               `json:"userInfo"`
-	TermsSignedAt         string                 `json:"termsSignedAt" validate:"required,kyc_timestamp,kyc_ts_not_future"`
-	AdditionalUserInfo    *AdditionalUserInfo    `json:"additionalUserInfo,omitempty"`
-	VerificationDocuments []VerificationDocument `json:"verificationDocuments,omitempty" validate:"max=10,dive"`
+	UserInfo               UserInfo               `json:"userInfo"`
+	TermsSignedAt          string                 `json:"termsSignedAt,omitempty" validate:"omitempty,kyc_timestamp,kyc_ts_not_future"`
+	ByzantineTermsSignedAt string                 `json:"byzantineTermsSignedAt,omitempty" validate:"omitempty,kyc_timestamp,kyc_ts_not_future"`
+	AdditionalUserInfo     *AdditionalUserInfo    `json:"additionalUserInfo,omitempty"`
+	VerificationDocuments  []VerificationDocument `json:"verificationDocuments,omitempty" validate:"max=10,dive"`
+	// Authenticators are WebAuthn registrations (passkeys) made over
+	// challenges the service issued (package onboarding verifies them).
+	Authenticators []Authenticator `json:"authenticators,omitempty" validate:"max=10"`
 }
 
-// SignedAt returns TermsSignedAt parsed (UTC), or the zero time when it is
-// not a valid RFC 3339 timestamp.
-func (r IndividualAccountRequest) SignedAt() time.Time { return parseTimestamp(r.TermsSignedAt) }
+// Terms returns the terms timestamp as given: TermsSignedAt, else
+// ByzantineTermsSignedAt.
+func (r IndividualAccountRequest) Terms() string {
+	if r.TermsSignedAt != "" {
+		return r.TermsSignedAt
+	}
+	return r.ByzantineTermsSignedAt
+}
+
+// SignedAt returns the terms timestamp parsed (UTC), or the zero time when
+// it is not a valid RFC 3339 timestamp.
+func (r IndividualAccountRequest) SignedAt() time.Time { return parseTimestamp(r.Terms()) }
+
+// Authenticator is one WebAuthn registration of an individual-account
+// request (the seed's authenticators[i]): the name the customer gives it,
+// the challenge it was made over (base64url, as the service issued it) and
+// the browser's attestation response. Binary values are base64url
+// (standard base64 is accepted).
+type Authenticator struct {
+	AuthenticatorName string      `json:"authenticatorName"`
+	Challenge         string      `json:"challenge"`
+	Attestation       Attestation `json:"attestation"`
+}
+
+// Attestation is the browser's attestation response of an Authenticator.
+// Transports are AUTHENTICATOR_TRANSPORT_USB, _NFC, _BLE, _INTERNAL,
+// _HYBRID or _SMART_CARD.
+type Attestation struct {
+	CredentialID      string   `json:"credentialId"`
+	ClientDataJSON    string   `json:"clientDataJson"`
+	AttestationObject string   `json:"attestationObject"`
+	Transports        []string `json:"transports,omitempty"`
+}
 
 // EvaluateInput returns the input of Validator.Evaluate for this request.
 // The integrator body carries no PEP declaration, so PEP is false.

@@ -1,6 +1,7 @@
 package kyc
 
 import (
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -39,7 +40,8 @@ func TestSeedFieldByField(t *testing.T) {
 		{"email too long", func(r *IndividualAccountRequest) { r.UserInfo.Email = strings.Repeat("a", 250) + "@x.fr" }, "userInfo.email", "too_long"},
 		{"phone missing", func(r *IndividualAccountRequest) { r.UserInfo.Phone = "" }, "userInfo.phone", "required"},
 		{"phone not e164", func(r *IndividualAccountRequest) { r.UserInfo.Phone = "0614125910" }, "userInfo.phone", "invalid_phone"},
-		{"phone spaces", func(r *IndividualAccountRequest) { r.UserInfo.Phone = "+33 6 14 12 59 10" }, "userInfo.phone", "invalid_phone"},
+		{"phone parentheses", func(r *IndividualAccountRequest) { r.UserInfo.Phone = "+33 (6) 14 12 59 10" }, "userInfo.phone", "invalid_phone"},
+		{"phone double space", func(r *IndividualAccountRequest) { r.UserInfo.Phone = "+33 6  14 12 59 10" }, "userInfo.phone", "invalid_phone"},
 		{"phone invalid number", func(r *IndividualAccountRequest) { r.UserInfo.Phone = "+33012345678" }, "userInfo.phone", "invalid_phone"},
 		{"birthDate missing", func(r *IndividualAccountRequest) { r.UserInfo.BirthDate = "" }, "userInfo.birthDate", "required"},
 		{"birthDate format", func(r *IndividualAccountRequest) { r.UserInfo.BirthDate = "12/04/1985" }, "userInfo.birthDate", "invalid_date"},
@@ -79,14 +81,9 @@ func TestSeedFieldByField(t *testing.T) {
 			r.AdditionalUserInfo.MostRecentOccupation = strings.Repeat("a", 101)
 		}, "additionalUserInfo.mostRecentOccupation", "too_long"},
 		{"doc type missing", func(r *IndividualAccountRequest) { r.VerificationDocuments[0].DocumentType = "" }, "verificationDocuments[0].documentType", "required"},
-		{"doc type enum", func(r *IndividualAccountRequest) { r.VerificationDocuments[0].DocumentType = "visa" }, "verificationDocuments[0].documentType", "invalid_enum"},
 		{"issuing missing", func(r *IndividualAccountRequest) { r.VerificationDocuments[0].IssuingCountry = "" }, "verificationDocuments[0].issuingCountry", "required"},
 		{"issuing bad", func(r *IndividualAccountRequest) { r.VerificationDocuments[0].IssuingCountry = "FR" }, "verificationDocuments[0].issuingCountry", "invalid_country"},
 		{"document missing", func(r *IndividualAccountRequest) { r.VerificationDocuments[0].Document = "" }, "verificationDocuments[0].document", "required"},
-		{"number missing", func(r *IndividualAccountRequest) { r.VerificationDocuments[0].DocumentNumber = "" }, "verificationDocuments[0].documentNumber", "required"},
-		{"number short", func(r *IndividualAccountRequest) { r.VerificationDocuments[0].DocumentNumber = "12345" }, "verificationDocuments[0].documentNumber", "invalid"},
-		{"number long", func(r *IndividualAccountRequest) { r.VerificationDocuments[0].DocumentNumber = "1234567890" }, "verificationDocuments[0].documentNumber", "invalid"},
-		{"number symbol", func(r *IndividualAccountRequest) { r.VerificationDocuments[0].DocumentNumber = "12AB-4567" }, "verificationDocuments[0].documentNumber", "invalid"},
 		{"expiry format", func(r *IndividualAccountRequest) { r.VerificationDocuments[0].ExpiryDate = "2030-13-01" }, "verificationDocuments[0].expiryDate", "invalid_date"},
 		{"description too long", func(r *IndividualAccountRequest) { r.VerificationDocuments[0].Description = strings.Repeat("a", 501) }, "verificationDocuments[0].description", "too_long"},
 		{"mrz lines", func(r *IndividualAccountRequest) { r.VerificationDocuments[0].MRZ = []string{strings.Repeat("<", 44)} }, "verificationDocuments[0].mrz", "invalid"},
@@ -124,7 +121,7 @@ func TestAllProblemsAtOnce(t *testing.T) {
 	r.UserInfo.FirstName = ""
 	r.UserInfo.Phone = "123"
 	r.UserInfo.ResidentialAddress.PostalCode = "ABC"
-	r.VerificationDocuments[0].DocumentNumber = ""
+	r.VerificationDocuments[0].DocumentNumber = "" // a finding of the document, not a field error
 	r.TermsSignedAt = "yesterday"
 	fields := fieldErrors(t, v.ValidateIndividualAccount(r))
 	got := map[string]onboardkit.FieldCode{}
@@ -132,11 +129,10 @@ func TestAllProblemsAtOnce(t *testing.T) {
 		got[f.Field] = f.Code
 	}
 	assert.Equal(t, map[string]onboardkit.FieldCode{
-		"userInfo.firstName":                      "required",
-		"userInfo.phone":                          "invalid_phone",
-		"userInfo.residentialAddress.postalCode":  "invalid_postal_code",
-		"verificationDocuments[0].documentNumber": "required",
-		"termsSignedAt":                           "invalid_date",
+		"userInfo.firstName":                     "required",
+		"userInfo.phone":                         "invalid_phone",
+		"userInfo.residentialAddress.postalCode": "invalid_postal_code",
+		"termsSignedAt":                          "invalid_date",
 	}, got)
 }
 
@@ -181,14 +177,13 @@ func TestDocumentNumberNormalised(t *testing.T) {
 		s := Submission{VerificationDocuments: []VerificationDocument{{
 			DocumentType: tc.typ, IssuingCountry: "FRA", Document: png400, DocumentNumber: tc.number,
 		}}}
-		err := v.ValidateSubmission(s)
-		if tc.ok {
-			assert.NoError(t, err, "%s %q", tc.typ, tc.number)
-		} else {
-			f := fieldErrors(t, err)
-			require.Len(t, f, 1)
-			assert.Equal(t, "verificationDocuments[0].documentNumber", f[0].Field)
-		}
+		// The shape of a number never fails the request: an unusual one
+		// is a warning of the document (TestDocumentNumberFindings).
+		assert.NoError(t, v.ValidateSubmission(s), "%s %q", tc.typ, tc.number)
+		res, err := v.Evaluate(t.Context(), EvaluateInput{BirthDate: "1985-04-12", Country: "FRA", Documents: s.VerificationDocuments})
+		require.NoError(t, err)
+		unusual := slices.ContainsFunc(res.Documents[0].Warnings, func(f Finding) bool { return f.Code == FindingUnusualNumber })
+		assert.Equal(t, !tc.ok, unusual, "%s %q", tc.typ, tc.number)
 	}
 	// Selfies and proofs of address need no issuing country.
 	require.NoError(t, v.ValidateSubmission(Submission{VerificationDocuments: []VerificationDocument{{DocumentType: DocumentSelfie, Document: png400}}}))
@@ -460,5 +455,57 @@ func TestTextFields(t *testing.T) {
 	for _, bad := range []string{"a\tb", "a\nb", "a\u200bb", "a\xffb"} {
 		p.ResidentialAddress.StreetLine1 = bad
 		assert.Equal(t, []string{"residentialAddress.streetLine1:invalid"}, pairs(fieldErrors(t, v.ValidateProfile(p))), "%q", bad)
+	}
+}
+
+// The seed writes phones with spaces: spaces, dots and dashes between
+// digits are accepted (onboarding stores the E.164 form).
+func TestPhoneSeparators(t *testing.T) {
+	v := newTestValidator(t)
+	for _, p := range []string{"+33612345678", "+33 6 12 34 56 78", "+33.6.12.34.56.78", "+33-612-345-678", " +33 6 12 34 56 78 "} {
+		r := seedRequest(t)
+		r.UserInfo.Phone = p
+		assert.NoError(t, v.ValidateIndividualAccount(r), "%q", p)
+	}
+	d, ok := PhoneDigits("+33 6 12 34 56 78")
+	assert.True(t, ok)
+	assert.Equal(t, "+33612345678", d)
+	for _, p := range []string{"+33 (6) 12 34 56 78", "+33  612345678", "+33612345678-", "33 6 12 34 56 78 x"} {
+		_, ok := PhoneDigits(p)
+		assert.False(t, ok, "%q", p)
+	}
+}
+
+// termsSignedAt and byzantineTermsSignedAt are synonyms: one is required,
+// both are accepted when they name the same instant.
+func TestTermsSynonym(t *testing.T) {
+	v := newTestValidator(t)
+	for _, tc := range []struct {
+		name, terms, byzantine string
+		field                  string
+		code                   onboardkit.FieldCode
+	}{
+		{"termsSignedAt", "2026-01-01T10:00:00Z", "", "", ""},
+		{"byzantineTermsSignedAt", "", "2025-11-19T21:14:58.328Z", "", ""},
+		{"both, same instant", "2026-01-01T10:00:00Z", "2026-01-01T11:00:00+01:00", "", ""},
+		{"both, different", "2026-01-01T10:00:00Z", "2026-01-01T10:00:01Z", "byzantineTermsSignedAt", onboardkit.FieldMismatch},
+		{"neither", "", "", "termsSignedAt", onboardkit.FieldRequired},
+		{"byzantine bad", "", "yesterday", "byzantineTermsSignedAt", onboardkit.FieldInvalidDate},
+		{"byzantine future", "", "2026-01-02T04:00:00Z", "byzantineTermsSignedAt", onboardkit.FieldInFuture},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := seedRequest(t)
+			r.TermsSignedAt, r.ByzantineTermsSignedAt = tc.terms, tc.byzantine
+			err := v.ValidateIndividualAccount(r)
+			if tc.field == "" {
+				require.NoError(t, err)
+				assert.False(t, r.SignedAt().IsZero())
+				return
+			}
+			f := fieldErrors(t, err)
+			require.Len(t, f, 1)
+			assert.Equal(t, tc.field, f[0].Field)
+			assert.Equal(t, tc.code, f[0].Code)
+		})
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"golang.org/x/text/language"
 
 	"github.com/onboardkit/onboardkit"
+	"github.com/onboardkit/onboardkit/kyc"
 	"github.com/onboardkit/onboardkit/storage"
 )
 
@@ -63,32 +64,8 @@ func (i identifiers) phone(field, raw string, anyType bool) (string, *onboardkit
 	return phonenumbers.Format(num, phonenumbers.E164), nil
 }
 
-// plainNumber strips the separators of a plain number and reports whether
-// raw is one: an optional "+", then 4 to 17 digits with single spaces, dots
-// or dashes between them.
-func plainNumber(raw string) (string, bool) {
-	if len(raw) > 32 {
-		return "", false
-	}
-	var b strings.Builder
-	prev := byte(0)
-	for k := 0; k < len(raw); k++ {
-		c := raw[k]
-		switch {
-		case c >= '0' && c <= '9':
-			b.WriteByte(c)
-		case c == '+' && k == 0:
-			b.WriteByte(c)
-		case (c == ' ' || c == '.' || c == '-') && prev >= '0' && prev <= '9':
-		default:
-			return "", false
-		}
-		prev = c
-	}
-	d := b.String()
-	n := len(strings.TrimPrefix(d, "+"))
-	return d, n >= 4 && n <= 17 && prev >= '0' && prev <= '9'
-}
+// plainNumber strips the separators of a plain number (kyc.PhoneDigits).
+func plainNumber(raw string) (string, bool) { return kyc.PhoneDigits(raw) }
 
 // canonical reports whether digits spell num exactly: its E.164 digits, or
 // (national format, with a default region) its national significant number
