@@ -194,6 +194,32 @@ type evalInput struct {
 	SSN       string                 `json:"socialSecurityNumber" validate:"omitempty,kyc_ssn"`
 }
 
+// MissingDocuments lists what the rules require that the error-free
+// documents among docs do not provide (MissingIdentityDocument,
+// MissingProofOfAddress, MissingSelfie); with no documents, everything
+// the rules require.
+func (v *Validator) MissingDocuments(docs []DocumentResult) []string {
+	has := func(ok func(DocumentType) bool) bool {
+		for _, d := range docs {
+			if d.OK() && ok(d.DocumentType) {
+				return true
+			}
+		}
+		return false
+	}
+	out := []string{}
+	if len(v.rules.IdentityDocumentTypes) > 0 && !has(func(t DocumentType) bool { return v.identity[t] }) {
+		out = append(out, MissingIdentityDocument)
+	}
+	if v.rules.RequireProofOfAddress && !has(func(t DocumentType) bool { return t == DocumentProofOfAddress }) {
+		out = append(out, MissingProofOfAddress)
+	}
+	if v.rules.RequireSelfie && !has(func(t DocumentType) bool { return t == DocumentSelfie }) {
+		out = append(out, MissingSelfie)
+	}
+	return out
+}
+
 // Evaluate checks a submission: it validates the documents' structure
 // (returning a validation *onboardkit.Error, with the same field paths as
 // ValidateSubmission, when it fails), decodes and examines every document
@@ -228,23 +254,7 @@ func (v *Validator) Evaluate(ctx context.Context, in EvaluateInput) (*Result, er
 		res.Documents = append(res.Documents, dr)
 	}
 
-	has := func(ok func(DocumentType) bool) bool {
-		for _, d := range res.Documents {
-			if d.OK() && ok(d.DocumentType) {
-				return true
-			}
-		}
-		return false
-	}
-	if len(v.rules.IdentityDocumentTypes) > 0 && !has(func(t DocumentType) bool { return v.identity[t] }) {
-		res.MissingDocuments = append(res.MissingDocuments, MissingIdentityDocument)
-	}
-	if v.rules.RequireProofOfAddress && !has(func(t DocumentType) bool { return t == DocumentProofOfAddress }) {
-		res.MissingDocuments = append(res.MissingDocuments, MissingProofOfAddress)
-	}
-	if v.rules.RequireSelfie && !has(func(t DocumentType) bool { return t == DocumentSelfie }) {
-		res.MissingDocuments = append(res.MissingDocuments, MissingSelfie)
-	}
+	res.MissingDocuments = v.MissingDocuments(res.Documents)
 
 	if v.rules.QuestionnaireAge > 0 && ageOn(birth, today) >= v.rules.QuestionnaireAge {
 		res.RiskFactors = append(res.RiskFactors, RiskAge)

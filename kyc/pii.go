@@ -46,6 +46,10 @@ func MaskSSN(ssn string) string {
 	return b.String()
 }
 
+// MaskDocumentNumber masks a document number for display as MaskSSN does:
+// "FR1234567890" → "********7890".
+func MaskDocumentNumber(n string) string { return MaskSSN(n) }
+
 func isAlnum(c byte) bool {
 	return c >= '0' && c <= '9' || c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z'
 }

@@ -18,16 +18,39 @@ import (
 )
 
 // IndividualAccountResult is the outcome of CreateIndividualAccount.
+// It echoes what the request described, as the source answer does: the
+// userInfo as stored (the phone in E.164, the SSN masked), the terms
+// timestamp under both its names, the questionnaire, and each document
+// with its findings (the number masked).
 type IndividualAccountResult struct {
-	UserID                string               `json:"userId"`
-	AccountID             string               `json:"accountId"`
-	VerificationStatus    kyc.Status           `json:"verificationStatus"`
-	MissingDocuments      []string             `json:"missingDocuments"`
-	VerificationDocuments []kyc.DocumentResult `json:"verificationDocuments"`
+	UserID                 string                  `json:"userId"`
+	AccountID              string                  `json:"accountId"`
+	VerificationStatus     kyc.Status              `json:"verificationStatus"`
+	UserInfo               kyc.UserInfo            `json:"userInfo"`
+	TermsSignedAt          string                  `json:"termsSignedAt"`
+	ByzantineTermsSignedAt string                  `json:"byzantineTermsSignedAt"`
+	AdditionalUserInfo     *kyc.AdditionalUserInfo `json:"additionalUserInfo,omitempty"`
+	MissingDocuments       []string                `json:"missingDocuments"`
+	VerificationDocuments  []IndividualDocument    `json:"verificationDocuments"`
+	IsPasskeyActivated     bool                    `json:"isPasskeyActivated"`
+	IsOtpActivated         bool                    `json:"isOtpActivated"`
+}
+
+// IndividualDocument is a document of an individual-account request as
+// its answer echoes it: the number masked, the findings of the document.
+type IndividualDocument struct {
+	DocumentID     string           `json:"documentId"`
+	DocumentType   kyc.DocumentType `json:"documentType"`
+	IssuingCountry string           `json:"issuingCountry,omitempty"`
+	DocumentNumber string           `json:"documentNumber,omitempty"`
+	Description    string           `json:"description,omitempty"`
+	Warnings       []kyc.Finding    `json:"warnings"`
+	Errors         []kyc.Finding    `json:"errors"`
 }
 
 type kycSteps struct {
 	*core
+	passkeys  *passkeys
 	pii       *pii
 	validator *kyc.Validator
 	reviewer  kyc.Reviewer
@@ -408,11 +431,42 @@ func (k *kycSteps) individualUser(ctx context.Context, st storage.DataKeys, id, 
 	return u, nil
 }
 
+// individualResult is the answer of CreateIndividualAccount but for the
+// documents: the request echoed as stored.
+func individualResult(req kyc.IndividualAccountRequest, u *storage.User, accountID string, passkey bool) *IndividualAccountResult {
+	info := req.UserInfo
+	info.Phone, info.Email = u.Phone, u.Email
+	if info.SocialSecurityNumber != "" {
+		info.SocialSecurityNumber = kyc.MaskSSN(info.SocialSecurityNumber)
+	}
+	terms := req.SignedAt().Format(time.RFC3339Nano)
+	return &IndividualAccountResult{
+		UserID: u.ID, AccountID: accountID, VerificationStatus: kyc.Status(u.KYCStatus),
+		UserInfo: info, TermsSignedAt: terms, ByzantineTermsSignedAt: terms, AdditionalUserInfo: req.AdditionalUserInfo,
+		MissingDocuments: []string{}, VerificationDocuments: []IndividualDocument{},
+		IsPasskeyActivated: passkey,
+	}
+}
+
 // createIndividual is Service.CreateIndividualAccount.
 func (k *kycSteps) createIndividual(ctx context.Context, req kyc.IndividualAccountRequest) (*IndividualAccountResult, error) {
 	phone, email, err := k.individualInput(ctx, req)
-	if err != nil {
+	if err != nil && !errors.Is(err, onboardkit.ErrValidation) {
 		return nil, err
+	}
+	// The authenticators are checked even when other fields are wrong, so
+	// that one answer lists every problem; a verified attestation is not
+	// consumed until the account is created.
+	enrolled, afields, aerr := k.passkeys.verifyAuthenticators(ctx, req.Authenticators)
+	if aerr != nil {
+		return nil, aerr
+	}
+	if err != nil || len(afields) > 0 {
+		var fields []onboardkit.FieldError
+		if e := onboardkit.AsError(err); e != nil {
+			fields = e.Fields
+		}
+		return nil, onboardkit.ValidationError(append(fields, afields...)...)
 	}
 	var res *kyc.Result
 	if len(req.VerificationDocuments) > 0 {
@@ -450,6 +504,9 @@ func (k *kycSteps) createIndividual(ctx context.Context, req kyc.IndividualAccou
 		if err := tx.CreateAccount(ctx, acct); err != nil {
 			return err
 		}
+		if err := k.passkeys.enroll(ctx, tx, userID, enrolled, now); err != nil {
+			return err
+		}
 		tx.raise(EventIndividualCreated, userID)
 		tx.raise(EventAccountCreated, userID, "account_id", accountID)
 		return nil
@@ -457,10 +514,17 @@ func (k *kycSteps) createIndividual(ctx context.Context, req kyc.IndividualAccou
 	if err != nil {
 		return nil, err
 	}
-	out := &IndividualAccountResult{UserID: userID, AccountID: accountID, VerificationStatus: kyc.Status(u.KYCStatus),
-		MissingDocuments: []string{}, VerificationDocuments: []kyc.DocumentResult{}}
+	out := individualResult(req, u, accountID, len(enrolled) > 0)
+	out.MissingDocuments = k.validator.MissingDocuments(nil)
 	if res != nil {
-		out.MissingDocuments, out.VerificationDocuments = res.MissingDocuments, res.Documents
+		out.MissingDocuments = res.MissingDocuments
+		for i, d := range res.Documents {
+			out.VerificationDocuments = append(out.VerificationDocuments, IndividualDocument{
+				DocumentID: d.DocumentID, DocumentType: d.DocumentType, IssuingCountry: d.IssuingCountry,
+				DocumentNumber: kyc.MaskDocumentNumber(d.DocumentNumber), Description: req.VerificationDocuments[i].Description,
+				Warnings: d.Warnings, Errors: d.Errors,
+			})
+		}
 		k.review(ctx, userID, subID, res)
 		if cur, err := k.store.GetUser(ctx, userID); err == nil {
 			out.VerificationStatus = kyc.Status(cur.KYCStatus)

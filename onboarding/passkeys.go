@@ -32,6 +32,7 @@ import (
 	"github.com/go-webauthn/webauthn/webauthn"
 
 	"github.com/onboardkit/onboardkit"
+	"github.com/onboardkit/onboardkit/kyc"
 	"github.com/onboardkit/onboardkit/otp"
 	"github.com/onboardkit/onboardkit/storage"
 )
@@ -548,15 +549,6 @@ func (p *passkeys) remove(ctx context.Context, userID, passkeyID string) error {
 	return nil
 }
 
-// activated reports whether the user has a passkey.
-func (p *passkeys) activated(ctx context.Context, st storage.Passkeys, userID string) (bool, error) {
-	ks, err := st.ListPasskeys(ctx, userID)
-	if err != nil {
-		return false, err
-	}
-	return len(ks) > 0, nil
-}
-
 // ---------------------------------------------------------------------------
 // Login
 
@@ -751,12 +743,12 @@ type enrolled struct {
 // request against a passkey challenge this service issued to an
 // integrator and not used yet; the problems are field errors naming
 // authenticators[i].
-func (p *passkeys) verifyAuthenticators(ctx context.Context, auths []Authenticator) ([]enrolled, []onboardkit.FieldError, error) {
+func (p *passkeys) verifyAuthenticators(ctx context.Context, auths []kyc.Authenticator) ([]enrolled, []onboardkit.FieldError, error) {
 	if len(auths) == 0 {
 		return nil, nil, nil
 	}
-	if err := p.enabled(); err != nil {
-		return nil, nil, err
+	if p.wa == nil {
+		return nil, []onboardkit.FieldError{{Field: "authenticators", Code: onboardkit.FieldUnsupported, Message: "Passkeys are not enabled on this service."}}, nil
 	}
 	var (
 		out    []enrolled
@@ -765,7 +757,7 @@ func (p *passkeys) verifyAuthenticators(ctx context.Context, auths []Authenticat
 	)
 	for i, a := range auths {
 		field := fmt.Sprintf("authenticators[%d]", i)
-		cred, fe := a.credentialJSON(field)
+		cred, fe := credentialJSON(a, field)
 		if fe != nil {
 			fields = append(fields, fe...)
 			continue
@@ -815,23 +807,6 @@ func (p *passkeys) verifyAuthenticators(ctx context.Context, auths []Authenticat
 	return out, fields, nil
 }
 
-// Authenticator is one WebAuthn registration an integrator sends with an
-// individual account (the seed's authenticators[i]); the binary values are
-// base64url (standard base64 is accepted).
-type Authenticator struct {
-	AuthenticatorName string      `json:"authenticatorName"`
-	Challenge         string      `json:"challenge"`
-	Attestation       Attestation `json:"attestation"`
-}
-
-// Attestation is the browser's attestation response of an Authenticator.
-type Attestation struct {
-	CredentialID      string   `json:"credentialId"`
-	ClientDataJSON    string   `json:"clientDataJson"`
-	AttestationObject string   `json:"attestationObject"`
-	Transports        []string `json:"transports,omitempty"`
-}
-
 // Transports of the seed (AUTHENTICATOR_TRANSPORT_…) and their WebAuthn
 // names.
 var transportNames = map[string]string{
@@ -857,7 +832,7 @@ func b64url(s string) (string, bool) {
 }
 
 // credentialJSON builds the PublicKeyCredential JSON go-webauthn parses.
-func (a Authenticator) credentialJSON(field string) ([]byte, []onboardkit.FieldError) {
+func credentialJSON(a kyc.Authenticator, field string) ([]byte, []onboardkit.FieldError) {
 	var fields []onboardkit.FieldError
 	if fe := checkPasskeyName(a.AuthenticatorName, field+".authenticatorName"); fe != nil {
 		fields = append(fields, *fe)

@@ -123,7 +123,7 @@ func New(cfg Config) (*Service, error) {
 	s.prov = &provisioning{core: c, pii: pii, planner: planner, addresses: cfg.Addresses}
 	s.decisions = &decisions{core: c, prov: s.prov}
 	s.privacy = &privacy{core: c, pii: pii, retention: cfg.Retention, recentAuth: cfg.RecentAuth}
-	s.kyc = &kycSteps{core: c, pii: pii, validator: validator, reviewer: cfg.Reviewer, ids: ids, decisions: s.decisions}
+	s.kyc = &kycSteps{core: c, passkeys: s.passkeys, pii: pii, validator: validator, reviewer: cfg.Reviewer, ids: ids, decisions: s.decisions}
 	s.ops = &operators{core: c, pii: pii, prov: s.prov, roles: cfg.Roles, ids: ids}
 	return s, nil
 }

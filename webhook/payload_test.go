@@ -21,6 +21,7 @@ import (
 	"github.com/onboardkit/onboardkit/clocktest"
 	"github.com/onboardkit/onboardkit/kyc"
 	"github.com/onboardkit/onboardkit/onboarding"
+	"github.com/onboardkit/onboardkit/onboarding/passkeytest"
 	"github.com/onboardkit/onboardkit/otp"
 	"github.com/onboardkit/onboardkit/otp/otptest"
 	"github.com/onboardkit/onboardkit/password"
@@ -107,6 +108,7 @@ func TestPayloadsCarryNoPersonalData(t *testing.T) {
 		Tokens: onboarding.TokenConfig{SigningKey: key}, Clock: clk, Addresses: addrs, EnumerationSafeSignUp: true,
 		Retention: onboarding.RetentionConfig{Period: time.Hour, Keyring: officers},
 		OTP:       otp.Config{DestinationLimit: 20},
+		WebAuthn:  onboarding.WebAuthnConfig{RPID: "example.com", RPName: "Example", Origins: []string{"https://example.com"}},
 	})
 	require.NoError(t, err)
 	j := &journey{t: t, ctx: ctx, svc: svc, sent: sent, clk: clk}
@@ -154,6 +156,22 @@ func TestPayloadsCarryNoPersonalData(t *testing.T) {
 	j.ok(err)
 	j.auth(svc.LoginWithRecoveryCode(ctx, lr.SessionID, recovery[0]))
 	j.ok(svc.RemoveTOTP(ctx, a.UserID))
+
+	// A passkey, a passwordless login with it, its removal.
+	va := &passkeytest.Authenticator{Origin: "https://example.com"}
+	po, err := svc.BeginPasskeyRegistration(ctx, a.UserID)
+	j.ok(err)
+	reg, err := va.Create(po.PublicKey, passkeytest.Tweaks{})
+	j.ok(err)
+	pk, err := svc.RegisterPasskey(ctx, a.UserID, onboarding.PasskeyRegistration{CeremonyID: po.CeremonyID, Name: "Jean's phone", Credential: reg.JSON})
+	j.ok(err)
+	j.keep("Jean's phone")
+	lo, err := svc.BeginPasskeyLogin(ctx)
+	j.ok(err)
+	assertion, err := va.Get(lo.PublicKey, reg.Credential, passkeytest.Tweaks{})
+	j.ok(err)
+	j.auth(svc.LoginWithPasskey(ctx, lo.CeremonyID, assertion))
+	j.ok(svc.RemovePasskey(ctx, a.UserID, pk.PasskeyID))
 
 	// KYC: more information, then approval (an account, a portfolio).
 	profile := kyc.Profile{FirstName: "Jean", LastName: "Dupont", BirthDate: "1985-04-12", Nationality: "FRA",
