@@ -204,7 +204,7 @@ func TestSenderFlags(t *testing.T) {
 		wantErr    string
 		sms, email string // the sender types
 	}{
-		{"the outbox by default", nil, nil, "", "*otp.Outbox", "*otp.Outbox"},
+		{"the outbox by default, its codes recorded for GET /dev/codes", nil, nil, "", "*devCodes", "*devCodes"},
 		{"SMTP for emails", nil, append(append([]string{}, smtp...), "-smtp-user", "u", "-smtp-password-file", pw), "", "*otp.Outbox", "*otp.SMTP"},
 		{"SMTP password from the environment", map[string]string{"ONBOARDKIT_SMTP_PASSWORD": "s3cret"},
 			append(append([]string{}, smtp...), "-smtp-user", "u"), "", "*otp.Outbox", "*otp.SMTP"},
@@ -244,6 +244,7 @@ func TestSenderFlags(t *testing.T) {
 					defer s.close()
 					assert.Equal(t, tt.sms, typeName(s.sms))
 					assert.Equal(t, tt.email, typeName(s.email))
+					assert.Equal(t, tt.sms == "*devCodes", s.codes != nil, "codes are recorded only when no real sender is given")
 				}
 			}
 			if tt.wantErr != "" {
@@ -265,6 +266,8 @@ func typeName(v any) string {
 		return "*otp.SMTP"
 	case *otp.Twilio:
 		return "*otp.Twilio"
+	case *devCodes:
+		return "*devCodes"
 	}
 	return "?"
 }

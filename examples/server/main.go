@@ -5,6 +5,10 @@
 //
 //	go run ./examples/server -addr 127.0.0.1:8080 -outbox /tmp/outbox.jsonl
 //
+// Unless -demo=false it also serves a demo web app at / that walks the
+// journey in a browser (demo.go), and, while the codes go to the outbox,
+// GET /dev/codes?to=… with the last code sent (devcodes.go).
+//
 // Every flag can also come from the environment: ONBOARDKIT_ and the flag
 // name upper-cased, '-' as '_' (see envRule); secrets come from files or
 // the environment (-secret-file, $ONBOARDKIT_SECRET, ...).
@@ -99,6 +103,8 @@ type config struct {
 	operatorKeys              []*ecdsa.PublicKey
 	trustedProxies            []netip.Prefix
 	autoApprove               bool
+	demo                      bool
+	webAuthn                  onboarding.WebAuthnConfig
 	jwtKeyPath                string
 	btcXpub, ethXpub, chain   string
 	secret                    string
@@ -116,6 +122,7 @@ type config struct {
 // environment.
 var repeatable = map[string]bool{
 	"integrator-key": true, "operator-key": true, "trusted-proxy": true, "webhook": true, "webhook-secret": true,
+	"webauthn-origin": true,
 }
 
 // flows are the journeys of -flow.
@@ -171,6 +178,13 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 		c.trustedProxies = append(c.trustedProxies, p)
 		return nil
 	})
+	fs.BoolVar(&c.demo, "demo", true, "serve the demo web app at / (its assets under /app/) walking the journey against this API; with the development outbox (no -smtp-addr, no -twilio-account-sid) also GET "+devCodesPath+"?to=… showing the last code sent (false: the API and /metrics only)")
+	fs.StringVar(&c.webAuthn.RPID, "webauthn-rp-id", "", "passkeys: the relying party id, a domain (example.com; default on a loopback -addr: localhost, with the origin http://localhost:PORT; elsewhere passkeys are off without it)")
+	fs.StringVar(&c.webAuthn.RPName, "webauthn-rp-name", "onboardkit", "passkeys: the relying party name authenticators show")
+	fs.Func("webauthn-origin", "passkeys: an origin allowed to run ceremonies, https://app.example.com (repeatable; required with -webauthn-rp-id)", func(s string) error {
+		c.webAuthn.Origins = append(c.webAuthn.Origins, s)
+		return nil
+	})
 	fs.BoolVar(&c.autoApprove, "auto-approve-kyc", false, "decide KYC at once with kyc.DevReviewer (approves complete, error-free submissions)")
 	fs.StringVar(&c.jwtKeyPath, "jwt-key", "", "PEM PKCS#8 Ed25519 or P-256 private key signing access tokens (default: an ephemeral key)")
 	fs.StringVar(&c.btcXpub, "btc-xpub", "", "account-level extended public key (zpub/xpub) for Bitcoin deposit addresses (default: the public BIP84 test key)")
@@ -203,6 +217,11 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	}
 	warnPasswordInArgv(src, "postgres", c.postgresDSN, warn)
 	warnPasswordInArgv(src, "redis", c.redisURL, warn)
+	if c.demo {
+		if err := checkDemoBasePath(c.basePath); err != nil {
+			return nil, err
+		}
+	}
 	if c.schema != "" && c.postgresDSN == "" {
 		return nil, errors.New("-schema needs -postgres")
 	}
@@ -272,34 +291,66 @@ func serve(args []string, stderr io.Writer) error {
 		return err
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	warn := warner(stderr)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	// Listen first: with -addr HOST:0 the port is known only then, and the
+	// default passkey origin of a loopback server carries it.
+	ln, err := net.Listen("tcp", c.addr)
+	if err != nil {
+		return err
+	}
+	handler, closeAll, err := newServer(ctx, c, ln.Addr(), logger, stderr)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	defer closeAll()
+	return listen(ctx, ln, c.basePath, handler, logger, stderr)
+}
 
+// newServer opens what the flags name (store, limits, senders, webhooks)
+// and returns the server's handler, and what closes it all once the
+// handler is done. addr is the address it will be served on. The
+// background work (janitor, webhook deliveries, retention) runs until ctx
+// ends. Tests serve the handler in process.
+func newServer(ctx context.Context, c *config, addr net.Addr, logger *slog.Logger, stderr io.Writer) (_ http.Handler, closeAll func(), err error) {
+	warn := warner(stderr)
+	var closers []func()
+	closeUp := func() {
+		for i := len(closers) - 1; i >= 0; i-- {
+			closers[i]()
+		}
+	}
+	defer func() {
+		if err != nil {
+			closeUp() // not closeAll: the failing return set it to nil
+		}
+	}()
 	b, err := openBackends(ctx, c, stderr)
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
-	defer b.close()
+	closers = append(closers, b.close)
 	send, err := openSenders(&c.senders, c.outbox, stderr)
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
-	defer send.close()
+	closers = append(closers, send.close)
 	cfg, err := serviceConfig(c, warn)
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
 	cfg.Store, cfg.SMS, cfg.Email, cfg.Logger = b.store, send.sms, send.email, logger
+	cfg.WebAuthn = webAuthnConfig(c.webAuthn, addr, stderr)
 	meters, metricsHandler, err := metrics()
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
-	defer func() { _ = meters.Shutdown(context.Background()) }()
+	closers = append(closers, func() { _ = meters.Shutdown(context.Background()) })
 	cfg.Meter = meters
 	svc, err := onboarding.New(cfg)
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
 	if c.retention > 0 {
 		go purgeRetained(ctx, svc, time.Hour, stderr)
@@ -310,11 +361,11 @@ func serve(args []string, stderr io.Writer) error {
 	}
 	deliverer, err := startDeliverer(ctx, &c.hooks, b.store, stderr)
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
 	providers, err := c.hooks.providers(stderr)
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
 	if len(c.integratorKeys) == 0 {
 		fmt.Fprintln(stderr, "integrator routes: no -integrator-key, every signed call is refused")
@@ -338,7 +389,19 @@ func serve(args []string, stderr io.Writer) error {
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", metricsHandler)
 	mux.Handle("/", api)
-	return listen(ctx, c.addr, c.basePath, mux, logger, stderr)
+	if c.demo {
+		page := demoPage{APIBase: strings.TrimRight(c.basePath, "/")}
+		if send.codes != nil {
+			page.DevCodes = devCodesPath
+			mux.Handle("GET "+devCodesPath, send.codes)
+			fmt.Fprintf(stderr, "dev codes: GET %s?to=… shows the last code the outbox got for a phone or email (development only: never with -smtp-addr or -twilio-account-sid; off with -demo=false)\n", devCodesPath)
+		}
+		if err := mountDemo(mux, page); err != nil {
+			return nil, nil, err
+		}
+		fmt.Fprintf(stderr, "demo web app: %s (off with -demo=false)\n", demoURL(addr))
+	}
+	return mux, closeUp, nil
 }
 
 // backends are the store and what keeps the rate limits and used
@@ -442,6 +505,25 @@ func serviceConfig(c *config, warn func(string)) (onboarding.Config, error) {
 	return cfg, nil
 }
 
+// webAuthnConfig is the passkeys' relying party of the flags. Without
+// -webauthn-rp-id a server listening on a loopback (or every) address is the relying
+// party localhost at its own port (a browser treats http://localhost as a
+// secure context, so passkeys work over plain HTTP there); elsewhere
+// passkeys stay off. It says at start which.
+func webAuthnConfig(w onboarding.WebAuthnConfig, addr net.Addr, stderr io.Writer) onboarding.WebAuthnConfig {
+	if w.RPID == "" && len(w.Origins) == 0 {
+		if a, ok := addr.(*net.TCPAddr); ok && (a.IP.IsLoopback() || a.IP.IsUnspecified()) {
+			w.RPID, w.Origins = "localhost", []string{fmt.Sprintf("http://localhost:%d", a.Port)}
+			fmt.Fprintf(stderr, "passkeys: relying party localhost, origin %s (the default of a loopback -addr; open the demo there, not at 127.0.0.1)\n", w.Origins[0])
+			return w
+		}
+		fmt.Fprintln(stderr, "passkeys: off (no -webauthn-rp-id)")
+		return onboarding.WebAuthnConfig{}
+	}
+	fmt.Fprintf(stderr, "passkeys: relying party %s, origins %s\n", w.RPID, strings.Join(w.Origins, ", "))
+	return w
+}
+
 // loadSecret returns the secret of the flags (-secret, -secret-file,
 // $ONBOARDKIT_SECRET or $ONBOARDKIT_SECRET_FILE), else a random one.
 func loadSecret(value string, warn func(string)) ([]byte, error) {
@@ -477,7 +559,7 @@ func deriver(c *config, warn func(string)) (portfolio.AddressProvider, error) {
 }
 
 // listen serves handler on addr until ctx ends, then shuts down gracefully.
-func listen(ctx context.Context, addr, basePath string, handler http.Handler, logger *slog.Logger, stderr io.Writer) error {
+func listen(ctx context.Context, ln net.Listener, basePath string, handler http.Handler, logger *slog.Logger, stderr io.Writer) error {
 	srv := &http.Server{
 		Handler:           handler,
 		ReadHeaderTimeout: 5 * time.Second,
@@ -486,10 +568,6 @@ func listen(ctx context.Context, addr, basePath string, handler http.Handler, lo
 		IdleTimeout:       120 * time.Second,
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
-	}
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return err
 	}
 	fmt.Fprintf(stderr, "listening on http://%s%s (OpenAPI at %s/openapi.yaml, metrics at /metrics)\n", ln.Addr(), basePath, basePath)
 	errc := make(chan error, 1)

@@ -98,6 +98,9 @@ type senders struct {
 	sms   otp.SMSSender
 	email otp.EmailSender
 	close func()
+	// codes records the codes sent when both channels go to the outbox
+	// (nil with any real sender): GET /dev/codes reads them.
+	codes *devCodes
 }
 
 func openSenders(c *senderConfig, outboxPath string, stderr io.Writer) (*senders, error) {
@@ -144,6 +147,11 @@ func openSenders(c *senderConfig, outboxPath string, stderr io.Writer) (*senders
 		return nil, err
 	}
 	s.close = closeBox
+	if s.sms == nil && s.email == nil {
+		s.codes = newDevCodes(box)
+		s.sms, s.email = s.codes, s.codes
+		return s, nil
+	}
 	if s.sms == nil {
 		s.sms = box
 	}
