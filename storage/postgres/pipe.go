@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"errors"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -224,7 +223,7 @@ type failedBatch struct{ err error }
 
 func (f failedBatch) Exec() (pgconn.CommandTag, error) { return pgconn.CommandTag{}, f.err }
 func (f failedBatch) Query() (pgx.Rows, error)         { return nil, f.err }
-func (f failedBatch) QueryRow() pgx.Row                { return errRow{f.err} }
+func (f failedBatch) QueryRow() pgx.Row                { return errRow(f) }
 func (f failedBatch) Close() error                     { return f.err }
 func (f failedBatch) Tx() pgx.Tx                       { return nil }
 
@@ -282,25 +281,4 @@ func (p *pipe) rollback(ctx context.Context) {
 	if _, err := p.conn.Exec(ctx, "ROLLBACK"); err != nil {
 		_ = p.conn.Conn().Close(ctx)
 	}
-}
-
-// savepoint runs fn inside a savepoint of the unit, rolled back to when
-// fn fails with anything but a serialization failure.
-func (p *pipe) savepoint(ctx context.Context, fn func() error) error {
-	if _, err := p.Exec(ctx, "SAVEPOINT onboardkit_unit"); err != nil {
-		return mapErr("savepoint", err)
-	}
-	if err := fn(); err != nil {
-		var de *deferredError
-		if !retryable(err) && !errors.As(err, &de) {
-			if _, rerr := p.Exec(ctx, "ROLLBACK TO SAVEPOINT onboardkit_unit"); rerr != nil {
-				return errors.Join(err, rerr)
-			}
-		}
-		return err
-	}
-	if _, err := p.Exec(ctx, "RELEASE SAVEPOINT onboardkit_unit"); err != nil {
-		return mapErr("release savepoint", err)
-	}
-	return nil
 }

@@ -121,7 +121,7 @@ type shared struct {
 	rng *mrand.Rand
 }
 
-// querier is what *pgxpool.Pool and pgx.Tx have in common.
+// querier is what *pgxpool.Pool and a transaction's pipe have in common.
 type querier interface {
 	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
 	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
@@ -463,18 +463,6 @@ func sendBatch(ctx context.Context, q querier, stmts []stmt) ([]pgconn.CommandTa
 		return nil, err
 	}
 	return tags, nil
-}
-
-// unit runs fn atomically: in its own transaction (retried like Tx) on the
-// pool, or inside a savepoint of the running transaction, rolled back to
-// when fn fails with anything but a serialization failure.
-func (s *Store) unit(ctx context.Context, fn func(q querier) error) error {
-	if s.tx == nil {
-		return s.Tx(ctx, func(_ context.Context, st storage.Store) error {
-			return fn(st.(*Store).tx)
-		})
-	}
-	return s.tx.savepoint(ctx, func() error { return fn(s.tx) })
 }
 
 func constraintViolation(err error) bool {
