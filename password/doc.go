@@ -51,20 +51,24 @@
 // in its slot until [Hasher.NeedsRehash] has it replaced.)
 //
 // For a host, the budget is MaxConcurrent × Params.Memory plus its own
-// baseline: about 64 MiB is enough for the onboarding handler on the
-// PostgreSQL store (the in-memory store adds its data), e.g. 2 × 19 + 64 =
-// 102 MiB on 2 CPUs. With the Go collector's default settings (GOGC=100)
-// the heap may grow to about twice what was live at the last collection
-// before the buffers of finished hashes are reclaimed, so a burst can take
-// the resident set to nearly twice the hashing part of the budget. Where the
-// process has a memory limit (a container), set GOMEMLIMIT (or call
-// runtime/debug.SetMemoryLimit) to about 90% of that limit, and give the
-// process at least the budget plus a quarter: the collector then reclaims
-// finished hashes' buffers as the heap approaches GOMEMLIMIT instead of the
-// process being killed. A GOMEMLIMIT at or below the budget makes the
-// collector run almost continuously during bursts and costs hashes per
-// second. MaxConcurrent lower than GOMAXPROCS lowers the budget and the
-// throughput together.
+// baseline: about 64 MiB for the onboarding handler on the PostgreSQL store
+// (the in-memory store adds its data), e.g. 2 × 19 + 64 = 102 MiB on 2
+// CPUs. With the Go collector's default settings (GOGC=100) the heap grows
+// to about twice what was live at the last collection before the buffers
+// of finished hashes are reclaimed: 200 concurrent sign-ups took the
+// example server (2 CPUs) to a peak resident set of 146–168 MiB. GOMEMLIMIT
+// (or runtime/debug.SetMemoryLimit) bounds the memory the Go runtime
+// manages, which excludes the binary's own pages (about 30 MiB for the
+// example server): the same burst peaked at 119–129 MiB with
+// GOMEMLIMIT=92MiB and at 94 MiB, within the budget, with GOMEMLIMIT=70MiB
+// (the budget less the binary's pages), at the cost of more frequent
+// collections during the burst (about a tenth of its sign-ups per second
+// there). Where the process has a hard limit (a container), give it the
+// budget plus a quarter and set GOMEMLIMIT below it as above, so that the
+// collector reclaims finished hashes' buffers instead of the process being
+// killed. golang.org/x/crypto/argon2 has no API to reuse its buffer
+// (golang/go#36634 is open); MaxConcurrent lower than GOMAXPROCS lowers the
+// budget and the throughput together.
 //
 // # Blocklist
 //
