@@ -186,6 +186,12 @@
 // [Store.PruneRateLimits] and [Store.PruneReplayNonces] delete them, for a
 // janitor to call from time to time.
 //
+// rate_limits is UNLOGGED (migration 0010): its updates, one per limited
+// request, write no WAL and wait for no flush. After a crash of the server
+// the table is empty, and a standby does not have it: the limits start
+// again from full allowances, for one window. replay_nonces stays logged,
+// so that a signature seen before a crash is still refused after it.
+//
 // # Janitor
 //
 // Expired rows are left in place until a janitor deletes them: the

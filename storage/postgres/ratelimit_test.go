@@ -221,3 +221,20 @@ func TestPruneRateLimitsAndNonces(t *testing.T) {
 	require.NoError(t, err)
 	assert.False(t, ok, "the unexpired nonce is kept")
 }
+
+// TestLimiterStateUnlogged: the limiter's table writes no WAL (migration
+// 0010), the replay cache's does (a used signature must outlive a crash).
+func TestLimiterStateUnlogged(t *testing.T) {
+	st := postgrestest.New(t)
+	for table, want := range map[string]string{"rate_limits": "u", "replay_nonces": "p"} {
+		var got string
+		err := st.Pool().QueryRow(context.Background(),
+			`SELECT relpersistence::text FROM pg_class WHERE oid = to_regclass($1)`, table).Scan(&got)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got != want {
+			t.Errorf("%s: relpersistence %q, want %q", table, got, want)
+		}
+	}
+}

@@ -1,0 +1,13 @@
+-- 0010_rate_limits_unlogged: the limiter's state (rate_limits) is not
+-- written to the WAL. Every HTTP request that a limit covers updates a
+-- row of it; logged, each of those updates is a WAL record and, outside a
+-- transaction, a commit that waits for its flush to disk: the limiter
+-- then cost more than the step it guarded.
+--
+-- What an unlogged table gives up: after a crash of the server the table
+-- is empty, and a standby has none of its rows (after a failover the
+-- limits start again from full allowances). A limit is a brake on abuse,
+-- not a record: losing its state at a crash loosens it for one window.
+-- The replay cache (replay_nonces) stays logged: a signature seen before
+-- a crash must still be refused after it.
+ALTER TABLE rate_limits SET UNLOGGED;
