@@ -471,9 +471,9 @@ func (r *callRecorder) names() []string {
 	return append([]string(nil), r.calls...)
 }
 
-func (r *callRecorder) GetLogin(ctx context.Context, identifier string, byEmail bool) (*storage.Login, error) {
+func (r *callRecorder) GetLogin(ctx context.Context, by storage.LoginBy, value string) (*storage.Login, error) {
 	r.add("GetLogin")
-	return r.Store.GetLogin(ctx, identifier, byEmail)
+	return r.Store.GetLogin(ctx, by, value)
 }
 
 func (r *callRecorder) GetUserByPhone(ctx context.Context, phone string) (*storage.User, error) {

@@ -129,7 +129,7 @@ func (d *decisions) apply(ctx context.Context, userID string, dec kyc.Decision, 
 
 // updateSubmission records the decision on the user's latest submission.
 func (d *decisions) updateSubmission(ctx context.Context, tx *unit, userID string, dec kyc.Decision, now time.Time) error {
-	last, err := tx.LatestKYCSubmission(ctx, userID)
+	last, err := tx.LatestKYCStatus(ctx, userID)
 	if errors.Is(err, storage.ErrNotFound) {
 		return nil
 	}

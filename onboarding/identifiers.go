@@ -126,7 +126,11 @@ func (i identifiers) login(ctx context.Context, st storage.Credentials, username
 	if fe != nil {
 		return nil, storage.ErrNotFound
 	}
-	return st.GetLogin(ctx, v, isEmail)
+	by := storage.LoginByPhone
+	if isEmail {
+		by = storage.LoginByEmail
+	}
+	return st.GetLogin(ctx, by, v)
 }
 
 // holders returns the users holding phone and email (nil for none, or for

@@ -166,7 +166,7 @@ func complianceRecord(accepted time.Time, version string, pep bool, q *kyc.Addit
 // latestAttempt returns the number of the user's latest submission (0 for
 // none).
 func (k *kycSteps) latestAttempt(ctx context.Context, userID string) (int, error) {
-	last, err := k.store.LatestKYCSubmission(ctx, userID)
+	last, err := k.store.LatestKYCStatus(ctx, userID)
 	if errors.Is(err, storage.ErrNotFound) {
 		return 0, nil
 	}

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"time"
 
+	"github.com/onboardkit/onboardkit"
 	"github.com/onboardkit/onboardkit/kyc"
 	"github.com/onboardkit/onboardkit/storage"
 )
@@ -61,28 +62,21 @@ type KYCView struct {
 	MissingDocuments   []string   `json:"missingDocuments"`
 }
 
-// factorsOf reports whether the user has a passkey and a confirmed
-// authenticator app.
-func factorsOf(ctx context.Context, st storage.Store, userID string) (passkey, totp bool, err error) {
-	ks, err := st.ListPasskeys(ctx, userID)
-	if err != nil {
-		return false, false, err
-	}
-	e, err := st.GetTOTP(ctx, userID)
-	switch {
-	case errors.Is(err, storage.ErrNotFound):
-		return len(ks) > 0, false, nil
-	case err != nil:
-		return false, false, err
-	}
-	return len(ks) > 0, e.Confirmed, nil
-}
-
 // me is Service.Me.
 func (k *kycSteps) me(ctx context.Context, userID string) (*UserView, error) {
-	u, err := k.getUser(ctx, userID)
+	// The user with its factors in one read (as getUser: an erased user is
+	// not found).
+	if !validID(userID) {
+		return nil, onboardkit.CodeNotFound.Err()
+	}
+	l, err := k.store.GetLogin(ctx, storage.LoginByID, userID)
 	if err != nil {
-		return nil, err
+		return nil, k.storeErr(ctx, "user lookup", err)
+	}
+	k.reachable(ctx)
+	u := l.User
+	if Status(u.Status) == StatusErased {
+		return nil, onboardkit.CodeNotFound.Err()
 	}
 	p := ProgressOf(u)
 	v := &UserView{
@@ -93,9 +87,7 @@ func (k *kycSteps) me(ctx context.Context, userID string) (*UserView, error) {
 		CreatedAt: u.CreatedAt.UTC(), UpdatedAt: u.UpdatedAt.UTC(),
 		MissingFields: []string{}, Roles: append([]string{}, u.Roles...),
 	}
-	if v.IsPasskeyActivated, v.IsOtpActivated, err = factorsOf(ctx, k.store, u.ID); err != nil {
-		return nil, k.storeErr(ctx, "read factors", err)
-	}
+	v.IsPasskeyActivated, v.IsOtpActivated = l.Passkeys > 0, l.TOTPConfirmed
 	prof, err := k.pii.profile(ctx, k.store, u)
 	if err != nil {
 		return nil, k.storeErr(ctx, "open profile", err)
@@ -118,7 +110,7 @@ func (k *kycSteps) me(ctx context.Context, userID string) (*UserView, error) {
 	if p.KYC == kyc.StatusNotStarted {
 		return v, nil // nothing submitted yet
 	}
-	if last, err := k.store.LatestKYCSubmission(ctx, userID); err == nil {
+	if last, err := k.store.LatestKYCStatus(ctx, userID); err == nil {
 		if last.MissingDocuments != nil {
 			v.KYC.MissingDocuments = last.MissingDocuments
 		}

@@ -155,7 +155,7 @@ func (p *privacy) keepsKYC(ctx context.Context, st storage.Store, userID string)
 	if p.retention.Period <= 0 {
 		return false, nil
 	}
-	_, err := st.LatestKYCSubmission(ctx, userID)
+	_, err := st.LatestKYCStatus(ctx, userID)
 	if errors.Is(err, storage.ErrNotFound) {
 		return false, nil
 	}

@@ -149,11 +149,11 @@ func (f *flakyStore) GetUserByPhone(ctx context.Context, phone string) (*storage
 	return f.Store.GetUserByPhone(ctx, phone)
 }
 
-func (f *flakyStore) GetLogin(ctx context.Context, identifier string, byEmail bool) (*storage.Login, error) {
+func (f *flakyStore) GetLogin(ctx context.Context, by storage.LoginBy, value string) (*storage.Login, error) {
 	if err := f.fail(); err != nil {
 		return nil, err
 	}
-	return f.Store.GetLogin(ctx, identifier, byEmail)
+	return f.Store.GetLogin(ctx, by, value)
 }
 
 func (f *flakyStore) Tx(ctx context.Context, fn func(ctx context.Context, s storage.Store) error) error {

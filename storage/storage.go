@@ -367,13 +367,22 @@ type Credentials interface {
 	// PasswordHistory returns up to limit hashes, newest first; the current
 	// hash is the first.
 	PasswordHistory(ctx context.Context, userID string, limit int) ([]string, error)
-	// GetLogin returns, in one read, what a login needs of the user that
-	// GetUserByEmail (byEmail) or GetUserByPhone would return for
-	// identifier: the user, its current password hash ("" when it has
-	// none), whether it has a confirmed TOTP enrollment and how many
-	// passkeys it has; or ErrNotFound.
-	GetLogin(ctx context.Context, identifier string, byEmail bool) (*Login, error)
+	// GetLogin returns, in one read, what a login (or a view of the user's
+	// factors) needs of the user that GetUserByPhone, GetUserByEmail or
+	// GetUser would return for value, as by says: the user, its current
+	// password hash ("" when it has none), whether it has a confirmed TOTP
+	// enrollment and how many passkeys it has; or ErrNotFound.
+	GetLogin(ctx context.Context, by LoginBy, value string) (*Login, error)
 }
+
+// LoginBy says what GetLogin looks the user up by.
+type LoginBy int
+
+const (
+	LoginByPhone LoginBy = iota // the holder of an E.164 phone (GetUserByPhone)
+	LoginByEmail                // the holder of an email (GetUserByEmail)
+	LoginByID                   // the user with the id (GetUser)
+)
 
 // Login is what GetLogin reads.
 type Login struct {
@@ -797,6 +806,10 @@ type KYC interface {
 	// LatestKYCSubmission returns the user's newest submission (highest
 	// Attempt), or ErrNotFound.
 	LatestKYCSubmission(ctx context.Context, userID string) (*KYCSubmission, error)
+	// LatestKYCStatus is LatestKYCSubmission without the documents
+	// (Documents nil): the status, missing items and reason of the newest
+	// submission, in one read that loads no document content.
+	LatestKYCStatus(ctx context.Context, userID string) (*KYCSubmission, error)
 	// ListKYCSubmissions returns every submission of the user with its
 	// documents, oldest (lowest Attempt) first.
 	ListKYCSubmissions(ctx context.Context, userID string) ([]*KYCSubmission, error)

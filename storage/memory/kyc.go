@@ -39,6 +39,16 @@ func (s *Store) LatestKYCSubmission(_ context.Context, userID string) (*storage.
 	return latest.Clone(), nil
 }
 
+// LatestKYCStatus is LatestKYCSubmission without the documents.
+func (s *Store) LatestKYCStatus(ctx context.Context, userID string) (*storage.KYCSubmission, error) {
+	sub, err := s.LatestKYCSubmission(ctx, userID)
+	if err != nil {
+		return nil, err
+	}
+	sub.Documents = nil
+	return sub, nil
+}
+
 // ListKYCSubmissions returns copies of every submission of the user with
 // its documents, lowest Attempt first (creation order among equals); a user
 // without submissions has none.

@@ -196,14 +196,17 @@ func (s *Store) GetPassword(_ context.Context, userID string) (string, error) {
 
 // GetLogin returns the holder of the identifier, its current password hash
 // and whether its TOTP enrollment is confirmed, under one lock.
-func (s *Store) GetLogin(_ context.Context, identifier string, byEmail bool) (*storage.Login, error) {
+func (s *Store) GetLogin(_ context.Context, by storage.LoginBy, value string) (*storage.Login, error) {
 	t := s.lock()
 	defer s.unlock(t)
 	var u *storage.User
-	if byEmail {
-		u = s.d.holder(s.d.byEmail, emailKey(identifier), emailVerified)
-	} else {
-		u = s.d.holder(s.d.byPhone, identifier, phoneVerified)
+	switch by {
+	case storage.LoginByEmail:
+		u = s.d.holder(s.d.byEmail, emailKey(value), emailVerified)
+	case storage.LoginByPhone:
+		u = s.d.holder(s.d.byPhone, value, phoneVerified)
+	case storage.LoginByID:
+		u = s.d.users[value]
 	}
 	if u == nil {
 		return nil, notFound("user")

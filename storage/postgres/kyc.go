@@ -118,6 +118,21 @@ func (s *Store) LatestKYCSubmission(ctx context.Context, userID string) (*storag
 	return sub, nil
 }
 
+// LatestKYCStatus is LatestKYCSubmission without the documents: one
+// statement, no document content read.
+func (s *Store) LatestKYCStatus(ctx context.Context, userID string) (*storage.KYCSubmission, error) {
+	const op = "latest kyc status"
+	sub, err := scanSubmission(s.q.QueryRow(ctx, `SELECT `+submissionColumns+`
+		FROM kyc_submissions WHERE user_id = $1 ORDER BY attempt DESC, seq DESC LIMIT 1`, userID))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, notFound(op)
+	}
+	if err != nil {
+		return nil, mapErr(op, err)
+	}
+	return sub, nil
+}
+
 // ListKYCSubmissions returns every submission of the user with its
 // documents, lowest Attempt first (the order they were stored in among
 // equals); a user without submissions has none.

@@ -210,14 +210,21 @@ func loginQuery(where string) string {
 // GetLogin returns the holder of the identifier (as GetUserByEmail or
 // GetUserByPhone), its current password hash ("" for none) and whether it
 // has a confirmed TOTP enrollment, in one statement.
-func (s *Store) GetLogin(ctx context.Context, identifier string, email bool) (*storage.Login, error) {
-	where := byPhone
-	if email {
+func (s *Store) GetLogin(ctx context.Context, by storage.LoginBy, value string) (*storage.Login, error) {
+	var where string
+	switch by {
+	case storage.LoginByPhone:
+		where = byPhone
+	case storage.LoginByEmail:
 		where = byEmail
+	case storage.LoginByID:
+		where = `id = $1`
+	default:
+		return nil, notFound("get login")
 	}
 	var l storage.Login
 	var passkeys int64
-	u, err := scanUserAnd(s.q.QueryRow(ctx, loginQuery(where), identifier), &l.PasswordHash, &l.TOTPConfirmed, &passkeys)
+	u, err := scanUserAnd(s.q.QueryRow(ctx, loginQuery(where), value), &l.PasswordHash, &l.TOTPConfirmed, &passkeys)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, notFound("get login")
 	}

@@ -39,10 +39,17 @@ func (f *fixture) newSubmission(userID string, attempt int) *storage.KYCSubmissi
 	}
 }
 
+// latestKYC returns the user's latest submission, checking that
+// LatestKYCStatus reads the same without the documents.
 func (f *fixture) latestKYC(userID string) *storage.KYCSubmission {
 	f.Helper()
 	s, err := f.s.LatestKYCSubmission(f.ctx, userID)
 	f.ok(err, "LatestKYCSubmission")
+	st, err := f.s.LatestKYCStatus(f.ctx, userID)
+	f.ok(err, "LatestKYCStatus")
+	want := s.Clone()
+	want.Documents = nil
+	f.equal(st, want, "LatestKYCStatus: the latest submission without its documents")
 	return s
 }
 
@@ -90,6 +97,8 @@ var kycTests = []test{
 	{"NotFound", func(f *fixture) {
 		_, err := f.s.LatestKYCSubmission(f.ctx, id("user"))
 		f.is(err, storage.ErrNotFound, "LatestKYCSubmission")
+		_, err = f.s.LatestKYCStatus(f.ctx, id("user"))
+		f.is(err, storage.ErrNotFound, "LatestKYCStatus")
 		// Pinned: updating a missing submission is ErrNotFound.
 		f.is(f.s.UpdateKYCSubmissionStatus(f.ctx, id("kyc"), "active", "", nil, f.at(1)), storage.ErrNotFound, "UpdateKYCSubmissionStatus")
 	}},

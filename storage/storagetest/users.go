@@ -366,12 +366,12 @@ var credentialTests = []test{
 			{"enrollment not confirmed", pending, "", false, 0},
 			{"confirmed authenticator and passkeys", confirmed, "h3", true, 2},
 		} {
-			for _, byEmail := range []bool{false, true} {
-				ident := tc.u.Phone
-				if byEmail {
-					ident = strings.ToUpper(tc.u.Email)
-				}
-				l, err := f.s.GetLogin(f.ctx, ident, byEmail)
+			for by, value := range map[storage.LoginBy]string{
+				storage.LoginByPhone: tc.u.Phone,
+				storage.LoginByEmail: strings.ToUpper(tc.u.Email),
+				storage.LoginByID:    tc.u.ID,
+			} {
+				l, err := f.s.GetLogin(f.ctx, by, value)
 				f.ok(err, "GetLogin "+tc.name)
 				f.equal(l.User, f.getUser(tc.u.ID), "GetLogin user "+tc.name)
 				f.check(l.PasswordHash == tc.hash, "%s: hash %q, want %q", tc.name, l.PasswordHash, tc.hash)
@@ -379,15 +379,17 @@ var credentialTests = []test{
 				f.check(l.Passkeys == tc.passkeys, "%s: %d passkeys, want %d", tc.name, l.Passkeys, tc.passkeys)
 			}
 		}
-		_, err := f.s.GetLogin(f.ctx, phone(), false)
+		_, err := f.s.GetLogin(f.ctx, storage.LoginByPhone, phone())
 		f.is(err, storage.ErrNotFound, "GetLogin of an unknown phone")
-		_, err = f.s.GetLogin(f.ctx, email(), true)
+		_, err = f.s.GetLogin(f.ctx, storage.LoginByEmail, email())
 		f.is(err, storage.ErrNotFound, "GetLogin of an unknown email")
+		_, err = f.s.GetLogin(f.ctx, storage.LoginByID, id("user"))
+		f.is(err, storage.ErrNotFound, "GetLogin of an unknown id")
 		// Only an unverified holder: it is the one read, newest first.
 		lone := f.newUser()
 		lone.PhoneVerified, lone.EmailVerified = false, false
 		f.ok(f.s.CreateUser(f.ctx, lone), "CreateUser")
-		l, err := f.s.GetLogin(f.ctx, lone.Phone, false)
+		l, err := f.s.GetLogin(f.ctx, storage.LoginByPhone, lone.Phone)
 		f.ok(err, "GetLogin of an unverified holder")
 		f.check(l.User.ID == lone.ID, "GetLogin of an unverified holder: %s", l.User.ID)
 	}},
