@@ -118,6 +118,18 @@ func (c *contacts) deliver(ctx context.Context, p *otp.Pending) (Challenge, erro
 // check checks a code with otp and counts the outcome.
 func (c *contacts) check(ctx context.Context, challengeID, code string, purpose otp.Purpose) (*otp.Verified, error) {
 	v, err := c.codes.Check(ctx, challengeID, code, purpose)
+	return v, c.counted(ctx, v, err, purpose)
+}
+
+// answer checks the answer to a code or factor challenge in one read
+// (otp.Manager.Answer) and counts the outcome.
+func (c *contacts) answer(ctx context.Context, challengeID, code string, purpose otp.Purpose, factors map[otp.Channel]func(ctx context.Context, userID string) error) (*otp.Verified, error) {
+	v, err := c.codes.Answer(ctx, challengeID, code, purpose, factors)
+	return v, c.counted(ctx, v, err, purpose)
+}
+
+// counted counts the outcome of a check and returns its error.
+func (c *contacts) counted(ctx context.Context, v *otp.Verified, err error, purpose otp.Purpose) error {
 	ch := otp.Challenge{Purpose: purpose}
 	if v != nil {
 		ch = v.Challenge
@@ -127,7 +139,7 @@ func (c *contacts) check(ctx context.Context, challengeID, code string, purpose 
 	} else {
 		c.countCode(ctx, "verified", ch, "")
 	}
-	return v, err
+	return err
 }
 
 // send issues a code and delivers it. p is nil when nothing was issued; when

@@ -293,20 +293,19 @@ func (c *credentials) challenge(ctx context.Context, l *storage.Login, deviceID,
 // answer is Service.VerifyLoginChallenge: the code of the challenge, or the
 // authenticator's code for a TOTP challenge.
 func (c *credentials) answer(ctx context.Context, sessionID, code string) (*AuthResult, error) {
-	ch, err := c.contacts.codes.Get(ctx, sessionID)
-	if err != nil || ch.Purpose != otp.PurposeLogin {
-		return nil, onboardkit.CodeInvalidCode.Err()
-	}
-	if ch.Channel == otp.ChannelTOTP {
-		return c.answerFactor(ctx, sessionID, "totp", func(ctx context.Context, userID string) error {
-			return c.totp.Verify(ctx, userID, code)
-		})
-	}
-	v, err := c.contacts.check(ctx, sessionID, code, otp.PurposeLogin)
+	// One read of the challenge: a code, or the authenticator's code for a
+	// TOTP challenge (a PASSKEY challenge has its own route).
+	v, err := c.contacts.answer(ctx, sessionID, code, otp.PurposeLogin, map[otp.Channel]func(context.Context, string) error{
+		otp.ChannelTOTP: func(ctx context.Context, userID string) error { return c.totp.Verify(ctx, userID, code) },
+	})
 	if err != nil {
 		return nil, c.storeErr(ctx, "check code", err)
 	}
-	return c.finish(ctx, v, "otp")
+	method := "otp"
+	if v.Challenge.Channel == otp.ChannelTOTP {
+		method = "totp"
+	}
+	return c.finish(ctx, v, method)
 }
 
 // recover is Service.LoginWithRecoveryCode.

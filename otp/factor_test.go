@@ -240,3 +240,56 @@ func TestCheckFactorCountAttempt(t *testing.T) {
 	_, err = h.m.Check(ctx, p.Challenge.ID, "123456", "passkey_registration")
 	okErr(t, err, onboardkit.CodeInvalidCode)
 }
+
+// TestAnswer: Answer reads the challenge once and checks a code challenge
+// as Check does and a factor challenge with the verify function of its
+// channel; a factor channel without one, or another purpose, is
+// invalid_code without counting an attempt.
+func TestAnswer(t *testing.T) {
+	ctx := context.Background()
+	accept := func(context.Context, string) error { return nil }
+	refuse := func(context.Context, string) error { return onboardkit.CodeInvalidCode.Err() }
+	for _, tc := range []struct {
+		name    string
+		factor  bool
+		code    func(h *harness, code string) string
+		factors map[Channel]func(context.Context, string) error
+		purpose Purpose
+		want    onboardkit.Code // "" for success
+		counted bool
+	}{
+		{name: "right code", code: func(_ *harness, c string) string { return c }, purpose: PurposePhoneConfirmation},
+		{name: "wrong code", code: func(*harness, string) string { return "000000" }, purpose: PurposePhoneConfirmation,
+			want: onboardkit.CodeInvalidCode, counted: true},
+		{name: "code challenge, other purpose", code: func(_ *harness, c string) string { return c }, purpose: PurposeLogin,
+			want: onboardkit.CodeInvalidCode},
+		{name: "factor accepted", factor: true, factors: map[Channel]func(context.Context, string) error{ChannelTOTP: accept}, purpose: PurposeLogin},
+		{name: "factor refused", factor: true, factors: map[Channel]func(context.Context, string) error{ChannelTOTP: refuse}, purpose: PurposeLogin,
+			want: onboardkit.CodeInvalidCode, counted: true},
+		{name: "factor channel without a verifier", factor: true, factors: map[Channel]func(context.Context, string) error{ChannelPasskey: accept},
+			purpose: PurposeLogin, want: onboardkit.CodeInvalidCode},
+		{name: "factor, other purpose", factor: true, factors: map[Channel]func(context.Context, string) error{ChannelTOTP: accept},
+			purpose: PurposePasswordReset, want: onboardkit.CodeInvalidCode},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t)
+			var id, code string
+			if tc.factor {
+				id = h.issueFactor(t).Challenge.ID
+			} else {
+				id, code = h.issue(t)
+				code = tc.code(h, code)
+			}
+			v, err := h.m.Answer(ctx, id, code, tc.purpose, tc.factors)
+			if tc.want == "" {
+				must(t, err)
+				eq(t, v.Challenge.ID, id)
+				must(t, h.m.Consume(ctx, v))
+				return
+			}
+			okErr(t, err, tc.want)
+			attempts := h.stored(t, id).Attempts
+			isTrue(t, (attempts == 1) == tc.counted, "attempts counted: %d", attempts)
+		})
+	}
+}

@@ -58,6 +58,35 @@ func (m *Manager) Check(ctx context.Context, challengeID, code string, purpose P
 	if err != nil {
 		return nil, err
 	}
+	return m.checkCode(ctx, c, code, purpose)
+}
+
+// Answer checks the answer to a challenge of purpose, read once: a code
+// challenge as Check does with code, a factor challenge (ChannelTOTP, …)
+// as CheckFactor does with the verify function factors holds for its
+// channel. A factor challenge whose channel factors lacks is invalid_code,
+// as for an unknown id. Consume the returned Verified like the one of
+// Check; its Challenge says which channel answered.
+func (m *Manager) Answer(ctx context.Context, challengeID, code string, purpose Purpose, factors map[Channel]func(ctx context.Context, userID string) error) (*Verified, error) {
+	c, err := m.loadAny(ctx, challengeID, purpose)
+	if err != nil {
+		return nil, err
+	}
+	if !Channel(c.Channel).IsFactor() {
+		if len(c.CodeHash) == 0 {
+			return nil, errUnknown(storage.ErrNotFound)
+		}
+		return m.checkCode(ctx, c, code, purpose)
+	}
+	verify := factors[Channel(c.Channel)]
+	if verify == nil {
+		return nil, errUnknown(storage.ErrNotFound)
+	}
+	return m.checkFactor(ctx, c, verify)
+}
+
+// checkCode is Check of a loaded code challenge.
+func (m *Manager) checkCode(ctx context.Context, c *storage.Challenge, code string, purpose Purpose) (*Verified, error) {
 	now := m.rt.Now()
 	if err := stateError(c, now); err != nil {
 		return nil, err
@@ -100,6 +129,11 @@ func (m *Manager) CheckFactor(ctx context.Context, challengeID string, purpose P
 	if err != nil {
 		return nil, err
 	}
+	return m.checkFactor(ctx, c, verify)
+}
+
+// checkFactor is CheckFactor of a loaded challenge.
+func (m *Manager) checkFactor(ctx context.Context, c *storage.Challenge, verify func(ctx context.Context, userID string) error) (*Verified, error) {
 	decoy := m.isDecoy(c)
 	if !Channel(c.Channel).IsFactor() || !decoy && !hmac.Equal(c.CodeHash, m.mac.factorMarker(c.ID)) {
 		return nil, errUnknown(storage.ErrNotFound)

@@ -90,8 +90,8 @@ func TestRoundTrips(t *testing.T) {
 		// the user with its password and authenticator (GetLogin); the
 		// throttle; BEGIN, throttle reset, send count; challenge, COMMIT
 		"Login": {4, 7},
-		// the challenge twice; then as ConfirmPhone
-		"VerifyLoginChallenge": {6, 11},
+		// as ConfirmPhone (the challenge read once for a code or a factor)
+		"VerifyLoginChallenge": {5, 10},
 		// the token; rotation and the next token in one statement; the user
 		"Refresh": {3, 3},
 	}
