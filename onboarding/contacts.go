@@ -121,6 +121,29 @@ func (c *contacts) check(ctx context.Context, challengeID, code string, purpose 
 	return v, c.counted(ctx, v, err, purpose)
 }
 
+// consumeLater consumes v through the unit's write-behind view: on
+// PostgreSQL the consumption goes with the unit's next statement and a
+// lost race fails the unit with storage.ErrConflict, which explain then
+// turns into the answer the client gets (a store that writes at once
+// answers it here, as Consume does).
+func (c *contacts) consumeLater(ctx context.Context, tx *unit, v *otp.Verified) error {
+	return c.codes.WithStore(tx.later).Consume(ctx, v)
+}
+
+// explain returns the error of a unit that consumed v with consumeLater:
+// when it failed with a conflict and the challenge can no longer be
+// consumed, why (invalid_code, too_many_attempts, code_expired, from a
+// fresh read); otherwise err.
+func (c *contacts) explain(ctx context.Context, v *otp.Verified, err error) error {
+	if !errors.Is(err, storage.ErrConflict) {
+		return err
+	}
+	if why := c.codes.Explain(ctx, v); why != nil {
+		return c.storeErr(ctx, "check code", why)
+	}
+	return err
+}
+
 // answer checks the answer to a code or factor challenge in one read
 // (otp.Manager.Answer) and counts the outcome.
 func (c *contacts) answer(ctx context.Context, challengeID, code string, purpose otp.Purpose, factors map[otp.Channel]func(ctx context.Context, userID string) error) (*otp.Verified, error) {

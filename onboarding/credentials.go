@@ -341,11 +341,11 @@ func (c *credentials) finishWith(ctx context.Context, v *otp.Verified, userID, m
 	var u *storage.User
 	var sess session
 	err := c.step(ctx, "finish login", func(ctx context.Context, tx *unit) error {
-		if err := c.contacts.codes.WithStore(tx).Consume(ctx, v); err != nil {
+		if err := c.contacts.consumeLater(ctx, tx, v); err != nil {
 			return err
 		}
 		var err error
-		u, err = c.updateUser(ctx, tx, userID, func(u *storage.User) error {
+		u, err = c.updateUser(ctx, tx.later, userID, func(u *storage.User) error {
 			if locked(u) {
 				return onboardkit.CodeAccountLocked.Err()
 			}
@@ -367,7 +367,7 @@ func (c *credentials) finishWith(ctx context.Context, v *otp.Verified, userID, m
 		return nil
 	})
 	if err != nil {
-		return nil, err
+		return nil, c.contacts.explain(ctx, v, err)
 	}
 	res, err := c.sessions.authResult(ctx, u, sess, now)
 	if err == nil {

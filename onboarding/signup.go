@@ -296,11 +296,13 @@ func (r *registration) confirm(ctx context.Context, challengeID, code string) (*
 	var u *storage.User
 	var sess session
 	err = r.step(ctx, "confirm contact", func(ctx context.Context, tx *unit) error {
-		if err := r.contacts.codes.WithStore(tx).Consume(ctx, v); err != nil {
+		// The consumption and the user's update are checked when they run,
+		// with the user's read and with the commit (see consumeLater).
+		if err := r.contacts.consumeLater(ctx, tx, v); err != nil {
 			return err
 		}
 		var err error
-		u, err = r.updateUser(ctx, tx, userID, func(u *storage.User) error {
+		u, err = r.updateUser(ctx, tx.later, userID, func(u *storage.User) error {
 			if err := r.fire(u, TriggerConfirmContact); err != nil {
 				return err
 			}
@@ -322,7 +324,7 @@ func (r *registration) confirm(ctx context.Context, challengeID, code string) (*
 		return nil
 	})
 	if err != nil {
-		return nil, err
+		return nil, r.contacts.explain(ctx, v, err)
 	}
 	res, err := r.sessions.authResult(ctx, u, sess, now)
 	if err != nil {

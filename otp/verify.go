@@ -213,6 +213,30 @@ func (m *Manager) explain(ctx context.Context, id string, hash []byte, now time.
 	return errAlreadyUsed()
 }
 
+// Explain tells, from a fresh read, why the challenge of v cannot be
+// consumed any more: invalid_code when it was consumed or its code
+// replaced, too_many_attempts, code_expired; nil when it still can be.
+// A caller whose Consume went through a write-behind view
+// (storage.WriteBehind), which reports a lost consumption only as the
+// unit's storage.ErrConflict, calls it after the unit failed, outside it:
+// nil then means the unit failed for another reason.
+func (m *Manager) Explain(ctx context.Context, v *Verified) error {
+	if v == nil {
+		return errors.New("otp: Explain: nil Verified")
+	}
+	c, err := m.get(ctx, v.Challenge.ID)
+	if err != nil {
+		return err
+	}
+	if err := stateError(c, m.rt.Now()); err != nil {
+		return err
+	}
+	if !hmac.Equal(v.hash, c.CodeHash) {
+		return errReplaced()
+	}
+	return nil
+}
+
 // Consume marks a verified challenge used, atomically: of concurrent
 // consumers of one challenge exactly one succeeds. It writes through m's
 // store, so a caller can consume inside its transaction with

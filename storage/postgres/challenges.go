@@ -90,14 +90,24 @@ func (s *Store) FailChallengeAttempt(ctx context.Context, id string, now time.Ti
 	return n, nil
 }
 
+// consumeChallenge is the conditional update of ConsumeChallenge.
+const consumeChallenge = `UPDATE challenges SET consumed_at = $2
+	WHERE id = $1 AND consumed_at IS NULL AND attempts < max_attempts AND expires_at > $2
+	AND code_hash IS NOT DISTINCT FROM $3`
+
 // ConsumeChallenge sets ConsumedAt = now with one conditional UPDATE (not
 // consumed, attempts < max_attempts, expires_at > now, code_hash equal to
 // codeHash); of concurrent callers exactly one matches the row. Otherwise it
 // returns storage.ErrConflict (storage.ErrNotFound when missing).
 func (s *Store) ConsumeChallenge(ctx context.Context, id string, codeHash []byte, now time.Time) error {
-	tag, err := s.q.Exec(ctx, `UPDATE challenges SET consumed_at = $2
-		WHERE id = $1 AND consumed_at IS NULL AND attempts < max_attempts AND expires_at > $2
-		AND code_hash IS NOT DISTINCT FROM $3`, id, ts(now), bytesOrNil(codeHash))
+	args := []any{id, ts(now), bytesOrNil(codeHash)}
+	if s.deferring() {
+		// Nothing to consume raises OB409 when the write runs, which fails
+		// the unit with storage.ErrConflict.
+		return s.later(ctx, "consume challenge", stmt{`WITH w AS (` + consumeChallenge + ` RETURNING 1)
+			SELECT onboardkit_expect_one(count(*), 'OB409', 'challenge not consumable') FROM w`, args})
+	}
+	tag, err := s.q.Exec(ctx, consumeChallenge, args...)
 	if err != nil {
 		return mapErr("consume challenge", err)
 	}

@@ -278,16 +278,24 @@
 // one pgx.Batch with the transaction's first statement, and COMMIT with
 // its last writes. The write-behind view of the Store a Tx passes to fn
 // ([Store.Behind], storage.WriteBehind) goes further: CreateUser,
-// SetPassword, CreateChallenge, CreateRefreshToken, AppendEvent and
-// ResetLoginAttempts made through it are queued and sent, in order, before
-// the transaction's next statement or with its COMMIT, without savepoints;
-// their error is returned by the call that carried them, or by Tx, and
-// fails the unit. RotateRefreshToken is one statement (the rotation and
-// the next token in a data-modifying CTE). The onboarding steps use the
-// view for their appends and fresh inserts: a sign-up is three round trips
-// (the identifier lookup; BEGIN with the user, password and send count;
-// the challenge, event and COMMIT) and a refresh three. TestRoundTrips
-// pins the figures of the main steps with a pgx tracer.
+// UpdateUser, SetPassword, CreateChallenge, ConsumeChallenge,
+// CreateRefreshToken, AppendEvent and ResetLoginAttempts made through it
+// are queued and sent, in order, before the transaction's next statement
+// or with its COMMIT, without savepoints; their error is returned by the
+// call that carried them, or by Tx, and fails the unit. The two
+// conditional ones check themselves when they run (onboardkit_expect_one,
+// migration 0011), so that they too can share COMMIT's batch: a stale
+// UpdateUser raises a serialization failure (Tx runs the unit again), a
+// ConsumeChallenge with nothing to consume SQLSTATE OB409
+// (storage.ErrConflict). RotateRefreshToken is one statement (the
+// rotation and the next token in a data-modifying CTE), and GetLogin reads
+// a user with its password hash, authenticator and passkey count. Round
+// trips: a sign-up three (the identifier lookup; BEGIN with the user,
+// password and send count; the challenge, event and COMMIT), a
+// confirmation three (the challenge; BEGIN with its consumption and the
+// user's read; the user's update, the refresh token, the event and
+// COMMIT), a login four, its code three, a refresh three. TestRoundTrips
+// pins them, statements included, with a pgx tracer.
 //
 // Times are stored as timestamptz in UTC and read back in UTC; a zero
 // time.Time is NULL and reads back as the zero time. PostgreSQL keeps

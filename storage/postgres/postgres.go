@@ -392,10 +392,14 @@ func (s *Store) savepointFailed(ctx context.Context, op string, err error) error
 }
 
 // Behind returns the write-behind view of the Store a Tx passed to its
-// function (see storage.WriteBehind): CreateUser, SetPassword,
-// CreateChallenge, CreateRefreshToken, AppendEvent and
+// function (see storage.WriteBehind): CreateUser, UpdateUser, SetPassword,
+// CreateChallenge, ConsumeChallenge, CreateRefreshToken, AppendEvent and
 // ResetLoginAttempts made through it wait in the transaction's pipe and go
-// with its next statement or its COMMIT. Outside a Tx it returns s.
+// with its next statement or its COMMIT. The conditional ones check
+// themselves (onboardkit_expect_one, migration 0011): a stale UpdateUser
+// raises a serialization failure, which makes Tx run the unit again, and
+// a ConsumeChallenge with nothing to consume fails the unit with
+// storage.ErrConflict. Outside a Tx it returns s.
 func (s *Store) Behind() storage.Store {
 	if s.tx == nil || s.behind {
 		return s
@@ -520,6 +524,15 @@ func mapErr(op string, err error) error {
 			return &storage.DuplicateError{Field: field}
 		case "23503":
 			return &opError{op: op, msg: "a referenced record does not exist", err: storage.ErrNotFound, cause: err}
+		case "OB409":
+			// onboardkit_expect_one of a deferred write (migration 0011).
+			return &opError{op: op, msg: pe.Message, err: storage.ErrConflict, cause: err}
+		case "40001":
+			if strings.HasPrefix(pe.Message, "onboardkit: ") {
+				// A deferred write found a row changed since it was read:
+				// a conflict, and a serialization failure Tx retries.
+				return &opError{op: op, msg: pe.Message, err: storage.ErrConflict, cause: err}
+			}
 		}
 	}
 	return fmt.Errorf("postgres: %s: %w", op, err)

@@ -84,14 +84,14 @@ func TestRoundTrips(t *testing.T) {
 	want := map[string]struct{ trips, stmts int }{
 		// the holders lookup; BEGIN, user, password (3), send count; challenge, event, COMMIT
 		"SignUp": {3, 10},
-		// the challenge; BEGIN, consume; the user; its update (savepoint);
-		// refresh token, event, COMMIT
-		"ConfirmPhone": {5, 10},
+		// the challenge; BEGIN, consume (checked), the user; its update
+		// (checked), refresh token, event, COMMIT
+		"ConfirmPhone": {3, 8},
 		// the user with its password and authenticator (GetLogin); the
 		// throttle; BEGIN, throttle reset, send count; challenge, COMMIT
 		"Login": {4, 7},
 		// as ConfirmPhone (the challenge read once for a code or a factor)
-		"VerifyLoginChallenge": {5, 10},
+		"VerifyLoginChallenge": {3, 8},
 		// the token; rotation and the next token in one statement; the user
 		"Refresh": {3, 3},
 	}

@@ -119,19 +119,32 @@ func (s *Store) GetUserByEmail(ctx context.Context, email string) (*storage.User
 	return s.getUser(ctx, byEmail, email)
 }
 
+// updateUser is the conditional update of UpdateUser.
+const updateUser = `UPDATE users SET
+	phone = $3, phone_verified = $4, email = $5, email_verified = $6, locale = $7,
+	status = $8, kyc_status = $9, kyc_tier = $10, profile_key_ref = $11, profile_data = $12,
+	compliance_key_ref = $13, compliance_data = $14, admin_locked = $15, tokens_valid_after = $16,
+	last_auth_at = $17, created_at = $18, updated_at = $19, profile_complete = $20, roles = $21,
+	metadata_key_ref = $22, metadata_data = $23, version = version + 1
+	WHERE id = $1 AND version = $2`
+
 // UpdateUser replaces the stored user by a conditional update on (id,
 // version) that increments the version (and u.Version). A stale version
 // returns storage.ErrConflict, an unknown id storage.ErrNotFound, a verified
 // phone or email another user holds verified a *storage.DuplicateError.
 func (s *Store) UpdateUser(ctx context.Context, u *storage.User) error {
 	args := append([]any{u.ID, u.Version}, userValues(u)...)
-	tags, err := s.exec(ctx, "update user", stmt{`UPDATE users SET
-		phone = $3, phone_verified = $4, email = $5, email_verified = $6, locale = $7,
-		status = $8, kyc_status = $9, kyc_tier = $10, profile_key_ref = $11, profile_data = $12,
-		compliance_key_ref = $13, compliance_data = $14, admin_locked = $15, tokens_valid_after = $16,
-		last_auth_at = $17, created_at = $18, updated_at = $19, profile_complete = $20, roles = $21,
-		metadata_key_ref = $22, metadata_data = $23, version = version + 1
-		WHERE id = $1 AND version = $2`, args})
+	if s.deferring() {
+		// A stale version raises a serialization failure, when the write
+		// runs: Tx then runs the unit again, with a fresh read.
+		if err := s.later(ctx, "update user", stmt{`WITH w AS (` + updateUser + ` RETURNING 1)
+			SELECT onboardkit_expect_one(count(*), '40001', 'stale user version') FROM w`, args}); err != nil {
+			return err
+		}
+		u.Version++
+		return nil
+	}
+	tags, err := s.exec(ctx, "update user", stmt{updateUser, args})
 	if err != nil {
 		return err
 	}

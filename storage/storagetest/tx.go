@@ -359,6 +359,45 @@ var txTests = []test{
 		_, err = f.s.GetUser(f.ctx, dup.ID)
 		f.is(err, storage.ErrNotFound, "the duplicate user")
 	}},
+	{"WriteBehindConditionalWrites", func(f *fixture) {
+		// A deferred UpdateUser with a stale version, and a deferred
+		// ConsumeChallenge with nothing to consume, fail the unit with
+		// ErrConflict, whenever they run: nothing of it commits. (A store
+		// may run fn again first; each run makes the same stale write.)
+		u := f.createUser()
+		stale := u.Clone()
+		f.ok(f.s.UpdateUser(f.ctx, u), "UpdateUser") // moves the version on
+		consumed := f.createChallenge()
+		f.ok(f.s.ConsumeChallenge(f.ctx, consumed.ID, consumed.CodeHash, f.at(1)), "ConsumeChallenge")
+		open := f.createChallenge()
+		for _, tc := range []struct {
+			name  string
+			write func(ctx context.Context, b storage.Store) error
+		}{
+			{"stale UpdateUser", func(ctx context.Context, b storage.Store) error {
+				return b.UpdateUser(ctx, stale.Clone())
+			}},
+			{"ConsumeChallenge of a consumed challenge", func(ctx context.Context, b storage.Store) error {
+				return b.ConsumeChallenge(ctx, consumed.ID, consumed.CodeHash, f.at(2))
+			}},
+			{"ConsumeChallenge with another hash", func(ctx context.Context, b storage.Store) error {
+				return b.ConsumeChallenge(ctx, open.ID, hash(), f.at(1))
+			}},
+		} {
+			un := f.newUnit()
+			err := f.s.Tx(f.ctx, func(ctx context.Context, s storage.Store) error {
+				b := storage.Behind(s)
+				if err := tc.write(ctx, b); err != nil {
+					return err
+				}
+				return un.write(ctx, b)
+			})
+			f.is(err, storage.ErrConflict, tc.name)
+			f.invisible(un)
+		}
+		f.check(f.getChallenge(open.ID).ConsumedAt.IsZero(), "the open challenge was consumed")
+		f.equal(f.getUser(u.ID), u, "the user after the stale update")
+	}},
 	{"WriteBehindOutsideTx", func(f *fixture) {
 		// Outside a Tx the view is the Store: the write runs at once.
 		taken := f.createUser()
