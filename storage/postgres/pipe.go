@@ -58,8 +58,8 @@ func beginSQL(iso pgx.TxIsoLevel) string {
 func (p *pipe) hasPrefix() bool { return p.begin != "" || len(p.pending) > 0 }
 
 // batch returns a batch of the prefix followed by the queries of b (nil:
-// none), and the number of prefix queries.
-func (p *pipe) batch(b *pgx.Batch) (*pgx.Batch, int) {
+// none).
+func (p *pipe) batch(b *pgx.Batch) *pgx.Batch {
 	out := &pgx.Batch{}
 	if p.begin != "" {
 		out.Queue(p.begin)
@@ -67,11 +67,10 @@ func (p *pipe) batch(b *pgx.Batch) (*pgx.Batch, int) {
 	for _, q := range p.pending {
 		out.Queue(q.sql, q.args...)
 	}
-	n := out.Len()
 	if b != nil {
 		out.QueuedQueries = append(out.QueuedQueries, b.QueuedQueries...)
 	}
-	return out, n
+	return out
 }
 
 // readPrefix reads the results of the prefix from br and empties it. Its
@@ -103,8 +102,7 @@ func (p *pipe) readPrefix(br pgx.BatchResults) error {
 // send sends the prefix and b in one batch and reads the prefix; on
 // success the caller reads b's results from br and closes it.
 func (p *pipe) send(ctx context.Context, b *pgx.Batch) (pgx.BatchResults, error) {
-	nb, _ := p.batch(b)
-	br := p.conn.SendBatch(ctx, nb)
+	br := p.conn.SendBatch(ctx, p.batch(b))
 	if err := p.readPrefix(br); err != nil {
 		_ = br.Close()
 		return nil, err

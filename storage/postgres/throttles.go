@@ -98,9 +98,5 @@ func scanReservation(row pgx.Row) (r storage.Reservation, found bool, err error)
 // ResetLoginAttempts deletes the key's row; an unknown key is not an
 // error.
 func (s *Store) ResetLoginAttempts(ctx context.Context, key string) error {
-	if s.deferring() {
-		return s.later(ctx, "reset login attempts", stmt{`DELETE FROM login_throttles WHERE key = $1`, []any{key}})
-	}
-	_, err := s.q.Exec(ctx, `DELETE FROM login_throttles WHERE key = $1`, key)
-	return mapErr("reset login attempts", err)
+	return s.later(ctx, "reset login attempts", stmt{`DELETE FROM login_throttles WHERE key = $1`, []any{key}})
 }
