@@ -70,13 +70,12 @@ func (k *kycSteps) me(ctx context.Context, userID string) (*UserView, error) {
 		return nil, onboardkit.CodeNotFound.Err()
 	}
 	l, err := k.store.GetLogin(ctx, storage.LoginByID, userID)
-	if err != nil {
-		return nil, k.storeErr(ctx, "user lookup", err)
+	var u *storage.User
+	if err == nil {
+		u = l.User
 	}
-	k.reachable(ctx)
-	u := l.User
-	if Status(u.Status) == StatusErased {
-		return nil, onboardkit.CodeNotFound.Err()
+	if u, err = k.liveUser(ctx, u, err); err != nil {
+		return nil, err
 	}
 	p := ProgressOf(u)
 	v := &UserView{

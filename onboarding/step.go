@@ -242,6 +242,13 @@ func (c *core) getUser(ctx context.Context, id string) (*storage.User, error) {
 		return nil, onboardkit.CodeNotFound.Err()
 	}
 	u, err := c.store.GetUser(ctx, id)
+	return c.liveUser(ctx, u, err)
+}
+
+// liveUser translates the result of a read of a user by id (getUser's, or
+// a read of the user with more): a failure as storeErr does, an erased
+// user as not found.
+func (c *core) liveUser(ctx context.Context, u *storage.User, err error) (*storage.User, error) {
 	if err != nil {
 		return nil, c.storeErr(ctx, "user lookup", err)
 	}
