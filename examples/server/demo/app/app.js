@@ -572,23 +572,29 @@
     $('#passkey-add').textContent = list.children.length ? 'Add another passkey' : 'Create a passkey';
   }
 
-  onSubmit($('#passkey-form'), async (form) => {
-    supportsPasskeys();
-    const opts = await api('POST', '/v1/passkeys/options', {});
-    const cred = await navigator.credentials.create({ publicKey: creationOptions(optionsOf(opts)) });
-    const r = cred.response;
-    const credential = {
+  // credentialJSON is the PublicKeyCredential JSON the API takes: the
+  // fields every ceremony has, and the response's own (attestation or
+  // assertion), binary members in base64url.
+  function credentialJSON(cred, response) {
+    return {
       id: cred.id,
       rawId: bufferToB64url(cred.rawId),
       type: cred.type,
       authenticatorAttachment: cred.authenticatorAttachment || undefined,
       clientExtensionResults: cred.getClientExtensionResults(),
-      response: {
-        clientDataJSON: bufferToB64url(r.clientDataJSON),
-        attestationObject: bufferToB64url(r.attestationObject),
-        transports: typeof r.getTransports === 'function' ? r.getTransports() : [],
-      },
+      response: { clientDataJSON: bufferToB64url(cred.response.clientDataJSON), ...response },
     };
+  }
+
+  onSubmit($('#passkey-form'), async (form) => {
+    supportsPasskeys();
+    const opts = await api('POST', '/v1/passkeys/options', {});
+    const cred = await navigator.credentials.create({ publicKey: creationOptions(optionsOf(opts)) });
+    const r = cred.response;
+    const credential = credentialJSON(cred, {
+      attestationObject: bufferToB64url(r.attestationObject),
+      transports: typeof r.getTransports === 'function' ? r.getTransports() : [],
+    });
     const name = value(form, 'name');
     await api('POST', '/v1/passkeys', { ceremonyId: opts.ceremonyId, name: name || undefined, credential });
     form.reset();
@@ -603,19 +609,11 @@
       const opts = await api('POST', '/v1/login/passkey/options', {}, { auth: false });
       const cred = await navigator.credentials.get({ publicKey: requestOptions(optionsOf(opts)) });
       const r = cred.response;
-      const credential = {
-        id: cred.id,
-        rawId: bufferToB64url(cred.rawId),
-        type: cred.type,
-        authenticatorAttachment: cred.authenticatorAttachment || undefined,
-        clientExtensionResults: cred.getClientExtensionResults(),
-        response: {
-          clientDataJSON: bufferToB64url(r.clientDataJSON),
-          authenticatorData: bufferToB64url(r.authenticatorData),
-          signature: bufferToB64url(r.signature),
-          userHandle: r.userHandle ? bufferToB64url(r.userHandle) : undefined,
-        },
-      };
+      const credential = credentialJSON(cred, {
+        authenticatorData: bufferToB64url(r.authenticatorData),
+        signature: bufferToB64url(r.signature),
+        userHandle: r.userHandle ? bufferToB64url(r.userHandle) : undefined,
+      });
       const res = await api('POST', '/v1/login/passkey', { ceremonyId: opts.ceremonyId, credential }, { auth: false });
       signIn(res);
       flash('Signed in with a passkey.');
