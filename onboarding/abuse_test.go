@@ -525,3 +525,31 @@ func (r *callRecorder) Tx(ctx context.Context, fn func(ctx context.Context, s st
 	r.add("Tx")
 	return r.Store.Tx(ctx, fn)
 }
+
+// TestProvenSendLimit: a user's own codes have a budget of their own (10 per
+// hour by default). Past it a login answers send_limit with RetryAfter until
+// the window ends, and the refused login sends and stores nothing; once the
+// window ends, codes go out again. On PostgreSQL the count runs with the
+// login's commit (storage.SendCapper), so this is the deferred refusal.
+func TestProvenSendLimit(t *testing.T) {
+	eachHarness(t, func(t *testing.T, h *harness) {
+		ctx := context.Background()
+		phone := newPhone()
+		h.confirmed(phone)
+		sent := h.sms.Len()
+		for i := range 10 {
+			_, err := h.svc.Login(ctx, LoginRequest{Username: phone, Password: testPassword})
+			require.NoError(t, err, "login %d", i+1)
+		}
+		require.Equal(t, sent+10, h.sms.Len())
+		h.clock.Advance(10 * time.Minute)
+		_, err := h.svc.Login(ctx, LoginRequest{Username: phone, Password: testPassword})
+		oe := requireCode(t, err, onboardkit.CodeSendLimit)
+		assert.Greater(t, oe.RetryAfter, time.Duration(0), "RetryAfter is set")
+		assert.LessOrEqual(t, oe.RetryAfter, time.Hour, "RetryAfter ends with the window")
+		assert.Equal(t, sent+10, h.sms.Len(), "the refused login sends nothing")
+		h.clock.Advance(oe.RetryAfter)
+		_, err = h.login(phone, testPassword, phone)
+		require.NoError(t, err, "the next window sends again")
+	})
+}

@@ -83,7 +83,9 @@ func (c *contacts) issue(ctx context.Context, req otp.IssueRequest, first ...fun
 		p, err = c.issueIn(ctx, u.later, req)
 		return err
 	})
-	return p, err
+	// A proven send's count may run only with the commit (CapSend on the
+	// write-behind view): its refusal comes back from the unit.
+	return p, c.codes.Limited(err)
 }
 
 // issueIn issues a code through the store of a unit of work.

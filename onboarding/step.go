@@ -201,7 +201,8 @@ func (s signal) Error() string { return string(s) }
 // storeErr is the one translation of failures into what a step returns:
 // typed errors and context errors pass through; a missing record is
 // not_found; a taken phone or email is identifier_taken and a taken
-// portfolio name name_taken; a lost optimistic update is conflict; anything
+// portfolio name name_taken; a full send window is send_limit; a lost
+// optimistic update is conflict; anything
 // else is logged and returned as an internal error whose message reveals
 // nothing. A store that cannot be reached is unavailable (retry later, with
 // RetryAfter); the outage is logged once, when it starts.
@@ -222,6 +223,10 @@ func (c *core) storeErr(ctx context.Context, op string, err error) error {
 		return onboardkit.CodeIdentifierTaken.Err()
 	case errors.As(err, &dup) && dup.Field == "name":
 		return portfolio.NameTakenError()
+	case errors.Is(err, storage.ErrSendLimit):
+		// A proven send refused when its deferred count ran (the unit that
+		// issued it translates it with its RetryAfter: otp.Manager.Limited).
+		return &onboardkit.Error{Code: onboardkit.CodeSendLimit, Message: onboardkit.CodeSendLimit.Message(), Err: err}
 	case errors.Is(err, storage.ErrConflict):
 		return &onboardkit.Error{Code: onboardkit.CodeConflict, Message: onboardkit.CodeConflict.Message(), Err: err}
 	case errors.Is(err, storage.ErrUnavailable):

@@ -198,12 +198,28 @@ func validateIssue(req IssueRequest) error {
 
 // countDestination counts one send to destination in the current window of
 // its budget (proven or anonymous) and refuses it when the window is full.
+//
+// A proven send on a store that checks the limit itself
+// (storage.SendCapper) is counted with CapSend: its refusal is the answer,
+// so nothing waits for the count, which the write-behind view of a unit of
+// work may then defer to its commit (see Limited). An anonymous send must
+// know at once whether it is dropped, so it is counted with CountSend.
 func (m *Manager) countDestination(ctx context.Context, destination string, proven bool, now time.Time) error {
 	if m.cfg.DestinationLimit < 0 {
 		return nil
 	}
 	start := now.Truncate(m.cfg.DestinationWindow)
-	n, err := m.store.CountSend(ctx, m.mac.destinationKey(destination, proven), start)
+	key := m.mac.destinationKey(destination, proven)
+	if capper, ok := m.store.(storage.SendCapper); ok && proven {
+		if err := capper.CapSend(ctx, key, start, m.cfg.DestinationLimit); err != nil {
+			if errors.Is(err, storage.ErrSendLimit) {
+				return errSendLimit(start.Add(m.cfg.DestinationWindow).Sub(now))
+			}
+			return fmt.Errorf("otp: count send: %w", err)
+		}
+		return nil
+	}
+	n, err := m.store.CountSend(ctx, key, start)
 	if err != nil {
 		return fmt.Errorf("otp: count send: %w", err)
 	}
@@ -211,6 +227,20 @@ func (m *Manager) countDestination(ctx context.Context, destination string, prov
 		return errSendLimit(start.Add(m.cfg.DestinationWindow).Sub(now))
 	}
 	return nil
+}
+
+// Limited returns the send_limit error, with its RetryAfter (until the
+// current window ends), that err stands for when it wraps
+// storage.ErrSendLimit: the refusal of a proven send that a unit of work
+// deferred to its commit, so that Issue returned before the count ran.
+// Any other error is returned as it is. Call it on the error of the unit
+// of work an Issue ran in.
+func (m *Manager) Limited(err error) error {
+	if err == nil || !errors.Is(err, storage.ErrSendLimit) {
+		return err
+	}
+	now := m.rt.Now()
+	return errSendLimit(now.Truncate(m.cfg.DestinationWindow).Add(m.cfg.DestinationWindow).Sub(now))
 }
 
 func (m *Manager) sender(ch Channel) interface {

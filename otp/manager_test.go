@@ -533,8 +533,27 @@ func TestResendStates(t *testing.T) {
 	})
 }
 
+// plainStore hides the memory store's CapSend: a store that only counts
+// (no storage.SendCapper), whose count otp checks itself.
+type plainStore struct{ storage.Challenges }
+
 func TestDestinationWindow(t *testing.T) {
-	h := newHarness(t, func(c *Config) { c.DestinationLimit = 3 })
+	for _, tc := range []struct {
+		name  string
+		store func(*memory.Store) storage.Challenges
+	}{
+		{"SendCapper", func(s *memory.Store) storage.Challenges { return s }},
+		{"CountSend only", func(s *memory.Store) storage.Challenges { return plainStore{s} }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t, func(c *Config) { c.DestinationLimit = 3 })
+			h.m = h.m.WithStore(tc.store(h.store))
+			testDestinationWindow(t, h)
+		})
+	}
+}
+
+func testDestinationWindow(t *testing.T, h *harness) {
 	ctx := context.Background()
 	// The harness clock is at 03:04:05: the window ends at 04:00:00.
 	req := IssueRequest{Purpose: PurposeLogin, Channel: ChannelSMS, Destination: phone, Proven: true}
@@ -563,6 +582,18 @@ func TestDestinationWindow(t *testing.T) {
 	p, err := h.m.Resend(ctx, ids[0], PurposeLogin)
 	must(t, err)
 	eq(t, p.Challenge.Sends, 2)
+}
+
+// TestLimited: the refusal of a deferred proven count (storage.ErrSendLimit
+// from the unit of work) becomes send_limit with RetryAfter until the
+// window ends; other errors pass through.
+func TestLimited(t *testing.T) {
+	h := newHarness(t) // the clock is at 03:04:05: the window ends at 04:00:00
+	e := okErr(t, h.m.Limited(fmt.Errorf("unit: %w", storage.ErrSendLimit)), onboardkit.CodeSendLimit)
+	eq(t, e.RetryAfter, 55*time.Minute+55*time.Second)
+	other := errors.New("other")
+	eq(t, h.m.Limited(other), other)
+	eq(t, h.m.Limited(nil), nil)
 }
 
 // TestDestinationBudgets: a destination's proven and anonymous budgets are

@@ -100,6 +100,9 @@ var (
 	// state than the caller expected: a stale user version, a challenge that is
 	// already consumed, burned or expired, a refresh token already rotated.
 	ErrConflict = errors.New("storage: conflict")
+	// ErrSendLimit reports that a send counter is full: a CapSend (see
+	// SendCapper) would have counted past its limit, and counted nothing.
+	ErrSendLimit = errors.New("storage: send limit reached")
 	// ErrDuplicate reports that a unique field is already taken. The concrete
 	// error is a *DuplicateError naming the field.
 	ErrDuplicate = errors.New("storage: duplicate")
@@ -208,6 +211,23 @@ func Behind(s Store) Store {
 		return wb.Behind()
 	}
 	return s
+}
+
+// SendCapper is implemented by a Store that can check a send limit
+// itself, so that a caller need not read the count back before it goes on:
+// on the write-behind view of a unit of work (WriteBehind) the count may
+// then be deferred like the other writes, and a full window fails the
+// unit, with an error wrapping ErrSendLimit, when the count runs. Both
+// stores of the module implement it; package otp counts with CountSend
+// and checks the count itself on a store that does not.
+type SendCapper interface {
+	// CapSend counts one send to key in the window starting at
+	// windowStart, as CountSend does, unless the window already holds
+	// limit sends: then it counts nothing and fails with an error
+	// wrapping ErrSendLimit. A negative limit never refuses. Inside a Tx
+	// a refusal through the Store itself leaves the unit usable; through
+	// its write-behind view it dooms the unit, like any deferred write.
+	CapSend(ctx context.Context, key string, windowStart time.Time, limit int) error
 }
 
 // ---------------------------------------------------------------------------

@@ -3,6 +3,7 @@ package memory
 import (
 	"context"
 	"crypto/subtle"
+	"fmt"
 	"time"
 
 	"github.com/onboardkit/onboardkit/storage"
@@ -145,6 +146,21 @@ func (s *Store) SetChallengeResendAt(_ context.Context, id string, resendAt time
 func (s *Store) CountSend(_ context.Context, key string, windowStart time.Time) (int, error) {
 	t := s.lock()
 	defer s.unlock(t)
+	return s.countSend(t, key, windowStart, -1)
+}
+
+// CapSend counts one send as CountSend does unless the window already
+// holds limit sends (see storage.SendCapper).
+func (s *Store) CapSend(_ context.Context, key string, windowStart time.Time, limit int) error {
+	t := s.lock()
+	defer s.unlock(t)
+	_, err := s.countSend(t, key, windowStart, limit)
+	return err
+}
+
+// countSend counts one send under the lock, refusing it when limit is not
+// negative and the window already holds limit sends.
+func (s *Store) countSend(t *txn, key string, windowStart time.Time, limit int) (int, error) {
 	d := s.d
 	start := windowStart.UnixNano()
 	if start > d.sendNewest {
@@ -155,6 +171,9 @@ func (s *Store) CountSend(_ context.Context, key string, windowStart time.Time) 
 	}
 	k := sendKey{key, start}
 	n := d.sends[k] + 1
+	if limit >= 0 && n > limit {
+		return 0, fmt.Errorf("memory: cap send: %w", storage.ErrSendLimit)
+	}
 	put(t, d.sends, k, n)
 	return n, nil
 }

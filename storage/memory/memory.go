@@ -61,7 +61,10 @@ type Store struct {
 	tx *txn // non-nil for the view passed to a Tx function
 }
 
-var _ storage.Store = (*Store)(nil)
+var (
+	_ storage.Store      = (*Store)(nil)
+	_ storage.SendCapper = (*Store)(nil)
+)
 
 // data is the whole state, guarded by mu.
 type data struct {

@@ -161,6 +161,27 @@ func (s *Store) CountSend(ctx context.Context, key string, windowStart time.Time
 	return n, nil
 }
 
+// CapSend counts one send as CountSend does, unless the window already
+// holds limit sends (see storage.SendCapper): the upsert checks its own
+// count (onboardkit_expect_one, SQLSTATE OB429), so a refusal writes
+// nothing and the count need not come back. On the write-behind view of a
+// transaction ([Store.Behind]) it waits in the pipe like the other
+// deferred writes, and a refusal fails the unit with an error wrapping
+// storage.ErrSendLimit; inside a Tx otherwise it runs under a savepoint,
+// so that a refusal leaves the transaction usable.
+func (s *Store) CapSend(ctx context.Context, key string, windowStart time.Time, limit int) error {
+	if limit < 0 {
+		return s.later(ctx, "cap send", stmt{`INSERT INTO send_counters (dest_key, window_start, n) VALUES ($1, $2, 1)
+			ON CONFLICT (dest_key, window_start) DO UPDATE SET n = send_counters.n + 1`, []any{key, windowStart.UTC()}})
+	}
+	return s.later(ctx, "cap send", stmt{`WITH w AS (
+			INSERT INTO send_counters (dest_key, window_start, n) VALUES ($1, $2, 1)
+			ON CONFLICT (dest_key, window_start) DO UPDATE SET n = send_counters.n + 1
+			RETURNING n)
+		SELECT onboardkit_expect_one(count(*) FILTER (WHERE n <= $3), 'OB429', 'send limit reached') FROM w`,
+		[]any{key, windowStart.UTC(), limit}})
+}
+
 // PruneSendCounters deletes the send counters of windows that started
 // before cutoff and returns how many it deleted, in one statement: it is
 // [Store.PruneSendCounts] without a limit (prefer that one, in batches, on

@@ -278,7 +278,7 @@
 // one pgx.Batch with the transaction's first statement, and COMMIT with
 // its last writes. The write-behind view of the Store a Tx passes to fn
 // ([Store.Behind], storage.WriteBehind) goes further: CreateUser,
-// UpdateUser, SetPassword, CreateChallenge, ConsumeChallenge,
+// UpdateUser, SetPassword, CreateChallenge, ConsumeChallenge, CapSend,
 // CreateRefreshToken, AppendEvent and ResetLoginAttempts made through it
 // are queued and sent, in order, before the transaction's next statement
 // or with its COMMIT, without savepoints; their error is returned by the
@@ -287,14 +287,19 @@
 // migration 0011), so that they too can share COMMIT's batch: a stale
 // UpdateUser raises a serialization failure (Tx runs the unit again), a
 // ConsumeChallenge with nothing to consume SQLSTATE OB409
-// (storage.ErrConflict). RotateRefreshToken is one statement (the
+// (storage.ErrConflict). CapSend (storage.SendCapper) checks its limit the
+// same way: a full window raises OB429 (storage.ErrSendLimit), so a
+// proven send's count need not come back before the unit commits. RotateRefreshToken is one statement (the
 // rotation and the next token in a data-modifying CTE), and GetLogin reads
 // a user with its password hash, authenticator and passkey count. Round
 // trips: a sign-up three (the identifier lookup; BEGIN with the user,
 // password and send count; the challenge, event and COMMIT), a
 // confirmation three (the challenge; BEGIN with its consumption and the
 // user's read; the user's update, the refresh token, the event and
-// COMMIT), a login four, its code three, a refresh three. TestRoundTrips
+// COMMIT), a login three (the user with its hash; the throttle's
+// reservation, which must commit before the password is checked; BEGIN
+// with the throttle's reset, the send count, the challenge and COMMIT),
+// its code three, a refresh three. TestRoundTrips
 // pins them, statements included, with a pgx tracer.
 //
 // Times are stored as timestamptz in UTC and read back in UTC; a zero

@@ -110,7 +110,11 @@ type Store struct {
 	sh     *shared
 }
 
-var _ storage.Store = (*Store)(nil)
+var (
+	_ storage.Store       = (*Store)(nil)
+	_ storage.WriteBehind = (*Store)(nil)
+	_ storage.SendCapper  = (*Store)(nil)
+)
 
 // shared is what a Store and its transaction-bound views have in common.
 type shared struct {
@@ -383,7 +387,7 @@ func (s *Store) savepointFailed(ctx context.Context, op string, err error) error
 	if errors.As(err, &de) {
 		return err // a write-behind write failed before the savepoint began
 	}
-	if constraintViolation(err) {
+	if constraintViolation(err) || errors.Is(mapErr(op, err), storage.ErrSendLimit) {
 		if _, rerr := s.tx.Exec(ctx, rollbackSavepoint); rerr != nil {
 			return mapErr(op, errors.Join(err, rerr))
 		}
@@ -393,8 +397,8 @@ func (s *Store) savepointFailed(ctx context.Context, op string, err error) error
 
 // Behind returns the write-behind view of the Store a Tx passed to its
 // function (see storage.WriteBehind): CreateUser, UpdateUser, SetPassword,
-// CreateChallenge, ConsumeChallenge, CreateRefreshToken, AppendEvent and
-// ResetLoginAttempts made through it wait in the transaction's pipe and go
+// CreateChallenge, ConsumeChallenge, CapSend, CreateRefreshToken,
+// AppendEvent and ResetLoginAttempts made through it wait in the transaction's pipe and go
 // with its next statement or its COMMIT. The conditional ones check
 // themselves (onboardkit_expect_one, migration 0011): a stale UpdateUser
 // raises a serialization failure, which makes Tx run the unit again, and
@@ -507,7 +511,7 @@ func mapErr(op string, err error) error {
 	}
 	var de *storage.DuplicateError
 	if errors.As(err, &de) || errors.Is(err, storage.ErrNotFound) || errors.Is(err, storage.ErrConflict) ||
-		errors.Is(err, storage.ErrUnavailable) {
+		errors.Is(err, storage.ErrUnavailable) || errors.Is(err, storage.ErrSendLimit) {
 		return err
 	}
 	if unavailable(err) {
@@ -524,6 +528,9 @@ func mapErr(op string, err error) error {
 			return &storage.DuplicateError{Field: field}
 		case "23503":
 			return &opError{op: op, msg: "a referenced record does not exist", err: storage.ErrNotFound, cause: err}
+		case "OB429":
+			// A CapSend over its limit (onboardkit_expect_one).
+			return &opError{op: op, msg: pe.Message, err: storage.ErrSendLimit, cause: err}
 		case "OB409":
 			// onboardkit_expect_one of a deferred write (migration 0011).
 			return &opError{op: op, msg: pe.Message, err: storage.ErrConflict, cause: err}

@@ -88,8 +88,9 @@ func TestRoundTrips(t *testing.T) {
 		// (checked), refresh token, event, COMMIT
 		"ConfirmPhone": {3, 8},
 		// the user with its password and authenticator (GetLogin); the
-		// throttle; BEGIN, throttle reset, send count; challenge, COMMIT
-		"Login": {4, 7},
+		// throttle; BEGIN, throttle reset, send count (CapSend, checked),
+		// challenge, COMMIT
+		"Login": {3, 7},
 		// as ConfirmPhone (the challenge read once for a code or a factor)
 		"VerifyLoginChallenge": {3, 8},
 		// the token; rotation and the next token in one statement; the user

@@ -258,6 +258,27 @@ var challengeTests = []test{
 		f.ok(err, "CountSend")
 		f.check(n == 4, "CountSend back in the first window = %d, want 4", n)
 	}},
+	{"CapSend", func(f *fixture) {
+		capper, ok := f.s.(storage.SendCapper)
+		if !ok {
+			f.Logf("the store is no storage.SendCapper")
+			return
+		}
+		key, other := id("dest"), id("dest")
+		w1, w2 := f.at(0), f.at(3600)
+		for range 3 {
+			f.ok(capper.CapSend(f.ctx, key, w1, 3), "CapSend under the limit")
+		}
+		f.is(capper.CapSend(f.ctx, key, w1, 3), storage.ErrSendLimit, "CapSend of a full window")
+		f.ok(capper.CapSend(f.ctx, key, w2, 3), "CapSend in a new window")
+		f.ok(capper.CapSend(f.ctx, other, w1, 3), "CapSend of another key")
+		n, err := f.s.CountSend(f.ctx, key, w1)
+		f.ok(err, "CountSend")
+		f.check(n == 4, "CountSend after three sends and a refusal = %d, want 4 (a refusal counts nothing)", n)
+		f.is(capper.CapSend(f.ctx, key, w1, 4), storage.ErrSendLimit, "CapSend at the limit")
+		f.ok(capper.CapSend(f.ctx, key, w1, -1), "CapSend without a limit")
+		f.is(capper.CapSend(f.ctx, id("dest"), w1, 0), storage.ErrSendLimit, "CapSend with a limit of 0")
+	}},
 	{"DeepCopy", func(f *fixture) {
 		c := f.newChallenge()
 		f.ok(f.s.CreateChallenge(f.ctx, c), "CreateChallenge")

@@ -145,6 +145,21 @@ var concurrencyTests = []test{
 			f.check(n == i+1, "CountSend results are not 1..50: %v", counts)
 		}
 	}},
+	{"CapSend", func(f *fixture) {
+		// 50 sends to one window of 20 on the replicas: exactly 20 count.
+		if _, ok := f.s.(storage.SendCapper); !ok {
+			f.Logf("the store is no storage.SendCapper")
+			return
+		}
+		key := id("dest")
+		errs := race(50, func(i int) error {
+			return f.replica(i).(storage.SendCapper).CapSend(f.ctx, key, f.at(0), 20)
+		})
+		f.winners(errs, 20, isErr(storage.ErrSendLimit), "50 CapSend with a limit of 20")
+		n, err := f.s.CountSend(f.ctx, key, f.at(0))
+		f.ok(err, "CountSend")
+		f.check(n == 21, "CountSend after the race = %d, want 21", n)
+	}},
 	{"CreateUserSamePhone", func(f *fixture) {
 		p := phone()
 		users := make([]*storage.User, 100)

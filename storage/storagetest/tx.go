@@ -398,6 +398,41 @@ var txTests = []test{
 		f.check(f.getChallenge(open.ID).ConsumedAt.IsZero(), "the open challenge was consumed")
 		f.equal(f.getUser(u.ID), u, "the user after the stale update")
 	}},
+	{"CapSendInTx", func(f *fixture) {
+		// A refused CapSend through the Store of a Tx leaves the unit
+		// usable; through its write-behind view it fails the unit, with
+		// ErrSendLimit, whenever it runs: nothing of the unit commits.
+		capper, ok := f.s.(storage.SendCapper)
+		if !ok {
+			f.Logf("the store is no storage.SendCapper")
+			return
+		}
+		key := id("dest")
+		f.ok(capper.CapSend(f.ctx, key, f.at(0), 1), "CapSend")
+		un := f.newUnit()
+		err := f.s.Tx(f.ctx, func(ctx context.Context, s storage.Store) error {
+			err := s.(storage.SendCapper).CapSend(ctx, key, f.at(0), 1)
+			if !errors.Is(err, storage.ErrSendLimit) {
+				return fmt.Errorf("CapSend of a full window in a Tx: %w, want ErrSendLimit", err)
+			}
+			return un.write(ctx, s)
+		})
+		f.ok(err, "Tx with a refused CapSend")
+		f.visible(un)
+		un = f.newUnit()
+		err = f.s.Tx(f.ctx, func(ctx context.Context, s storage.Store) error {
+			b := storage.Behind(s)
+			if err := b.(storage.SendCapper).CapSend(ctx, key, f.at(0), 1); err != nil {
+				return err
+			}
+			return un.write(ctx, b)
+		})
+		f.is(err, storage.ErrSendLimit, "Tx with a refused deferred CapSend")
+		f.invisible(un)
+		n, err := f.s.CountSend(f.ctx, key, f.at(0))
+		f.ok(err, "CountSend")
+		f.check(n == 2, "CountSend after one send and two refusals = %d, want 2", n)
+	}},
 	{"WriteBehindOutsideTx", func(f *fixture) {
 		// Outside a Tx the view is the Store: the write runs at once.
 		taken := f.createUser()
