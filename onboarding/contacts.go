@@ -389,11 +389,14 @@ func (c *contacts) confirm(ctx context.Context, userID, challengeID, code string
 	var usr *storage.User
 	var old string
 	err = c.step(ctx, "confirm "+string(ch.purpose), func(ctx context.Context, u *unit) error {
-		if err := c.codes.WithStore(u).Consume(ctx, v); err != nil {
+		// The consumption and the user's update are checked when they run,
+		// with the user's read and with the commit (see consumeLater); a
+		// taken address fails the unit with the commit.
+		if err := c.consumeLater(ctx, u, v); err != nil {
 			return err
 		}
 		var err error
-		usr, err = c.updateUser(ctx, u, userID, func(usr *storage.User) error {
+		usr, err = c.updateUser(ctx, u.later, userID, func(usr *storage.User) error {
 			old, err = ch.apply(usr, string(v.Challenge.Payload))
 			return err
 		})
@@ -408,7 +411,7 @@ func (c *contacts) confirm(ctx context.Context, userID, challengeID, code string
 		return nil
 	})
 	if err != nil {
-		return nil, err
+		return nil, c.explain(ctx, v, err)
 	}
 	if old != "" {
 		c.notify(ctx, ch.channel, old, usr.Locale, ch.notice)

@@ -238,5 +238,18 @@ func TestConfirmAndLoginCodeOnceAcrossReplicas(t *testing.T) {
 		sessions, err := h1.svc.ListSessions(ctx, su.UserID)
 		require.NoError(t, err)
 		assert.Len(t, sessions, 2, "the confirmation's and the login's")
+		// An email's code, whose consumption and user update also wait for
+		// the commit.
+		email := fmt.Sprintf("once-%s@example.com", phone[1:])
+		ch, err := h1.svc.AddEmail(ctx, su.UserID, email)
+		require.NoError(t, err)
+		emailCode := h1.email.LastCode(email)
+		requireOneWinner(t, race(20, func(i int) error {
+			_, err := hs[i%2].svc.ConfirmEmail(ctx, su.UserID, ch.ChallengeID, emailCode)
+			return err
+		}), onboardkit.CodeInvalidCode)
+		me, err := h2.svc.Me(ctx, su.UserID)
+		require.NoError(t, err)
+		assert.True(t, me.EmailVerified, "the email is confirmed")
 	})
 }
