@@ -454,22 +454,25 @@ func (c *credentials) reset(ctx context.Context, sessionID, code, newPassword, c
 		return err
 	}
 	now := c.now()
-	return c.step(ctx, "reset password", func(ctx context.Context, tx *unit) error {
-		if err := c.contacts.codes.WithStore(tx).Consume(ctx, v); err != nil {
+	// Every write waits for the user's read or the commit (write-behind):
+	// the consumption is checked when it runs (see consumeLater).
+	err = c.step(ctx, "reset password", func(ctx context.Context, tx *unit) error {
+		if err := c.contacts.consumeLater(ctx, tx, v); err != nil {
 			return err
 		}
-		if err := c.setPassword(ctx, tx, userID, hash, now); err != nil {
+		if err := c.setPassword(ctx, tx.later, userID, hash, now); err != nil {
 			return err
 		}
-		if _, err := c.sessions.endAll(ctx, tx, userID, now); err != nil {
+		if _, err := c.sessions.endAll(ctx, tx.later, userID, now); err != nil {
 			return err
 		}
-		if err := tx.ResetLoginAttempts(ctx, accountKey(userID)); err != nil {
+		if err := tx.later.ResetLoginAttempts(ctx, accountKey(userID)); err != nil {
 			return err
 		}
 		tx.raise(EventPasswordReset, userID)
 		return nil
 	})
+	return c.contacts.explain(ctx, v, err)
 }
 
 // change is Service.ChangePassword. A wrong current password counts

@@ -251,5 +251,18 @@ func TestConfirmAndLoginCodeOnceAcrossReplicas(t *testing.T) {
 		me, err := h2.svc.Me(ctx, su.UserID)
 		require.NoError(t, err)
 		assert.True(t, me.EmailVerified, "the email is confirmed")
+		// A password reset's code, consumed with the new password, the
+		// revocation and the user's cutoff in one deferred commit: one
+		// reset wins, and every session ends.
+		fp, err := h1.svc.ForgotPassword(ctx, phone)
+		require.NoError(t, err)
+		resetCode := h1.sms.LastCode(phone)
+		requireOneWinner(t, race(20, func(i int) error {
+			pw := fmt.Sprintf("staple-Orbit-%d-lantern", i)
+			return hs[i%2].svc.ResetPassword(ctx, fp.SessionID, resetCode, pw, pw)
+		}), onboardkit.CodeInvalidCode)
+		sessions, err = h2.svc.ListSessions(ctx, su.UserID)
+		require.NoError(t, err)
+		assert.Empty(t, sessions, "the reset ended every session")
 	})
 }

@@ -122,12 +122,16 @@ func (s *Store) RevokeUserSessionsExcept(ctx context.Context, userID, keep strin
 }
 
 // revokeUserSessions revokes the user's families but keep (none when keep
-// is NULL) with one UPDATE.
+// is NULL) with one UPDATE, deferred on the write-behind view.
 func (s *Store) revokeUserSessions(ctx context.Context, op, userID string, keep pgtype.Text, now time.Time) error {
-	_, err := s.q.Exec(ctx, `UPDATE refresh_tokens SET revoked_at = $2
+	q := stmt{`UPDATE refresh_tokens SET revoked_at = $2
 		WHERE revoked_at IS NULL AND family_id IS DISTINCT FROM $3
 		AND family_id IN (SELECT family_id FROM refresh_tokens WHERE user_id = $1)`,
-		userID, ts(now), keep)
+		[]any{userID, ts(now), keep}}
+	if s.deferring() {
+		return s.later(ctx, op, q)
+	}
+	_, err := s.q.Exec(ctx, q.sql, q.args...)
 	return mapErr(op, err)
 }
 
