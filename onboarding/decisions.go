@@ -91,7 +91,7 @@ func (d *decisions) apply(ctx context.Context, userID string, dec kyc.Decision, 
 				return err
 			}
 		}
-		usr, err = d.updateUser(ctx, tx, userID, func(u *storage.User) error {
+		usr, err = d.updateUser(ctx, tx.later, userID, func(u *storage.User) error {
 			cur := ProgressOf(u).KYC
 			if cur == dec.Status && dec.Status != kyc.StatusWaitingForInformation {
 				return errAlreadyDecided
@@ -162,7 +162,7 @@ func (d *decisions) approve(ctx context.Context, tx *unit, userID string, now ti
 		if accountID, err = d.newID(); err != nil {
 			return err
 		}
-		if err := tx.CreateAccount(ctx, &storage.Account{ID: accountID, UserID: userID, Active: true, CreatedAt: now, UpdatedAt: now}); err != nil {
+		if err := tx.later.CreateAccount(ctx, &storage.Account{ID: accountID, UserID: userID, Active: true, CreatedAt: now, UpdatedAt: now}); err != nil {
 			return err
 		}
 		tx.raise(EventAccountCreated, userID, "account_id", accountID)

@@ -75,7 +75,7 @@ func (k *kycSteps) patchProfile(ctx context.Context, userID string, patch kyc.Pr
 	var u *storage.User
 	err := k.step(ctx, "update profile", func(ctx context.Context, tx *unit) error {
 		var err error
-		u, err = k.updateUser(ctx, tx, userID, func(u *storage.User) error {
+		u, err = k.updateUser(ctx, tx.later, userID, func(u *storage.User) error {
 			to, err := k.flow.Fire(ProgressOf(u), TriggerCompleteProfile)
 			if err != nil {
 				return err
@@ -137,7 +137,7 @@ func (k *kycSteps) submitCompliance(ctx context.Context, userID string, c kyc.Co
 	}
 	now := k.now()
 	return k.step(ctx, "submit compliance", func(ctx context.Context, tx *unit) error {
-		_, err := k.updateUser(ctx, tx, userID, func(u *storage.User) error {
+		_, err := k.updateUser(ctx, tx.later, userID, func(u *storage.User) error {
 			if err := k.fire(u, TriggerSubmitCompliance); err != nil {
 				return err
 			}
@@ -232,7 +232,7 @@ func (k *kycSteps) submit(ctx context.Context, userID string, sub kyc.Submission
 		if err := k.sealSubmission(ctx, tx, rec, res, sub.SocialSecurityNumber); err != nil {
 			return err
 		}
-		_, err := k.updateUser(ctx, tx, userID, func(u *storage.User) error {
+		_, err := k.updateUser(ctx, tx.later, userID, func(u *storage.User) error {
 			if err := k.fire(u, TriggerSubmitKYC); err != nil {
 				return err
 			}
@@ -248,7 +248,7 @@ func (k *kycSteps) submit(ctx context.Context, userID string, sub kyc.Submission
 		if err != nil {
 			return err
 		}
-		if err := tx.CreateKYCSubmission(ctx, rec); err != nil {
+		if err := tx.later.CreateKYCSubmission(ctx, rec); err != nil {
 			return err
 		}
 		tx.raise(EventKYCSubmitted, userID, "submission_id", subID, "verification_status", string(res.Status))

@@ -287,7 +287,7 @@ func notOwned(err error) error {
 // becomes its account's trading portfolio when it is the first TRADING one
 // (portfolio.RecordsTrading).
 func addPortfolio(ctx context.Context, tx *unit, pf *portfolio.Portfolio, accountTradingID string) error {
-	err := tx.CreatePortfolio(ctx, &storage.Portfolio{
+	err := tx.later.CreatePortfolio(ctx, &storage.Portfolio{
 		ID: pf.ID, AccountID: pf.AccountID, UserID: pf.UserID, Name: pf.Name, Type: pf.Type, PublicStrategy: pf.PublicStrategy,
 		Chain: pf.Address.Chain, Address: pf.Address.Address, DerivationPath: pf.Address.DerivationPath,
 		KeyID: pf.KeyID, AddressIndex: pf.AddressIndex, CreatedAt: pf.CreatedAt,

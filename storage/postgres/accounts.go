@@ -40,9 +40,8 @@ func (s *Store) CreateAccount(ctx context.Context, a *storage.Account) error {
 		a.ID, a.UserID, a.Active, a.TradingPortfolioID, ts(a.CreatedAt), ts(a.UpdatedAt),
 		a.Email.KeyRef, bytesOrNil(a.Email.Data), a.Info.KeyRef, bytesOrNil(a.Info.Data),
 	}
-	_, err := s.exec(ctx, "create account", stmt{`INSERT INTO accounts (` + accountColumns + `)
+	return s.later(ctx, "create account", stmt{`INSERT INTO accounts (` + accountColumns + `)
 		VALUES (` + placeholders(len(args)) + `)`, args})
-	return err
 }
 
 // GetAccount returns the account, or storage.ErrNotFound.
@@ -138,12 +137,11 @@ func scanPortfolio(row pgx.Row) (*storage.Portfolio, error) {
 // empty); an account or user id naming nothing an error wrapping
 // storage.ErrNotFound.
 func (s *Store) CreatePortfolio(ctx context.Context, p *storage.Portfolio) error {
-	_, err := s.exec(ctx, "create portfolio", stmt{`INSERT INTO portfolios (` + portfolioColumns + `)
+	return s.later(ctx, "create portfolio", stmt{`INSERT INTO portfolios (` + portfolioColumns + `)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`, []any{
 		p.ID, p.AccountID, p.UserID, p.Name, p.Type, p.Chain, p.Address, p.DerivationPath, p.KeyID,
 		int64(p.AddressIndex), ts(p.CreatedAt), p.PublicStrategy,
 	}})
-	return err
 }
 
 // GetPortfolio returns the portfolio, or storage.ErrNotFound.

@@ -279,8 +279,9 @@
 // its last writes. The write-behind view of the Store a Tx passes to fn
 // ([Store.Behind], storage.WriteBehind) goes further: CreateUser,
 // UpdateUser, SetPassword, CreateChallenge, ConsumeChallenge, CapSend,
-// CreateRefreshToken, RevokeUserSessions(Except), AppendEvent and
-// ResetLoginAttempts made through it
+// CreateRefreshToken, RevokeUserSessions(Except), CreateKYCSubmission,
+// CreateAccount, CreatePortfolio, AppendEvent and ResetLoginAttempts made
+// through it
 // are queued and sent, in order, before the transaction's next statement
 // or with its COMMIT, without savepoints; their error is returned by the
 // call that carried them, or by Tx, and fails the unit. The two

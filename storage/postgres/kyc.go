@@ -44,8 +44,7 @@ func (s *Store) CreateKYCSubmission(ctx context.Context, sub *storage.KYCSubmiss
 			bytesOrNil(d.Description.Data), warnings, errs, ts(d.CreatedAt),
 		}})
 	}
-	_, err := s.exec(ctx, "create kyc submission", stmts...)
-	return err
+	return s.later(ctx, "create kyc submission", stmts...)
 }
 
 const submissionColumns = `id, user_id, attempt, status, missing_documents, missing_fields,

@@ -398,9 +398,9 @@ func (s *Store) savepointFailed(ctx context.Context, op string, err error) error
 // Behind returns the write-behind view of the Store a Tx passed to its
 // function (see storage.WriteBehind): CreateUser, UpdateUser, SetPassword,
 // CreateChallenge, ConsumeChallenge, CapSend, CreateRefreshToken,
-// RevokeUserSessions(Except), AppendEvent and ResetLoginAttempts made
-// through it wait in the transaction's pipe and go
-// with its next statement or its COMMIT. The conditional ones check
+// RevokeUserSessions(Except), CreateKYCSubmission, CreateAccount,
+// CreatePortfolio, AppendEvent and ResetLoginAttempts made through it wait
+// in the transaction's pipe and go with its next statement or its COMMIT. The conditional ones check
 // themselves (onboardkit_expect_one, migration 0011): a stale UpdateUser
 // raises a serialization failure, which makes Tx run the unit again, and
 // a ConsumeChallenge with nothing to consume fails the unit with
