@@ -82,8 +82,9 @@ func oneLine(sql string) string {
 // with the first statement, COMMIT with the last writes) carry most of it.
 func TestRoundTrips(t *testing.T) {
 	want := map[string]struct{ trips, stmts int }{
-		// the holders lookup; BEGIN, user, password (3), send count; challenge, event, COMMIT
-		"SignUp": {3, 10},
+		// the holders lookup; BEGIN, user, password (one CTE), send count;
+		// challenge, event, COMMIT
+		"SignUp": {3, 8},
 		// the challenge; BEGIN, consume (checked), the user; its update
 		// (checked), refresh token, event, COMMIT
 		"ConfirmPhone": {3, 8},

@@ -190,22 +190,24 @@ func (s *Store) DeleteUserRecords(ctx context.Context, id string, keepKYC bool) 
 }
 
 // SetPassword makes hash the user's current password hash and appends it to
-// the history, keeping the newest keep entries (at least 1), in one atomic
-// batch. An unknown user returns an error wrapping storage.ErrNotFound.
+// the history, keeping the newest keep entries (at least 1), in one
+// statement. An unknown user returns an error wrapping storage.ErrNotFound.
 func (s *Store) SetPassword(ctx context.Context, userID, hash string, at time.Time, keep int) error {
 	keep = max(keep, 1)
-	return s.later(ctx, "set password",
-		stmt{`INSERT INTO credentials (user_id, hash, seq, set_at) VALUES ($1, $2, 1, $3)
+	// One statement: the new hash, its history entry, and the history
+	// beyond keep deleted. The DELETE sees the history as the statement
+	// began, so under a concurrent SetPassword of the same user it may
+	// leave one entry too many, which the next one deletes (PasswordHistory
+	// reads only the newest anyway).
+	return s.later(ctx, "set password", stmt{`WITH c AS (
+			INSERT INTO credentials (user_id, hash, seq, set_at) VALUES ($1, $2, 1, $3)
 			ON CONFLICT (user_id) DO UPDATE
-			SET hash = excluded.hash, set_at = excluded.set_at, seq = credentials.seq + 1`,
-			[]any{userID, hash, ts(at)}},
-		stmt{`INSERT INTO password_history (user_id, seq, hash, set_at)
-			SELECT user_id, seq, hash, set_at FROM credentials WHERE user_id = $1`,
-			[]any{userID}},
-		stmt{`DELETE FROM password_history
-			WHERE user_id = $1 AND seq <= (SELECT seq FROM credentials WHERE user_id = $1) - $2`,
-			[]any{userID, int64(keep)}},
-	)
+			SET hash = excluded.hash, set_at = excluded.set_at, seq = credentials.seq + 1
+			RETURNING user_id, seq, hash, set_at),
+		h AS (INSERT INTO password_history (user_id, seq, hash, set_at)
+			SELECT user_id, seq, hash, set_at FROM c)
+		DELETE FROM password_history WHERE user_id = $1 AND seq <= (SELECT seq FROM c) - $4`,
+		[]any{userID, hash, ts(at), int64(keep)}})
 }
 
 // loginQuery reads the holder of an identifier (by a condition of
