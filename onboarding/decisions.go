@@ -140,7 +140,7 @@ func (d *decisions) updateSubmission(ctx context.Context, tx *unit, userID strin
 	if dec.Status == kyc.StatusWaitingForInformation {
 		missing = dec.MissingDocuments
 	}
-	return tx.UpdateKYCSubmissionStatus(ctx, last.ID, string(dec.Status), dec.Reason, missing, now)
+	return tx.later.UpdateKYCSubmissionStatus(ctx, last.ID, string(dec.Status), dec.Reason, missing, now)
 }
 
 // approve runs in the decision's unit of work: every account of the user
@@ -168,7 +168,7 @@ func (d *decisions) approve(ctx context.Context, tx *unit, userID string, now ti
 		tx.raise(EventAccountCreated, userID, "account_id", accountID)
 	}
 	if plan.LinkTradingID != "" {
-		return tx.SetTradingPortfolio(ctx, accountID, plan.LinkTradingID, now)
+		return tx.later.SetTradingPortfolio(ctx, accountID, plan.LinkTradingID, now)
 	}
 	if !plan.CreateTrading || d.prov.addresses == nil {
 		return nil

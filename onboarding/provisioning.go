@@ -296,7 +296,7 @@ func addPortfolio(ctx context.Context, tx *unit, pf *portfolio.Portfolio, accoun
 		return err
 	}
 	if portfolio.RecordsTrading(accountTradingID, *pf) {
-		if err := tx.SetTradingPortfolio(ctx, pf.AccountID, pf.ID, pf.CreatedAt); err != nil {
+		if err := tx.later.SetTradingPortfolio(ctx, pf.AccountID, pf.ID, pf.CreatedAt); err != nil {
 			return err
 		}
 	}

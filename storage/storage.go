@@ -193,12 +193,14 @@ type Store interface {
 // return a value, and reads, run at once on the view as on the Store.
 // Outside a Tx, Behind returns the Store itself.
 //
-// Two conditional writes keep their condition when deferred: an
-// UpdateUser whose version is stale, and a ConsumeChallenge with nothing
-// to consume, fail the unit with an error wrapping ErrConflict (the store
-// may first run fn again, as for a serialization failure: a unit that
-// re-reads the user then succeeds). A caller that must tell why a
-// challenge was not consumed reads it again after the unit failed.
+// Conditional writes keep their condition when deferred: an UpdateUser
+// whose version is stale, and a ConsumeChallenge with nothing to consume,
+// fail the unit with an error wrapping ErrConflict (the store may first
+// run fn again, as for a serialization failure: a unit that re-reads the
+// user then succeeds); a write that reports a missing record (such as
+// SetTradingPortfolio or UpdateKYCSubmissionStatus) fails it with one
+// wrapping ErrNotFound. A caller that must tell why a challenge was not
+// consumed reads it again after the unit failed.
 type WriteBehind interface {
 	Behind() Store
 }

@@ -101,15 +101,8 @@ func (s *Store) SetAccountsActive(ctx context.Context, userID string, active boo
 // SetTradingPortfolio records the account's trading portfolio with
 // UpdatedAt = at, or returns storage.ErrNotFound for an unknown account.
 func (s *Store) SetTradingPortfolio(ctx context.Context, accountID, portfolioID string, at time.Time) error {
-	tag, err := s.q.Exec(ctx, `UPDATE accounts SET trading_portfolio_id = $2, updated_at = $3 WHERE id = $1`,
+	return s.execFound(ctx, "set trading portfolio", `UPDATE accounts SET trading_portfolio_id = $2, updated_at = $3 WHERE id = $1`,
 		accountID, portfolioID, ts(at))
-	if err != nil {
-		return mapErr("set trading portfolio", err)
-	}
-	if tag.RowsAffected() == 0 {
-		return notFound("set trading portfolio")
-	}
-	return nil
 }
 
 const portfolioColumns = `id, account_id, user_id, name, portfolio_type, chain, address,

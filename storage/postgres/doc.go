@@ -280,8 +280,10 @@
 // ([Store.Behind], storage.WriteBehind) goes further: CreateUser,
 // UpdateUser, SetPassword, CreateChallenge, ConsumeChallenge, CapSend,
 // CreateRefreshToken, RevokeUserSessions(Except), CreateKYCSubmission,
-// CreateAccount, CreatePortfolio, AppendEvent and ResetLoginAttempts made
-// through it
+// CreateAccount, CreatePortfolio, AppendEvent, ResetLoginAttempts and the
+// writes that report a missing row (SetTradingPortfolio,
+// UpdateKYCSubmissionStatus, DeleteUser, DeleteDataKey, DeletePasskey,
+// which raise OB404, storage.ErrNotFound, when they run) made through it
 // are queued and sent, in order, before the transaction's next statement
 // or with its COMMIT, without savepoints; their error is returned by the
 // call that carried them, or by Tx, and fails the unit. The two

@@ -399,8 +399,11 @@ func (s *Store) savepointFailed(ctx context.Context, op string, err error) error
 // function (see storage.WriteBehind): CreateUser, UpdateUser, SetPassword,
 // CreateChallenge, ConsumeChallenge, CapSend, CreateRefreshToken,
 // RevokeUserSessions(Except), CreateKYCSubmission, CreateAccount,
-// CreatePortfolio, AppendEvent and ResetLoginAttempts made through it wait
-// in the transaction's pipe and go with its next statement or its COMMIT. The conditional ones check
+// CreatePortfolio, AppendEvent, ResetLoginAttempts and the writes that
+// report a missing row (SetTradingPortfolio, UpdateKYCSubmissionStatus,
+// DeleteUser, DeleteDataKey, DeletePasskey: SQLSTATE OB404 when they run,
+// storage.ErrNotFound) made through it wait in the transaction's pipe and
+// go with its next statement or its COMMIT. The conditional ones check
 // themselves (onboardkit_expect_one, migration 0011): a stale UpdateUser
 // raises a serialization failure, which makes Tx run the unit again, and
 // a ConsumeChallenge with nothing to consume fails the unit with
@@ -532,6 +535,9 @@ func mapErr(op string, err error) error {
 		case "OB429":
 			// A CapSend over its limit (onboardkit_expect_one).
 			return &opError{op: op, msg: pe.Message, err: storage.ErrSendLimit, cause: err}
+		case "OB404":
+			// A deferred write found no row (execFound).
+			return &opError{op: op, msg: pe.Message, err: storage.ErrNotFound, cause: err}
 		case "OB409":
 			// onboardkit_expect_one of a deferred write (migration 0011).
 			return &opError{op: op, msg: pe.Message, err: storage.ErrConflict, cause: err}
@@ -616,6 +622,12 @@ func conflict(op, msg string) error {
 // execFound runs one write through exec and returns an error wrapping
 // storage.ErrNotFound when it wrote no row.
 func (s *Store) execFound(ctx context.Context, op, sql string, args ...any) error {
+	if s.deferring() {
+		// The write checks itself when it runs (migration 0011): no row is
+		// SQLSTATE OB404, storage.ErrNotFound, and fails the unit.
+		return s.later(ctx, op, stmt{`WITH w AS (` + sql + ` RETURNING 1)
+			SELECT onboardkit_expect_one(count(*), 'OB404', '` + op + `: not found') FROM w`, args})
+	}
 	tags, err := s.exec(ctx, op, stmt{sql, args})
 	if err != nil {
 		return err

@@ -362,7 +362,8 @@ var txTests = []test{
 	{"WriteBehindConditionalWrites", func(f *fixture) {
 		// A deferred UpdateUser with a stale version, and a deferred
 		// ConsumeChallenge with nothing to consume, fail the unit with
-		// ErrConflict, whenever they run: nothing of it commits. (A store
+		// ErrConflict, a deferred write of a missing record with
+		// ErrNotFound, whenever they run: nothing of it commits. (A store
 		// may run fn again first; each run makes the same stale write.)
 		u := f.createUser()
 		stale := u.Clone()
@@ -372,16 +373,23 @@ var txTests = []test{
 		open := f.createChallenge()
 		for _, tc := range []struct {
 			name  string
+			want  error
 			write func(ctx context.Context, b storage.Store) error
 		}{
-			{"stale UpdateUser", func(ctx context.Context, b storage.Store) error {
+			{"stale UpdateUser", storage.ErrConflict, func(ctx context.Context, b storage.Store) error {
 				return b.UpdateUser(ctx, stale.Clone())
 			}},
-			{"ConsumeChallenge of a consumed challenge", func(ctx context.Context, b storage.Store) error {
+			{"ConsumeChallenge of a consumed challenge", storage.ErrConflict, func(ctx context.Context, b storage.Store) error {
 				return b.ConsumeChallenge(ctx, consumed.ID, consumed.CodeHash, f.at(2))
 			}},
-			{"ConsumeChallenge with another hash", func(ctx context.Context, b storage.Store) error {
+			{"ConsumeChallenge with another hash", storage.ErrConflict, func(ctx context.Context, b storage.Store) error {
 				return b.ConsumeChallenge(ctx, open.ID, hash(), f.at(1))
+			}},
+			{"SetTradingPortfolio of an unknown account", storage.ErrNotFound, func(ctx context.Context, b storage.Store) error {
+				return b.SetTradingPortfolio(ctx, id("acct"), id("pf"), f.at(1))
+			}},
+			{"UpdateKYCSubmissionStatus of an unknown submission", storage.ErrNotFound, func(ctx context.Context, b storage.Store) error {
+				return b.UpdateKYCSubmissionStatus(ctx, id("sub"), "ACTIVE", "", nil, f.at(1))
 			}},
 		} {
 			un := f.newUnit()
@@ -392,7 +400,7 @@ var txTests = []test{
 				}
 				return un.write(ctx, b)
 			})
-			f.is(err, storage.ErrConflict, tc.name)
+			f.is(err, tc.want, tc.name)
 			f.invisible(un)
 		}
 		f.check(f.getChallenge(open.ID).ConsumedAt.IsZero(), "the open challenge was consumed")
