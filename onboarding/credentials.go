@@ -266,10 +266,21 @@ func (c *credentials) challenge(ctx context.Context, l *storage.Login, deviceID,
 			return nil, c.storeErr(ctx, "passkey lookup", err)
 		}
 		if len(keys) > 0 {
-			if err := c.store.ResetLoginAttempts(ctx, key); err != nil {
-				return nil, c.storeErr(ctx, "login reset failures", err)
+			// As for a code: the failures are forgotten with the challenge,
+			// in one unit (one round trip on PostgreSQL).
+			var res *LoginResult
+			err := c.step(ctx, "issue passkey login", func(ctx context.Context, tx *unit) error {
+				if err := tx.later.ResetLoginAttempts(ctx, key); err != nil {
+					return err
+				}
+				var err error
+				res, err = c.passkeys.loginChallenge(ctx, tx.later, u, keys, deviceID)
+				return err
+			})
+			if err != nil {
+				return nil, err
 			}
-			return c.passkeys.loginChallenge(ctx, u, keys, deviceID)
+			return res, nil
 		}
 	}
 	req := provenCode(u, otp.PurposeLogin)

@@ -612,10 +612,11 @@ func (a *assertion) use(ctx context.Context, st storage.Passkeys, now time.Time)
 	return err
 }
 
-// loginChallenge issues the passkey second factor of a login for u: the
-// login challenge of channel passkey, with the assertion options.
-func (p *passkeys) loginChallenge(ctx context.Context, u *storage.User, keys []*storage.Passkey, deviceID string) (*LoginResult, error) {
-	ch, err := p.issue(ctx, p.store, u.ID, otp.PurposeLogin, []byte(deviceID))
+// loginChallenge issues the passkey second factor of a login for u through
+// st (a login's unit of work): the login challenge of channel passkey,
+// with the assertion options.
+func (p *passkeys) loginChallenge(ctx context.Context, st storage.Challenges, u *storage.User, keys []*storage.Passkey, deviceID string) (*LoginResult, error) {
+	ch, err := p.issue(ctx, st, u.ID, otp.PurposeLogin, []byte(deviceID))
 	if err != nil {
 		return nil, err
 	}
