@@ -202,9 +202,8 @@ func (s signal) Error() string { return string(s) }
 // typed errors and context errors pass through; a missing record is
 // not_found; a taken phone or email is identifier_taken and a taken
 // portfolio name name_taken; a full send window is send_limit; a lost
-// optimistic update is conflict; anything
-// else is logged and returned as an internal error whose message reveals
-// nothing. A store that cannot be reached is unavailable (retry later, with
+// optimistic update is conflict; anything else is logged and returned as
+// an internal error whose message reveals nothing. A store that cannot be reached is unavailable (retry later, with
 // RetryAfter); the outage is logged once, when it starts.
 func (c *core) storeErr(ctx context.Context, op string, err error) error {
 	var oe *onboardkit.Error
