@@ -282,29 +282,32 @@
 // CreateRefreshToken, RevokeUserSessions(Except), CreateKYCSubmission,
 // CreateAccount, CreatePortfolio, AppendEvent, ResetLoginAttempts and the
 // writes that report a missing row (SetTradingPortfolio,
-// UpdateKYCSubmissionStatus, DeleteUser, DeleteDataKey, DeletePasskey,
-// which raise OB404, storage.ErrNotFound, when they run) made through it
-// are queued and sent, in order, before the transaction's next statement
-// or with its COMMIT, without savepoints; their error is returned by the
-// call that carried them, or by Tx, and fails the unit. The two
-// conditional ones check themselves when they run (onboardkit_expect_one,
-// migration 0011), so that they too can share COMMIT's batch: a stale
-// UpdateUser raises a serialization failure (Tx runs the unit again), a
-// ConsumeChallenge with nothing to consume SQLSTATE OB409
-// (storage.ErrConflict). CapSend (storage.SendCapper) checks its limit the
-// same way: a full window raises OB429 (storage.ErrSendLimit), so a
-// proven send's count need not come back before the unit commits. RotateRefreshToken is one statement (the
-// rotation and the next token in a data-modifying CTE), and GetLogin reads
-// a user with its password hash, authenticator and passkey count. Round
-// trips: a sign-up three (the identifier lookup; BEGIN with the user,
-// password and send count; the challenge, event and COMMIT), a
+// UpdateKYCSubmissionStatus, DeleteUser, DeleteDataKey, DeletePasskey)
+// made through it are queued and sent, in order, before the transaction's
+// next statement or with its COMMIT, without savepoints; their error is
+// returned by the call that carried them, or by Tx, and fails the unit.
+//
+// The conditional ones check themselves when they run
+// (onboardkit_expect_one, migration 0011), so that they too can share
+// COMMIT's batch: a stale UpdateUser raises a serialization failure (Tx
+// runs the unit again), a ConsumeChallenge with nothing to consume
+// SQLSTATE OB409 (storage.ErrConflict), a write that finds no row OB404
+// (storage.ErrNotFound), and a CapSend (storage.SendCapper) over its
+// limit OB429 (storage.ErrSendLimit), so that a proven send's count need
+// not come back before the unit commits. SetPassword and
+// RotateRefreshToken are one statement each (data-modifying CTEs), and
+// GetLogin reads a user with its password hash, authenticator and passkey
+// count.
+//
+// Round trips: a sign-up three (the identifier lookup; BEGIN with the
+// user, password and send count; the challenge, event and COMMIT), a
 // confirmation three (the challenge; BEGIN with its consumption and the
 // user's read; the user's update, the refresh token, the event and
 // COMMIT), a login three (the user with its hash; the throttle's
 // reservation, which must commit before the password is checked; BEGIN
 // with the throttle's reset, the send count, the challenge and COMMIT),
-// its code three, a refresh three. TestRoundTrips
-// pins them, statements included, with a pgx tracer.
+// its code three, a refresh three. TestRoundTrips pins them, statements
+// included, with a pgx tracer.
 //
 // Times are stored as timestamptz in UTC and read back in UTC; a zero
 // time.Time is NULL and reads back as the zero time. PostgreSQL keeps
