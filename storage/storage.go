@@ -1039,8 +1039,10 @@ type Outbox interface {
 	// EndpointID), to token until now+lease, and returns them with their
 	// events in that order. A delivery is not claimed while an earlier
 	// pending delivery of the same user to the same endpoint exists, even
-	// one that is leased or not due yet, so each user's events reach an
-	// endpoint in order (events without a user are not ordered; a failed
+	// one that is leased or not due yet, nor while an earlier event of the
+	// same user is not enqueued yet (a concurrent EnqueueDeliveries may
+	// hold it while a later one was enqueued), so each user's events reach
+	// an endpoint in order (events without a user are not ordered; a failed
 	// delivery no longer holds the later ones back). Concurrent claimers
 	// never claim the same delivery. token names the claim and must not
 	// be empty (an error otherwise); a limit <= 0 claims none.

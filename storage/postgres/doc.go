@@ -230,7 +230,10 @@
 //     their user to their endpoint (webhook_deliveries_user_order_idx),
 //     FOR UPDATE SKIP LOCKED, and sets their token and lease in the same
 //     statement. A claimer that skips a locked delivery still sees it
-//     pending, so it never takes the user's next one in its place.
+//     pending, so it never takes the user's next one in its place; nor a
+//     delivery whose user has an earlier event not enqueued yet (one that
+//     a concurrent enqueuer holds while a later one was enqueued beside
+//     it).
 //   - [Store.CompleteDelivery], [Store.FailDelivery] and
 //     [Store.ReplayDelivery] are UPDATE ... WHERE <still held by the
 //     token, or failed>; when nothing matches, a follow-up existence check

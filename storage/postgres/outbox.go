@@ -109,6 +109,12 @@ func scanDelivery(row pgx.Row) (*storage.Delivery, error) {
 // completion commits. A row that another claim leased after this
 // statement's snapshot was taken is locked in its newest version, whose
 // live lease no longer matches, and skipped.
+//
+// Nor can the enqueuers' SKIP LOCKED: while one enqueuer holds the user's
+// event 10, another may enqueue event 11 and commit first, so that 11 has
+// a delivery and 10 none yet. The second NOT EXISTS holds 11 back while
+// an earlier event of its user is not enqueued in the claim's snapshot
+// (events_not_enqueued_idx: normally only the few events being enqueued).
 const claimDeliveries = `WITH picked AS MATERIALIZED (
 	SELECT endpoint_id, event_seq FROM webhook_deliveries d
 	WHERE state = 'pending' AND next_attempt_at <= $1
@@ -116,7 +122,10 @@ const claimDeliveries = `WITH picked AS MATERIALIZED (
 		AND (user_id = '' OR NOT EXISTS (
 			SELECT 1 FROM webhook_deliveries p
 			WHERE p.endpoint_id = d.endpoint_id AND p.user_id = d.user_id
-				AND p.state = 'pending' AND p.event_seq < d.event_seq))
+				AND p.state = 'pending' AND p.event_seq < d.event_seq)
+			AND NOT EXISTS (
+			SELECT 1 FROM events ev
+			WHERE NOT ev.enqueued AND ev.seq < d.event_seq AND ev.user_id = d.user_id))
 	ORDER BY event_seq, endpoint_id COLLATE "C" LIMIT $4
 	FOR UPDATE SKIP LOCKED
 ), claimed AS (

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"runtime"
 	"slices"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -638,6 +639,74 @@ var outboxConcurrencyTests = []test{
 			f.equal(keys(o.of(ep)), keysOf([]string{ep}, evs...), "the deliveries to one endpoint")
 		}
 		f.check(o.enqueue(eps, 0, 1000) == 0, "events left after the race")
+	}},
+	{"OrderHoldsAcrossEnqueuers", func(f *fixture) {
+		// While a unit on one replica holds a user's event 1 in an enqueue
+		// it has not committed, the other replica may enqueue event 2
+		// (or wait), but its claim never returns event 2: 1 has no
+		// delivery yet to hold 2 back, and would be sent after it.
+		o := f.outbox()
+		u := f.userID()
+		evs := o.appendEvents(u, u)
+		eps := endpoints(1)
+		held, release := make(chan struct{}), make(chan struct{})
+		free := sync.OnceFunc(func() { close(release) })
+		defer free() // a failed check must not leave the holder's unit open
+		holder := make(chan error, 1)
+		go func() {
+			holder <- f.s.Tx(f.ctx, func(ctx context.Context, s storage.Store) error {
+				n, err := s.EnqueueDeliveries(ctx, eps, o.at(0), 1)
+				close(held)
+				<-release
+				if err == nil && n != 1 {
+					err = fmt.Errorf("the holder took %d events, want 1", n)
+				}
+				return err
+			})
+		}()
+		select {
+		case <-held:
+		case err := <-holder:
+			f.Fatalf("the holder's unit ended before it held the event: %v", err)
+		}
+		type result struct {
+			ds  []*storage.Delivery
+			err error
+		}
+		other := make(chan result, 1)
+		go func() { // a store that serialises units runs this after the holder
+			if _, err := f.b.EnqueueDeliveries(f.ctx, eps, o.at(0), 10); err != nil {
+				other <- result{err: err}
+				return
+			}
+			ds, err := f.b.ClaimDeliveries(f.ctx, "t0", o.at(0), time.Hour, 10)
+			other <- result{ds, err}
+		}()
+		var got *result
+		select {
+		case r := <-other:
+			got = &r
+		case <-time.After(200 * time.Millisecond):
+		}
+		free()
+		f.ok(<-holder, "the holder's unit")
+		if got == nil {
+			r := <-other
+			got = &r
+		}
+		f.ok(got.err, "EnqueueDeliveries and ClaimDeliveries beside the holder")
+		for _, d := range got.ds {
+			f.check(d.Event.Seq != evs[1].Seq, "a claim returned the user's event 2 while event 1 was being enqueued")
+		}
+		o.enqueue(eps, 0, 10)
+		ds := got.ds
+		if len(ds) == 0 {
+			ds = o.claim("t1", 0, time.Hour, 10)
+		}
+		f.check(len(ds) == 1 && ds[0].Event.Seq == evs[0].Seq, "the first claim did not return event 1 alone: %v", keys(ds))
+		o.complete(ds[0], 1)
+		ds = o.claim("t2", 2, time.Hour, 10)
+		f.check(len(ds) == 1 && ds[0].Event.Seq == evs[1].Seq, "the second claim did not return event 2: %v", keys(ds))
 	}},
 	{"ClaimDeliveriesOnce", func(f *fixture) {
 		// 16 claimers, half on each replica, claim 400 deliveries 5 at a
