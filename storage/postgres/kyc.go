@@ -103,13 +103,9 @@ func scanDocument(row pgx.Row) (storage.KYCDocument, error) {
 // storage.ErrNotFound.
 func (s *Store) LatestKYCSubmission(ctx context.Context, userID string) (*storage.KYCSubmission, error) {
 	const op = "latest kyc submission"
-	sub, err := scanSubmission(s.q.QueryRow(ctx, `SELECT `+submissionColumns+`
-		FROM kyc_submissions WHERE user_id = $1 ORDER BY attempt DESC, seq DESC LIMIT 1`, userID))
-	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, notFound(op)
-	}
+	sub, err := s.latestSubmission(ctx, op, userID)
 	if err != nil {
-		return nil, mapErr(op, err)
+		return nil, err
 	}
 	if err := s.readDocuments(ctx, op, []*storage.KYCSubmission{sub}); err != nil {
 		return nil, err
@@ -120,7 +116,12 @@ func (s *Store) LatestKYCSubmission(ctx context.Context, userID string) (*storag
 // LatestKYCStatus is LatestKYCSubmission without the documents: one
 // statement, no document content read.
 func (s *Store) LatestKYCStatus(ctx context.Context, userID string) (*storage.KYCSubmission, error) {
-	const op = "latest kyc status"
+	return s.latestSubmission(ctx, "latest kyc status", userID)
+}
+
+// latestSubmission reads the user's latest submission without its
+// documents, or storage.ErrNotFound, naming op in its errors.
+func (s *Store) latestSubmission(ctx context.Context, op, userID string) (*storage.KYCSubmission, error) {
 	sub, err := scanSubmission(s.q.QueryRow(ctx, `SELECT `+submissionColumns+`
 		FROM kyc_submissions WHERE user_id = $1 ORDER BY attempt DESC, seq DESC LIMIT 1`, userID))
 	if errors.Is(err, pgx.ErrNoRows) {
