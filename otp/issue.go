@@ -213,7 +213,7 @@ func (m *Manager) countDestination(ctx context.Context, destination string, prov
 	if capper, ok := m.store.(storage.SendCapper); ok && proven {
 		if err := capper.CapSend(ctx, key, start, m.cfg.DestinationLimit); err != nil {
 			if errors.Is(err, storage.ErrSendLimit) {
-				return errSendLimit(start.Add(m.cfg.DestinationWindow).Sub(now))
+				return m.windowFull(now)
 			}
 			return fmt.Errorf("otp: count send: %w", err)
 		}
@@ -224,7 +224,7 @@ func (m *Manager) countDestination(ctx context.Context, destination string, prov
 		return fmt.Errorf("otp: count send: %w", err)
 	}
 	if n > m.cfg.DestinationLimit {
-		return errSendLimit(start.Add(m.cfg.DestinationWindow).Sub(now))
+		return m.windowFull(now)
 	}
 	return nil
 }
@@ -239,7 +239,12 @@ func (m *Manager) Limited(err error) error {
 	if err == nil || !errors.Is(err, storage.ErrSendLimit) {
 		return err
 	}
-	now := m.rt.Now()
+	return m.windowFull(m.rt.Now())
+}
+
+// windowFull is the send_limit error of a destination window that is full
+// at now: RetryAfter until the window ends.
+func (m *Manager) windowFull(now time.Time) error {
 	return errSendLimit(now.Truncate(m.cfg.DestinationWindow).Add(m.cfg.DestinationWindow).Sub(now))
 }
 

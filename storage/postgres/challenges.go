@@ -170,16 +170,12 @@ func (s *Store) CountSend(ctx context.Context, key string, windowStart time.Time
 // storage.ErrSendLimit; inside a Tx otherwise it runs under a savepoint,
 // so that a refusal leaves the transaction usable.
 func (s *Store) CapSend(ctx context.Context, key string, windowStart time.Time, limit int) error {
-	if limit < 0 {
-		return s.later(ctx, "cap send", stmt{`INSERT INTO send_counters (dest_key, window_start, n) VALUES ($1, $2, 1)
-			ON CONFLICT (dest_key, window_start) DO UPDATE SET n = send_counters.n + 1`, []any{key, windowStart.UTC()}})
-	}
 	return s.later(ctx, "cap send", stmt{`WITH w AS (
 			INSERT INTO send_counters (dest_key, window_start, n) VALUES ($1, $2, 1)
 			ON CONFLICT (dest_key, window_start) DO UPDATE SET n = send_counters.n + 1
 			RETURNING n)
-		SELECT onboardkit_expect_one(count(*) FILTER (WHERE n <= $3), 'OB429', 'send limit reached') FROM w`,
-		[]any{key, windowStart.UTC(), limit}})
+		SELECT onboardkit_expect_one(count(*) FILTER (WHERE $3 < 0 OR n <= $3), 'OB429', 'send limit reached') FROM w`,
+		[]any{key, windowStart.UTC(), int64(limit)}})
 }
 
 // PruneSendCounters deletes the send counters of windows that started
