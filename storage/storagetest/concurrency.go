@@ -147,8 +147,7 @@ var concurrencyTests = []test{
 	}},
 	{"CapSend", func(f *fixture) {
 		// 50 sends to one window of 20 on the replicas: exactly 20 count.
-		if _, ok := f.s.(storage.SendCapper); !ok {
-			f.Logf("the store is no storage.SendCapper")
+		if f.capper() == nil {
 			return
 		}
 		key := id("dest")

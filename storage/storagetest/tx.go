@@ -410,9 +410,8 @@ var txTests = []test{
 		// A refused CapSend through the Store of a Tx leaves the unit
 		// usable; through its write-behind view it fails the unit, with
 		// ErrSendLimit, whenever it runs: nothing of the unit commits.
-		capper, ok := f.s.(storage.SendCapper)
-		if !ok {
-			f.Logf("the store is no storage.SendCapper")
+		capper := f.capper()
+		if capper == nil {
 			return
 		}
 		key := id("dest")
