@@ -946,9 +946,11 @@ type Accounts interface {
 // secrets or clear PII.
 type Event struct {
 	// Seq is the event's position in the log, set by AppendEvent: unique
-	// and increasing in the order of appending. (A unit of work still open
-	// may commit an event with a smaller Seq than events already visible,
-	// so a reader paging by Seq while steps run can pass over it.)
+	// and increasing in the order of appending. A user's events become
+	// visible in Seq order (see AppendEvent). (Across users, a unit of work
+	// still open may commit an event with a smaller Seq than events
+	// already visible, so a reader paging all users' events by Seq while
+	// steps run can pass over it.)
 	Seq    int64
 	ID     string
 	Type   string // "user.registered", "session.reuse_detected", ...
@@ -959,7 +961,13 @@ type Event struct {
 
 // Audit is the append-only audit log.
 type Audit interface {
-	// AppendEvent appends e and sets e.Seq.
+	// AppendEvent appends e and sets e.Seq. An event of a user is not
+	// appended while another unit of work that appended an event of the
+	// same user is open: the call waits until that unit commits or rolls
+	// back (or the store runs one unit at a time), so each user's events
+	// commit in Seq order and per-user readers (ListEvents, the webhook
+	// outbox) never see a later one before an earlier one. Append a user's
+	// events late in a unit: the wait lasts until the unit ends.
 	AppendEvent(ctx context.Context, e *Event) error
 	// ListEvents returns the user's events with a Seq greater than after,
 	// oldest (lowest Seq) first: at most limit of them, or all when limit
@@ -1028,8 +1036,8 @@ type Outbox interface {
 	// callers take different events: an event another caller is taking is
 	// skipped, not waited for, and never enqueued twice. Events appended in
 	// a unit of work that has not committed are taken once it commits
-	// (possibly after events of greater Seq were taken and delivered: see
-	// Event.Seq). A limit <= 0 takes none. Endpoint ids must not be empty
+	// (possibly after other users' events of greater Seq were taken and
+	// delivered: see Event.Seq). A limit <= 0 takes none. Endpoint ids must not be empty
 	// (an error otherwise, and nothing is taken); one given twice counts
 	// once.
 	EnqueueDeliveries(ctx context.Context, endpointIDs []string, now time.Time, limit int) (int, error)

@@ -21,7 +21,10 @@
 //     ends (Config.Lease, longer than Config.Timeout), so two deliverers on
 //     one database never post the same message at the same time.
 //   - Per-user order: a user's next event is not sent to an endpoint before
-//     the previous one was delivered or failed for good.
+//     the previous one was delivered or failed for good. A user's events
+//     commit in the order of their seq, even from concurrent steps on
+//     different replicas (storage.Audit.AppendEvent), so the seq in the
+//     payload increases from one message of a user to the next.
 //
 // Each message is
 //

@@ -11,11 +11,29 @@ import (
 	"github.com/onboardkit/onboardkit/storage"
 )
 
+// appendEvent inserts an event of a user ($3) after taking the user's event
+// lock, pg_advisory_xact_lock(1869309302, hashtext(user id)) (the first key
+// is "okev" in ASCII; advisory locks of two int4 keys never collide with
+// those of one bigint key, such as Migrate's), which its transaction holds
+// until it ends: a concurrent unit appending an event of the same user
+// waits in this statement until then.
+// The lock is taken in the materialized CTE, which the one-time filter
+// runs before the row (and with it nextval of seq) is made, so the waiting
+// unit draws its seq after the holder committed: each user's events commit
+// in seq order. Events without a user (an empty $3) take no lock.
+const appendEvent = `WITH turn AS MATERIALIZED (
+		SELECT pg_advisory_xact_lock(1869309302, hashtext($3)) WHERE $3 <> '')
+	INSERT INTO events (id, event_type, user_id, at, data)
+	SELECT $1, $2, $3, $4, $5 WHERE (SELECT count(*) FROM turn) >= 0
+	RETURNING seq`
+
 // AppendEvent appends e and sets e.Seq to the row's seq (the bigserial
 // column: unique, increasing in the order of the inserts; a rolled-back
-// insert leaves a gap). A taken non-empty id returns a
-// *storage.DuplicateError with Field "id"; events without an id are never
-// duplicates.
+// insert leaves a gap). A unit appending an event of a user waits while
+// another unit that appended one of the same user is open (see
+// appendEvent), so a user's events become visible in seq order. A taken
+// non-empty id returns a *storage.DuplicateError with Field "id"; events
+// without an id are never duplicates.
 func (s *Store) AppendEvent(ctx context.Context, e *storage.Event) error {
 	var data []byte
 	if e.Data != nil {
@@ -24,8 +42,7 @@ func (s *Store) AppendEvent(ctx context.Context, e *storage.Event) error {
 			return fmt.Errorf("postgres: encode event data: %w", err)
 		}
 	}
-	st := stmt{`INSERT INTO events (id, event_type, user_id, at, data)
-		VALUES ($1, $2, $3, $4, $5) RETURNING seq`, []any{text(e.ID), e.Type, e.UserID, ts(e.At), data}}
+	st := stmt{appendEvent, []any{text(e.ID), e.Type, e.UserID, ts(e.At), data}}
 	if s.deferring() {
 		// e.Seq is set when the insert runs, with the unit's next
 		// statement or its commit.

@@ -224,7 +224,14 @@
 //     skip each other's events instead of waiting, and an event is
 //     enqueued once (its mark is rechecked on the newest row version).
 //     Events of a transaction still open are invisible, hence taken once
-//     it commits, possibly after events with a greater seq.
+//     it commits, possibly after other users' events with a greater seq.
+//     A user's events commit in seq order: [Store.AppendEvent] first takes
+//     a transaction-scoped advisory lock of the user,
+//     pg_advisory_xact_lock(1869309302, hashtext(user id)), so a second
+//     unit appending an event of the same user waits until the first one
+//     ends, and only then draws its seq. (Two units appending events of
+//     the same two users in opposite orders deadlock; the retry loop runs
+//     one again. The steps of onboarding append their events last.)
 //   - [Store.ClaimDeliveries] selects the due pending deliveries (through
 //     webhook_deliveries_due_idx) that have no earlier pending delivery of
 //     their user to their endpoint (webhook_deliveries_user_order_idx),
@@ -334,6 +341,11 @@
 //     first, ON CONFLICT DO NOTHING), so concurrent migrators still apply
 //     each migration once; running Migrate from a single deploy job is the
 //     simplest choice there.
+//   - AppendEvent's advisory lock (see Webhook outbox) has not been tried
+//     on CockroachDB; where the database accepts the call without taking a
+//     lock, two concurrent units of one user can commit its events out of
+//     seq order, and the webhook outbox can then deliver them out of
+//     order.
 //   - CockroachDB runs every transaction SERIALIZABLE whatever the requested
 //     level unless read committed is enabled on the cluster, so expect
 //     40001 retries under contention; the retry loop handles them.

@@ -708,6 +708,80 @@ var outboxConcurrencyTests = []test{
 		ds = o.claim("t2", 2, time.Hour, 10)
 		f.check(len(ds) == 1 && ds[0].Event.Seq == evs[1].Seq, "the second claim did not return event 2: %v", keys(ds))
 	}},
+	{"OrderHoldsAcrossAppenders", func(f *fixture) {
+		// While a unit on one replica holds a user's event 1 it appended
+		// and has not committed, the other replica appends the user's
+		// event 2, then enqueues and claims. Event 2 must not be claimed
+		// before event 1 is delivered, and event 1 must have the smaller
+		// Seq: the appender waits for the holder's unit to end (or the
+		// store serialises units), so a user's events commit in Seq order.
+		o := f.outbox()
+		u := f.userID()
+		eps := endpoints(1)
+		first, second := f.newEvent(u, 0), f.newEvent(u, 1)
+		held, release := make(chan struct{}), make(chan struct{})
+		free := sync.OnceFunc(func() { close(release) })
+		defer free() // a failed check must not leave the holder's unit open
+		holder := make(chan error, 1)
+		go func() {
+			holder <- f.s.Tx(f.ctx, func(ctx context.Context, s storage.Store) error {
+				err := s.AppendEvent(ctx, first)
+				close(held)
+				<-release
+				return err
+			})
+		}()
+		select {
+		case <-held:
+		case err := <-holder:
+			f.Fatalf("the holder's unit ended before it held the event: %v", err)
+		}
+		type result struct {
+			ds  []*storage.Delivery
+			err error
+		}
+		other := make(chan result, 1)
+		go func() {
+			if err := f.b.AppendEvent(f.ctx, second); err != nil {
+				other <- result{err: err}
+				return
+			}
+			if _, err := f.b.EnqueueDeliveries(f.ctx, eps, o.at(0), 10); err != nil {
+				other <- result{err: err}
+				return
+			}
+			ds, err := f.b.ClaimDeliveries(f.ctx, "t0", o.at(0), time.Hour, 10)
+			other <- result{ds, err}
+		}()
+		var got *result
+		select {
+		case r := <-other:
+			got = &r
+		case <-time.After(200 * time.Millisecond):
+		}
+		free()
+		f.ok(<-holder, "the holder's unit")
+		if got == nil {
+			r := <-other
+			got = &r
+		}
+		f.ok(got.err, "AppendEvent, EnqueueDeliveries and ClaimDeliveries beside the holder")
+		f.check(first.Seq < second.Seq, "the user's event appended while another unit held one has the smaller Seq (%d, held %d)", second.Seq, first.Seq)
+		for _, d := range got.ds {
+			f.check(d.Event.Seq != second.Seq, "a claim returned the user's event 2 while event 1 was not committed")
+		}
+		o.enqueue(eps, 0, 10)
+		ds := got.ds
+		if len(ds) == 0 {
+			ds = o.claim("t1", 0, time.Hour, 10)
+		}
+		f.check(len(ds) == 1 && ds[0].Event.Seq == first.Seq, "the first claim did not return event 1 alone: %v", keys(ds))
+		if len(ds) > 0 {
+			o.complete(ds[0], 1)
+		}
+		ds = o.claim("t2", 2, time.Hour, 10)
+		f.check(len(ds) == 1 && ds[0].Event.Seq == second.Seq, "the second claim did not return event 2: %v", keys(ds))
+	}},
 	{"ClaimDeliveriesOnce", func(f *fixture) {
 		// 16 claimers, half on each replica, claim 400 deliveries 5 at a
 		// time, with a lease that outlives the test: each delivery is
