@@ -547,9 +547,13 @@ type Sessions interface {
 	// Otherwise nothing is written and ErrConflict is returned (ErrNotFound
 	// if oldHash is unknown). Of two concurrent rotations one wins.
 	RotateRefreshToken(ctx context.Context, oldHash []byte, next *RefreshToken, now time.Time) error
-	// RevokeFamily revokes every token of the family.
+	// RevokeFamily revokes every token of the family, including the
+	// successor a concurrent RotateRefreshToken of one of them stores (on
+	// any replica): once both have returned, no token of the family is
+	// live.
 	RevokeFamily(ctx context.Context, familyID string, now time.Time) error
-	// RevokeUserSessions revokes every token of every family of the user.
+	// RevokeUserSessions revokes every token of every family of the user,
+	// concurrent rotations' successors included, as RevokeFamily does.
 	RevokeUserSessions(ctx context.Context, userID string, now time.Time) error
 	// RevokeUserSessionsExcept revokes every family of the user but keep
 	// (a password change ends the other sessions and keeps the current one).

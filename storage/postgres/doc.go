@@ -327,13 +327,17 @@
 //
 // # CockroachDB and other PostgreSQL-compatible databases
 //
-// The migrations are plain SQL without extensions, functions or triggers
+// The migrations are plain SQL without extensions or triggers
 // (expression and partial unique indexes, jsonb, text[], bigserial,
 // ON CONFLICT), where bigserial columns (used only to order rows created at
 // the same time) come from unique_rowid() on CockroachDB. Migration 0005
-// checks the existing rows in a DO block (PL/pgSQL, built into PostgreSQL),
-// which CockroachDB runs from v25.1: that is the oldest CockroachDB the
-// migrations run on. The exceptions:
+// checks the existing rows in a DO block, and migrations 0011 and 0012 add
+// two functions (onboardkit_expect_one, onboardkit_revoke_sessions), in
+// PL/pgSQL, built into PostgreSQL, which CockroachDB runs from v25.1: that
+// is the oldest CockroachDB the migrations run on. (The functions have not
+// been tried on CockroachDB; onboardkit_revoke_sessions relies on each of
+// its statements taking a new snapshot under READ COMMITTED.) The
+// exceptions:
 //
 //   - CockroachDB has no usable session advisory locks: open the Store with
 //     [WithoutMigrationLock]. Migrate then relies on the version table's

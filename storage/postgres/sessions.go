@@ -102,11 +102,12 @@ func (s *Store) RotateRefreshToken(ctx context.Context, oldHash []byte, next *st
 }
 
 // RevokeFamily sets revoked_at = now on every token of the family not
-// revoked yet (a token keeps its first revocation time). An unknown family
-// is not an error.
+// revoked yet (a token keeps its first revocation time), including the
+// successor a concurrent rotation inserts: onboardkit_revoke_sessions
+// (migration 0012) repeats its UPDATE until one revokes nothing. An
+// unknown family is not an error.
 func (s *Store) RevokeFamily(ctx context.Context, familyID string, now time.Time) error {
-	_, err := s.q.Exec(ctx, `UPDATE refresh_tokens SET revoked_at = $2
-		WHERE family_id = $1 AND revoked_at IS NULL`, familyID, ts(now))
+	_, err := s.q.Exec(ctx, `SELECT onboardkit_revoke_sessions($1, NULL, NULL, $2)`, familyID, ts(now))
 	return mapErr("revoke family", err)
 }
 
@@ -122,12 +123,10 @@ func (s *Store) RevokeUserSessionsExcept(ctx context.Context, userID, keep strin
 }
 
 // revokeUserSessions revokes the user's families but keep (none when keep
-// is NULL) with one UPDATE, deferred on the write-behind view.
+// is NULL) with one call of onboardkit_revoke_sessions, deferred on the
+// write-behind view.
 func (s *Store) revokeUserSessions(ctx context.Context, op, userID string, keep pgtype.Text, now time.Time) error {
-	q := stmt{`UPDATE refresh_tokens SET revoked_at = $2
-		WHERE revoked_at IS NULL AND family_id IS DISTINCT FROM $3
-		AND family_id IN (SELECT family_id FROM refresh_tokens WHERE user_id = $1)`,
-		[]any{userID, ts(now), keep}}
+	q := stmt{`SELECT onboardkit_revoke_sessions(NULL, $1, $3, $2)`, []any{userID, ts(now), keep}}
 	if s.deferring() {
 		return s.later(ctx, op, q)
 	}

@@ -64,6 +64,71 @@ func isErr(target error) func(error) bool {
 	return func(err error) bool { return errors.Is(err, target) }
 }
 
+// holding runs hold in a unit of work on replica a and keeps the unit open
+// once hold has returned, until the returned end is called: end lets the
+// unit finish (it commits unless hold failed) and returns the unit's
+// error. A test that stops early still ends the unit (t.Cleanup).
+func (f *fixture) holding(hold func(ctx context.Context, s storage.Store) error) (end func() error) {
+	f.Helper()
+	held, release := make(chan struct{}), make(chan struct{})
+	free := sync.OnceFunc(func() { close(release) })
+	f.Cleanup(free)
+	unit := make(chan error, 1)
+	go func() {
+		unit <- f.s.Tx(f.ctx, func(ctx context.Context, s storage.Store) error {
+			err := hold(ctx, s)
+			close(held)
+			<-release
+			return err
+		})
+	}()
+	select {
+	case <-held:
+	case err := <-unit:
+		f.Fatalf("the holding unit ended before it held anything: %v", err)
+	}
+	return func() error {
+		free()
+		return <-unit
+	}
+}
+
+// aside is a call running in a goroutine beside a holding unit.
+type aside struct {
+	done chan error
+	err  error
+	over bool
+}
+
+// beside runs fn in a goroutine.
+func beside(fn func() error) *aside {
+	a := &aside{done: make(chan error, 1)}
+	go func() { a.done <- fn() }()
+	return a
+}
+
+// within reports whether the call has returned within d (a store that
+// makes it wait for the holding unit has not: the wait is how long the
+// test gives a broken store to go ahead).
+func (a *aside) within(d time.Duration) bool {
+	if !a.over {
+		select {
+		case a.err = <-a.done:
+			a.over = true
+		case <-time.After(d):
+		}
+	}
+	return a.over
+}
+
+// wait returns the call's error once it has returned.
+func (a *aside) wait() error {
+	if !a.over {
+		a.err, a.over = <-a.done, true
+	}
+	return a.err
+}
+
 func isDup(field string) func(error) bool {
 	return func(err error) bool {
 		var d *storage.DuplicateError
@@ -277,6 +342,56 @@ var concurrencyTests = []test{
 				f.ok(err, "the winner's next token")
 			} else {
 				f.is(err, storage.ErrNotFound, "a loser's next token")
+			}
+		}
+	}},
+	{"RevocationCatchesConcurrentRotation", func(f *fixture) {
+		// A unit on one replica rotates a token and stays open while the
+		// other replica revokes the family (or the user's sessions): once
+		// both have ended, the successor the rotation inserted is revoked
+		// too, and cannot be rotated. A revocation leaves no live token.
+		revokes := []struct {
+			name   string
+			revoke func(s storage.Store, t *storage.RefreshToken, keep string) error
+		}{
+			{"RevokeFamily", func(s storage.Store, t *storage.RefreshToken, _ string) error {
+				return s.RevokeFamily(f.ctx, t.FamilyID, f.at(20))
+			}},
+			{"RevokeUserSessions", func(s storage.Store, t *storage.RefreshToken, _ string) error {
+				return s.RevokeUserSessions(f.ctx, t.UserID, f.at(20))
+			}},
+			{"RevokeUserSessionsExcept", func(s storage.Store, t *storage.RefreshToken, keep string) error {
+				return s.RevokeUserSessionsExcept(f.ctx, t.UserID, keep, f.at(20))
+			}},
+			{"RevokeUserSessions deferred in a unit", func(s storage.Store, t *storage.RefreshToken, _ string) error {
+				return s.Tx(f.ctx, func(ctx context.Context, tx storage.Store) error {
+					return storage.Behind(tx).RevokeUserSessions(ctx, t.UserID, f.at(20))
+				})
+			}},
+		}
+		for _, r := range revokes {
+			uid := f.userID()
+			first := f.createToken(uid)
+			kept := f.createToken(uid)
+			next := f.nextToken(first, 10)
+			end := f.holding(func(ctx context.Context, s storage.Store) error {
+				return s.RotateRefreshToken(ctx, first.Hash, next, f.at(10))
+			})
+			revoke := beside(func() error { return r.revoke(f.b, first, kept.FamilyID) })
+			revoke.within(200 * time.Millisecond)
+			f.ok(end(), "the rotating unit")
+			f.ok(revoke.wait(), r.name+" beside the rotation")
+			got, err := f.s.GetRefreshToken(f.ctx, next.Hash)
+			f.ok(err, "GetRefreshToken of the successor")
+			if err == nil {
+				f.check(!got.RevokedAt.IsZero(), "%s beside a rotation left the successor live", r.name)
+			}
+			f.is(f.s.RotateRefreshToken(f.ctx, next.Hash, f.nextToken(next, 30), f.at(30)), storage.ErrConflict,
+				"RotateRefreshToken of the successor after "+r.name)
+			if r.name == "RevokeUserSessionsExcept" {
+				got, err := f.s.GetRefreshToken(f.ctx, kept.Hash)
+				f.ok(err, "GetRefreshToken of the kept family's token")
+				f.check(err == nil && got.RevokedAt.IsZero(), "RevokeUserSessionsExcept revoked the kept family")
 			}
 		}
 	}},

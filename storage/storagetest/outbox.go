@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"runtime"
 	"slices"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -69,6 +68,26 @@ func endpoints(n int) []string {
 		eps[i] = fmt.Sprintf("%s-%c", prefix, 'a'+i)
 	}
 	return eps
+}
+
+// inOrder checks the end of an order test, where a unit held a user's
+// event 1 (evs[0]) while the other replica claimed (claimed): that claim
+// has no delivery of event 2; once everything is enqueued, the claims give
+// event 1 alone and, after its delivery, event 2.
+func (o *outbox) inOrder(eps []string, evs []*storage.Event, claimed []*storage.Delivery) {
+	o.Helper()
+	for _, d := range claimed {
+		o.check(d.Event.Seq != evs[1].Seq, "a claim returned the user's event 2 while event 1 was held")
+	}
+	o.enqueue(eps, 0, 10)
+	ds := claimed
+	if len(ds) == 0 {
+		ds = o.claim("t1", 0, time.Hour, 10)
+	}
+	o.check(len(ds) == 1 && ds[0].Event.Seq == evs[0].Seq, "the first claim did not return event 1 alone: %v", keys(ds))
+	o.complete(ds[0], 1)
+	ds = o.claim("t2", 2, time.Hour, 10)
+	o.check(len(ds) == 1 && ds[0].Event.Seq == evs[1].Seq, "the second claim did not return event 2: %v", keys(ds))
 }
 
 // appendEvents appends one event of each of the users ("" for none) and
@@ -649,64 +668,25 @@ var outboxConcurrencyTests = []test{
 		u := f.userID()
 		evs := o.appendEvents(u, u)
 		eps := endpoints(1)
-		held, release := make(chan struct{}), make(chan struct{})
-		free := sync.OnceFunc(func() { close(release) })
-		defer free() // a failed check must not leave the holder's unit open
-		holder := make(chan error, 1)
-		go func() {
-			holder <- f.s.Tx(f.ctx, func(ctx context.Context, s storage.Store) error {
-				n, err := s.EnqueueDeliveries(ctx, eps, o.at(0), 1)
-				close(held)
-				<-release
-				if err == nil && n != 1 {
-					err = fmt.Errorf("the holder took %d events, want 1", n)
-				}
-				return err
-			})
-		}()
-		select {
-		case <-held:
-		case err := <-holder:
-			f.Fatalf("the holder's unit ended before it held the event: %v", err)
-		}
-		type result struct {
-			ds  []*storage.Delivery
-			err error
-		}
-		other := make(chan result, 1)
-		go func() { // a store that serialises units runs this after the holder
-			if _, err := f.b.EnqueueDeliveries(f.ctx, eps, o.at(0), 10); err != nil {
-				other <- result{err: err}
-				return
+		end := f.holding(func(ctx context.Context, s storage.Store) error {
+			n, err := s.EnqueueDeliveries(ctx, eps, o.at(0), 1)
+			if err == nil && n != 1 {
+				err = fmt.Errorf("the holder took %d events, want 1", n)
 			}
-			ds, err := f.b.ClaimDeliveries(f.ctx, "t0", o.at(0), time.Hour, 10)
-			other <- result{ds, err}
-		}()
-		var got *result
-		select {
-		case r := <-other:
-			got = &r
-		case <-time.After(200 * time.Millisecond):
-		}
-		free()
-		f.ok(<-holder, "the holder's unit")
-		if got == nil {
-			r := <-other
-			got = &r
-		}
-		f.ok(got.err, "EnqueueDeliveries and ClaimDeliveries beside the holder")
-		for _, d := range got.ds {
-			f.check(d.Event.Seq != evs[1].Seq, "a claim returned the user's event 2 while event 1 was being enqueued")
-		}
-		o.enqueue(eps, 0, 10)
-		ds := got.ds
-		if len(ds) == 0 {
-			ds = o.claim("t1", 0, time.Hour, 10)
-		}
-		f.check(len(ds) == 1 && ds[0].Event.Seq == evs[0].Seq, "the first claim did not return event 1 alone: %v", keys(ds))
-		o.complete(ds[0], 1)
-		ds = o.claim("t2", 2, time.Hour, 10)
-		f.check(len(ds) == 1 && ds[0].Event.Seq == evs[1].Seq, "the second claim did not return event 2: %v", keys(ds))
+			return err
+		})
+		var claimed []*storage.Delivery
+		other := beside(func() (err error) { // a store that serialises units runs this after the holder
+			if _, err := f.b.EnqueueDeliveries(f.ctx, eps, o.at(0), 10); err != nil {
+				return err
+			}
+			claimed, err = f.b.ClaimDeliveries(f.ctx, "t0", o.at(0), time.Hour, 10)
+			return err
+		})
+		other.within(200 * time.Millisecond)
+		f.ok(end(), "the holder's unit")
+		f.ok(other.wait(), "EnqueueDeliveries and ClaimDeliveries beside the holder")
+		o.inOrder(eps, evs, claimed)
 	}},
 	{"OrderHoldsAcrossAppenders", func(f *fixture) {
 		// While a unit on one replica holds a user's event 1 it appended
@@ -718,69 +698,24 @@ var outboxConcurrencyTests = []test{
 		o := f.outbox()
 		u := f.userID()
 		eps := endpoints(1)
-		first, second := f.newEvent(u, 0), f.newEvent(u, 1)
-		held, release := make(chan struct{}), make(chan struct{})
-		free := sync.OnceFunc(func() { close(release) })
-		defer free() // a failed check must not leave the holder's unit open
-		holder := make(chan error, 1)
-		go func() {
-			holder <- f.s.Tx(f.ctx, func(ctx context.Context, s storage.Store) error {
-				err := s.AppendEvent(ctx, first)
-				close(held)
-				<-release
+		evs := []*storage.Event{f.newEvent(u, 0), f.newEvent(u, 1)}
+		end := f.holding(func(ctx context.Context, s storage.Store) error { return s.AppendEvent(ctx, evs[0]) })
+		var claimed []*storage.Delivery
+		other := beside(func() (err error) {
+			if err := f.b.AppendEvent(f.ctx, evs[1]); err != nil {
 				return err
-			})
-		}()
-		select {
-		case <-held:
-		case err := <-holder:
-			f.Fatalf("the holder's unit ended before it held the event: %v", err)
-		}
-		type result struct {
-			ds  []*storage.Delivery
-			err error
-		}
-		other := make(chan result, 1)
-		go func() {
-			if err := f.b.AppendEvent(f.ctx, second); err != nil {
-				other <- result{err: err}
-				return
 			}
 			if _, err := f.b.EnqueueDeliveries(f.ctx, eps, o.at(0), 10); err != nil {
-				other <- result{err: err}
-				return
+				return err
 			}
-			ds, err := f.b.ClaimDeliveries(f.ctx, "t0", o.at(0), time.Hour, 10)
-			other <- result{ds, err}
-		}()
-		var got *result
-		select {
-		case r := <-other:
-			got = &r
-		case <-time.After(200 * time.Millisecond):
-		}
-		free()
-		f.ok(<-holder, "the holder's unit")
-		if got == nil {
-			r := <-other
-			got = &r
-		}
-		f.ok(got.err, "AppendEvent, EnqueueDeliveries and ClaimDeliveries beside the holder")
-		f.check(first.Seq < second.Seq, "the user's event appended while another unit held one has the smaller Seq (%d, held %d)", second.Seq, first.Seq)
-		for _, d := range got.ds {
-			f.check(d.Event.Seq != second.Seq, "a claim returned the user's event 2 while event 1 was not committed")
-		}
-		o.enqueue(eps, 0, 10)
-		ds := got.ds
-		if len(ds) == 0 {
-			ds = o.claim("t1", 0, time.Hour, 10)
-		}
-		f.check(len(ds) == 1 && ds[0].Event.Seq == first.Seq, "the first claim did not return event 1 alone: %v", keys(ds))
-		if len(ds) > 0 {
-			o.complete(ds[0], 1)
-		}
-		ds = o.claim("t2", 2, time.Hour, 10)
-		f.check(len(ds) == 1 && ds[0].Event.Seq == second.Seq, "the second claim did not return event 2: %v", keys(ds))
+			claimed, err = f.b.ClaimDeliveries(f.ctx, "t0", o.at(0), time.Hour, 10)
+			return err
+		})
+		other.within(200 * time.Millisecond)
+		f.ok(end(), "the holder's unit")
+		f.ok(other.wait(), "AppendEvent, EnqueueDeliveries and ClaimDeliveries beside the holder")
+		f.check(evs[0].Seq < evs[1].Seq, "the user's event appended while another unit held one has the smaller Seq (%d, held %d)", evs[1].Seq, evs[0].Seq)
+		o.inOrder(eps, evs, claimed)
 	}},
 	{"ClaimDeliveriesOnce", func(f *fixture) {
 		// 16 claimers, half on each replica, claim 400 deliveries 5 at a
