@@ -417,6 +417,34 @@ func TestRefreshRotationAndReuse(t *testing.T) {
 	})
 }
 
+// revokedMeanwhile is a store whose rotations lose to a revocation of
+// their family that lands between the refresh's read and its rotation.
+type revokedMeanwhile struct {
+	storage.Store
+	now time.Time
+}
+
+func (r *revokedMeanwhile) RotateRefreshToken(ctx context.Context, oldHash []byte, next *storage.RefreshToken, now time.Time) error {
+	if err := r.Store.RevokeFamily(ctx, next.FamilyID, r.now); err != nil {
+		return err
+	}
+	return r.Store.RotateRefreshToken(ctx, oldHash, next, now)
+}
+
+// A refresh that loses to a logout (or a reset) is an invalid refresh
+// token, not a reuse: no session.reuse_detected event, no warning.
+func TestRefreshLosingToRevocationIsNotReuse(t *testing.T) {
+	eachStore(t, func(t *testing.T, newStore func(t *testing.T) storage.Store) {
+		st := &revokedMeanwhile{Store: newStore(t)}
+		h := newHarness(t, st)
+		st.now = h.clock.Now()
+		a := h.confirmed(newPhone())
+		_, err := h.svc.Refresh(context.Background(), a.Tokens.RefreshToken)
+		requireCode(t, err, onboardkit.CodeInvalidRefreshToken)
+		assert.NotContains(t, h.eventTypes(), EventSessionReuseDetected)
+	})
+}
+
 func TestRefreshConcurrentRotationOneWins(t *testing.T) {
 	h := newHarness(t, memory.New())
 	a := h.confirmed(newPhone())

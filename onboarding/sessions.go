@@ -127,9 +127,14 @@ func (s *sessions) refresh(ctx context.Context, refreshToken string) (*Tokens, e
 		if !errors.Is(err, storage.ErrConflict) {
 			return nil, s.storeErr(ctx, "rotate refresh token", err)
 		}
-		// Lost a race: someone rotated it first. Re-read and judge below.
+		// Lost a race: someone rotated or revoked it first. Re-read and
+		// judge below.
 		if old, err = s.store.GetRefreshToken(ctx, old.Hash); err != nil {
 			return nil, s.storeErr(ctx, "refresh lookup", err)
+		}
+		if old.RotatedAt.IsZero() {
+			// Revoked meanwhile (a logout, a reset, a lock), not reused.
+			return nil, onboardkit.CodeInvalidRefreshToken.Err()
 		}
 	}
 	if s.withinGrace(ctx, old, nextToken, now) {
