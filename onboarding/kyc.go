@@ -163,15 +163,15 @@ func complianceRecord(accepted time.Time, version string, pep bool, q *kyc.Addit
 	return c
 }
 
-// latestAttempt returns the number of the user's latest submission (0 for
-// none).
-func (k *kycSteps) latestAttempt(ctx context.Context, userID string) (int, error) {
-	last, err := k.store.LatestKYCStatus(ctx, userID)
+// latestAttempt returns the number of the user's latest submission in st
+// (0 for none), with the store's error untranslated (see submit).
+func latestAttempt(ctx context.Context, st storage.KYC, userID string) (int, error) {
+	last, err := st.LatestKYCStatus(ctx, userID)
 	if errors.Is(err, storage.ErrNotFound) {
 		return 0, nil
 	}
 	if err != nil {
-		return 0, k.storeErr(ctx, "kyc lookup", err)
+		return 0, err
 	}
 	return last.Attempt, nil
 }
@@ -212,9 +212,11 @@ func (k *kycSteps) submit(ctx context.Context, userID string, sub kyc.Submission
 	if _, err := k.flow.Fire(ProgressOf(u), TriggerSubmitKYC); err != nil {
 		return nil, err
 	}
-	previous, err := k.latestAttempt(ctx, userID)
+	// A first check, before the submission is evaluated and sealed; the
+	// unit checks again.
+	previous, err := latestAttempt(ctx, k.store, userID)
 	if err != nil {
-		return nil, err
+		return nil, k.storeErr(ctx, "kyc lookup", err)
 	}
 	if err := k.validator.CheckSubmission(ProgressOf(u).KYC, previous); err != nil {
 		return nil, err
@@ -236,9 +238,21 @@ func (k *kycSteps) submit(ctx context.Context, userID string, sub kyc.Submission
 			if err := k.fire(u, TriggerSubmitKYC); err != nil {
 				return err
 			}
-			if err := k.validator.CheckSubmission(ProgressOf(u).KYC, previous); err != nil {
+			// The submissions are counted again in the unit, after the
+			// user was read: a concurrent submission that committed
+			// since the first check is counted, and one that commits
+			// before this unit does changes the user's version, so this
+			// unit runs again (a deferred UpdateUser checks the version).
+			// Without it, concurrent submissions would pass the cap and
+			// share an attempt number.
+			n, err := latestAttempt(ctx, tx, userID)
+			if err != nil {
 				return err
 			}
+			if err := k.validator.CheckSubmission(ProgressOf(u).KYC, n); err != nil {
+				return err
+			}
+			rec.Attempt = n + 1
 			if err := kyc.Transition(kyc.StatusInit, res.Status); err != nil {
 				return err
 			}

@@ -266,3 +266,53 @@ func TestConfirmAndLoginCodeOnceAcrossReplicas(t *testing.T) {
 		assert.Empty(t, sessions, "the reset ended every session")
 	})
 }
+
+// TestKYCSubmissionCapHoldsAcrossReplicas: the submissions are counted in
+// the submission's unit of work, so 12 concurrent submissions of a user
+// waiting for information, over two replicas, never pass
+// Rules.MaxSubmissions, and the attempts are numbered 1..n once each.
+func TestKYCSubmissionCapHoldsAcrossReplicas(t *testing.T) {
+	eachPair(t, func(t *testing.T, a, b storage.Store) {
+		const limit = 4
+		rules := kyc.DefaultRules()
+		rules.MaxSubmissions = limit
+		h1, h2 := replicas(t, a, b, withAddresses(t), func(c *Config) { c.KYC.Rules = &rules })
+		ctx := context.Background()
+		acc, _ := h1.compliant()
+		selfie := kyc.Submission{VerificationDocuments: []kyc.VerificationDocument{{DocumentType: "selfie", IssuingCountry: "FRA", Document: pngDataURL(t, 400, 400), DocumentNumber: "S1"}}}
+		res, err := h1.svc.SubmitKYC(ctx, acc.UserID, selfie)
+		require.NoError(t, err)
+		require.Equal(t, kyc.StatusWaitingForInformation, res.Status)
+
+		errs := make([]error, 12)
+		var wg sync.WaitGroup
+		start := make(chan struct{})
+		for i := range errs {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				<-start
+				_, errs[i] = [2]*harness{h1, h2}[i%2].svc.SubmitKYC(ctx, acc.UserID, selfie)
+			}()
+		}
+		close(start)
+		wg.Wait()
+		accepted := 0
+		for _, err := range errs {
+			if err == nil {
+				accepted++
+			} else {
+				requireCode(t, err, onboardkit.CodeLimitReached)
+			}
+		}
+		assert.Equal(t, limit-1, accepted, "the first submission and %d of the 12", limit-1)
+		subs, err := h1.store.ListKYCSubmissions(ctx, acc.UserID)
+		require.NoError(t, err)
+		var attempts []int
+		for _, s := range subs {
+			attempts = append(attempts, s.Attempt)
+		}
+		slices.Sort(attempts)
+		assert.Equal(t, []int{1, 2, 3, 4}, attempts)
+	})
+}
