@@ -199,6 +199,107 @@ func TestUnconfirmedSignUpDoesNotHoldItsPhone(t *testing.T) {
 	}, func(c *Config) { c.OTP.TTL = 2 * time.Hour })
 }
 
+// hookHasher runs before once, on the next Hash, then hashes.
+type hookHasher struct {
+	PasswordHasher
+	before func()
+}
+
+func (h *hookHasher) Hash(ctx context.Context, pw string) (string, error) {
+	if f := h.before; f != nil {
+		h.before = nil
+		f()
+	}
+	return h.PasswordHasher.Hash(ctx, pw)
+}
+
+// TestReplacementSparesASignUpConfirmedMeanwhile: a sign-up chooses the
+// stale unconfirmed sign-up it replaces before it hashes the password; if
+// that sign-up is confirmed meanwhile (its code outlives UnconfirmedTTL
+// here), the replacing sign-up finds the phone held and the confirmed user
+// stays, rather than being deleted with its fresh session.
+func TestReplacementSparesASignUpConfirmedMeanwhile(t *testing.T) {
+	hook := &hookHasher{}
+	eachHarness(t, func(t *testing.T, h *harness) {
+		hook.PasswordHasher = h.hasher
+		ctx := context.Background()
+		phone := newPhone()
+		first, code := h.signUp(phone)
+		h.clock.Advance(61 * time.Minute)
+		hook.before = func() {
+			_, err := h.svc.ConfirmPhone(ctx, first.Challenge.ChallengeID, code)
+			assert.NoError(t, err, "the confirmation during the second sign-up's hashing")
+		}
+		_, err := h.svc.SignUp(ctx, SignUpRequest{PhoneNumber: phone, Password: testPassword})
+		requireCode(t, err, onboardkit.CodeIdentifierTaken)
+		assert.Nil(t, hook.before, "the hook did not run")
+		u, err := h.store.GetUser(ctx, first.UserID)
+		require.NoError(t, err, "the confirmed user was deleted")
+		assert.True(t, u.PhoneVerified)
+		assert.NotContains(t, h.eventTypes(), EventUserReplaced)
+	}, func(c *Config) {
+		c.OTP.TTL = 2 * time.Hour
+		c.Hasher = hook
+	})
+}
+
+// midUnit is a store whose units run hook (once) right after they read
+// the user id, inside the unit: on PostgreSQL another replica's step can
+// commit between a unit's read and its writes.
+type midUnit struct {
+	storage.Store
+	id   string
+	hook *func()
+}
+
+func (m *midUnit) Tx(ctx context.Context, fn func(ctx context.Context, s storage.Store) error) error {
+	return m.Store.Tx(ctx, func(ctx context.Context, s storage.Store) error {
+		return fn(ctx, &midUnit{Store: s, id: m.id, hook: m.hook})
+	})
+}
+
+// Behind keeps the unit's write-behind view (storage.WriteBehind) under the
+// hook.
+func (m *midUnit) Behind() storage.Store {
+	return &midUnit{Store: storage.Behind(m.Store), id: m.id, hook: m.hook}
+}
+
+func (m *midUnit) GetUser(ctx context.Context, id string) (*storage.User, error) {
+	u, err := m.Store.GetUser(ctx, id)
+	if f := *m.hook; f != nil && id == m.id {
+		*m.hook = nil
+		f()
+	}
+	return u, err
+}
+
+// TestReplacementSparesAConfirmationCommittedMidUnit: the confirmation of
+// the stale sign-up commits on another replica after the replacing unit
+// read that sign-up and before it deletes it. The unit pinned the version
+// it read, so it runs again, finds the phone held, and the confirmed user
+// stays.
+func TestReplacementSparesAConfirmationCommittedMidUnit(t *testing.T) {
+	a, b := postgrestest.NewPair(t)
+	var hook func()
+	mid := &midUnit{Store: a, hook: &hook}
+	h1, h2 := replicas(t, mid, b, func(c *Config) { c.OTP.TTL = 2 * time.Hour })
+	ctx := context.Background()
+	phone := newPhone()
+	first, code := h2.signUp(phone)
+	h1.clock.Advance(61 * time.Minute)
+	mid.id = first.UserID
+	hook = func() {
+		_, err := h2.svc.ConfirmPhone(ctx, first.Challenge.ChallengeID, code)
+		assert.NoError(t, err, "the confirmation on the other replica, mid-unit")
+	}
+	_, err := h1.svc.SignUp(ctx, SignUpRequest{PhoneNumber: phone, Password: testPassword})
+	requireCode(t, err, onboardkit.CodeIdentifierTaken)
+	assert.Nil(t, hook, "the hook did not run")
+	u, err := h2.store.GetUser(ctx, first.UserID)
+	require.NoError(t, err, "the confirmed user was deleted")
+	assert.True(t, u.PhoneVerified)
+}
+
 // TestUnverifiedEmailNeverBlocks: an email given at sign-up or added but
 // never confirmed does not stop its real owner from adding and confirming
 // it; of two users confirming one email, the second gets identifier_taken.

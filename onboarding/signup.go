@@ -92,6 +92,45 @@ func (r *registration) claim(ctx context.Context, phone, email string) (string, 
 	return "", errHeld
 }
 
+// replace deletes, in the unit of the sign-up by, the stale unconfirmed
+// sign-up old that claim chose, with its records. It reads old again in
+// the unit: a concurrent sign-up may have replaced it already (nothing to
+// do), or it may have been confirmed since claim judged it, while the
+// password was hashed (errHeld: the identifier is held now). The version
+// read is pinned with a deferred UpdateUser, so a confirmation committing
+// before this unit makes the unit run again and see it, rather than the
+// delete removing a confirmed user.
+func (r *registration) replace(ctx context.Context, tx *unit, old, by string) error {
+	for i := 0; ; i++ {
+		u, err := tx.GetUser(ctx, old)
+		switch {
+		case errors.Is(err, storage.ErrNotFound):
+			return nil
+		case err != nil:
+			return err
+		case Status(u.Status) != StatusRegistered || u.PhoneVerified || u.EmailVerified:
+			return errHeld
+		}
+		// A store that does not defer the update reports a stale version
+		// at once: read again.
+		err = tx.later.UpdateUser(ctx, u)
+		if err == nil {
+			break
+		}
+		if !errors.Is(err, storage.ErrConflict) || i >= 4 {
+			return err
+		}
+	}
+	if err := tx.DeleteUser(ctx, old); err != nil && !errors.Is(err, storage.ErrNotFound) {
+		return err
+	}
+	if err := r.pii.sealer.Shred(ctx, tx, old); err != nil {
+		return err
+	}
+	tx.raise(EventUserReplaced, old, "replaced_by", by)
+	return nil
+}
+
 // stale reports whether an unconfirmed sign-up no longer holds its
 // identifier: it is older than unconfirmedTTL, or its confirmation
 // challenge is gone, expired or burned.
@@ -191,15 +230,9 @@ func (r *registration) signUp(ctx context.Context, req SignUpRequest) (*SignUpRe
 	var pending *otp.Pending
 	err = r.step(ctx, "sign-up", func(ctx context.Context, tx *unit) error {
 		if replace != "" {
-			// The stale sign-up and its records go with this one; a
-			// concurrent sign-up may have replaced it already.
-			if err := tx.DeleteUser(ctx, replace); err != nil && !errors.Is(err, storage.ErrNotFound) {
+			if err := r.replace(ctx, tx, replace, id); err != nil {
 				return err
 			}
-			if err := r.pii.sealer.Shred(ctx, tx, replace); err != nil {
-				return err
-			}
-			tx.raise(EventUserReplaced, replace, "replaced_by", id)
 		}
 		if len(req.Metadata) > 0 {
 			var err error
@@ -222,8 +255,9 @@ func (r *registration) signUp(ctx context.Context, req SignUpRequest) (*SignUpRe
 		tx.raise(EventUserRegistered, id, "signup", string(r.flow.normalized().SignUp))
 		return nil
 	})
-	if errors.Is(err, onboardkit.ErrIdentifierTaken) {
-		// Lost a race with another sign-up for the same identifier.
+	if errors.Is(err, onboardkit.ErrIdentifierTaken) || errors.Is(err, errHeld) {
+		// Lost a race with another sign-up for the same identifier, or
+		// with the confirmation of the sign-up it was to replace.
 		return r.duplicate(ctx, phone, email, req.Locale)
 	}
 	if err != nil {
