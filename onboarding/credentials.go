@@ -577,12 +577,22 @@ func (c *credentials) beginTOTP(ctx context.Context, userID string) (*otp.Enroll
 }
 
 // confirmTOTP is Service.ConfirmTOTP.
+// The confirmation runs in one unit, so that of concurrent confirmations
+// (codes of two time steps) one wins (see otp.TOTP.Confirm).
 func (c *credentials) confirmTOTP(ctx context.Context, userID, code string) ([]string, error) {
-	codes, err := c.totp.Confirm(ctx, userID, code)
+	var codes []string
+	err := c.step(ctx, "confirm totp", func(ctx context.Context, tx *unit) error {
+		var err error
+		in := c.totp.WithStore(tx).WithSecretBox(totpBox{p: c.pii, store: tx})
+		if codes, err = in.Confirm(ctx, userID, code); err != nil {
+			return err
+		}
+		tx.raise(EventTOTPEnabled, userID)
+		return nil
+	})
 	if err != nil {
-		return nil, c.storeErr(ctx, "confirm totp", err)
+		return nil, err
 	}
-	c.audit(ctx, c.event(EventTOTPEnabled, userID))
 	return codes, nil
 }
 

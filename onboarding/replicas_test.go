@@ -9,7 +9,9 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
+	"github.com/pquerna/otp/totp"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -314,5 +316,66 @@ func TestKYCSubmissionCapHoldsAcrossReplicas(t *testing.T) {
 		}
 		slices.Sort(attempts)
 		assert.Equal(t, []int{1, 2, 3, 4}, attempts)
+	})
+}
+
+// TestTOTPConfirmOnceAcrossReplicas: confirmations of one enrollment with
+// the codes of three time steps (the skew window), at once over two
+// replicas: one wins and gets recovery codes, the others are refused, and
+// the winning code is not accepted again (the replay guard kept its step).
+func TestTOTPConfirmOnceAcrossReplicas(t *testing.T) {
+	eachPair(t, func(t *testing.T, a, b storage.Store) {
+		h1, h2 := replicas(t, a, b)
+		hs := [2]*harness{h1, h2}
+		ctx := context.Background()
+		for range 6 {
+			phone := newPhone()
+			acc := h1.confirmed(phone)
+			enr, err := h1.svc.BeginTOTP(ctx, acc.UserID)
+			require.NoError(t, err)
+			now := h1.clock.Now()
+			var codes [3]string
+			for i := range codes {
+				codes[i], err = totp.GenerateCode(enr.Secret, now.Add(time.Duration(i-1)*30*time.Second))
+				require.NoError(t, err)
+			}
+			var (
+				errs      [3]error
+				recovered [3][]string
+				wg        sync.WaitGroup
+			)
+			start := make(chan struct{})
+			for i := range codes {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					<-start
+					recovered[i], errs[i] = hs[i%2].svc.ConfirmTOTP(ctx, acc.UserID, codes[i])
+				}()
+			}
+			close(start)
+			wg.Wait()
+			won := -1
+			for i, err := range errs {
+				if err == nil {
+					require.Equal(t, -1, won, "two confirmations won: %v", errs)
+					won = i
+					continue
+				}
+				oe := onboardkit.AsError(err)
+				require.NotNil(t, oe, "%v", err)
+				assert.Contains(t, []onboardkit.Code{onboardkit.CodeInvalidTransition, onboardkit.CodeInvalidCode}, oe.Code)
+			}
+			require.NotEqual(t, -1, won, "no confirmation won: %v", errs)
+			require.Len(t, recovered[won], 10)
+
+			lr, err := h2.svc.Login(ctx, LoginRequest{Username: phone, Password: testPassword})
+			require.NoError(t, err)
+			_, err = h2.svc.VerifyLoginChallenge(ctx, lr.SessionID, codes[won])
+			requireCode(t, err, onboardkit.CodeInvalidCode)
+			res, err := h1.svc.LoginWithRecoveryCode(ctx, lr.SessionID, recovered[won][0])
+			require.NoError(t, err, "the winner's recovery codes are the stored ones")
+			require.NotNil(t, res.Tokens)
+		}
 	})
 }

@@ -293,7 +293,35 @@ func (t *TOTP) use(ctx context.Context, e *storage.TOTPEnrollment, code string) 
 // RecoveryCodeCount single-use recovery codes, to show once (only their
 // HMACs are stored). Errors: invalid_code, invalid_transition when no
 // enrollment is pending.
+//
+// Run it in a unit of work (WithStore with the transaction's store) for
+// one winner among concurrent confirmations with codes of different time
+// steps: the step's use (UseTOTPStep) holds the enrollment until the unit
+// ends, and Confirm reads the enrollment again after it, so the loser sees
+// it confirmed (invalid_transition) instead of replacing the winner's
+// recovery codes or storing an older step.
 func (t *TOTP) Confirm(ctx context.Context, userID, code string) ([]string, error) {
+	e, err := t.pending(ctx, userID)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := t.use(ctx, e, code); err != nil {
+		return nil, err
+	}
+	// The stored LastUsedStep is now at least the step used.
+	if e, err = t.pending(ctx, userID); err != nil {
+		return nil, err
+	}
+	e.Confirmed = true
+	e.ConfirmedAt = t.rt.Now()
+	if err := t.store.PutTOTP(ctx, e); err != nil {
+		return nil, fmt.Errorf("otp: put totp: %w", err)
+	}
+	return t.NewRecoveryCodes(ctx, userID)
+}
+
+// pending returns the user's enrollment waiting for confirmation.
+func (t *TOTP) pending(ctx context.Context, userID string) (*storage.TOTPEnrollment, error) {
 	e, err := t.store.GetTOTP(ctx, userID)
 	if errors.Is(err, storage.ErrNotFound) || (err == nil && e.Confirmed) {
 		return nil, onboardkit.NewError(onboardkit.CodeInvalidTransition, "No authenticator enrollment is waiting for confirmation.")
@@ -301,18 +329,7 @@ func (t *TOTP) Confirm(ctx context.Context, userID, code string) ([]string, erro
 	if err != nil {
 		return nil, fmt.Errorf("otp: get totp: %w", err)
 	}
-	step, err := t.use(ctx, e, code)
-	if err != nil {
-		return nil, err
-	}
-	now := t.rt.Now()
-	e.Confirmed = true
-	e.ConfirmedAt = now
-	e.LastUsedStep = step
-	if err := t.store.PutTOTP(ctx, e); err != nil {
-		return nil, fmt.Errorf("otp: put totp: %w", err)
-	}
-	return t.NewRecoveryCodes(ctx, userID)
+	return e, nil
 }
 
 // Verify accepts a code of the user's confirmed enrollment within the skew
