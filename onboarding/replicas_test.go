@@ -286,19 +286,10 @@ func TestKYCSubmissionCapHoldsAcrossReplicas(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, kyc.StatusWaitingForInformation, res.Status)
 
-		errs := make([]error, 12)
-		var wg sync.WaitGroup
-		start := make(chan struct{})
-		for i := range errs {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				<-start
-				_, errs[i] = [2]*harness{h1, h2}[i%2].svc.SubmitKYC(ctx, acc.UserID, selfie)
-			}()
-		}
-		close(start)
-		wg.Wait()
+		errs := race(12, func(i int) error {
+			_, err := [2]*harness{h1, h2}[i%2].svc.SubmitKYC(ctx, acc.UserID, selfie)
+			return err
+		})
 		accepted := 0
 		for _, err := range errs {
 			if err == nil {
@@ -339,22 +330,11 @@ func TestTOTPConfirmOnceAcrossReplicas(t *testing.T) {
 				codes[i], err = totp.GenerateCode(enr.Secret, now.Add(time.Duration(i-1)*30*time.Second))
 				require.NoError(t, err)
 			}
-			var (
-				errs      [3]error
-				recovered [3][]string
-				wg        sync.WaitGroup
-			)
-			start := make(chan struct{})
-			for i := range codes {
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					<-start
-					recovered[i], errs[i] = hs[i%2].svc.ConfirmTOTP(ctx, acc.UserID, codes[i])
-				}()
-			}
-			close(start)
-			wg.Wait()
+			var recovered [3][]string
+			errs := race(3, func(i int) (err error) {
+				recovered[i], err = hs[i%2].svc.ConfirmTOTP(ctx, acc.UserID, codes[i])
+				return err
+			})
 			won := -1
 			for i, err := range errs {
 				if err == nil {

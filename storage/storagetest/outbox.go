@@ -70,6 +70,15 @@ func endpoints(n int) []string {
 	return eps
 }
 
+// enqueueAndClaim enqueues what s can take to eps and claims up to 10
+// deliveries with the token t0, at the test's start.
+func (o *outbox) enqueueAndClaim(s storage.Store, eps []string) ([]*storage.Delivery, error) {
+	if _, err := s.EnqueueDeliveries(o.ctx, eps, o.at(0), 10); err != nil {
+		return nil, err
+	}
+	return s.ClaimDeliveries(o.ctx, "t0", o.at(0), time.Hour, 10)
+}
+
 // inOrder checks the end of an order test, where a unit held a user's
 // event 1 (evs[0]) while the other replica claimed (claimed): that claim
 // has no delivery of event 2; once everything is enqueued, the claims give
@@ -677,10 +686,7 @@ var outboxConcurrencyTests = []test{
 		})
 		var claimed []*storage.Delivery
 		other := beside(func() (err error) { // a store that serialises units runs this after the holder
-			if _, err := f.b.EnqueueDeliveries(f.ctx, eps, o.at(0), 10); err != nil {
-				return err
-			}
-			claimed, err = f.b.ClaimDeliveries(f.ctx, "t0", o.at(0), time.Hour, 10)
+			claimed, err = o.enqueueAndClaim(f.b, eps)
 			return err
 		})
 		other.within(200 * time.Millisecond)
@@ -705,10 +711,7 @@ var outboxConcurrencyTests = []test{
 			if err := f.b.AppendEvent(f.ctx, evs[1]); err != nil {
 				return err
 			}
-			if _, err := f.b.EnqueueDeliveries(f.ctx, eps, o.at(0), 10); err != nil {
-				return err
-			}
-			claimed, err = f.b.ClaimDeliveries(f.ctx, "t0", o.at(0), time.Hour, 10)
+			claimed, err = o.enqueueAndClaim(f.b, eps)
 			return err
 		})
 		other.within(200 * time.Millisecond)
