@@ -18,8 +18,11 @@
 //     to expire, and another deliverer sends the message again with the
 //     same webhook-id, which receivers use to drop duplicates.
 //   - One sender at a time: a delivery is held by one claim until its lease
-//     ends (Config.Lease, longer than Config.Timeout), so two deliverers on
-//     one database never post the same message at the same time.
+//     ends (Config.Lease, longer than Config.Timeout), and a deliverer
+//     posts a claimed delivery only while at least Config.Timeout of its
+//     lease is left (one that waited too long for a free slot is left to
+//     the next claim), so two deliverers on one database never post the
+//     same message at the same time, as long as their clocks agree.
 //   - Per-user order: a user's next event is not sent to an endpoint before
 //     the previous one was delivered or failed for good. A user's events
 //     commit in the order of their seq, even from concurrent steps on
@@ -296,6 +299,12 @@ func (d *Deliverer) deliver(ctx context.Context, dl *storage.Delivery, token str
 		// An endpoint this deliverer does not know (a replica configured
 		// differently during a roll-out): leave it to the lease, for a
 		// deliverer that knows it.
+		return lost, nil
+	}
+	if d.rt.Now().Add(d.cfg.Timeout).After(dl.LeaseUntil) {
+		// It waited for a slot so long that its attempt could outlive
+		// the lease, when another deliverer may claim and post it: leave
+		// it to the next claim.
 		return lost, nil
 	}
 	status, reason := d.post(ctx, ep, dl)

@@ -261,6 +261,35 @@ func TestTwoDeliverersNeverOverlap(t *testing.T) {
 	})
 }
 
+// TestNoPostOutlivesItsLease: a deliverer posts one delivery at a time
+// to an endpoint that takes 30 s per message; of its three claimed
+// deliveries (lease 60 s, timeout 10 s), the third would start when its
+// lease is over, so it is left to the next claim instead of being posted
+// while another deliverer may post it too.
+func TestNoPostOutlivesItsLease(t *testing.T) {
+	eachPair(t, func(t *testing.T, a, b storage.Store) {
+		ctx := context.Background()
+		clk := clocktest.Default()
+		rc := newReceiver(t, func(int, received) int {
+			clk.Advance(30 * time.Second)
+			return http.StatusNoContent
+		})
+		for u := range 3 {
+			appendEvents(t, a, clk, fmt.Sprintf("%04ddddd", u), 1)
+		}
+		one := func(c *webhook.Config) { c.Concurrency, c.BatchSize = 1, 3 }
+		p, err := newDeliverer(t, a, clk, rc.srv.URL, 1, one).RunOnce(ctx)
+		require.NoError(t, err)
+		assert.Equal(t, 2, p.Delivered)
+		require.Len(t, rc.messages(), 2, "the third post would have outlived its lease")
+
+		p, err = newDeliverer(t, b, clk, rc.srv.URL, 2, one).RunOnce(ctx)
+		require.NoError(t, err)
+		assert.Equal(t, 1, p.Delivered, "the next claim, once the lease ran out, sends it")
+		assert.Equal(t, 3, countDistinct(rc.messages()))
+	})
+}
+
 func countDistinct(msgs []received) int {
 	seen := map[string]bool{}
 	for _, m := range msgs {
