@@ -294,7 +294,8 @@ func (s *Sealer) Retain(ctx context.Context, st storage.DataKeys, userID string,
 // Rewrap moves every data key not wrapped by the keyring's current key to
 // it, without touching the sealed values, and returns how many it moved.
 // Keys under retention stay where they are. It is safe to run on several
-// replicas at once (each move is conditional) and to interrupt.
+// replicas at once (each move is conditional), beside erasures (a key
+// shredded after it was listed is skipped) and to interrupt.
 func (s *Sealer) Rewrap(ctx context.Context, st storage.DataKeys) (int, error) {
 	moved, after := 0, ""
 	for {
@@ -307,7 +308,7 @@ func (s *Sealer) Rewrap(ctx context.Context, st storage.DataKeys) (int, error) {
 				continue
 			}
 			err := s.rewrapOne(ctx, st, dk.UserID, s.ring, time.Time{})
-			if err != nil && !errors.Is(err, storage.ErrConflict) {
+			if err != nil && !errors.Is(err, storage.ErrConflict) && !errors.Is(err, storage.ErrNotFound) {
 				return moved, err
 			}
 			if err == nil {

@@ -139,6 +139,39 @@ func TestRotationAndRewrap(t *testing.T) {
 	_ = must(onlyNew.Open(ctx, st, "u4", "profile", fresh))
 }
 
+// shredAfterList is a key store in which an erasure shreds victim's data
+// key right after a listing returned it.
+type shredAfterList struct {
+	storage.DataKeys
+	victim string
+}
+
+func (s shredAfterList) ListDataKeys(ctx context.Context, after string, limit int) ([]*storage.DataKey, error) {
+	page, err := s.DataKeys.ListDataKeys(ctx, after, limit)
+	if err == nil {
+		err = s.DeleteDataKey(ctx, s.victim)
+	}
+	return page, err
+}
+
+// TestRewrapBesideAnErasure: a key shredded after Rewrap listed it is
+// skipped; the others move.
+func TestRewrapBesideAnErasure(t *testing.T) {
+	ctx := context.Background()
+	st := newKeys()
+	k1, _ := must2(seal.GenerateKey("k1", nil))
+	k2, _ := must2(seal.GenerateKey("k2", nil))
+	old := seal.New(must(seal.NewLocalKeyring(k1)), seal.Config{}, onboardkit.Runtime{})
+	for _, u := range []string{"u1", "u2", "u3"} {
+		_ = must(old.Seal(ctx, st, u, "profile", []byte("data of "+u)))
+	}
+	both := seal.New(must(seal.NewLocalKeyring(k1, k2)), seal.Config{}, onboardkit.Runtime{})
+	n, err := both.Rewrap(ctx, shredAfterList{DataKeys: st, victim: "u2"})
+	if err != nil || n != 2 {
+		t.Fatalf("Rewrap beside an erasure = %d, %v; want 2, nil", n, err)
+	}
+}
+
 func must2[A, B any](a A, b B, err error) (A, B) {
 	if err != nil {
 		panic(err)
