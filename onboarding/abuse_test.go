@@ -243,28 +243,29 @@ func TestReplacementSparesASignUpConfirmedMeanwhile(t *testing.T) {
 	})
 }
 
-// midUnit is a store whose units run hook (once) right after they read
-// the user id, inside the unit: on PostgreSQL another replica's step can
-// commit between a unit's read and its writes.
-type midUnit struct {
+// readHook is a store that runs hook (once) right after a read of the
+// user id returned, in a unit (on PostgreSQL another replica's step can
+// commit between a unit's read and its writes) or outside one (a step
+// committing between another step's read and its use of what it read).
+type readHook struct {
 	storage.Store
 	id   string
 	hook *func()
 }
 
-func (m *midUnit) Tx(ctx context.Context, fn func(ctx context.Context, s storage.Store) error) error {
+func (m *readHook) Tx(ctx context.Context, fn func(ctx context.Context, s storage.Store) error) error {
 	return m.Store.Tx(ctx, func(ctx context.Context, s storage.Store) error {
-		return fn(ctx, &midUnit{Store: s, id: m.id, hook: m.hook})
+		return fn(ctx, &readHook{Store: s, id: m.id, hook: m.hook})
 	})
 }
 
 // Behind keeps the unit's write-behind view (storage.WriteBehind) under the
 // hook.
-func (m *midUnit) Behind() storage.Store {
-	return &midUnit{Store: storage.Behind(m.Store), id: m.id, hook: m.hook}
+func (m *readHook) Behind() storage.Store {
+	return &readHook{Store: storage.Behind(m.Store), id: m.id, hook: m.hook}
 }
 
-func (m *midUnit) GetUser(ctx context.Context, id string) (*storage.User, error) {
+func (m *readHook) GetUser(ctx context.Context, id string) (*storage.User, error) {
 	u, err := m.Store.GetUser(ctx, id)
 	if f := *m.hook; f != nil && id == m.id {
 		*m.hook = nil
@@ -281,7 +282,7 @@ func (m *midUnit) GetUser(ctx context.Context, id string) (*storage.User, error)
 func TestReplacementSparesAConfirmationCommittedMidUnit(t *testing.T) {
 	a, b := postgrestest.NewPair(t)
 	var hook func()
-	mid := &midUnit{Store: a, hook: &hook}
+	mid := &readHook{Store: a, hook: &hook}
 	h1, h2 := replicas(t, mid, b, func(c *Config) { c.OTP.TTL = 2 * time.Hour })
 	ctx := context.Background()
 	phone := newPhone()

@@ -331,6 +331,42 @@ func TestRoles(t *testing.T) {
 	assert.ErrorContains(t, err, `self-assigned role "b"`)
 }
 
+// TestRoleChangeRacingARefresh: a refresh reads the user (roles: beta),
+// then a role change commits in the same second, then the refresh signs
+// its token with the roles it read. Verification refuses that token (its
+// "tva" claim is the cutoff before the change), so the removed role does
+// not live on for the token's lifetime; the next refresh carries the new
+// roles.
+func TestRoleChangeRacingARefresh(t *testing.T) {
+	roles := func(c *Config) {
+		c.Roles = RolesConfig{Allowed: []string{"beta", "trader"}, SelfAssigned: []string{"beta"}}
+	}
+	eachStore(t, func(t *testing.T, newStore func(t *testing.T) storage.Store) {
+		var hook func()
+		st := &readHook{Store: newStore(t), hook: &hook}
+		h := newHarness(t, st, roles)
+		ctx := context.Background()
+		phone := newPhone()
+		res, err := h.svc.SignUp(ctx, SignUpRequest{PhoneNumber: phone, Password: testPassword, Roles: []string{"beta"}})
+		require.NoError(t, err)
+		a, err := h.svc.ConfirmPhone(ctx, res.Challenge.ChallengeID, h.sms.LastCode(phone))
+		require.NoError(t, err)
+		st.id = a.UserID
+		hook = func() { assert.NoError(t, h.svc.SetRoles(ctx, "ops", a.UserID, []string{"trader"})) }
+		tok, err := h.svc.Refresh(ctx, a.Tokens.RefreshToken)
+		require.NoError(t, err)
+		require.Nil(t, hook, "the role change did not run mid-refresh")
+		_, err = h.svc.VerifyAccessToken(ctx, tok.AccessToken)
+		requireCode(t, err, onboardkit.CodeInvalidToken)
+
+		tok, err = h.svc.Refresh(ctx, tok.RefreshToken)
+		require.NoError(t, err)
+		claims, err := h.svc.VerifyAccessToken(ctx, tok.AccessToken)
+		require.NoError(t, err)
+		assert.Equal(t, []string{"trader"}, claims.Roles)
+	})
+}
+
 // TestMetadataBounds: every problem of a metadata map is listed; a good
 // one is kept sealed and shown to the user.
 func TestMetadataBounds(t *testing.T) {

@@ -97,7 +97,7 @@ func (s *sessions) tokenPair(ctx context.Context, u *storage.User, sess session,
 	if err != nil {
 		return nil, err
 	}
-	access, err := s.tokens.signAccess(ctx, u.ID, Status(u.Status), u.Roles, sess.id, jti, now)
+	access, err := s.tokens.signAccess(ctx, u, sess.id, jti, now)
 	if err != nil {
 		return nil, err
 	}
@@ -246,6 +246,19 @@ func (s *sessions) endOthers(ctx context.Context, st storage.Sessions, userID st
 	return st.RevokeUserSessions(ctx, userID, now)
 }
 
+// beforeCutoff reports an access token the user's cutoff
+// (TokensValidAfter) refuses: one issued in a second before the cutoff's
+// (JWT times have second precision), or one signed from a read of the user
+// that predates the cutoff's last change (its "tva" claim is another
+// cutoff), such as a refresh that read the user's roles just before a
+// role change committed, in the same second.
+func beforeCutoff(c *AccessClaims, u *storage.User) bool {
+	if c.cutoff != nil && *c.cutoff != cutoffMicros(u.TokensValidAfter) {
+		return true
+	}
+	return !u.TokensValidAfter.IsZero() && c.IssuedAt.Before(u.TokensValidAfter.Truncate(time.Second))
+}
+
 // logoutEverywhere is Service.LogoutEverywhere.
 func (s *sessions) logoutEverywhere(ctx context.Context, userID string) error {
 	now := s.now()
@@ -271,9 +284,7 @@ func (s *sessions) verifyAccess(ctx context.Context, token string) (*AccessClaim
 	if err != nil {
 		return nil, s.storeErr(ctx, "verify token", err)
 	}
-	// JWT times have second precision: a token is refused when it was
-	// issued in a second strictly before the cutoff's.
-	if locked(u) || !u.TokensValidAfter.IsZero() && c.IssuedAt.Before(u.TokensValidAfter.Truncate(time.Second)) {
+	if locked(u) || beforeCutoff(c, u) {
 		return nil, onboardkit.CodeInvalidToken.Err()
 	}
 	if s.tokens.cfg.StatelessAccess {

@@ -23,6 +23,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/onboardkit/onboardkit"
+	"github.com/onboardkit/onboardkit/storage"
 )
 
 // SigningKey is a private key that signs access tokens, with its key id
@@ -132,10 +133,23 @@ type AccessClaims struct {
 	ExpiresAt time.Time
 	// Extra holds the host's claims (TokenConfig.HostClaims).
 	Extra map[string]any
+	// cutoff is the "tva" claim (see signAccess); nil for tokens signed
+	// before the claim existed.
+	cutoff *int64
 }
 
 // reservedClaims are the claim names the module sets.
-var reservedClaims = []string{"iss", "sub", "aud", "exp", "iat", "nbf", "jti", "status", "sid", "roles"}
+var reservedClaims = []string{"iss", "sub", "aud", "exp", "iat", "nbf", "jti", "status", "sid", "roles", "tva"}
+
+// cutoffMicros is a token cutoff (User.TokensValidAfter) as the "tva"
+// claim holds it: Unix microseconds, the precision every store keeps; 0
+// for none.
+func cutoffMicros(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixMicro()
+}
 
 type tokenKey struct {
 	id     string
@@ -200,11 +214,18 @@ func newTokenIssuer(cfg TokenConfig, secret []byte) (*tokenIssuer, error) {
 	return t, nil
 }
 
-func (t *tokenIssuer) signAccess(ctx context.Context, userID string, status Status, roles []string, sessionID, jti string, now time.Time) (string, error) {
+// signAccess signs an access token of the user u as read by the step that
+// issues it. Its "tva" claim is the user's token cutoff (TokensValidAfter,
+// in microseconds) in that read: a token signed from a read made before a
+// change of the cutoff committed (a role change, a lock, a sign-out
+// everywhere racing a refresh) carries the old one, and verification
+// refuses it even when it was issued in the cutoff's second.
+func (t *tokenIssuer) signAccess(ctx context.Context, u *storage.User, sessionID, jti string, now time.Time) (string, error) {
 	claims := jwt.MapClaims{
-		"iss": t.cfg.Issuer, "sub": userID, "iat": now.Unix(), "exp": now.Add(t.cfg.AccessTTL).Unix(), "jti": jti,
-		"status": string(status),
+		"iss": t.cfg.Issuer, "sub": u.ID, "iat": now.Unix(), "exp": now.Add(t.cfg.AccessTTL).Unix(), "jti": jti,
+		"status": string(Status(u.Status)), "tva": cutoffMicros(u.TokensValidAfter),
 	}
+	userID, roles := u.ID, u.Roles
 	if sessionID != "" {
 		claims["sid"] = sessionID
 	}
@@ -287,6 +308,10 @@ func claimsOf(c jwt.MapClaims, out *AccessClaims) error {
 		return errors.New("no expiry claim")
 	}
 	out.IssuedAt, out.ExpiresAt = iat.Time, exp.Time
+	if v, ok := c["tva"].(float64); ok {
+		n := int64(v)
+		out.cutoff = &n
+	}
 	if rs, ok := c["roles"].([]any); ok {
 		for _, r := range rs {
 			if s, ok := r.(string); ok {
