@@ -244,34 +244,46 @@ func TestReplacementSparesASignUpConfirmedMeanwhile(t *testing.T) {
 }
 
 // readHook is a store that runs hook (once) right after a read of the
-// user id returned, in a unit (on PostgreSQL another replica's step can
-// commit between a unit's read and its writes) or outside one (a step
-// committing between another step's read and its use of what it read).
+// user id returned (GetUser, or LatestKYCStatus when kyc is set), in a
+// unit (on PostgreSQL another replica's step can commit between a unit's
+// read and its writes) or outside one (a step committing between another
+// step's read and its use of what it read).
 type readHook struct {
 	storage.Store
 	id   string
+	kyc  bool
 	hook *func()
 }
 
 func (m *readHook) Tx(ctx context.Context, fn func(ctx context.Context, s storage.Store) error) error {
 	return m.Store.Tx(ctx, func(ctx context.Context, s storage.Store) error {
-		return fn(ctx, &readHook{Store: s, id: m.id, hook: m.hook})
+		return fn(ctx, &readHook{Store: s, id: m.id, kyc: m.kyc, hook: m.hook})
 	})
 }
 
 // Behind keeps the unit's write-behind view (storage.WriteBehind) under the
 // hook.
 func (m *readHook) Behind() storage.Store {
-	return &readHook{Store: storage.Behind(m.Store), id: m.id, hook: m.hook}
+	return &readHook{Store: storage.Behind(m.Store), id: m.id, kyc: m.kyc, hook: m.hook}
 }
 
 func (m *readHook) GetUser(ctx context.Context, id string) (*storage.User, error) {
 	u, err := m.Store.GetUser(ctx, id)
-	if f := *m.hook; f != nil && id == m.id {
+	m.fire(id, false)
+	return u, err
+}
+
+func (m *readHook) LatestKYCStatus(ctx context.Context, id string) (*storage.KYCSubmission, error) {
+	k, err := m.Store.LatestKYCStatus(ctx, id)
+	m.fire(id, true)
+	return k, err
+}
+
+func (m *readHook) fire(id string, kyc bool) {
+	if f := *m.hook; f != nil && id == m.id && kyc == m.kyc {
 		*m.hook = nil
 		f()
 	}
-	return u, err
 }
 
 // TestReplacementSparesAConfirmationCommittedMidUnit: the confirmation of

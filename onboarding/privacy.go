@@ -126,6 +126,15 @@ func (p *privacy) erase(ctx context.Context, userID string) error {
 	}
 	now := p.now()
 	return p.step(ctx, "erase user", func(ctx context.Context, tx *unit) error {
+		// Hold the user's row before deciding what to keep: a step of the
+		// user that commits from here on (a KYC submission, whose unit
+		// updates the user) waits for the erasure and then fails, and one
+		// that committed before is seen. Otherwise a submission committing
+		// between the check and the delete would be deleted with the user
+		// although retention keeps KYC records.
+		if _, err := p.updateUser(ctx, tx, userID, func(*storage.User) error { return nil }); err != nil {
+			return err
+		}
 		keep, err := p.keepsKYC(ctx, tx, userID)
 		if err != nil {
 			return err

@@ -359,3 +359,43 @@ func TestTOTPConfirmOnceAcrossReplicas(t *testing.T) {
 		}
 	})
 }
+
+// TestErasureKeepsASubmissionCommittedMeanwhile: with retention, an
+// erasure that found no KYC record to keep must not delete a submission
+// that commits on another replica while the erasure runs. Here the
+// submission starts right after the erasure's check; it either waits for
+// the erasure and fails, or, if it succeeds, its record is retained.
+func TestErasureKeepsASubmissionCommittedMeanwhile(t *testing.T) {
+	a, b := postgrestest.NewPair(t)
+	var hook func()
+	st := &readHook{Store: a, kyc: true, hook: &hook}
+	retain := func(c *Config) {
+		c.Retention = RetentionConfig{Period: 365 * 24 * time.Hour, Keyring: testKeyring(t, "officers", 4)}
+	}
+	h1, h2 := replicas(t, st, b, withAddresses(t), retain)
+	ctx := context.Background()
+	acc, _ := h2.compliant()
+	st.id = acc.UserID
+	var submitErr error
+	submitted := make(chan struct{})
+	hook = func() {
+		go func() {
+			defer close(submitted)
+			_, submitErr = h2.svc.SubmitKYC(ctx, acc.UserID, kyc.Submission{VerificationDocuments: []kyc.VerificationDocument{passport(t)}})
+		}()
+		select { // time for a submission that does not wait to commit
+		case <-submitted:
+		case <-time.After(300 * time.Millisecond):
+		}
+	}
+	require.NoError(t, h1.svc.EraseUser(ctx, acc.UserID))
+	require.Nil(t, hook, "the submission did not start during the erasure")
+	<-submitted
+	subs, err := h2.store.ListKYCSubmissions(ctx, acc.UserID)
+	require.NoError(t, err)
+	if submitErr == nil {
+		assert.Len(t, subs, 1, "a submission reported as made was erased with the user")
+	} else {
+		assert.Empty(t, subs)
+	}
+}
