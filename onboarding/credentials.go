@@ -572,8 +572,27 @@ func (c *credentials) beginTOTP(ctx context.Context, userID string) (*otp.Enroll
 	if u.Phone != "" {
 		name = u.Phone
 	}
-	e, err := c.totp.Begin(ctx, userID, name)
-	return e, c.storeErr(ctx, "begin totp", err)
+	// In a unit, not after an erasure: sealing the secret would create a
+	// fresh data key.
+	var e *otp.Enrollment
+	err = c.step(ctx, "begin totp", func(ctx context.Context, tx *unit) error {
+		if _, err := c.pin(ctx, tx, userID, live); err != nil {
+			return err
+		}
+		var err error
+		e, err = c.totpIn(tx).Begin(ctx, userID, name)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+// totpIn is the TOTP manager working in the unit tx, its secrets sealed
+// and opened with the unit's data keys.
+func (c *credentials) totpIn(tx *unit) *otp.TOTP {
+	return c.totp.WithStore(tx).WithSecretBox(totpBox{p: c.pii, store: tx})
 }
 
 // confirmTOTP is Service.ConfirmTOTP.
@@ -583,8 +602,7 @@ func (c *credentials) confirmTOTP(ctx context.Context, userID, code string) ([]s
 	var codes []string
 	err := c.step(ctx, "confirm totp", func(ctx context.Context, tx *unit) error {
 		var err error
-		in := c.totp.WithStore(tx).WithSecretBox(totpBox{p: c.pii, store: tx})
-		if codes, err = in.Confirm(ctx, userID, code); err != nil {
+		if codes, err = c.totpIn(tx).Confirm(ctx, userID, code); err != nil {
 			return err
 		}
 		tx.raise(EventTOTPEnabled, userID)

@@ -109,6 +109,10 @@ func (p *provisioning) createAccount(ctx context.Context, userID string, req Acc
 		return nil, err
 	}
 	err = p.step(ctx, "create account", func(ctx context.Context, tx *unit) error {
+		// Not after an erasure: sealing would create a fresh data key.
+		if _, err := p.pin(ctx, tx, userID, live); err != nil {
+			return err
+		}
 		if err := p.sealAccount(ctx, tx, rec, email, req.AdditionalInfo); err != nil {
 			return err
 		}

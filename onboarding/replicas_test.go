@@ -399,3 +399,41 @@ func TestErasureKeepsASubmissionCommittedMeanwhile(t *testing.T) {
 		assert.Empty(t, subs)
 	}
 }
+
+// TestNoDataKeyAfterErasure: an erasure on another replica commits after a
+// step checked that the user exists and before it seals data for them
+// (an authenticator's secret, an account's email). The step fails as for
+// an unknown user, and the user has no data key afterwards: sealing would
+// have created a fresh one, holding readable data after the erasure.
+func TestNoDataKeyAfterErasure(t *testing.T) {
+	steps := []struct {
+		name string
+		run  func(h *harness, userID string) error
+	}{
+		{"BeginTOTP", func(h *harness, userID string) error {
+			_, err := h.svc.BeginTOTP(context.Background(), userID)
+			return err
+		}},
+		{"CreateAccount", func(h *harness, userID string) error {
+			_, err := h.svc.CreateAccount(context.Background(), userID, AccountRequest{Email: "acct@example.com"})
+			return err
+		}},
+	}
+	for _, step := range steps {
+		t.Run(step.name, func(t *testing.T) {
+			eachPair(t, func(t *testing.T, a, b storage.Store) {
+				var hook func()
+				st := &readHook{Store: a, hook: &hook}
+				h1, h2 := replicas(t, st, b, withAddresses(t))
+				ctx := context.Background()
+				userID, _ := h1.activeAccount()
+				st.id = userID
+				hook = func() { assert.NoError(t, h2.svc.EraseUser(ctx, userID)) }
+				requireCode(t, step.run(h1, userID), onboardkit.CodeNotFound)
+				require.Nil(t, hook, "the erasure did not run during the step")
+				_, err := h2.store.GetDataKey(ctx, userID)
+				assert.ErrorIs(t, err, storage.ErrNotFound, "a data key exists after the erasure")
+			})
+		})
+	}
+}

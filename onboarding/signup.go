@@ -101,25 +101,17 @@ func (r *registration) claim(ctx context.Context, phone, email string) (string, 
 // before this unit makes the unit run again and see it, rather than the
 // delete removing a confirmed user.
 func (r *registration) replace(ctx context.Context, tx *unit, old, by string) error {
-	for i := 0; ; i++ {
-		u, err := tx.GetUser(ctx, old)
-		switch {
-		case errors.Is(err, storage.ErrNotFound):
-			return nil
-		case err != nil:
-			return err
-		case Status(u.Status) != StatusRegistered || u.PhoneVerified || u.EmailVerified:
+	_, err := r.pin(ctx, tx, old, func(u *storage.User) error {
+		if Status(u.Status) != StatusRegistered || u.PhoneVerified || u.EmailVerified {
 			return errHeld
 		}
-		// A store that does not defer the update reports a stale version
-		// at once: read again.
-		err = tx.later.UpdateUser(ctx, u)
-		if err == nil {
-			break
-		}
-		if !errors.Is(err, storage.ErrConflict) || i >= 4 {
-			return err
-		}
+		return nil
+	})
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
 	}
 	if err := tx.DeleteUser(ctx, old); err != nil && !errors.Is(err, storage.ErrNotFound) {
 		return err

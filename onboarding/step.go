@@ -264,6 +264,50 @@ func (c *core) liveUser(ctx context.Context, u *storage.User, err error) (*stora
 	return u, nil
 }
 
+// pin reads the user in the unit, checks it (check's error is returned as
+// is), and pins the version read: an UpdateUser of the same version,
+// deferred to the unit's commit on the write-behind view. A step of the
+// user that commits after the read (a confirmation, an erasure, a KYC
+// submission: each updates the user) makes the pin fail, and the unit
+// runs again and sees it; one that starts after waits for this unit where
+// the store locks rows. Steps use it where what they write depends on the
+// user's state without changing the user: a sign-up replacing a stale one,
+// an erasure deciding what to keep, and writes that seal data for the user
+// (they create the user's data key if it has none, which must not happen
+// after an erasure destroyed it: an erased user is storage.ErrNotFound).
+func (c *core) pin(ctx context.Context, tx *unit, id string, check func(u *storage.User) error) (*storage.User, error) {
+	if !validID(id) {
+		return nil, storage.ErrNotFound
+	}
+	for i := 0; ; i++ {
+		u, err := tx.GetUser(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		if err := check(u); err != nil {
+			return nil, err
+		}
+		// A store without write-behind reports a stale version at once:
+		// read again.
+		err = tx.later.UpdateUser(ctx, u)
+		if err == nil {
+			return u, nil
+		}
+		if !errors.Is(err, storage.ErrConflict) || i >= 4 {
+			return nil, err
+		}
+	}
+}
+
+// live is the check of pin for a step that seals data for the user: an
+// erased user (kept for retention) is not found.
+func live(u *storage.User) error {
+	if Status(u.Status) == StatusErased {
+		return storage.ErrNotFound
+	}
+	return nil
+}
+
 // updateUser re-reads the user through st and applies fn until the
 // versioned update succeeds (a bounded number of times). The stored tier is
 // derived from the updated user's progress here, and nowhere else.
