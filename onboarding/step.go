@@ -276,27 +276,7 @@ func (c *core) liveUser(ctx context.Context, u *storage.User, err error) (*stora
 // (they create the user's data key if it has none, which must not happen
 // after an erasure destroyed it: an erased user is storage.ErrNotFound).
 func (c *core) pin(ctx context.Context, tx *unit, id string, check func(u *storage.User) error) (*storage.User, error) {
-	if !validID(id) {
-		return nil, storage.ErrNotFound
-	}
-	for i := 0; ; i++ {
-		u, err := tx.GetUser(ctx, id)
-		if err != nil {
-			return nil, err
-		}
-		if err := check(u); err != nil {
-			return nil, err
-		}
-		// A store without write-behind reports a stale version at once:
-		// read again.
-		err = tx.later.UpdateUser(ctx, u)
-		if err == nil {
-			return u, nil
-		}
-		if !errors.Is(err, storage.ErrConflict) || i >= 4 {
-			return nil, err
-		}
-	}
+	return rewriteUser(ctx, tx.later, id, check)
 }
 
 // live is the check of pin for a step that seals data for the user: an
@@ -312,6 +292,22 @@ func live(u *storage.User) error {
 // versioned update succeeds (a bounded number of times). The stored tier is
 // derived from the updated user's progress here, and nowhere else.
 func (c *core) updateUser(ctx context.Context, st storage.Store, id string, fn func(u *storage.User) error) (*storage.User, error) {
+	return rewriteUser(ctx, st, id, func(u *storage.User) error {
+		if err := fn(u); err != nil {
+			return err
+		}
+		u.KYCTier = string(ProgressOf(u).Tier())
+		u.UpdatedAt = c.now()
+		return nil
+	})
+}
+
+// rewriteUser reads the user through st, applies fn and stores the result
+// with a version check, from a fresh read again while the version is
+// stale (a bounded number of times: a store that defers the update, such
+// as the write-behind view, reports a stale one at commit instead, when
+// the unit runs again).
+func rewriteUser(ctx context.Context, st storage.Store, id string, fn func(u *storage.User) error) (*storage.User, error) {
 	if !validID(id) {
 		return nil, storage.ErrNotFound
 	}
@@ -323,8 +319,6 @@ func (c *core) updateUser(ctx context.Context, st storage.Store, id string, fn f
 		if err := fn(u); err != nil {
 			return nil, err
 		}
-		u.KYCTier = string(ProgressOf(u).Tier())
-		u.UpdatedAt = c.now()
 		err = st.UpdateUser(ctx, u)
 		if err == nil {
 			return u, nil
