@@ -437,3 +437,32 @@ func TestNoDataKeyAfterErasure(t *testing.T) {
 		})
 	}
 }
+
+// TestLogoutEverywhereOutrunsNoRefresh: a refresh and a logout everywhere
+// of the same session race over two replicas, 20 times. Whichever wins,
+// no session survives the logout: a refresh token the racing refresh
+// returned no longer refreshes.
+func TestLogoutEverywhereOutrunsNoRefresh(t *testing.T) {
+	eachPair(t, func(t *testing.T, a, b storage.Store) {
+		h1, h2 := replicas(t, a, b)
+		ctx := context.Background()
+		for range 20 {
+			acc := h1.confirmed(newPhone())
+			var tok *Tokens
+			errs := race(2, func(i int) (err error) {
+				if i == 0 {
+					tok, err = h1.svc.Refresh(ctx, acc.Tokens.RefreshToken)
+					return err
+				}
+				return h2.svc.LogoutEverywhere(ctx, acc.UserID)
+			})
+			require.NoError(t, errs[1], "the logout")
+			if errs[0] != nil {
+				requireCode(t, errs[0], onboardkit.CodeInvalidRefreshToken)
+				continue
+			}
+			_, err := h2.svc.Refresh(ctx, tok.RefreshToken)
+			requireCode(t, err, onboardkit.CodeInvalidRefreshToken)
+		}
+	})
+}
