@@ -1116,7 +1116,9 @@ type Janitor interface {
 	PruneLoginThrottles(ctx context.Context, before time.Time, limit int) (int, error)
 	// PruneEvents deletes the audit events appended (At) before before
 	// with their webhook deliveries, except events with a pending
-	// delivery, or not enqueued yet ([Outbox]), which wait for it.
+	// delivery, or not enqueued yet ([Outbox]), which wait for it. A
+	// delivery a concurrent ReplayDelivery makes pending is kept, with its
+	// event: the replay is never lost.
 	PruneEvents(ctx context.Context, before time.Time, limit int) (int, error)
 }
 

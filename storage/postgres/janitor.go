@@ -51,14 +51,28 @@ const pruneLoginThrottles = `DELETE FROM login_throttles WHERE key IN (
 AND updated_at < $1 AND (blocked_until IS NULL OR blocked_until <= $1)`
 
 // pruneEvents deletes the enqueued events appended before $1 that have no
-// pending delivery (webhook_deliveries_event_idx); their deliveries go
-// with them (ON DELETE CASCADE).
-const pruneEvents = `DELETE FROM events WHERE seq IN (
+// pending delivery (webhook_deliveries_event_idx), with their deliveries.
+// It deletes the deliveries itself rather than through ON DELETE CASCADE,
+// each only while it is not pending: a DELETE rechecks its condition on
+// the newest version of the row, so a delivery that a concurrent
+// ReplayDelivery made pending after this statement's snapshot is kept,
+// and so is its event (it is deleted only when every delivery the
+// snapshot showed was). A cascade would delete the replayed delivery
+// unseen. No delivery of a pruned event appears after the snapshot: it is
+// enqueued already.
+const pruneEvents = `WITH doomed AS (
 	SELECT e.seq FROM events e
 	WHERE e.at < $1 AND e.enqueued
 	AND NOT EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.event_seq = e.seq AND d.state = 'pending')
-	ORDER BY e.at LIMIT $2 FOR UPDATE OF e SKIP LOCKED)
-AND at < $1 AND enqueued`
+	ORDER BY e.at LIMIT $2 FOR UPDATE OF e SKIP LOCKED),
+gone AS (
+	DELETE FROM webhook_deliveries d USING doomed
+	WHERE d.event_seq = doomed.seq AND d.state <> 'pending'
+	RETURNING d.event_seq)
+DELETE FROM events e USING doomed
+WHERE e.seq = doomed.seq AND e.at < $1 AND e.enqueued
+AND (SELECT count(*) FROM webhook_deliveries d WHERE d.event_seq = e.seq)
+	= (SELECT count(*) FROM gone g WHERE g.event_seq = e.seq)`
 
 // prune runs one of the statements above and returns how many rows it
 // deleted.

@@ -381,6 +381,29 @@ var janitorTests = []test{
 
 // janitorConcurrencyTests prune one store from two replicas at once.
 var janitorConcurrencyTests = []test{
+	{"PruneSparesAReplayedDelivery", func(f *fixture) {
+		// A unit on one replica makes the failed delivery of an old event
+		// pending again and stays open while the other replica prunes old
+		// events: once both have ended, the event and its pending
+		// delivery are still there (the replay was not silently lost).
+		o := f.outbox()
+		eps := endpoints(1)
+		e := o.appendEvents(f.userID())[0]
+		o.enqueue(eps, 0, 10)
+		d := o.claim("t1", 0, time.Hour, 10)[0]
+		f.ok(f.s.FailDelivery(f.ctx, d.EndpointID, e.Seq, "t1", 500, "x", time.Time{}, true), "FailDelivery final")
+		end := f.holding(func(ctx context.Context, s storage.Store) error {
+			return s.ReplayDelivery(ctx, d.EndpointID, e.Seq, o.at(10))
+		})
+		prune := beside(func() error {
+			_, err := f.b.PruneEvents(f.ctx, e.At.Add(time.Hour), 0)
+			return err
+		})
+		prune.within(200 * time.Millisecond)
+		f.ok(end(), "the replaying unit")
+		f.ok(prune.wait(), "PruneEvents beside the replay")
+		f.check(o.get(eps[0], e).State == storage.DeliveryPending, "the replayed delivery is not pending")
+	}},
 	{"PruneOnce", func(f *fixture) {
 		// Racing janitors on both replicas, each pruning in batches of 3
 		// until a batch deletes nothing, delete each record once: their
