@@ -207,8 +207,11 @@
 // events_at_idx) and stops after the batch, so a batch costs the same
 // however large the table. A refresh token is deleted only with its whole
 // family (every token of it ended); an event keeps its place while it is
-// not enqueued or a delivery of it is pending, and its other deliveries
-// go with it (ON DELETE CASCADE).
+// not enqueued or a delivery of it is pending. PruneEvents deletes the
+// event's deliveries in the same statement, each only while it is not
+// pending (rechecked on the newest row version), and the event only when
+// all of them went, so a delivery that a concurrent ReplayDelivery made
+// pending stays, with its event.
 //
 // # Webhook outbox
 //
