@@ -213,6 +213,37 @@ func (h *hookHasher) Hash(ctx context.Context, pw string) (string, error) {
 	return h.PasswordHasher.Hash(ctx, pw)
 }
 
+// TestRehashDoesNotUndoAReset: a login with the old password of a user
+// whose hash needs an upgrade checks it, then, while the login hashes it
+// again with today's parameters, the user resets the password. The login's
+// rehash must not write the old password back over the new one.
+func TestRehashDoesNotUndoAReset(t *testing.T) {
+	hook := &hookHasher{}
+	eachHarness(t, func(t *testing.T, h *harness) {
+		hook.PasswordHasher = h.hasher
+		ctx := context.Background()
+		phone := newPhone()
+		a := h.confirmed(phone)
+		old, err := h.store.GetPassword(ctx, a.UserID)
+		require.NoError(t, err)
+		require.NoError(t, h.store.SetPassword(ctx, a.UserID, "old$"+strings.TrimPrefix(old, "fake$"), h.clock.Now(), 5))
+		h.hasher.rehash = "old$"
+		const fresh = "Another-long-pass-42"
+		hook.before = func() {
+			fp, err := h.svc.ForgotPassword(ctx, phone)
+			require.NoError(t, err)
+			assert.NoError(t, h.svc.ResetPassword(ctx, fp.SessionID, h.sms.LastCode(phone), fresh, fresh))
+		}
+		_, err = h.svc.Login(ctx, LoginRequest{Username: phone, Password: testPassword})
+		require.NoError(t, err, "the login whose password was checked before the reset")
+		require.Nil(t, hook.before, "the reset did not run during the rehash")
+		_, err = h.svc.Login(ctx, LoginRequest{Username: phone, Password: testPassword})
+		requireCode(t, err, onboardkit.CodeInvalidCredentials)
+		_, err = h.svc.Login(ctx, LoginRequest{Username: phone, Password: fresh})
+		require.NoError(t, err, "the reset password works")
+	}, func(c *Config) { c.Hasher = hook })
+}
+
 // TestReplacementSparesASignUpConfirmedMeanwhile: a sign-up chooses the
 // stale unconfirmed sign-up it replaces before it hashes the password; if
 // that sign-up is confirmed meanwhile (its code outlives UnconfirmedTTL

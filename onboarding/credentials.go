@@ -241,14 +241,32 @@ func (c *credentials) checkPassword(ctx context.Context, userID, hash, pw string
 }
 
 // rehash upgrades a hash made with weaker parameters after a right
-// password (a failure is logged: the old hash still works).
+// password (a failure is logged: the old hash still works). It replaces
+// the hash only while it is still the one checked: a reset or a change
+// that committed meanwhile (the new hash takes two password hashings) is
+// not undone by writing the old password back. The unit pins the user,
+// as the password's other writers do (a reset updates the user, a change
+// pins it), so one that commits while the unit runs makes it run again.
 func (c *credentials) rehash(ctx context.Context, u *storage.User, pw, hash string, now time.Time) {
-	if c.hasher.NeedsRehash(hash) {
-		if nh, err := c.hasher.Hash(ctx, pw); err == nil {
-			if err := c.setPassword(ctx, c.store, u.ID, nh, now); err != nil {
-				c.log.WarnContext(ctx, "onboarding: rehash not stored", slog.String("user_id", u.ID), slog.String("error", err.Error()))
-			}
+	if !c.hasher.NeedsRehash(hash) {
+		return
+	}
+	nh, err := c.hasher.Hash(ctx, pw)
+	if err != nil {
+		return
+	}
+	err = c.step(ctx, "rehash password", func(ctx context.Context, tx *unit) error {
+		if _, err := c.pin(ctx, tx, u.ID, func(*storage.User) error { return nil }); err != nil {
+			return err
 		}
+		cur, err := tx.GetPassword(ctx, u.ID)
+		if err != nil || cur != hash {
+			return err // changed meanwhile: keep the new one
+		}
+		return c.setPassword(ctx, tx.later, u.ID, nh, now)
+	})
+	if err != nil {
+		c.log.WarnContext(ctx, "onboarding: rehash not stored", slog.String("user_id", u.ID), slog.String("error", err.Error()))
 	}
 }
 
@@ -546,6 +564,11 @@ func (c *credentials) confirmChange(ctx context.Context, userID, sessionID, code
 	now := c.now()
 	return c.step(ctx, "confirm password change", func(ctx context.Context, tx *unit) error {
 		if err := c.contacts.codes.WithStore(tx).Consume(ctx, v); err != nil {
+			return err
+		}
+		// Pinned, so a login's rehash running beside it does not write
+		// the old password back (see rehash).
+		if _, err := c.pin(ctx, tx, userID, func(*storage.User) error { return nil }); err != nil {
 			return err
 		}
 		if err := c.setPassword(ctx, tx, userID, string(v.Challenge.Payload), now); err != nil {
