@@ -104,13 +104,21 @@ func (p *provisioning) createAccount(ctx context.Context, userID string, req Acc
 			return nil, err
 		}
 	}
-	rec, err := accountRecord(id, u, p.now())
-	if err != nil {
-		return nil, err
+	if _, err := accountRecord(id, u, p.now()); err != nil {
+		return nil, err // refused before any write
 	}
+	var rec *storage.Account
 	err = p.step(ctx, "create account", func(ctx context.Context, tx *unit) error {
-		// Not after an erasure: sealing would create a fresh data key.
-		if _, err := p.pin(ctx, tx, userID, live); err != nil {
+		// The record is made from the user pinned in the unit: not after
+		// an erasure (sealing would create a fresh data key), and active
+		// exactly when the verification is as this unit commits (a KYC
+		// approval that commits meanwhile makes the unit run again; one
+		// that commits after activates this account with the others).
+		u, err := p.pin(ctx, tx, userID, live)
+		if err != nil {
+			return err
+		}
+		if rec, err = accountRecord(id, u, p.now()); err != nil {
 			return err
 		}
 		if err := p.sealAccount(ctx, tx, rec, email, req.AdditionalInfo); err != nil {

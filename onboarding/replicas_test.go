@@ -466,3 +466,32 @@ func TestLogoutEverywhereOutrunsNoRefresh(t *testing.T) {
 		}
 	})
 }
+
+// TestAccountCreatedDuringApprovalIsActive: a KYC approval commits on the
+// other replica after CreateAccount read the user (under review) and
+// before it creates the account. The account must be active like the
+// user's others, not inactive for good (the approval activated the
+// accounts that existed when it ran).
+func TestAccountCreatedDuringApprovalIsActive(t *testing.T) {
+	eachPair(t, func(t *testing.T, a, b storage.Store) {
+		var hook func()
+		st := &readHook{Store: a, hook: &hook}
+		h1, h2 := replicas(t, st, b, withAddresses(t))
+		ctx := context.Background()
+		acc, _ := h1.compliant()
+		_, err := h1.svc.SubmitKYC(ctx, acc.UserID, kyc.Submission{VerificationDocuments: []kyc.VerificationDocument{passport(t)}})
+		require.NoError(t, err)
+		st.id = acc.UserID
+		hook = func() {
+			_, err := h2.svc.RecordKYCDecision(ctx, acc.UserID, kyc.Decision{Status: kyc.StatusActive})
+			assert.NoError(t, err)
+		}
+		created, err := h1.svc.CreateAccount(ctx, acc.UserID, AccountRequest{})
+		require.NoError(t, err)
+		require.Nil(t, hook, "the approval did not run during the creation")
+		assert.True(t, created.Active, "the account answered")
+		got, err := h2.store.GetAccount(ctx, created.ID)
+		require.NoError(t, err)
+		assert.True(t, got.Active, "the stored account")
+	})
+}
