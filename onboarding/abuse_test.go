@@ -244,6 +244,41 @@ func TestRehashDoesNotUndoAReset(t *testing.T) {
 	}, func(c *Config) { c.Hasher = hook })
 }
 
+// TestLoginBegunBeforeAResetEndsWithoutASession: a login whose password
+// was checked before a reset (or a logout everywhere) cannot complete its
+// second factor after it: the reset promised to end every session. A login
+// begun after it completes.
+func TestLoginBegunBeforeAResetEndsWithoutASession(t *testing.T) {
+	eachHarness(t, func(t *testing.T, h *harness) {
+		ctx := context.Background()
+		phone := newPhone()
+		a := h.confirmed(phone)
+		pw := testPassword
+		const fresh = "Another-long-pass-42"
+		for _, end := range []func(){
+			func() {
+				fp, err := h.svc.ForgotPassword(ctx, phone)
+				require.NoError(t, err)
+				require.NoError(t, h.svc.ResetPassword(ctx, fp.SessionID, h.sms.LastCode(phone), fresh, fresh))
+				pw = fresh
+			},
+			func() { require.NoError(t, h.svc.LogoutEverywhere(ctx, a.UserID)) },
+		} {
+			h.clock.Advance(time.Second)
+			lr, err := h.svc.Login(ctx, LoginRequest{Username: phone, Password: pw})
+			require.NoError(t, err)
+			code := h.sms.LastCode(phone)
+			h.clock.Advance(time.Second)
+			end()
+			_, err = h.svc.VerifyLoginChallenge(ctx, lr.SessionID, code)
+			requireCode(t, err, onboardkit.CodeCodeExpired)
+			h.clock.Advance(time.Second)
+			_, err = h.login(phone, pw, phone)
+			require.NoError(t, err, "a login begun after it ends in a session")
+		}
+	})
+}
+
 // TestReplacementSparesASignUpConfirmedMeanwhile: a sign-up chooses the
 // stale unconfirmed sign-up it replaces before it hashes the password; if
 // that sign-up is confirmed meanwhile (its code outlives UnconfirmedTTL

@@ -378,6 +378,13 @@ func (c *credentials) finishWith(ctx context.Context, v *otp.Verified, userID, m
 			if locked(u) {
 				return onboardkit.CodeAccountLocked.Err()
 			}
+			// A login that began before the user's sessions were ended
+			// (a password reset, a logout everywhere, a role change)
+			// does not end in a session after it: its password was
+			// checked against what may be the old one.
+			if v.Challenge.CreatedAt.Before(u.TokensValidAfter) {
+				return onboardkit.NewError(onboardkit.CodeCodeExpired, "The account's sessions were ended after this login began; log in again.")
+			}
 			u.LastAuthAt = now
 			return nil
 		})
