@@ -279,6 +279,28 @@ func TestLoginBegunBeforeAResetEndsWithoutASession(t *testing.T) {
 	})
 }
 
+// TestResetCodeOfAFormerPhoneResetsNothing: a reset code sent to the
+// user's phone does not reset the password once the user has moved to
+// another number (the old one's next holder may read it).
+func TestResetCodeOfAFormerPhoneResetsNothing(t *testing.T) {
+	eachHarness(t, func(t *testing.T, h *harness) {
+		ctx := context.Background()
+		oldPhone, newNumber := newPhone(), newPhone()
+		a := h.confirmed(oldPhone)
+		fp, err := h.svc.ForgotPassword(ctx, oldPhone)
+		require.NoError(t, err)
+		code := h.sms.LastCode(oldPhone)
+		ch, err := h.svc.ChangePhone(ctx, a.UserID, newNumber)
+		require.NoError(t, err)
+		_, err = h.svc.ConfirmPhoneChange(ctx, a.UserID, ch.ChallengeID, h.sms.LastCode(newNumber))
+		require.NoError(t, err)
+		const taken = "Another-long-pass-42"
+		requireCode(t, h.svc.ResetPassword(ctx, fp.SessionID, code, taken, taken), onboardkit.CodeInvalidCode)
+		_, err = h.login(newNumber, testPassword, newNumber)
+		require.NoError(t, err, "the password is unchanged")
+	})
+}
+
 // TestReplacementSparesASignUpConfirmedMeanwhile: a sign-up chooses the
 // stale unconfirmed sign-up it replaces before it hashes the password; if
 // that sign-up is confirmed meanwhile (its code outlives UnconfirmedTTL

@@ -499,7 +499,16 @@ func (c *credentials) reset(ctx context.Context, sessionID, code, newPassword, c
 		if err := c.setPassword(ctx, tx.later, userID, hash, now); err != nil {
 			return err
 		}
-		if _, err := c.sessions.endAll(ctx, tx.later, userID, now); err != nil {
+		// The code went to a verified identifier of the user when it was
+		// sent; it resets the password only while that is still so (a
+		// phone number given up since, and its new holder, do not).
+		stillTheirs := func(u *storage.User) error {
+			if !verifiedIdentifier(u, v.Challenge.Destination, v.Challenge.Channel == otp.ChannelEmail) {
+				return onboardkit.CodeInvalidCode.Err()
+			}
+			return nil
+		}
+		if _, err := c.sessions.endAll(ctx, tx.later, userID, now, stillTheirs); err != nil {
 			return err
 		}
 		if err := tx.later.ResetLoginAttempts(ctx, accountKey(userID)); err != nil {

@@ -222,16 +222,18 @@ func (s *sessions) logout(ctx context.Context, userID, refreshToken string) erro
 }
 
 // endAll revokes every session of the user through st and refuses every
-// access token issued until now (the user's cutoff); also changes the user
-// in the same update.
-func (s *sessions) endAll(ctx context.Context, st storage.Store, userID string, now time.Time, also ...func(*storage.User)) (*storage.User, error) {
+// access token issued until now (the user's cutoff); also checks or
+// changes the user in the same versioned update (its error fails it).
+func (s *sessions) endAll(ctx context.Context, st storage.Store, userID string, now time.Time, also ...func(*storage.User) error) (*storage.User, error) {
 	if err := st.RevokeUserSessions(ctx, userID, now); err != nil {
 		return nil, err
 	}
 	return s.updateUser(ctx, st, userID, func(u *storage.User) error {
 		u.TokensValidAfter = now
 		for _, f := range also {
-			f(u)
+			if err := f(u); err != nil {
+				return err
+			}
 		}
 		return nil
 	})
