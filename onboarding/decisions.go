@@ -65,6 +65,20 @@ func (d *decisions) record(ctx context.Context, userID string, dec kyc.Decision,
 	}
 	u, err := d.apply(ctx, userID, dec, outcomes[dec.Status], src)
 	if errors.Is(err, errAlreadyDecided) {
+		if src.provider != "" {
+			// The user already has what the notification decides: it is
+			// answered, so record it (the unit that would have was rolled
+			// back), lest the same signed body, replayed after the status
+			// moved on (a deactivation and a reactivation), decide then.
+			// A notification refused as an invalid transition is not
+			// recorded: the provider's retry may apply once the state
+			// allows it.
+			err := d.store.RecordProviderEvent(ctx, src.provider, src.eventID, d.now())
+			var dup *storage.DuplicateError
+			if err != nil && !errors.As(err, &dup) {
+				return nil, d.storeErr(ctx, "record provider event", err)
+			}
+		}
 		u, err = d.getUser(ctx, userID)
 	}
 	if err != nil {

@@ -389,3 +389,31 @@ func TestNoPIIInLogs(t *testing.T) {
 	}
 	assert.True(t, strings.Contains(out, "reuse"))
 }
+
+// TestRefusedProviderNotificationIsNotReplayedLater: a provider's approval
+// that arrives after the integrator approved decides nothing, and is
+// remembered: the same notification replayed after a deactivation and a
+// reactivation (the user is under review again) does not approve the user
+// without a new review.
+func TestRefusedProviderNotificationIsNotReplayedLater(t *testing.T) {
+	eachHarness(t, func(t *testing.T, h *harness) {
+		ctx := context.Background()
+		a, _ := h.compliant()
+		_, err := h.svc.SubmitKYC(ctx, a.UserID, kyc.Submission{VerificationDocuments: []kyc.VerificationDocument{passport(t)}})
+		require.NoError(t, err)
+		_, err = h.svc.RecordKYCDecision(ctx, a.UserID, kyc.Decision{Status: kyc.StatusActive})
+		require.NoError(t, err)
+		late := func() (*DecisionResult, error) {
+			return h.svc.RecordProviderDecision(ctx, "sumsub", "evt-approved-1", a.UserID, kyc.Decision{Status: kyc.StatusActive})
+		}
+		res, err := late()
+		require.NoError(t, err)
+		assert.Equal(t, kyc.StatusActive, res.VerificationStatus)
+
+		require.NoError(t, h.svc.DeactivateUser(ctx, "ops", a.UserID))
+		require.NoError(t, h.svc.ReactivateUser(ctx, "ops", a.UserID))
+		res, err = late()
+		require.NoError(t, err)
+		assert.Equal(t, kyc.StatusUnderReview, res.VerificationStatus, "the replayed notification approved the user")
+	})
+}

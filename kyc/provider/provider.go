@@ -23,9 +23,12 @@
 //     (unknown types, results that decide nothing);
 //  5. applies a Decision to Notification.UserID idempotently on the
 //     provider's event id: the pair (Adapter.Name, Notification.EventID) is
-//     recorded in the unit of work that applies the decision, so a
-//     notification delivered again (providers retry, and anyone holding an
-//     old signed body can replay it) decides nothing new.
+//     recorded in the unit of work that applies the decision, or when the
+//     user already has what it decides, so a notification delivered again
+//     (providers retry, and anyone holding an old signed body can replay
+//     it) decides nothing new. (One refused as an invalid transition is
+//     not recorded, so that the provider's retry applies once the user's
+//     state allows it.)
 //
 // A Notification with a Decision always has a non-empty UserID and EventID,
 // and its Decision passes kyc.Decision.Validate.
