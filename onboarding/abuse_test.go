@@ -301,6 +301,38 @@ func TestResetCodeOfAFormerPhoneResetsNothing(t *testing.T) {
 	})
 }
 
+// TestFirstContactCodeCannotReplaceAVerifiedOne: without a recent login an
+// access token may add a first email, not replace a verified one. A code
+// issued for a first email must not replace the email the owner confirmed
+// meanwhile.
+func TestFirstContactCodeCannotReplaceAVerifiedOne(t *testing.T) {
+	eachHarness(t, func(t *testing.T, h *harness) {
+		ctx := context.Background()
+		a := h.confirmed(newPhone())
+		h.clock.Advance(time.Hour) // the last login is not recent
+		stolen, err := h.svc.AddEmail(ctx, a.UserID, "attacker@example.com")
+		require.NoError(t, err, "a first email needs no recent login")
+		own, err := h.svc.AddEmail(ctx, a.UserID, "owner@example.com")
+		require.NoError(t, err)
+		_, err = h.svc.ConfirmEmail(ctx, a.UserID, own.ChallengeID, h.email.LastCode("owner@example.com"))
+		require.NoError(t, err)
+		_, err = h.svc.ConfirmEmail(ctx, a.UserID, stolen.ChallengeID, h.email.LastCode("attacker@example.com"))
+		requireCode(t, err, onboardkit.CodeRecentAuthRequired)
+		u, err := h.store.GetUser(ctx, a.UserID)
+		require.NoError(t, err)
+		assert.Equal(t, "owner@example.com", u.Email)
+
+		// A change issued after a recent login still confirms.
+		_, err = h.login(u.Phone, testPassword, u.Phone)
+		require.NoError(t, err)
+		ch, err := h.svc.AddEmail(ctx, a.UserID, "new@example.com")
+		require.NoError(t, err)
+		h.clock.Advance(time.Minute)
+		_, err = h.svc.ConfirmEmail(ctx, a.UserID, ch.ChallengeID, h.email.LastCode("new@example.com"))
+		require.NoError(t, err)
+	})
+}
+
 // TestReplacementSparesASignUpConfirmedMeanwhile: a sign-up chooses the
 // stale unconfirmed sign-up it replaces before it hashes the password; if
 // that sign-up is confirmed meanwhile (its code outlives UnconfirmedTTL

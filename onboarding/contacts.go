@@ -397,8 +397,19 @@ func (c *contacts) confirm(ctx context.Context, userID, challengeID, code string
 		}
 		var err error
 		usr, err = c.updateUser(ctx, u.later, userID, func(usr *storage.User) error {
-			old, err = ch.apply(usr, string(v.Challenge.Payload))
-			return err
+			lastAuth := usr.LastAuthAt
+			if old, err = ch.apply(usr, string(v.Challenge.Payload)); err != nil {
+				return err
+			}
+			// Replacing a verified value needs a login recent when the
+			// code was issued. Issuing checked that only if the value was
+			// verified then: one verified since (the owner confirming
+			// their own) must not be replaced by a code issued as a first
+			// value without the check (a stolen, old access token).
+			if old != "" && v.Challenge.CreatedAt.Sub(lastAuth) > c.recentAuth {
+				return onboardkit.CodeRecentAuthRequired.Err()
+			}
+			return nil
 		})
 		if err != nil {
 			return err
