@@ -7,6 +7,7 @@
 package onboarding
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"log/slog"
@@ -200,11 +201,31 @@ func (k *kycSteps) evaluateSubmission(ctx context.Context, u *storage.User, sub 
 	return k.validator.Evaluate(ctx, in)
 }
 
-// submit is Service.SubmitKYC.
+// errDeclarationsChanged stops a KYC submission's unit when the profile or
+// the declarations it was evaluated against changed since.
+const errDeclarationsChanged signal = "onboarding: declarations changed during the submission"
+
+// submit is Service.SubmitKYC. The submission is evaluated against the
+// user's profile and declarations before its unit; if a concurrent step
+// changed them by the time the unit runs, it is evaluated again (a few
+// times, then conflict), so the stored result always matches what was
+// declared.
 func (k *kycSteps) submit(ctx context.Context, userID string, sub kyc.Submission) (*kyc.Result, error) {
 	if err := k.validator.ValidateSubmission(sub); err != nil {
 		return nil, err
 	}
+	for range 3 {
+		res, err := k.submitOnce(ctx, userID, sub)
+		if !errors.Is(err, errDeclarationsChanged) {
+			return res, err
+		}
+	}
+	return nil, onboardkit.NewError(onboardkit.CodeConflict, "The personal details or declarations kept changing during the submission; submit again.")
+}
+
+// submitOnce evaluates the submission and records it in one unit, or
+// returns errDeclarationsChanged.
+func (k *kycSteps) submitOnce(ctx context.Context, userID string, sub kyc.Submission) (*kyc.Result, error) {
 	u, err := k.getUser(ctx, userID)
 	if err != nil {
 		return nil, err
@@ -234,7 +255,11 @@ func (k *kycSteps) submit(ctx context.Context, userID string, sub kyc.Submission
 		if err := k.sealSubmission(ctx, tx, rec, res, sub.SocialSecurityNumber); err != nil {
 			return err
 		}
-		_, err := k.updateUser(ctx, tx.later, userID, func(u *storage.User) error {
+		_, err := k.updateUser(ctx, tx.later, userID, func(fresh *storage.User) error {
+			if !sameSealed(fresh.Profile, u.Profile) || !sameSealed(fresh.Compliance, u.Compliance) {
+				return errDeclarationsChanged
+			}
+			u := fresh
 			if err := k.fire(u, TriggerSubmitKYC); err != nil {
 				return err
 			}
@@ -545,4 +570,10 @@ func (k *kycSteps) createIndividual(ctx context.Context, req kyc.IndividualAccou
 		}
 	}
 	return out, nil
+}
+
+// sameSealed reports whether two sealed values are the same stored value
+// (a value sealed again, even with the same content, differs).
+func sameSealed(a, b storage.Sealed) bool {
+	return a.KeyRef == b.KeyRef && bytes.Equal(a.Data, b.Data)
 }

@@ -495,3 +495,23 @@ func TestAccountCreatedDuringApprovalIsActive(t *testing.T) {
 		assert.True(t, got.Active, "the stored account")
 	})
 }
+
+// TestKYCSubmissionSeesDeclarationsChangedMeanwhile: the user declares
+// being politically exposed on the other replica after SubmitKYC read the
+// user and before its unit. The stored result is that of the declarations
+// as they are when it commits (the PEP risk factor), not of the stale read.
+func TestKYCSubmissionSeesDeclarationsChangedMeanwhile(t *testing.T) {
+	eachPair(t, func(t *testing.T, a, b storage.Store) {
+		var hook func()
+		st := &readHook{Store: a, hook: &hook}
+		h1, h2 := replicas(t, st, b, withAddresses(t))
+		ctx := context.Background()
+		acc, _ := h1.compliant()
+		st.id = acc.UserID
+		hook = func() { assert.NoError(t, h2.svc.SubmitCompliance(ctx, acc.UserID, testCompliance(true))) }
+		res, err := h1.svc.SubmitKYC(ctx, acc.UserID, kyc.Submission{VerificationDocuments: []kyc.VerificationDocument{passport(t)}})
+		require.NoError(t, err)
+		require.Nil(t, hook, "the declaration did not run during the submission")
+		assert.Contains(t, res.RiskFactors, kyc.RiskPEP)
+	})
+}
