@@ -224,17 +224,14 @@ func TestRehashDoesNotUndoAReset(t *testing.T) {
 		ctx := context.Background()
 		phone := newPhone()
 		a := h.confirmed(phone)
-		old, err := h.store.GetPassword(ctx, a.UserID)
-		require.NoError(t, err)
-		require.NoError(t, h.store.SetPassword(ctx, a.UserID, "old$"+strings.TrimPrefix(old, "fake$"), h.clock.Now(), 5))
-		h.hasher.rehash = "old$"
+		h.outdatedHash(a.UserID)
 		const fresh = "Another-long-pass-42"
 		hook.before = func() {
 			fp, err := h.svc.ForgotPassword(ctx, phone)
 			require.NoError(t, err)
 			assert.NoError(t, h.svc.ResetPassword(ctx, fp.SessionID, h.sms.LastCode(phone), fresh, fresh))
 		}
-		_, err = h.svc.Login(ctx, LoginRequest{Username: phone, Password: testPassword})
+		_, err := h.svc.Login(ctx, LoginRequest{Username: phone, Password: testPassword})
 		require.NoError(t, err, "the login whose password was checked before the reset")
 		require.Nil(t, hook.before, "the reset did not run during the rehash")
 		_, err = h.svc.Login(ctx, LoginRequest{Username: phone, Password: testPassword})
@@ -399,6 +396,22 @@ func (m *readHook) LatestKYCStatus(ctx context.Context, id string) (*storage.KYC
 	return k, err
 }
 
+// hooked wraps st in a readHook with no hook yet.
+func hooked(st storage.Store) *readHook { return &readHook{Store: st, hook: new(func())} }
+
+// hookedReplicas returns two Services on a (through a readHook) and b.
+func hookedReplicas(t *testing.T, a, b storage.Store, mods ...func(*Config)) (*readHook, *harness, *harness) {
+	st := hooked(a)
+	h1, h2 := replicas(t, st, b, mods...)
+	return st, h1, h2
+}
+
+// on makes fn the hook, run after the next read of the user id.
+func (m *readHook) on(id string, fn func()) { m.id, *m.hook = id, fn }
+
+// fired reports whether the hook ran.
+func (m *readHook) fired() bool { return *m.hook == nil }
+
 func (m *readHook) fire(id string, kyc bool) {
 	if f := *m.hook; f != nil && id == m.id && kyc == m.kyc {
 		*m.hook = nil
@@ -413,21 +426,18 @@ func (m *readHook) fire(id string, kyc bool) {
 // stays.
 func TestReplacementSparesAConfirmationCommittedMidUnit(t *testing.T) {
 	a, b := postgrestest.NewPair(t)
-	var hook func()
-	mid := &readHook{Store: a, hook: &hook}
-	h1, h2 := replicas(t, mid, b, func(c *Config) { c.OTP.TTL = 2 * time.Hour })
+	mid, h1, h2 := hookedReplicas(t, a, b, func(c *Config) { c.OTP.TTL = 2 * time.Hour })
 	ctx := context.Background()
 	phone := newPhone()
 	first, code := h2.signUp(phone)
 	h1.clock.Advance(61 * time.Minute)
-	mid.id = first.UserID
-	hook = func() {
+	mid.on(first.UserID, func() {
 		_, err := h2.svc.ConfirmPhone(ctx, first.Challenge.ChallengeID, code)
 		assert.NoError(t, err, "the confirmation on the other replica, mid-unit")
-	}
+	})
 	_, err := h1.svc.SignUp(ctx, SignUpRequest{PhoneNumber: phone, Password: testPassword})
 	requireCode(t, err, onboardkit.CodeIdentifierTaken)
-	assert.Nil(t, hook, "the hook did not run")
+	assert.True(t, mid.fired(), "the hook did not run")
 	u, err := h2.store.GetUser(ctx, first.UserID)
 	require.NoError(t, err, "the confirmed user was deleted")
 	assert.True(t, u.PhoneVerified)

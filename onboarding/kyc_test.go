@@ -398,22 +398,18 @@ func TestNoPIIInLogs(t *testing.T) {
 func TestRefusedProviderNotificationIsNotReplayedLater(t *testing.T) {
 	eachHarness(t, func(t *testing.T, h *harness) {
 		ctx := context.Background()
-		a, _ := h.compliant()
-		_, err := h.svc.SubmitKYC(ctx, a.UserID, kyc.Submission{VerificationDocuments: []kyc.VerificationDocument{passport(t)}})
-		require.NoError(t, err)
-		_, err = h.svc.RecordKYCDecision(ctx, a.UserID, kyc.Decision{Status: kyc.StatusActive})
-		require.NoError(t, err)
+		userID, _ := h.activeAccount()
 		late := func() (*DecisionResult, error) {
-			return h.svc.RecordProviderDecision(ctx, "sumsub", "evt-approved-1", a.UserID, kyc.Decision{Status: kyc.StatusActive})
+			return h.svc.RecordProviderDecision(ctx, "sumsub", "evt-approved-1", userID, kyc.Decision{Status: kyc.StatusActive})
 		}
 		res, err := late()
 		require.NoError(t, err)
 		assert.Equal(t, kyc.StatusActive, res.VerificationStatus)
 
-		require.NoError(t, h.svc.DeactivateUser(ctx, "ops", a.UserID))
-		require.NoError(t, h.svc.ReactivateUser(ctx, "ops", a.UserID))
+		require.NoError(t, h.svc.DeactivateUser(ctx, "ops", userID))
+		require.NoError(t, h.svc.ReactivateUser(ctx, "ops", userID))
 		res, err = late()
 		require.NoError(t, err)
 		assert.Equal(t, kyc.StatusUnderReview, res.VerificationStatus, "the replayed notification approved the user")
-	})
+	}, withAddresses(t))
 }

@@ -342,8 +342,7 @@ func TestRoleChangeRacingARefresh(t *testing.T) {
 		c.Roles = RolesConfig{Allowed: []string{"beta", "trader"}, SelfAssigned: []string{"beta"}}
 	}
 	eachStore(t, func(t *testing.T, newStore func(t *testing.T) storage.Store) {
-		var hook func()
-		st := &readHook{Store: newStore(t), hook: &hook}
+		st := hooked(newStore(t))
 		h := newHarness(t, st, roles)
 		ctx := context.Background()
 		phone := newPhone()
@@ -351,11 +350,10 @@ func TestRoleChangeRacingARefresh(t *testing.T) {
 		require.NoError(t, err)
 		a, err := h.svc.ConfirmPhone(ctx, res.Challenge.ChallengeID, h.sms.LastCode(phone))
 		require.NoError(t, err)
-		st.id = a.UserID
-		hook = func() { assert.NoError(t, h.svc.SetRoles(ctx, "ops", a.UserID, []string{"trader"})) }
+		st.on(a.UserID, func() { assert.NoError(t, h.svc.SetRoles(ctx, "ops", a.UserID, []string{"trader"})) })
 		tok, err := h.svc.Refresh(ctx, a.Tokens.RefreshToken)
 		require.NoError(t, err)
-		require.Nil(t, hook, "the role change did not run mid-refresh")
+		require.True(t, st.fired(), "the role change did not run mid-refresh")
 		_, err = h.svc.VerifyAccessToken(ctx, tok.AccessToken)
 		requireCode(t, err, onboardkit.CodeInvalidToken)
 

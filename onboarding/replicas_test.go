@@ -367,18 +367,16 @@ func TestTOTPConfirmOnceAcrossReplicas(t *testing.T) {
 // the erasure and fails, or, if it succeeds, its record is retained.
 func TestErasureKeepsASubmissionCommittedMeanwhile(t *testing.T) {
 	a, b := postgrestest.NewPair(t)
-	var hook func()
-	st := &readHook{Store: a, kyc: true, hook: &hook}
 	retain := func(c *Config) {
 		c.Retention = RetentionConfig{Period: 365 * 24 * time.Hour, Keyring: testKeyring(t, "officers", 4)}
 	}
-	h1, h2 := replicas(t, st, b, withAddresses(t), retain)
+	st, h1, h2 := hookedReplicas(t, a, b, withAddresses(t), retain)
+	st.kyc = true
 	ctx := context.Background()
 	acc, _ := h2.compliant()
-	st.id = acc.UserID
 	var submitErr error
 	submitted := make(chan struct{})
-	hook = func() {
+	st.on(acc.UserID, func() {
 		go func() {
 			defer close(submitted)
 			_, submitErr = h2.svc.SubmitKYC(ctx, acc.UserID, kyc.Submission{VerificationDocuments: []kyc.VerificationDocument{passport(t)}})
@@ -387,9 +385,9 @@ func TestErasureKeepsASubmissionCommittedMeanwhile(t *testing.T) {
 		case <-submitted:
 		case <-time.After(300 * time.Millisecond):
 		}
-	}
+	})
 	require.NoError(t, h1.svc.EraseUser(ctx, acc.UserID))
-	require.Nil(t, hook, "the submission did not start during the erasure")
+	require.True(t, st.fired(), "the submission did not start during the erasure")
 	<-submitted
 	subs, err := h2.store.ListKYCSubmissions(ctx, acc.UserID)
 	require.NoError(t, err)
@@ -422,15 +420,12 @@ func TestNoDataKeyAfterErasure(t *testing.T) {
 	for _, step := range steps {
 		t.Run(step.name, func(t *testing.T) {
 			eachPair(t, func(t *testing.T, a, b storage.Store) {
-				var hook func()
-				st := &readHook{Store: a, hook: &hook}
-				h1, h2 := replicas(t, st, b, withAddresses(t))
+				st, h1, h2 := hookedReplicas(t, a, b, withAddresses(t))
 				ctx := context.Background()
 				userID, _ := h1.activeAccount()
-				st.id = userID
-				hook = func() { assert.NoError(t, h2.svc.EraseUser(ctx, userID)) }
+				st.on(userID, func() { assert.NoError(t, h2.svc.EraseUser(ctx, userID)) })
 				requireCode(t, step.run(h1, userID), onboardkit.CodeNotFound)
-				require.Nil(t, hook, "the erasure did not run during the step")
+				require.True(t, st.fired(), "the erasure did not run during the step")
 				_, err := h2.store.GetDataKey(ctx, userID)
 				assert.ErrorIs(t, err, storage.ErrNotFound, "a data key exists after the erasure")
 			})
@@ -474,21 +469,18 @@ func TestLogoutEverywhereOutrunsNoRefresh(t *testing.T) {
 // accounts that existed when it ran).
 func TestAccountCreatedDuringApprovalIsActive(t *testing.T) {
 	eachPair(t, func(t *testing.T, a, b storage.Store) {
-		var hook func()
-		st := &readHook{Store: a, hook: &hook}
-		h1, h2 := replicas(t, st, b, withAddresses(t))
+		st, h1, h2 := hookedReplicas(t, a, b, withAddresses(t))
 		ctx := context.Background()
 		acc, _ := h1.compliant()
 		_, err := h1.svc.SubmitKYC(ctx, acc.UserID, kyc.Submission{VerificationDocuments: []kyc.VerificationDocument{passport(t)}})
 		require.NoError(t, err)
-		st.id = acc.UserID
-		hook = func() {
+		st.on(acc.UserID, func() {
 			_, err := h2.svc.RecordKYCDecision(ctx, acc.UserID, kyc.Decision{Status: kyc.StatusActive})
 			assert.NoError(t, err)
-		}
+		})
 		created, err := h1.svc.CreateAccount(ctx, acc.UserID, AccountRequest{})
 		require.NoError(t, err)
-		require.Nil(t, hook, "the approval did not run during the creation")
+		require.True(t, st.fired(), "the approval did not run during the creation")
 		assert.True(t, created.Active, "the account answered")
 		got, err := h2.store.GetAccount(ctx, created.ID)
 		require.NoError(t, err)
@@ -502,16 +494,13 @@ func TestAccountCreatedDuringApprovalIsActive(t *testing.T) {
 // as they are when it commits (the PEP risk factor), not of the stale read.
 func TestKYCSubmissionSeesDeclarationsChangedMeanwhile(t *testing.T) {
 	eachPair(t, func(t *testing.T, a, b storage.Store) {
-		var hook func()
-		st := &readHook{Store: a, hook: &hook}
-		h1, h2 := replicas(t, st, b, withAddresses(t))
+		st, h1, h2 := hookedReplicas(t, a, b, withAddresses(t))
 		ctx := context.Background()
 		acc, _ := h1.compliant()
-		st.id = acc.UserID
-		hook = func() { assert.NoError(t, h2.svc.SubmitCompliance(ctx, acc.UserID, testCompliance(true))) }
+		st.on(acc.UserID, func() { assert.NoError(t, h2.svc.SubmitCompliance(ctx, acc.UserID, testCompliance(true))) })
 		res, err := h1.svc.SubmitKYC(ctx, acc.UserID, kyc.Submission{VerificationDocuments: []kyc.VerificationDocument{passport(t)}})
 		require.NoError(t, err)
-		require.Nil(t, hook, "the declaration did not run during the submission")
+		require.True(t, st.fired(), "the declaration did not run during the submission")
 		assert.Contains(t, res.RiskFactors, kyc.RiskPEP)
 	})
 }

@@ -378,16 +378,24 @@ func TestLoginThrottleAndAdminLock(t *testing.T) {
 	})
 }
 
+// outdatedHash makes the user's stored hash one the hasher wants
+// upgraded (its "old$" prefix), for the same password.
+func (h *harness) outdatedHash(userID string) {
+	h.t.Helper()
+	ctx := context.Background()
+	cur, err := h.store.GetPassword(ctx, userID)
+	require.NoError(h.t, err)
+	require.NoError(h.t, h.store.SetPassword(ctx, userID, "old$"+strings.TrimPrefix(cur, "fake$"), h.clock.Now(), 5))
+	h.hasher.rehash = "old$"
+}
+
 func TestLoginRehashesOutdatedHash(t *testing.T) {
 	h := newHarness(t, memory.New())
 	ctx := context.Background()
 	phone := newPhone()
 	a := h.confirmed(phone)
-	old, err := h.store.GetPassword(ctx, a.UserID)
-	require.NoError(t, err)
-	require.NoError(t, h.store.SetPassword(ctx, a.UserID, "old$"+strings.TrimPrefix(old, "fake$"), h.clock.Now(), 5))
-	h.hasher.rehash = "old$"
-	_, err = h.login(phone, testPassword, phone)
+	h.outdatedHash(a.UserID)
+	_, err := h.login(phone, testPassword, phone)
 	require.NoError(t, err)
 	cur, err := h.store.GetPassword(ctx, a.UserID)
 	require.NoError(t, err)
