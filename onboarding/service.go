@@ -210,7 +210,9 @@ func (s *Service) ResendEmailCode(ctx context.Context, userID, challengeID strin
 
 // ConfirmEmail confirms the code sent by AddEmail; the address becomes the
 // user's verified email. When it replaces a confirmed address, the old
-// address is notified.
+// address is notified, and the user's last login must have been recent
+// when the code was issued (recent_auth_required otherwise: a code issued
+// for a first address cannot replace one confirmed since).
 func (s *Service) ConfirmEmail(ctx context.Context, userID, challengeID, code string) (_ *AuthResult, err error) {
 	ctx, end := s.core.observe(ctx, "ConfirmEmail")
 	defer func() { end(err) }()
@@ -228,7 +230,8 @@ func (s *Service) ChangePhone(ctx context.Context, userID, phone string) (_ *Cha
 }
 
 // ConfirmPhoneChange applies the phone change with the code sent to the new
-// number, and notifies the old number.
+// number, and notifies the old number. Replacing a verified number needs a
+// login that was recent when the code was issued, as ConfirmEmail.
 func (s *Service) ConfirmPhoneChange(ctx context.Context, userID, challengeID, code string) (_ *AuthResult, err error) {
 	ctx, end := s.core.observe(ctx, "ConfirmPhoneChange")
 	defer func() { end(err) }()
@@ -262,7 +265,10 @@ func (s *Service) Login(ctx context.Context, req LoginRequest) (_ *LoginResult, 
 }
 
 // VerifyLoginChallenge answers the challenge of Login with the code (SMS,
-// email or authenticator) and starts a session.
+// email or authenticator) and starts a session. A login begun before the
+// user's sessions were ended (a password reset, a logout everywhere, a
+// role change or a lock moved the user's token cutoff) answers
+// code_expired: log in again.
 func (s *Service) VerifyLoginChallenge(ctx context.Context, sessionID, code string) (_ *AuthResult, err error) {
 	ctx, end := s.core.observe(ctx, "VerifyLoginChallenge")
 	defer func() { end(err) }()
@@ -308,7 +314,9 @@ func (s *Service) ResendPasswordResetCode(ctx context.Context, sessionID string)
 // ResetPassword sets a new password with the code sent by ForgotPassword.
 // The password goes through the whole policy, including the history; a
 // refusal (or a confirmation mismatch) does not consume the code, so the
-// user can retry with a better password. On success every session of the
+// user can retry with a better password. The code resets the password only
+// while the phone or email it was sent to is still a verified identifier
+// of the user (invalid_code otherwise). On success every session of the
 // user is revoked and access tokens issued before now are refused.
 func (s *Service) ResetPassword(ctx context.Context, sessionID, code, newPassword, confirm string) (err error) {
 	ctx, end := s.core.observe(ctx, "ResetPassword")
