@@ -256,7 +256,7 @@ func (c *credentials) rehash(ctx context.Context, u *storage.User, pw, hash stri
 		return
 	}
 	err = c.step(ctx, "rehash password", func(ctx context.Context, tx *unit) error {
-		if _, err := c.pin(ctx, tx, u.ID, func(*storage.User) error { return nil }); err != nil {
+		if _, err := c.pin(ctx, tx, u.ID, asIs); err != nil {
 			return err
 		}
 		cur, err := tx.GetPassword(ctx, u.ID)
@@ -584,7 +584,7 @@ func (c *credentials) confirmChange(ctx context.Context, userID, sessionID, code
 		}
 		// Pinned, so a login's rehash running beside it does not write
 		// the old password back (see rehash).
-		if _, err := c.pin(ctx, tx, userID, func(*storage.User) error { return nil }); err != nil {
+		if _, err := c.pin(ctx, tx, userID, asIs); err != nil {
 			return err
 		}
 		if err := c.setPassword(ctx, tx, userID, string(v.Challenge.Payload), now); err != nil {

@@ -132,7 +132,7 @@ func (p *privacy) erase(ctx context.Context, userID string) error {
 		// that committed before is seen. Otherwise a submission committing
 		// between the check and the delete would be deleted with the user
 		// although retention keeps KYC records.
-		if _, err := p.pin(ctx, tx, userID, func(*storage.User) error { return nil }); err != nil {
+		if _, err := p.pin(ctx, tx, userID, asIs); err != nil {
 			return err
 		}
 		keep, err := p.keepsKYC(ctx, tx, userID)

@@ -279,6 +279,10 @@ func (c *core) pin(ctx context.Context, tx *unit, id string, check func(u *stora
 	return rewriteUser(ctx, tx.later, id, check)
 }
 
+// asIs is the check of pin for a step that only needs the user's version
+// held, whatever its state.
+func asIs(*storage.User) error { return nil }
+
 // live is the check of pin for a step that seals data for the user: an
 // erased user (kept for retention) is not found.
 func live(u *storage.User) error {
