@@ -205,6 +205,11 @@ type hookHasher struct {
 	before func()
 }
 
+// withHashHook puts hook in front of the harness's hasher.
+func withHashHook(hook *hookHasher) func(*Config) {
+	return func(c *Config) { hook.PasswordHasher, c.Hasher = c.Hasher, hook }
+}
+
 func (h *hookHasher) Hash(ctx context.Context, pw string) (string, error) {
 	if f := h.before; f != nil {
 		h.before = nil
@@ -220,7 +225,6 @@ func (h *hookHasher) Hash(ctx context.Context, pw string) (string, error) {
 func TestRehashDoesNotUndoAReset(t *testing.T) {
 	hook := &hookHasher{}
 	eachHarness(t, func(t *testing.T, h *harness) {
-		hook.PasswordHasher = h.hasher
 		ctx := context.Background()
 		phone := newPhone()
 		a := h.confirmed(phone)
@@ -238,7 +242,7 @@ func TestRehashDoesNotUndoAReset(t *testing.T) {
 		requireCode(t, err, onboardkit.CodeInvalidCredentials)
 		_, err = h.svc.Login(ctx, LoginRequest{Username: phone, Password: fresh})
 		require.NoError(t, err, "the reset password works")
-	}, func(c *Config) { c.Hasher = hook })
+	}, withHashHook(hook))
 }
 
 // TestLoginBegunBeforeAResetEndsWithoutASession: a login whose password
@@ -338,7 +342,6 @@ func TestFirstContactCodeCannotReplaceAVerifiedOne(t *testing.T) {
 func TestReplacementSparesASignUpConfirmedMeanwhile(t *testing.T) {
 	hook := &hookHasher{}
 	eachHarness(t, func(t *testing.T, h *harness) {
-		hook.PasswordHasher = h.hasher
 		ctx := context.Background()
 		phone := newPhone()
 		first, code := h.signUp(phone)
@@ -354,10 +357,7 @@ func TestReplacementSparesASignUpConfirmedMeanwhile(t *testing.T) {
 		require.NoError(t, err, "the confirmed user was deleted")
 		assert.True(t, u.PhoneVerified)
 		assert.NotContains(t, h.eventTypes(), EventUserReplaced)
-	}, func(c *Config) {
-		c.OTP.TTL = 2 * time.Hour
-		c.Hasher = hook
-	})
+	}, func(c *Config) { c.OTP.TTL = 2 * time.Hour }, withHashHook(hook))
 }
 
 // readHook is a store that runs hook (once) right after a read of the

@@ -295,17 +295,24 @@ func race(n int, fn func(i int) error) []error {
 
 func requireOneWinner(t *testing.T, errs []error, lost ...onboardkit.Code) {
 	t.Helper()
-	won := 0
-	for _, err := range errs {
+	require.Len(t, winners(t, errs, lost...), 1, "winners among %v", errs)
+}
+
+// winners returns the indexes of the calls that succeeded, after checking
+// that every other one failed with one of the codes lost.
+func winners(t *testing.T, errs []error, lost ...onboardkit.Code) []int {
+	t.Helper()
+	var won []int
+	for i, err := range errs {
 		if err == nil {
-			won++
+			won = append(won, i)
 			continue
 		}
 		e := onboardkit.AsError(err)
 		require.NotNil(t, e, "untyped error %v", err)
 		require.Contains(t, lost, e.Code, "unexpected error %v", err)
 	}
-	require.Equal(t, 1, won, "winners among %v", errs)
+	return won
 }
 
 func TestPasskeysDisabled(t *testing.T) {

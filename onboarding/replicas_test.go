@@ -40,20 +40,10 @@ func (h *harness) activeAccount() (userID, accountID string) {
 // createConcurrently creates portfolios named by name(i), n at once, half
 // on each replica, and returns the errors.
 func createConcurrently(hs [2]*harness, userID, accountID string, n int, name func(i int) string) []error {
-	errs := make([]error, n)
-	var wg sync.WaitGroup
-	start := make(chan struct{})
-	for i := range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			<-start
-			_, errs[i] = hs[i%2].svc.CreatePortfolio(context.Background(), userID, PortfolioRequest{AccountID: accountID, Name: name(i), Type: "SAVINGS"})
-		}()
-	}
-	close(start)
-	wg.Wait()
-	return errs
+	return race(n, func(i int) error {
+		_, err := hs[i%2].svc.CreatePortfolio(context.Background(), userID, PortfolioRequest{AccountID: accountID, Name: name(i), Type: "SAVINGS"})
+		return err
+	})
 }
 
 // TestPortfolioCapHoldsAcrossReplicas: the cap is checked inside the
@@ -64,13 +54,7 @@ func TestPortfolioCapHoldsAcrossReplicas(t *testing.T) {
 		h1, h2 := replicas(t, a, b, withAddresses(t))
 		userID, acct := h1.activeAccount()
 		errs := createConcurrently([2]*harness{h1, h2}, userID, acct, 50, func(i int) string { return fmt.Sprintf("P%02d", i) })
-		refused := 0
-		for _, err := range errs {
-			if err != nil {
-				requireCode(t, err, onboardkit.CodeLimitReached)
-				refused++
-			}
-		}
+		refused := len(errs) - len(winners(t, errs, onboardkit.CodeLimitReached))
 		ps, err := h2.svc.ListPortfolios(context.Background(), userID, acct)
 		require.NoError(t, err)
 		assert.Len(t, ps, 20, "the trading portfolio of the approval and 19 of the 50")
@@ -88,15 +72,7 @@ func TestAddressIndexesHaveNoGaps(t *testing.T) {
 		userID, acct := h1.activeAccount()
 		hs := [2]*harness{h1, h2}
 		errs := createConcurrently(hs, userID, acct, 40, func(int) string { return "Same" })
-		created := 0
-		for _, err := range errs {
-			if err == nil {
-				created++
-			} else {
-				requireCode(t, err, onboardkit.CodeNameTaken)
-			}
-		}
-		assert.Equal(t, 1, created, "one name, one portfolio")
+		assert.Len(t, winners(t, errs, onboardkit.CodeNameTaken), 1, "one name, one portfolio")
 		for _, err := range createConcurrently(hs, userID, acct, 20, func(i int) string { return fmt.Sprintf("D%02d", i) }) {
 			require.NoError(t, err)
 		}
@@ -290,15 +266,7 @@ func TestKYCSubmissionCapHoldsAcrossReplicas(t *testing.T) {
 			_, err := [2]*harness{h1, h2}[i%2].svc.SubmitKYC(ctx, acc.UserID, selfie)
 			return err
 		})
-		accepted := 0
-		for _, err := range errs {
-			if err == nil {
-				accepted++
-			} else {
-				requireCode(t, err, onboardkit.CodeLimitReached)
-			}
-		}
-		assert.Equal(t, limit-1, accepted, "the first submission and %d of the 12", limit-1)
+		assert.Len(t, winners(t, errs, onboardkit.CodeLimitReached), limit-1, "the first submission and %d of the 12", limit-1)
 		subs, err := h1.store.ListKYCSubmissions(ctx, acc.UserID)
 		require.NoError(t, err)
 		var attempts []int
@@ -335,18 +303,9 @@ func TestTOTPConfirmOnceAcrossReplicas(t *testing.T) {
 				recovered[i], err = hs[i%2].svc.ConfirmTOTP(ctx, acc.UserID, codes[i])
 				return err
 			})
-			won := -1
-			for i, err := range errs {
-				if err == nil {
-					require.Equal(t, -1, won, "two confirmations won: %v", errs)
-					won = i
-					continue
-				}
-				oe := onboardkit.AsError(err)
-				require.NotNil(t, oe, "%v", err)
-				assert.Contains(t, []onboardkit.Code{onboardkit.CodeInvalidTransition, onboardkit.CodeInvalidCode}, oe.Code)
-			}
-			require.NotEqual(t, -1, won, "no confirmation won: %v", errs)
+			ws := winners(t, errs, onboardkit.CodeInvalidTransition, onboardkit.CodeInvalidCode)
+			require.Len(t, ws, 1, "winners among %v", errs)
+			won := ws[0]
 			require.Len(t, recovered[won], 10)
 
 			lr, err := h2.svc.Login(ctx, LoginRequest{Username: phone, Password: testPassword})

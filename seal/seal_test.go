@@ -103,10 +103,10 @@ func TestSwappedValuesDoNotOpen(t *testing.T) {
 	}
 }
 
-// TestRotationAndRewrap: new data keys use the newest key; older keys
-// still open; Rewrap moves every data key to the newest without touching
-// the data, after which the old key can go.
-func TestRotationAndRewrap(t *testing.T) {
+// rotation seals a value of users u1, u2 and u3 under the key k1 and
+// returns the store, the values, a Sealer on a keyring whose current key is
+// a new k2 (k1 kept to open), and k2.
+func rotation() (*memory.Store, map[string]storage.Sealed, *seal.Sealer, seal.Key) {
 	ctx := context.Background()
 	st := newKeys()
 	k1, _ := must2(seal.GenerateKey("k1", nil))
@@ -116,7 +116,15 @@ func TestRotationAndRewrap(t *testing.T) {
 	for _, u := range []string{"u1", "u2", "u3"} {
 		values[u] = must(old.Seal(ctx, st, u, "profile", []byte("data of "+u)))
 	}
-	both := seal.New(must(seal.NewLocalKeyring(k1, k2)), seal.Config{}, onboardkit.Runtime{})
+	return st, values, seal.New(must(seal.NewLocalKeyring(k1, k2)), seal.Config{}, onboardkit.Runtime{}), k2
+}
+
+// TestRotationAndRewrap: new data keys use the newest key; older keys
+// still open; Rewrap moves every data key to the newest without touching
+// the data, after which the old key can go.
+func TestRotationAndRewrap(t *testing.T) {
+	ctx := context.Background()
+	st, values, both, k2 := rotation()
 	if got := must(both.Open(ctx, st, "u1", "profile", values["u1"])); string(got) != "data of u1" {
 		t.Fatal("an older key does not open")
 	}
@@ -157,16 +165,8 @@ func (s shredAfterList) ListDataKeys(ctx context.Context, after string, limit in
 // TestRewrapBesideAnErasure: a key shredded after Rewrap listed it is
 // skipped; the others move.
 func TestRewrapBesideAnErasure(t *testing.T) {
-	ctx := context.Background()
-	st := newKeys()
-	k1, _ := must2(seal.GenerateKey("k1", nil))
-	k2, _ := must2(seal.GenerateKey("k2", nil))
-	old := seal.New(must(seal.NewLocalKeyring(k1)), seal.Config{}, onboardkit.Runtime{})
-	for _, u := range []string{"u1", "u2", "u3"} {
-		_ = must(old.Seal(ctx, st, u, "profile", []byte("data of "+u)))
-	}
-	both := seal.New(must(seal.NewLocalKeyring(k1, k2)), seal.Config{}, onboardkit.Runtime{})
-	n, err := both.Rewrap(ctx, shredAfterList{DataKeys: st, victim: "u2"})
+	st, _, both, _ := rotation()
+	n, err := both.Rewrap(context.Background(), shredAfterList{DataKeys: st, victim: "u2"})
 	if err != nil || n != 2 {
 		t.Fatalf("Rewrap beside an erasure = %d, %v; want 2, nil", n, err)
 	}
